@@ -1,0 +1,4 @@
+/* msgtk — umbrella header: include this to use libmsgtk. */
+#pragma once
+
+#include <msgtk/error.h>

@@ -1,0 +1,86 @@
+"""Minimal TAP producer for msgtk's Python integration tests.
+
+    from tap import Tap, tool
+    t = Tap()
+    with t.case("builds a message"):
+        out = run_tool("msgbuild", "--from", "a@b.c") ...
+        t.check(cond, "what was expected")   # raising inside a case fails it
+    t.done()
+
+Every case prints one "ok"/"not ok" line; the plan comes at the end.
+"""
+import os
+import subprocess
+import sys
+import traceback
+from contextlib import contextmanager
+
+BUILD_DIR = os.environ.get("MSGTK_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build", "release"))
+SOURCE_DIR = os.environ.get("MSGTK_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+CORPUS_DIR = os.environ.get("MSGTK_CORPUS_DIR", os.path.join(SOURCE_DIR, "..", "shared", "corpus"))
+IN_CI = os.environ.get("CI", "") == "true"
+
+
+class CheckFailed(AssertionError):
+    pass
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+        sys.stdout.reconfigure(line_buffering=True)
+
+    def _line(self, ok, name, diag=None):
+        self.n += 1
+        name = name.replace("\n", " ").replace("#", "\\#")
+        print(("ok" if ok else "not ok") + f" {self.n} - {name}")
+        if not ok:
+            self.failed += 1
+            for l in (diag or "").rstrip().splitlines():
+                print("# " + l)
+
+    def ok(self, cond, name, diag=None):
+        self._line(bool(cond), name, diag)
+        return bool(cond)
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, f"got:  {got!r}\nwant: {want!r}")
+
+    @staticmethod
+    def check(cond, what):
+        if not cond:
+            raise CheckFailed(what)
+
+    @contextmanager
+    def case(self, name):
+        try:
+            yield
+        except CheckFailed as e:
+            self._line(False, name, str(e))
+        except Exception:
+            self._line(False, name, traceback.format_exc())
+        else:
+            self._line(True, name)
+
+    def diag(self, text):
+        for l in str(text).splitlines():
+            print("# " + l)
+
+    def done(self):
+        print(f"1..{self.n}")
+        sys.exit(1 if self.failed else 0)
+
+
+def tool(name):
+    """Path of a built tool."""
+    return os.path.join(BUILD_DIR, "tools", name)
+
+
+def run(args, input=None, env=None, timeout=120, cwd=None):
+    """Run a command; returns CompletedProcess with bytes stdout/stderr."""
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    return subprocess.run(args, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=e, timeout=timeout, cwd=cwd)
