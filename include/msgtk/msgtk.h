@@ -3,3 +3,4 @@
 
 #include <msgtk/error.h>
 #include <msgtk/imap.h>
+#include <msgtk/sink.h>
