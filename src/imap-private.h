@@ -13,11 +13,11 @@ typedef enum {
 
 typedef struct {
   ImapResponseKind kind;
-  char *tag;         /* TAGGED only */
-  char *status;      /* "OK", "NO", "BAD", "BYE", "PREAUTH"; NULL for untagged data */
-  char *code;        /* response code without the brackets ("APPENDUID 7 1:3"), or NULL */
-  char *text;        /* the human-readable rest (status responses, continuations) */
-  char *data;        /* untagged data: the line after "* " ("3 EXISTS", "CAPABILITY ...") */
+  char *tag;           /* TAGGED only */
+  char *status;        /* "OK", "NO", "BAD", "BYE", "PREAUTH"; NULL for untagged data */
+  char *code;          /* response code without the brackets ("APPENDUID 7 1:3"), or NULL */
+  char *text;          /* the human-readable rest (status responses, continuations) */
+  char *data;          /* untagged data: the line after "* " ("3 EXISTS", "CAPABILITY ...") */
   GPtrArray *literals; /* GBytes: literals in the response, in order ("{N}" stays in data) */
 } ImapResponse;
 

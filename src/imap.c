@@ -12,8 +12,8 @@
 #define WBUF_FLUSH (256 * 1024)
 
 struct _MsgtkImapSession {
-  GIOStream *base;  /* the TCP connection (or the given stream) */
-  GIOStream *tls;   /* the TLS layer, when any */
+  GIOStream *base; /* the TCP connection (or the given stream) */
+  GIOStream *tls;  /* the TLS layer, when any */
   GDataInputStream *in;
   GOutputStream *out;
   GByteArray *wbuf;
@@ -23,7 +23,7 @@ struct _MsgtkImapSession {
   GHashTable *caps; /* upper-case capability names */
   guint64 append_limit;
   guint tagn;
-  char *bye;        /* text of a BYE seen */
+  char *bye; /* text of a BYE seen */
 };
 
 /* ---------------------------------------------------------------- parsing */
@@ -73,7 +73,8 @@ ImapResponse *
 imap_response_parse (const char *line, GPtrArray *literals, GError **error)
 {
   g_autoptr (ImapResponse) r = g_new0 (ImapResponse, 1);
-  r->literals = literals != NULL ? literals : g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  r->literals = literals != NULL ? literals
+                                 : g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   if (line[0] == '+' && (line[1] == ' ' || line[1] == '\0')) {
     r->kind = IMAP_RESPONSE_CONTINUATION;
     r->text = g_strdup (line[1] ? line + 2 : "");
@@ -129,7 +130,7 @@ gboolean
 imap_quote (GString *out, const char *s, gboolean utf8)
 {
   for (const char *p = s; *p; p++)
-    if (*p == '\r' || *p == '\n' || (!utf8 && (guchar) *p >= 0x80))
+    if (*p == '\r' || *p == '\n' || (!utf8 && (guchar)*p >= 0x80))
       return FALSE;
   if (!g_utf8_validate (s, -1, NULL))
     return FALSE;
@@ -146,8 +147,8 @@ imap_quote (GString *out, const char *s, gboolean utf8)
 char *
 imap_format_date (GDateTime *date)
 {
-  static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  static const char *const months[]
+      = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
   GTimeSpan off = g_date_time_get_utc_offset (date) / G_TIME_SPAN_MINUTE;
   char sign = off < 0 ? '-' : '+';
   if (off < 0)
@@ -156,14 +157,14 @@ imap_format_date (GDateTime *date)
                           g_date_time_get_day_of_month (date),
                           months[g_date_time_get_month (date) - 1], g_date_time_get_year (date),
                           g_date_time_get_hour (date), g_date_time_get_minute (date),
-                          g_date_time_get_second (date), sign, (int) (off / 60), (int) (off % 60));
+                          g_date_time_get_second (date), sign, (int)(off / 60), (int)(off % 60));
 }
 
 char *
 imap_format_flags (guint flags)
 {
-  static const char *const names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted",
-                                       "\\Draft" };
+  static const char *const names[]
+      = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
   GString *s = g_string_new ("(");
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     if (flags & (1u << i)) {
@@ -221,7 +222,7 @@ imap_parse_appenduid (const char *code, guint32 *uidvalidity, GArray *uids)
     if (hi - lo > 1000000)
       return FALSE;
     for (guint64 u = lo; u <= hi; u++) {
-      guint32 x = (guint32) u;
+      guint32 x = (guint32)u;
       g_array_append_val (uids, x);
     }
     if (*p == ',') {
@@ -230,7 +231,7 @@ imap_parse_appenduid (const char *code, guint32 *uidvalidity, GArray *uids)
     }
     break;
   }
-  *uidvalidity = (guint32) v;
+  *uidvalidity = (guint32)v;
   return *p == '\0';
 }
 
@@ -251,7 +252,7 @@ imap_crlf_append (GByteArray *out, const guint8 *data, gsize len)
   for (gsize i = 0; i < len; i++) {
     if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r')) {
       g_byte_array_append (out, data + start, i - start);
-      g_byte_array_append (out, (const guint8 *) "\r\n", 2);
+      g_byte_array_append (out, (const guint8 *)"\r\n", 2);
       start = i + 1;
     }
   }
@@ -285,7 +286,7 @@ msgtk_imap_utf7_encode (const char *utf8)
       if (c == '&')
         g_string_append (out, "&-");
       else
-        g_string_append_c (out, (char) c);
+        g_string_append_c (out, (char)c);
       continue;
     }
     if (!in_run) {
@@ -299,7 +300,7 @@ msgtk_imap_utf7_encode (const char *utf8)
       units[1] = 0xdc00 + ((c - 0x10000) & 0x3ff);
       nu = 2;
     } else {
-      units[0] = (gunichar2) c;
+      units[0] = (gunichar2)c;
     }
     for (int u = 0; u < nu; u++) {
       bits = (bits << 16) | units[u];
@@ -324,11 +325,11 @@ msgtk_imap_utf7_decode (const char *s)
 {
   g_autoptr (GString) out = g_string_new (NULL);
   for (const char *p = s; *p;) {
-    guchar c = (guchar) *p;
+    guchar c = (guchar)*p;
     if (c < 0x20 || c > 0x7e)
       return NULL;
     if (c != '&') {
-      g_string_append_c (out, (char) c);
+      g_string_append_c (out, (char)c);
       p++;
       continue;
     }
@@ -345,11 +346,11 @@ msgtk_imap_utf7_decode (const char *s)
       const char *k = strchr (b64, *p);
       if (k == NULL)
         return NULL;
-      bits = (bits << 6) | (guint32) (k - b64);
+      bits = (bits << 6) | (guint32)(k - b64);
       nbits += 6;
       if (nbits >= 16) {
         nbits -= 16;
-        gunichar2 u = (gunichar2) ((bits >> nbits) & 0xffff);
+        gunichar2 u = (gunichar2)((bits >> nbits) & 0xffff);
         g_array_append_val (units, u);
         bits &= (1u << nbits) - 1;
       }
@@ -358,8 +359,8 @@ msgtk_imap_utf7_decode (const char *s)
     if (*p != '-' || units->len == 0 || nbits >= 6 || bits != 0)
       return NULL;
     p++;
-    g_autofree char *u8 = g_utf16_to_utf8 ((const gunichar2 *) units->data, units->len, NULL,
-                                           NULL, NULL);
+    g_autofree char *u8
+        = g_utf16_to_utf8 ((const gunichar2 *)units->data, units->len, NULL, NULL, NULL);
     if (u8 == NULL)
       return NULL;
     g_string_append (out, u8);
@@ -428,7 +429,7 @@ flush (MsgtkImapSession *s, GError **error)
 static gboolean
 send_str (MsgtkImapSession *s, const char *str, gsize len, GError **error)
 {
-  g_byte_array_append (s->wbuf, (const guint8 *) str, len);
+  g_byte_array_append (s->wbuf, (const guint8 *)str, len);
   return s->wbuf->len < WBUF_FLUSH || flush (s, error);
 }
 
@@ -442,7 +443,7 @@ send_message_data (MsgtkImapSession *s, GBytes *data, GError **error)
     gsize n = MIN (chunk, len - off);
     /* a LF at the chunk start needs to know the byte before it */
     if (off > 0 && p[off] == '\n' && p[off - 1] != '\r') {
-      g_byte_array_append (s->wbuf, (const guint8 *) "\r\n", 2);
+      g_byte_array_append (s->wbuf, (const guint8 *)"\r\n", 2);
       imap_crlf_append (s->wbuf, p + off + 1, n - 1);
     } else {
       imap_crlf_append (s->wbuf, p + off, n);
@@ -457,7 +458,7 @@ static ImapResponse *
 read_response (MsgtkImapSession *s, GError **error)
 {
   g_autoptr (GString) line = g_string_new (NULL);
-  GPtrArray *lits = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  GPtrArray *lits = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   for (;;) {
     gsize n = 0;
     GError *local = NULL;
@@ -489,8 +490,8 @@ read_response (MsgtkImapSession *s, GError **error)
     }
     guint8 *buf = g_malloc (size + 1);
     gsize got = 0;
-    if (!g_input_stream_read_all (G_INPUT_STREAM (s->in), buf, size, &got, NULL, &local) ||
-        got != size) {
+    if (!g_input_stream_read_all (G_INPUT_STREAM (s->in), buf, size, &got, NULL, &local)
+        || got != size) {
       g_free (buf);
       g_ptr_array_unref (lits);
       if (local != NULL)
@@ -559,8 +560,8 @@ wait_continuation (MsgtkImapSession *s, const char *tag, ImapResponse **done, GE
 static gboolean
 nonsync_ok (MsgtkImapSession *s, guint64 size)
 {
-  return msgtk_imap_session_has_capability (s, "LITERAL+") ||
-         (msgtk_imap_session_has_capability (s, "LITERAL-") && size <= 4096);
+  return msgtk_imap_session_has_capability (s, "LITERAL+")
+         || (msgtk_imap_session_has_capability (s, "LITERAL-") && size <= 4096);
 }
 
 /* Append string @str to the command being built in @cmd: quoted, or as a
@@ -632,6 +633,7 @@ attach_stream (MsgtkImapSession *s, GIOStream *stream)
 {
   g_clear_object (&s->in);
   s->in = g_data_input_stream_new (g_io_stream_get_input_stream (stream));
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (s->in), FALSE);
   g_data_input_stream_set_newline_type (s->in, G_DATA_STREAM_NEWLINE_TYPE_LF);
   g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (s->in), 64 * 1024);
   s->out = g_io_stream_get_output_stream (stream);
@@ -650,8 +652,8 @@ read_greeting (MsgtkImapSession *s, GError **error)
   }
   handle_code (s, r);
   if (strcmp (r->status, "BYE") == 0) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE, "the IMAP server refused the connection: %s",
-                 r->text);
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
+                 "the IMAP server refused the connection: %s", r->text);
     return FALSE;
   }
   if (strcmp (r->status, "PREAUTH") == 0)
@@ -712,13 +714,13 @@ tls_wrap (GIOStream *base, const MsgtkImapConfig *c, guint16 port, GError **erro
   g_autoptr (GIOStream) tls = g_tls_client_connection_new (base, id, &local);
   if (tls == NULL) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
-                 "TLS is not available (%s): install the glib-networking package",
-                 local->message);
+                 "TLS is not available (%s): install the glib-networking package", local->message);
     g_error_free (local);
     return NULL;
   }
   if (c->trust_file != NULL) {
-    g_autoptr (GTlsDatabase) db = g_tls_file_database_new (c->trust_file, &local);
+    g_autofree char *abs = g_canonicalize_filename (c->trust_file, NULL);
+    g_autoptr (GTlsDatabase) db = g_tls_file_database_new (abs, &local);
     if (db == NULL) {
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "cannot load the trust file '%s': %s",
                    c->trust_file, local->message);
@@ -744,13 +746,13 @@ msgtk_imap_session_connect (const MsgtkImapConfig *c, GError **error)
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_socket_client_set_timeout (client, c->timeout ? c->timeout : 60);
   GError *local = NULL;
-  g_autoptr (GSocketConnection) conn =
-    g_socket_client_connect_to_host (client, c->host, port, NULL, &local);
+  g_autoptr (GSocketConnection) conn
+      = g_socket_client_connect_to_host (client, c->host, port, NULL, &local);
   if (conn == NULL) {
     g_set_error (error, MSGTK_ERROR,
                  g_error_matches (local, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND)
-                   ? MSGTK_ERROR_NO_HOST
-                   : MSGTK_ERROR_TEMP_FAIL,
+                     ? MSGTK_ERROR_NO_HOST
+                     : MSGTK_ERROR_TEMP_FAIL,
                  "cannot connect to IMAP server %s:%u: %s", c->host, port, local->message);
     g_error_free (local);
     return NULL;
@@ -906,7 +908,8 @@ mailbox_command (MsgtkImapSession *s, const char *verb, const char *mailbox, con
 gboolean
 msgtk_imap_session_get_delimiter (MsgtkImapSession *s, char *delimiter, GError **error)
 {
-  g_autoptr (GPtrArray) untagged = g_ptr_array_new_with_free_func ((GDestroyNotify) imap_response_free);
+  g_autoptr (GPtrArray) untagged
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
   g_autoptr (ImapResponse) r = simple_command (s, "LIST \"\" \"\"", untagged, error);
   if (r == NULL || !require_ok (r, "LIST", error))
     return FALSE;
@@ -935,8 +938,8 @@ msgtk_imap_session_create (MsgtkImapSession *s, const char *mailbox, GError **er
   g_autoptr (ImapResponse) r = mailbox_command (s, "CREATE", mailbox, NULL, NULL, error);
   if (r == NULL)
     return FALSE;
-  if (strcmp (r->status, "OK") == 0 ||
-      (r->code != NULL && g_ascii_strcasecmp (r->code, "ALREADYEXISTS") == 0))
+  if (strcmp (r->status, "OK") == 0
+      || (r->code != NULL && g_ascii_strcasecmp (r->code, "ALREADYEXISTS") == 0))
     return TRUE;
   g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE, "cannot create mailbox '%s': %s",
                mailbox, r->text);
@@ -963,7 +966,8 @@ msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
     return completed;
   }
   g_string_append (cmd, "\r\n");
-  g_autoptr (GPtrArray) untagged = g_ptr_array_new_with_free_func ((GDestroyNotify) imap_response_free);
+  g_autoptr (GPtrArray) untagged
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
   if (!send_str (s, cmd->str, cmd->len, error))
     return FALSE;
   g_autoptr (ImapResponse) r = wait_tagged (s, tag, untagged, error);
@@ -971,8 +975,8 @@ msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
     return FALSE;
   for (guint i = 0; i < untagged->len; i++) {
     ImapResponse *u = untagged->pdata[i];
-    if (u->data != NULL && g_ascii_strncasecmp (u->data, "SEARCH", 6) == 0 &&
-        g_ascii_isdigit (u->data[7]))
+    if (u->data != NULL && g_ascii_strncasecmp (u->data, "SEARCH", 6) == 0
+        && g_ascii_isdigit (u->data[7]))
       *found = TRUE;
   }
   g_autoptr (ImapResponse) cl = simple_command (s, "CLOSE", NULL, error);
@@ -997,8 +1001,7 @@ code_word (const char *code)
 /* One APPEND command for @n messages. Returns the completion (NULL + error when the
  * connection failed). */
 static ImapResponse *
-append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
-                GError **error)
+append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n, GError **error)
 {
   g_autofree char *tag = next_tag (s);
   g_autoptr (GString) cmd = g_string_new (tag);
@@ -1073,8 +1076,9 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
       *created = TRUE;
       continue;
     }
-    if (word != NULL && attempt < 3 &&
-        (g_ascii_strcasecmp (word, "UNAVAILABLE") == 0 || g_ascii_strcasecmp (word, "INUSE") == 0)) {
+    if (word != NULL && attempt < 3
+        && (g_ascii_strcasecmp (word, "UNAVAILABLE") == 0
+            || g_ascii_strcasecmp (word, "INUSE") == 0)) {
       /* the server is busy: back off and try again */
       g_usleep ((1u << attempt) * G_USEC_PER_SEC);
       continue;
@@ -1113,9 +1117,10 @@ msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMe
     const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
     guint64 size = msgtk_imap_crlf_size (p, len);
     if (s->append_limit > 0 && size > s->append_limit) {
-      g_autofree char *text = g_strdup_printf (
-        "message of %" G_GUINT64_FORMAT " bytes is larger than the server's APPENDLIMIT of %" G_GUINT64_FORMAT,
-        size, s->append_limit);
+      g_autofree char *text
+          = g_strdup_printf ("message of %" G_GUINT64_FORMAT
+                             " bytes is larger than the server's APPENDLIMIT of %" G_GUINT64_FORMAT,
+                             size, s->append_limit);
       refuse (&msgs[i], "TOOBIG", text);
       continue;
     }
@@ -1216,7 +1221,7 @@ msgtk_imap_journal_open (const char *path, GError **error)
     start = i + 1;
     good = i + 1;
   }
-  if (good < len && ftruncate (fd, (off_t) good) != 0) {
+  if (good < len && ftruncate (fd, (off_t)good) != 0) {
     /* a torn last line from an interrupted run: drop it */
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot repair the journal '%s': %s", path,
                  g_strerror (errno));
@@ -1258,13 +1263,13 @@ msgtk_imap_journal_size (MsgtkImapJournal *j)
 }
 
 gboolean
-msgtk_imap_journal_record (MsgtkImapJournal *j, const char *key, guint32 uidvalidity,
-                           guint32 uid, GError **error)
+msgtk_imap_journal_record (MsgtkImapJournal *j, const char *key, guint32 uidvalidity, guint32 uid,
+                           GError **error)
 {
   g_autofree char *line = g_strdup_printf ("%s\t%u\t%u\n", key, uidvalidity, uid);
   gsize len = strlen (line);
   g_mutex_lock (&j->lock);
-  gboolean ok = write (j->fd, line, len) == (ssize_t) len;
+  gboolean ok = write (j->fd, line, len) == (ssize_t)len;
   if (ok)
     g_hash_table_add (j->keys, g_strdup (key));
   g_mutex_unlock (&j->lock);
@@ -1278,8 +1283,8 @@ gboolean
 msgtk_imap_journal_sync (MsgtkImapJournal *j, GError **error)
 {
   if (fsync (j->fd) != 0) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot sync the journal '%s': %s",
-                 j->path, g_strerror (errno));
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot sync the journal '%s': %s", j->path,
+                 g_strerror (errno));
     return FALSE;
   }
   return TRUE;

@@ -23,20 +23,26 @@ static char **opt_paths;
 
 static GOptionEntry entries[] = {
   { "host", 'H', 0, G_OPTION_ARG_STRING, &opt_host, "IMAP server host name", "HOST" },
-  { "port", 'p', 0, G_OPTION_ARG_INT, &opt_port, "port (default 993 for implicit TLS, 143 otherwise)", "PORT" },
+  { "port", 'p', 0, G_OPTION_ARG_INT, &opt_port,
+    "port (default 993 for implicit TLS, 143 otherwise)", "PORT" },
   { "tls", 0, 0, G_OPTION_ARG_STRING, &opt_tls, "implicit (default), starttls or none", "MODE" },
   { "user", 'u', 0, G_OPTION_ARG_STRING, &opt_user, "user name to log in as", "USER" },
-  { "tls-trust-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_trust, "PEM file of CA certificates to trust", "FILE" },
+  { "tls-trust-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_trust,
+    "PEM file of CA certificates to trust", "FILE" },
   { "password-command", 0, 0, G_OPTION_ARG_STRING, &opt_password_command,
     "command printing the password (else $MSGTK_PASSWORD)", "CMD" },
-  { "mailbox", 'm', 0, G_OPTION_ARG_STRING, &opt_mailbox, "target mailbox (default INBOX)", "NAME" },
+  { "mailbox", 'm', 0, G_OPTION_ARG_FILENAME, &opt_mailbox, "target mailbox (default INBOX)",
+    "NAME" },
   { "create", 0, 0, G_OPTION_ARG_NONE, &opt_create, "create missing mailboxes", NULL },
   { "journal", 0, 0, G_OPTION_ARG_FILENAME, &opt_journal, "resume journal file", "FILE" },
-  { "no-journal", 0, 0, G_OPTION_ARG_NONE, &opt_no_journal, "neither read nor write a journal", NULL },
+  { "no-journal", 0, 0, G_OPTION_ARG_NONE, &opt_no_journal, "neither read nor write a journal",
+    NULL },
   { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, "parallel connections (default 1)", "N" },
-  { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "messages per MULTIAPPEND command (default 100)", "N" },
+  { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "messages per MULTIAPPEND command (default 100)",
+    "N" },
   { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run, "read and check, upload nothing", NULL },
-  { "dedupe", 0, 0, G_OPTION_ARG_STRING, &opt_dedupe, "skip messages the server has: message-id", "KEY" },
+  { "dedupe", 0, 0, G_OPTION_ARG_STRING, &opt_dedupe, "skip messages the server has: message-id",
+    "KEY" },
   { "date-from", 0, 0, G_OPTION_ARG_STRING, &opt_date_from,
     "internal date: source (default), header or now", "WHAT" },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_paths, NULL, "PATH…" },
@@ -47,9 +53,9 @@ static GOptionEntry entries[] = {
 
 typedef struct {
   char *mailbox;
-  GPtrArray *keys; /* journal keys */
+  GPtrArray *keys;  /* journal keys */
   GPtrArray *names; /* identities, for reports */
-  GArray *msgs;    /* MsgtkImapMessage */
+  GArray *msgs;     /* MsgtkImapMessage */
   guint64 bytes;
 } Batch;
 
@@ -117,15 +123,18 @@ upload_batch (Run *run, MsgtkImapSession **session, Batch *b)
   GError *error = NULL;
   if (*session == NULL)
     *session = open_session (run, &error);
-  MsgtkImapAppendOptions o = { .create = opt_create, .max_count = (guint) opt_batch };
-  MsgtkImapMessage *m = (MsgtkImapMessage *) b->msgs->data;
-  if (*session != NULL && !msgtk_imap_session_append (*session, b->mailbox, m, b->msgs->len, &o, &error))
+  MsgtkImapAppendOptions o = { .create = opt_create, .max_count = (guint)opt_batch };
+  MsgtkImapMessage *m = (MsgtkImapMessage *)b->msgs->data;
+  if (*session != NULL
+      && !msgtk_imap_session_append (*session, b->mailbox, m, b->msgs->len, &o, &error))
     g_clear_pointer (session, msgtk_imap_session_free);
   for (guint i = 0; i < b->msgs->len; i++) {
     gsize len = g_bytes_get_size (m[i].data);
     if (m[i].status == MSGTK_IMAP_APPEND_OK) {
       GError *jerr = NULL;
-      if (run->journal != NULL && !msgtk_imap_journal_record (run->journal, b->keys->pdata[i], m[i].uidvalidity, m[i].uid, &jerr)) {
+      if (run->journal != NULL
+          && !msgtk_imap_journal_record (run->journal, b->keys->pdata[i], m[i].uidvalidity,
+                                         m[i].uid, &jerr)) {
         g_printerr ("%s: %s\n", PROG, jerr->message);
         g_error_free (jerr);
       }
@@ -134,8 +143,9 @@ upload_batch (Run *run, MsgtkImapSession **session, Batch *b)
       run->bytes_done += len;
       g_mutex_unlock (&run->lock);
     } else if (m[i].status == MSGTK_IMAP_APPEND_REFUSED) {
-      g_autofree char *why = g_strdup_printf ("refused by the server: %s%s%s%s", m[i].code ? "[" : "",
-                                              m[i].code ? m[i].code : "", m[i].code ? "] " : "", m[i].text);
+      g_autofree char *why
+          = g_strdup_printf ("refused by the server: %s%s%s%s", m[i].code ? "[" : "",
+                             m[i].code ? m[i].code : "", m[i].code ? "] " : "", m[i].text);
       add_failure (run, b->names->pdata[i], why);
     } else {
       add_failure (run, b->names->pdata[i], error ? error->message : "not uploaded");
@@ -207,7 +217,7 @@ header_value (GBytes *data, const char *name)
     const char *eol = memchr (p, '\n', end - p);
     if (eol == NULL)
       eol = end;
-    if ((gsize) (eol - p) > nl && g_ascii_strncasecmp (p, name, nl) == 0 && p[nl] == ':') {
+    if ((gsize)(eol - p) > nl && g_ascii_strncasecmp (p, name, nl) == 0 && p[nl] == ':') {
       GString *v = g_string_new_len (p + nl + 1, eol - p - nl - 1);
       for (const char *q = eol + 1; q < end && (*q == ' ' || *q == '\t');) {
         const char *e2 = memchr (q, '\n', end - q);
@@ -237,11 +247,11 @@ header_date (GBytes *data)
 static guint
 imap_flags (MsgtkFlags f)
 {
-  return ((f & MSGTK_FLAG_SEEN) ? MSGTK_IMAP_FLAG_SEEN : 0) |
-         ((f & MSGTK_FLAG_ANSWERED) ? MSGTK_IMAP_FLAG_ANSWERED : 0) |
-         ((f & MSGTK_FLAG_FLAGGED) ? MSGTK_IMAP_FLAG_FLAGGED : 0) |
-         ((f & MSGTK_FLAG_DELETED) ? MSGTK_IMAP_FLAG_DELETED : 0) |
-         ((f & MSGTK_FLAG_DRAFT) ? MSGTK_IMAP_FLAG_DRAFT : 0);
+  return ((f & MSGTK_FLAG_SEEN) ? MSGTK_IMAP_FLAG_SEEN : 0)
+         | ((f & MSGTK_FLAG_ANSWERED) ? MSGTK_IMAP_FLAG_ANSWERED : 0)
+         | ((f & MSGTK_FLAG_FLAGGED) ? MSGTK_IMAP_FLAG_FLAGGED : 0)
+         | ((f & MSGTK_FLAG_DELETED) ? MSGTK_IMAP_FLAG_DELETED : 0)
+         | ((f & MSGTK_FLAG_DRAFT) ? MSGTK_IMAP_FLAG_DRAFT : 0);
 }
 
 static char *
@@ -283,7 +293,8 @@ read_password (GError **error)
     g_autofree char *out = NULL;
     int status = 0;
     const char *argv[] = { "/bin/sh", "-c", opt_password_command, NULL };
-    if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, error))
+    if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status,
+                       error))
       return NULL;
     if (!g_spawn_check_wait_status (status, NULL)) {
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "the password command failed");
@@ -314,9 +325,11 @@ int
 main (int argc, char **argv)
 {
   g_mime_init ();
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("[PATH…] — upload messages to an IMAP mailbox");
-  g_option_context_set_summary (ctx, "PATH is a message file, a directory of .eml files, an mbox or a "
-                                     "maildir (with maildir++ folders); none or - reads standard input.");
+  g_autoptr (GOptionContext) ctx
+      = g_option_context_new ("[PATH…] — upload messages to an IMAP mailbox");
+  g_option_context_set_summary (
+      ctx, "PATH is a message file, a directory of .eml files, an mbox or a "
+           "maildir (with maildir++ folders); none or - reads standard input.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!cli_parse (ctx, PROG, &argc, &argv))
     return EX_USAGE;
@@ -337,7 +350,7 @@ main (int argc, char **argv)
     return usage_error ("--batch takes 1 to 1000");
   Run run = { 0 };
   run.config.host = opt_host;
-  run.config.port = (guint16) opt_port;
+  run.config.port = (guint16)opt_port;
   run.config.trust_file = opt_trust;
   if (opt_tls == NULL || strcmp (opt_tls, "implicit") == 0)
     run.config.tls = MSGTK_IMAP_TLS_IMPLICIT;
@@ -348,6 +361,8 @@ main (int argc, char **argv)
   else
     return usage_error ("--tls takes implicit, starttls or none");
   const char *base = opt_mailbox ? opt_mailbox : "INBOX";
+  if (!g_utf8_validate (base, -1, NULL) || *base == '\0')
+    return usage_error ("--mailbox takes a non-empty UTF-8 name");
   g_autoptr (GError) error = NULL;
   g_autofree char *password = NULL;
   if (!opt_dry_run) {
@@ -361,7 +376,8 @@ main (int argc, char **argv)
   run.password = password;
   g_autoptr (MsgtkImapJournal) journal = NULL;
   if (!opt_no_journal) {
-    g_autofree char *jpath = opt_journal ? g_strdup (opt_journal) : msgtk_imap_journal_default_path ();
+    g_autofree char *jpath
+        = opt_journal ? g_strdup (opt_journal) : msgtk_imap_journal_default_path ();
     journal = msgtk_imap_journal_open (jpath, &error);
     if (journal == NULL)
       return cli_report_error (PROG, error);
@@ -380,8 +396,6 @@ main (int argc, char **argv)
     control = open_session (&run, &error);
     if (control == NULL || !msgtk_imap_session_get_delimiter (control, &delim, &error))
       return cli_report_error (PROG, error);
-    if (opt_create && !msgtk_imap_session_create (control, base, &error))
-      return cli_report_error (PROG, error);
     if (opt_dedupe == NULL) {
       msgtk_imap_session_logout (control);
       g_clear_pointer (&control, msgtk_imap_session_free);
@@ -393,8 +407,7 @@ main (int argc, char **argv)
       g_ptr_array_add (threads, g_thread_new ("append", worker, &run));
   gboolean tty = isatty (2) && !opt_dry_run;
   const char *stdin_paths[] = { "-", NULL };
-  char **paths = opt_paths ? opt_paths : (char **) stdin_paths;
-  GHashTable *created = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  char **paths = opt_paths ? opt_paths : (char **)stdin_paths;
   Batch *cur = NULL;
   guint64 max_bytes = 16 * 1024 * 1024;
   int read_errors = 0;
@@ -435,7 +448,8 @@ main (int argc, char **argv)
       if (control != NULL) {
         g_autofree char *mid = header_value (data, "Message-ID");
         gboolean found = FALSE;
-        if (mid != NULL && !msgtk_imap_session_search_message_id (control, mailbox, mid, &found, &error))
+        if (mid != NULL
+            && !msgtk_imap_session_search_message_id (control, mailbox, mid, &found, &error))
           return cli_report_error (PROG, error);
         if (found) {
           run.skipped++;
@@ -451,20 +465,9 @@ main (int argc, char **argv)
         run.uploaded++;
         continue;
       }
-      if (opt_create && item->folder != NULL && !g_hash_table_contains (created, mailbox)) {
-        /* folders are created up front so that parallel workers never race on CREATE */
-        GError *cerr = NULL;
-        g_autoptr (MsgtkImapSession) cs = open_session (&run, &cerr);
-        if (cs == NULL || !msgtk_imap_session_create (cs, mailbox, &cerr)) {
-          int code = cli_report_error (PROG, cerr);
-          g_error_free (cerr);
-          return code;
-        }
-        msgtk_imap_session_logout (cs);
-        g_hash_table_add (created, g_strdup (mailbox));
-      }
-      if (cur != NULL && (strcmp (cur->mailbox, mailbox) != 0 || cur->msgs->len >= (guint) opt_batch ||
-                          cur->bytes + g_bytes_get_size (data) > max_bytes)) {
+      if (cur != NULL
+          && (strcmp (cur->mailbox, mailbox) != 0 || cur->msgs->len >= (guint)opt_batch
+              || cur->bytes + g_bytes_get_size (data) > max_bytes)) {
         enqueue (&run, cur, 2 * opt_jobs);
         cur = NULL;
       }
@@ -474,7 +477,8 @@ main (int argc, char **argv)
       m.data = g_bytes_ref (data);
       m.flags = imap_flags (item->flags);
       if (date_from == DATE_SOURCE)
-        m.internal_date = item->internal_date ? g_date_time_ref (item->internal_date) : header_date (data);
+        m.internal_date
+            = item->internal_date ? g_date_time_ref (item->internal_date) : header_date (data);
       else if (date_from == DATE_HEADER) {
         m.internal_date = header_date (data);
         if (m.internal_date == NULL && item->internal_date != NULL)
@@ -501,7 +505,6 @@ main (int argc, char **argv)
   }
   if (tty)
     progress (&run, TRUE);
-  g_hash_table_unref (created);
   if (control != NULL)
     msgtk_imap_session_logout (control);
 
@@ -510,7 +513,7 @@ main (int argc, char **argv)
           run.uploaded, opt_dry_run ? "to upload" : "uploaded", run.skipped, run.failed,
           run.bytes_done / 1e6, secs);
   for (guint i = 0; i < run.failures->len; i++)
-    printf ("failed: %s\n", (char *) run.failures->pdata[i]);
+    printf ("failed: %s\n", (char *)run.failures->pdata[i]);
   fflush (stdout);
   int code = 0;
   if (run.failed > 0) {

@@ -22,10 +22,10 @@ typedef enum {
 
 typedef struct {
   const char *host;
-  guint16 port;             /* 0: 993 for IMPLICIT, 143 otherwise */
+  guint16 port; /* 0: 993 for IMPLICIT, 143 otherwise */
   MsgtkImapTls tls;
-  const char *trust_file;   /* PEM CA file to trust instead of the system's; NULL: system */
-  guint timeout;            /* seconds for connect and each read; 0: 60 */
+  const char *trust_file; /* PEM CA file to trust instead of the system's; NULL: system */
+  guint timeout;          /* seconds for connect and each read; 0: 60 */
 } MsgtkImapConfig;
 
 typedef struct _MsgtkImapSession MsgtkImapSession;
@@ -60,8 +60,7 @@ gboolean msgtk_imap_session_get_delimiter (MsgtkImapSession *session, char *deli
                                            GError **error);
 
 /* CREATE @mailbox (UTF-8 name). An existing mailbox is not an error. */
-gboolean msgtk_imap_session_create (MsgtkImapSession *session, const char *mailbox,
-                                    GError **error);
+gboolean msgtk_imap_session_create (MsgtkImapSession *session, const char *mailbox, GError **error);
 
 /* UID SEARCH HEADER Message-ID @message_id in @mailbox (EXAMINE'd). Sets
  * @found to whether at least one message matches. */
@@ -70,9 +69,9 @@ gboolean msgtk_imap_session_search_message_id (MsgtkImapSession *session, const 
                                                GError **error);
 
 typedef enum {
-  MSGTK_IMAP_APPEND_PENDING,  /* not tried yet */
-  MSGTK_IMAP_APPEND_OK,       /* stored (uid set when the server has UIDPLUS) */
-  MSGTK_IMAP_APPEND_REFUSED,  /* the server refused this message (text says why) */
+  MSGTK_IMAP_APPEND_PENDING, /* not tried yet */
+  MSGTK_IMAP_APPEND_OK,      /* stored (uid set when the server has UIDPLUS) */
+  MSGTK_IMAP_APPEND_REFUSED, /* the server refused this message (text says why) */
 } MsgtkImapAppendStatus;
 
 typedef struct {
@@ -81,9 +80,9 @@ typedef struct {
   GDateTime *internal_date; /* NULL: the server's time */
   /* results */
   MsgtkImapAppendStatus status;
-  char *text;               /* the server's words for a refusal (owned) */
-  char *code;               /* its response code ("OVERQUOTA", "TOOBIG"), NULL if none */
-  guint32 uidvalidity;      /* from APPENDUID; 0 if unknown */
+  char *text;          /* the server's words for a refusal (owned) */
+  char *code;          /* its response code ("OVERQUOTA", "TOOBIG"), NULL if none */
+  guint32 uidvalidity; /* from APPENDUID; 0 if unknown */
   guint32 uid;
 } MsgtkImapMessage;
 
@@ -98,9 +97,9 @@ enum {
 void msgtk_imap_message_clear (MsgtkImapMessage *message);
 
 typedef struct {
-  guint max_count;  /* messages per MULTIAPPEND command; 0: 100 */
+  guint max_count;   /* messages per MULTIAPPEND command; 0: 100 */
   guint64 max_bytes; /* bytes per MULTIAPPEND command; 0: 16 MiB */
-  gboolean create;  /* on NO [TRYCREATE]: CREATE the mailbox and retry */
+  gboolean create;   /* on NO [TRYCREATE]: CREATE the mailbox and retry */
 } MsgtkImapAppendOptions;
 
 /* APPEND @messages (n of them) to @mailbox (UTF-8 name), as MULTIAPPEND
@@ -148,8 +147,8 @@ guint msgtk_imap_journal_size (MsgtkImapJournal *journal);
 
 /* Record @key (with the APPENDUID, 0 if unknown); written at once, made
  * durable by msgtk_imap_journal_sync(). */
-gboolean msgtk_imap_journal_record (MsgtkImapJournal *journal, const char *key,
-                                    guint32 uidvalidity, guint32 uid, GError **error);
+gboolean msgtk_imap_journal_record (MsgtkImapJournal *journal, const char *key, guint32 uidvalidity,
+                                    guint32 uid, GError **error);
 
 /* fsync the journal. */
 gboolean msgtk_imap_journal_sync (MsgtkImapJournal *journal, GError **error);

@@ -15,7 +15,8 @@ static Script
 script_new (const char *responses)
 {
   Script sc;
-  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_data (g_strdup (responses), -1, g_free);
+  g_autoptr (GInputStream) in
+      = g_memory_input_stream_new_from_data (g_strdup (responses), -1, g_free);
   sc.sent = g_memory_output_stream_new_resizable ();
   sc.stream = g_simple_io_stream_new (in, sc.sent);
   return sc;
@@ -40,7 +41,8 @@ static void
 test_parse (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (ImapResponse) t = imap_response_parse ("A1 NO [TRYCREATE] No such mailbox", NULL, &error);
+  g_autoptr (ImapResponse) t
+      = imap_response_parse ("A1 NO [TRYCREATE] No such mailbox", NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (t->kind, ==, IMAP_RESPONSE_TAGGED);
   g_assert_cmpstr (t->tag, ==, "A1");
@@ -53,7 +55,8 @@ test_parse (void)
   g_assert_null (u->status);
   g_assert_cmpstr (u->data, ==, "23 EXISTS");
 
-  g_autoptr (ImapResponse) ok = imap_response_parse ("* ok [CAPABILITY IMAP4rev1 LITERAL+] hi", NULL, &error);
+  g_autoptr (ImapResponse) ok
+      = imap_response_parse ("* ok [CAPABILITY IMAP4rev1 LITERAL+] hi", NULL, &error);
   g_assert_cmpstr (ok->status, ==, "OK");
   g_assert_cmpstr (ok->code, ==, "CAPABILITY IMAP4rev1 LITERAL+");
   g_assert_cmpstr (ok->text, ==, "hi");
@@ -165,9 +168,9 @@ static void
 test_crlf (void)
 {
   const char *in = "a\nb\r\nc\rd\n\n";
-  g_assert_cmpuint (msgtk_imap_crlf_size ((const guint8 *) in, strlen (in)), ==, strlen (in) + 3);
+  g_assert_cmpuint (msgtk_imap_crlf_size ((const guint8 *)in, strlen (in)), ==, strlen (in) + 3);
   g_autoptr (GByteArray) out = g_byte_array_new ();
-  imap_crlf_append (out, (const guint8 *) in, strlen (in));
+  imap_crlf_append (out, (const guint8 *)in, strlen (in));
   g_assert_cmpmem (out->data, out->len, "a\r\nb\r\nc\rd\r\n\r\n", 13);
 }
 
@@ -245,7 +248,8 @@ test_append_sync (void)
   g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
   g_assert_no_error (error);
   g_assert_true (msgtk_imap_session_login (s, "u", "p", &error)); /* PREAUTH: nothing sent */
-  MsgtkImapMessage m[2] = { msg ("Subject: a\n\nx\n", MSGTK_IMAP_FLAG_SEEN), msg ("Subject: b\r\n\r\ny", 0) };
+  MsgtkImapMessage m[2]
+      = { msg ("Subject: a\n\nx\n", MSGTK_IMAP_FLAG_SEEN), msg ("Subject: b\r\n\r\ny", 0) };
   g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
   m[0].internal_date = g_date_time_new (utc, 2020, 1, 2, 3, 4, 5);
   g_assert_true (msgtk_imap_session_append (s, "Entwürfe", m, 2, NULL, &error));
@@ -288,11 +292,12 @@ test_multiappend_retry (void)
   g_assert_cmpint (m[2].status, ==, MSGTK_IMAP_APPEND_OK);
   g_assert_cmpuint (m[2].uid, ==, 2);
   g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==,
-                   "A0001 APPEND \"INBOX\" () {3+}\r\na\r\n (\\Flagged) {4+}\r\nbb\r\n () {1+}\r\nc\r\n"
-                   "A0002 APPEND \"INBOX\" () {3+}\r\na\r\n\r\n"
-                   "A0003 APPEND \"INBOX\" (\\Flagged) {4+}\r\nbb\r\n\r\n"
-                   "A0004 APPEND \"INBOX\" () {1+}\r\nc\r\n");
+  g_assert_cmpstr (
+      sent, ==,
+      "A0001 APPEND \"INBOX\" () {3+}\r\na\r\n (\\Flagged) {4+}\r\nbb\r\n () {1+}\r\nc\r\n"
+      "A0002 APPEND \"INBOX\" () {3+}\r\na\r\n\r\n"
+      "A0003 APPEND \"INBOX\" (\\Flagged) {4+}\r\nbb\r\n\r\n"
+      "A0004 APPEND \"INBOX\" () {1+}\r\nc\r\n");
   for (guint i = 0; i < 3; i++)
     msgtk_imap_message_clear (&m[i]);
   script_free (&sc);
@@ -367,7 +372,7 @@ test_journal (void)
   g_autofree char *contents = NULL;
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
   g_assert_true (g_str_has_suffix (contents, "\t5\t18\n"));
-  
+
   g_remove (path);
   g_autofree char *sub = g_path_get_dirname (path);
   g_rmdir (sub);
