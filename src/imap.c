@@ -1061,6 +1061,8 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
         msgs[i].uidvalidity = have ? validity : 0;
         msgs[i].uid = have ? g_array_index (uids, guint32, i) : 0;
       }
+      if (o->settled != NULL)
+        o->settled (msgs, n, o->data);
       return TRUE;
     }
     g_autofree char *word = code_word (r->code);
@@ -1091,6 +1093,8 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
       return TRUE;
     }
     refuse (msgs, r->code, r->text);
+    if (o->settled != NULL)
+      o->settled (msgs, 1, o->data);
     return TRUE;
   }
 }
@@ -1122,6 +1126,8 @@ msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMe
                              " bytes is larger than the server's APPENDLIMIT of %" G_GUINT64_FORMAT,
                              size, s->append_limit);
       refuse (&msgs[i], "TOOBIG", text);
+      if (o->settled != NULL)
+        o->settled (&msgs[i], 1, o->data);
       continue;
     }
     sizes[k] = size;

@@ -117,47 +117,68 @@ open_session (Run *run, GError **error)
   return g_steal_pointer (&s);
 }
 
+typedef struct {
+  Run *run;
+  Batch *batch;
+} Settle;
+
+/* Called by the imap module as soon as an APPEND command completes: the
+ * journal gets the stored messages before anything else is sent. */
 static void
-upload_batch (Run *run, MsgtkImapSession **session, Batch *b)
+settled (MsgtkImapMessage *m, guint n, gpointer data)
 {
-  GError *error = NULL;
-  if (*session == NULL)
-    *session = open_session (run, &error);
-  MsgtkImapAppendOptions o = { .create = opt_create, .max_count = (guint)opt_batch };
-  MsgtkImapMessage *m = (MsgtkImapMessage *)b->msgs->data;
-  if (*session != NULL
-      && !msgtk_imap_session_append (*session, b->mailbox, m, b->msgs->len, &o, &error))
-    g_clear_pointer (session, msgtk_imap_session_free);
-  for (guint i = 0; i < b->msgs->len; i++) {
-    gsize len = g_bytes_get_size (m[i].data);
+  Settle *st = data;
+  Run *run = st->run;
+  gboolean wrote = FALSE;
+  for (guint i = 0; i < n; i++) {
+    guint k = GPOINTER_TO_UINT (m[i].user_data);
     if (m[i].status == MSGTK_IMAP_APPEND_OK) {
       GError *jerr = NULL;
       if (run->journal != NULL
-          && !msgtk_imap_journal_record (run->journal, b->keys->pdata[i], m[i].uidvalidity,
+          && !msgtk_imap_journal_record (run->journal, st->batch->keys->pdata[k], m[i].uidvalidity,
                                          m[i].uid, &jerr)) {
         g_printerr ("%s: %s\n", PROG, jerr->message);
         g_error_free (jerr);
       }
+      wrote = TRUE;
       g_mutex_lock (&run->lock);
       run->uploaded++;
-      run->bytes_done += len;
+      run->bytes_done += g_bytes_get_size (m[i].data);
       g_mutex_unlock (&run->lock);
-    } else if (m[i].status == MSGTK_IMAP_APPEND_REFUSED) {
+    } else {
       g_autofree char *why
           = g_strdup_printf ("refused by the server: %s%s%s%s", m[i].code ? "[" : "",
                              m[i].code ? m[i].code : "", m[i].code ? "] " : "", m[i].text);
-      add_failure (run, b->names->pdata[i], why);
-    } else {
-      add_failure (run, b->names->pdata[i], error ? error->message : "not uploaded");
+      add_failure (run, st->batch->names->pdata[k], why);
     }
   }
-  if (run->journal != NULL) {
+  if (wrote && run->journal != NULL) {
     GError *jerr = NULL;
     if (!msgtk_imap_journal_sync (run->journal, &jerr)) {
       g_printerr ("%s: %s\n", PROG, jerr->message);
       g_error_free (jerr);
     }
   }
+}
+
+static void
+upload_batch (Run *run, MsgtkImapSession **session, Batch *b)
+{
+  GError *error = NULL;
+  if (*session == NULL)
+    *session = open_session (run, &error);
+  Settle st = { run, b };
+  MsgtkImapAppendOptions o
+      = { .create = opt_create, .max_count = (guint)opt_batch, .settled = settled, .data = &st };
+  MsgtkImapMessage *m = (MsgtkImapMessage *)b->msgs->data;
+  for (guint i = 0; i < b->msgs->len; i++)
+    m[i].user_data = GUINT_TO_POINTER (i);
+  if (*session != NULL
+      && !msgtk_imap_session_append (*session, b->mailbox, m, b->msgs->len, &o, &error))
+    g_clear_pointer (session, msgtk_imap_session_free);
+  for (guint i = 0; i < b->msgs->len; i++)
+    if (m[i].status == MSGTK_IMAP_APPEND_PENDING)
+      add_failure (run, b->names->pdata[i], error ? error->message : "not uploaded");
   if (error != NULL) {
     g_mutex_lock (&run->lock);
     if (run->fatal == NULL)

@@ -84,6 +84,7 @@ typedef struct {
   char *code;          /* its response code ("OVERQUOTA", "TOOBIG"), NULL if none */
   guint32 uidvalidity; /* from APPENDUID; 0 if unknown */
   guint32 uid;
+  gpointer user_data; /* the caller's, untouched */
 } MsgtkImapMessage;
 
 enum {
@@ -100,6 +101,10 @@ typedef struct {
   guint max_count;   /* messages per MULTIAPPEND command; 0: 100 */
   guint64 max_bytes; /* bytes per MULTIAPPEND command; 0: 16 MiB */
   gboolean create;   /* on NO [TRYCREATE]: CREATE the mailbox and retry */
+  /* called as soon as a command settles messages (stored or refused), before
+   * the next command: the place to record them in a journal */
+  void (*settled) (MsgtkImapMessage *messages, guint n, gpointer data);
+  gpointer data;
 } MsgtkImapAppendOptions;
 
 /* APPEND @messages (n of them) to @mailbox (UTF-8 name), as MULTIAPPEND
