@@ -45,7 +45,7 @@ static GOptionEntry entries[] = {
     "KEY" },
   { "date-from", 0, 0, G_OPTION_ARG_STRING, &opt_date_from,
     "internal date: source (default), header or now", "WHAT" },
-  { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_paths, NULL, "PATH…" },
+  { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_paths, NULL, "PATH..." },
   { NULL },
 };
 
@@ -347,7 +347,7 @@ main (int argc, char **argv)
 {
   g_mime_init ();
   g_autoptr (GOptionContext) ctx
-      = g_option_context_new ("[PATH…] — upload messages to an IMAP mailbox");
+      = g_option_context_new ("[PATH...] - upload messages to an IMAP mailbox");
   g_option_context_set_summary (
       ctx, "PATH is a message file, a directory of .eml files, an mbox or a "
            "maildir (with maildir++ folders); none or - reads standard input.");
