@@ -745,6 +745,8 @@ msgtk_imap_session_connect (const MsgtkImapConfig *c, GError **error)
   guint16 port = c->port ? c->port : c->tls == MSGTK_IMAP_TLS_IMPLICIT ? 993 : 143;
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_socket_client_set_timeout (client, c->timeout ? c->timeout : 60);
+  /* IMAP goes straight to the server (and libproxy is not safe everywhere) */
+  g_socket_client_set_enable_proxy (client, FALSE);
   GError *local = NULL;
   g_autoptr (GSocketConnection) conn
       = g_socket_client_connect_to_host (client, c->host, port, NULL, &local);
@@ -1155,7 +1157,7 @@ msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMe
 void
 msgtk_imap_session_logout (MsgtkImapSession *s)
 {
-  g_autoptr (ImapResponse) r = simple_command (s, "LOGOUT", NULL, NULL);
+  imap_response_free (simple_command (s, "LOGOUT", NULL, NULL));
 }
 
 /* ---------------------------------------------------------------- journal */
