@@ -2,3 +2,4 @@
 #pragma once
 
 #include <msgtk/error.h>
+#include <msgtk/source.h>
