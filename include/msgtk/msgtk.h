@@ -3,3 +3,4 @@
 
 #include <msgtk/error.h>
 #include <msgtk/source.h>
+#include <msgtk/inspect.h>
