@@ -690,7 +690,7 @@ mbox_next (MsgtkSource *s, GError **error)
   item->path = g_strdup (s->path);
   item->offset = from_offset;
   item->identity = g_strdup_printf ("mbox:%s@%" G_GINT64_FORMAT, s->abs_path, (gint64) from_offset);
-  item->flags = msgtk_flags_from_mbox (status, x_status);
+  item->flags = msgtk_flags_from_mbox_status (status, x_status);
   item->internal_date = parse_from_date (from->data, from->len);
   item->size = msg->len;
   GBytes *bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg));

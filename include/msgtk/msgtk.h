@@ -4,3 +4,4 @@
 #include <msgtk/error.h>
 #include <msgtk/source.h>
 #include <msgtk/inspect.h>
+#include <msgtk/sink.h>

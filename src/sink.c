@@ -1,0 +1,639 @@
+/* msgtk — sinks: stdout, atomic file, mbox (mboxrd), maildir, .eml directory. */
+
+#include <msgtk/error.h>
+#include <msgtk/sink.h>
+
+#include "gmime-autoptr-private.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- flags ------------------------------------------------------------- */
+
+char *
+msgtk_flags_to_maildir (MsgtkFlags flags)
+{
+  GString *s = g_string_new (NULL);
+  if (flags & MSGTK_FLAG_DRAFT)
+    g_string_append_c (s, 'D');
+  if (flags & MSGTK_FLAG_FLAGGED)
+    g_string_append_c (s, 'F');
+  if (flags & MSGTK_FLAG_ANSWERED)
+    g_string_append_c (s, 'R');
+  if (flags & MSGTK_FLAG_SEEN)
+    g_string_append_c (s, 'S');
+  if (flags & MSGTK_FLAG_DELETED)
+    g_string_append_c (s, 'T');
+  return g_string_free (s, FALSE);
+}
+
+MsgtkFlags
+msgtk_flags_from_maildir (const char *letters)
+{
+  MsgtkFlags f = MSGTK_FLAG_NONE;
+  for (const char *p = letters; p && *p; p++) {
+    switch (*p) {
+    case 'D': f |= MSGTK_FLAG_DRAFT; break;
+    case 'F': f |= MSGTK_FLAG_FLAGGED; break;
+    case 'R': f |= MSGTK_FLAG_ANSWERED; break;
+    case 'S': f |= MSGTK_FLAG_SEEN; break;
+    case 'T': f |= MSGTK_FLAG_DELETED; break;
+    default: break;
+    }
+  }
+  return f;
+}
+
+MsgtkFlags
+msgtk_flags_from_maildir_name (const char *filename)
+{
+  const char *base = filename ? strrchr (filename, '/') : NULL;
+  const char *info = strstr (base ? base + 1 : (filename ? filename : ""), ":2,");
+  return info ? msgtk_flags_from_maildir (info + 3) : MSGTK_FLAG_NONE;
+}
+
+void
+msgtk_flags_to_mbox_status (MsgtkFlags flags, char **status, char **x_status)
+{
+  if (status)
+    *status = g_strdup ((flags & MSGTK_FLAG_SEEN) ? "RO" : "O");
+  if (x_status) {
+    GString *s = g_string_new (NULL);
+    if (flags & MSGTK_FLAG_ANSWERED)
+      g_string_append_c (s, 'A');
+    if (flags & MSGTK_FLAG_FLAGGED)
+      g_string_append_c (s, 'F');
+    if (flags & MSGTK_FLAG_DRAFT)
+      g_string_append_c (s, 'T');
+    if (flags & MSGTK_FLAG_DELETED)
+      g_string_append_c (s, 'D');
+    *x_status = g_string_free (s, FALSE);
+  }
+}
+
+MsgtkFlags
+msgtk_flags_from_mbox_status (const char *status, const char *x_status)
+{
+  MsgtkFlags f = MSGTK_FLAG_NONE;
+  if (status && strchr (status, 'R'))
+    f |= MSGTK_FLAG_SEEN;
+  for (const char *p = x_status; p && *p; p++) {
+    switch (*p) {
+    case 'A': f |= MSGTK_FLAG_ANSWERED; break;
+    case 'F': f |= MSGTK_FLAG_FLAGGED; break;
+    case 'T': f |= MSGTK_FLAG_DRAFT; break;
+    case 'D': f |= MSGTK_FLAG_DELETED; break;
+    default: break;
+    }
+  }
+  return f;
+}
+
+/* ---- mboxrd quoting filter: ">*From " at a line start gets one more '>' -- */
+
+typedef struct {
+  GMimeFilter parent;
+  gboolean midline; /* inside a line (not at its start) */
+  gboolean last_nl; /* the last byte passed through was '\n' */
+  gboolean any;     /* anything passed through */
+} MboxrdFilter;
+
+typedef struct {
+  GMimeFilterClass parent_class;
+} MboxrdFilterClass;
+
+static GType mboxrd_filter_get_type (void);
+G_DEFINE_TYPE (MboxrdFilter, mboxrd_filter, GMIME_TYPE_FILTER)
+
+static GMimeFilter *
+mboxrd_filter_copy (GMimeFilter *filter)
+{
+  (void) filter;
+  return g_object_new (mboxrd_filter_get_type (), NULL);
+}
+
+static void
+mboxrd_filter_run (GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                   size_t *outlen, size_t *outprespace, gboolean flush)
+{
+  MboxrdFilter *self = (MboxrdFilter *) filter;
+  g_mime_filter_set_size (filter, len * 2 + 1, FALSE);
+  char *o = filter->outbuf;
+  size_t i = 0;
+  while (i < len) {
+    if (!self->midline) {
+      size_t j = i;
+      while (j < len && in[j] == '>')
+        j++;
+      size_t have = len - j;
+      if (!flush && have < 5 && memchr (in + i, '\n', len - i) == NULL) {
+        /* Not enough bytes to decide: keep them for the next call. */
+        g_mime_filter_backup (filter, in + i, len - i);
+        break;
+      }
+      if (have >= 5 && memcmp (in + j, "From ", 5) == 0)
+        *o++ = '>';
+      self->midline = TRUE;
+    }
+    char *nl = memchr (in + i, '\n', len - i);
+    size_t n = nl ? (size_t) (nl - (in + i)) + 1 : len - i;
+    memcpy (o, in + i, n);
+    o += n;
+    i += n;
+    self->any = TRUE;
+    self->last_nl = nl != NULL;
+    if (nl)
+      self->midline = FALSE;
+  }
+  (void) prespace;
+  *out = filter->outbuf;
+  *outlen = (size_t) (o - filter->outbuf);
+  *outprespace = filter->outpre;
+}
+
+static void
+mboxrd_filter_filter (GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                      size_t *outlen, size_t *outprespace)
+{
+  mboxrd_filter_run (filter, in, len, prespace, out, outlen, outprespace, FALSE);
+}
+
+static void
+mboxrd_filter_complete (GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
+                        size_t *outlen, size_t *outprespace)
+{
+  mboxrd_filter_run (filter, in, len, prespace, out, outlen, outprespace, TRUE);
+}
+
+static void
+mboxrd_filter_reset (GMimeFilter *filter)
+{
+  MboxrdFilter *self = (MboxrdFilter *) filter;
+  self->midline = FALSE;
+  self->last_nl = FALSE;
+  self->any = FALSE;
+}
+
+static void
+mboxrd_filter_class_init (MboxrdFilterClass *klass)
+{
+  GMimeFilterClass *fc = GMIME_FILTER_CLASS (klass);
+  fc->copy = mboxrd_filter_copy;
+  fc->filter = mboxrd_filter_filter;
+  fc->complete = mboxrd_filter_complete;
+  fc->reset = mboxrd_filter_reset;
+}
+
+static void
+mboxrd_filter_init (MboxrdFilter *self)
+{
+  (void) self;
+}
+
+/* ---- sink -------------------------------------------------------------- */
+
+struct _MsgtkSink {
+  MsgtkSinkKind kind;
+  char *path;
+  MsgtkEol eol;
+  int fd;            /* FILE: temp fd; MBOX: the mbox; STDOUT: 1 */
+  char *tmp_path;    /* FILE: temp file */
+  off_t orig_length; /* MBOX: length before we started */
+  GPtrArray *written; /* MAILDIR/DIR: files delivered (removed on abort) */
+  guint count;
+  guint seq; /* DIR: next number to try */
+  gboolean done; /* committed or aborted */
+  char *hostname;
+};
+
+static gboolean
+set_errno_error (GError **error, int err, MsgtkError code, const char *what, const char *path)
+{
+  g_set_error (error, MSGTK_ERROR, code, "%s '%s': %s", what, path, g_strerror (err));
+  return FALSE;
+}
+
+static gboolean
+ensure_dir (const char *path, GError **error)
+{
+  if (g_mkdir_with_parents (path, 0700) != 0)
+    return set_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot create directory",
+                            path);
+  return TRUE;
+}
+
+MsgtkSink *
+msgtk_sink_new (MsgtkSinkKind kind, const char *path, GError **error)
+{
+  g_autoptr (GString) host = NULL;
+  MsgtkSink *sink = g_new0 (MsgtkSink, 1);
+  sink->kind = kind;
+  sink->path = g_strdup (path ? path : "-");
+  sink->fd = -1;
+  sink->written = g_ptr_array_new_with_free_func (g_free);
+  sink->seq = 1;
+  host = g_string_new (g_get_host_name ());
+  /* Maildir names must not contain '/' or ':'. */
+  for (gsize i = 0; i < host->len; i++)
+    if (host->str[i] == '/' || host->str[i] == ':')
+      host->str[i] = '_';
+  sink->hostname = g_strdup (host->str);
+
+  switch (kind) {
+  case MSGTK_SINK_STDOUT:
+    sink->fd = STDOUT_FILENO;
+    break;
+  case MSGTK_SINK_FILE:
+    break; /* the temp file is made on the first write */
+  case MSGTK_SINK_MBOX: {
+    struct stat st;
+    sink->fd = g_open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (sink->fd < 0 || fstat (sink->fd, &st) != 0) {
+      set_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot open mbox", path);
+      goto fail;
+    }
+    sink->orig_length = st.st_size;
+    break;
+  }
+  case MSGTK_SINK_MAILDIR: {
+    const char *subs[] = { "tmp", "new", "cur" };
+    for (guint i = 0; i < G_N_ELEMENTS (subs); i++) {
+      g_autofree char *d = g_build_filename (path, subs[i], NULL);
+      if (!ensure_dir (d, error))
+        goto fail;
+    }
+    break;
+  }
+  case MSGTK_SINK_DIR:
+    if (!ensure_dir (path, error))
+      goto fail;
+    break;
+  default:
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "unknown sink kind %d", (int) kind);
+    goto fail;
+  }
+  return sink;
+fail:
+  sink->done = TRUE;
+  msgtk_sink_free (sink);
+  return NULL;
+}
+
+void
+msgtk_sink_set_eol (MsgtkSink *sink, MsgtkEol eol)
+{
+  sink->eol = eol;
+}
+
+guint
+msgtk_sink_count (MsgtkSink *sink)
+{
+  return sink->count;
+}
+
+/* What the body writer pushes into: either a GMimeMessage or a GInputStream. */
+typedef struct {
+  GMimeMessage *message;
+  GInputStream *input;
+} Payload;
+
+static gboolean
+write_all (int fd, const char *buf, size_t len, const char *path, GError **error)
+{
+  while (len > 0) {
+    ssize_t n = write (fd, buf, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return set_errno_error (error, errno, MSGTK_ERROR_IO, "cannot write", path);
+    buf += n;
+    len -= (size_t) n;
+  }
+  return TRUE;
+}
+
+/* Write @p to @fd through the line-ending (and mbox quoting) filters. */
+static gboolean
+write_payload (MsgtkSink *sink, int fd, const Payload *p, const char *path, GError **error)
+{
+  g_autoptr (GMimeStream) fs = g_mime_stream_fs_new (fd);
+  g_mime_stream_fs_set_owner (GMIME_STREAM_FS (fs), FALSE);
+  g_autoptr (GMimeStream) filtered = g_mime_stream_filter_new (fs);
+  MboxrdFilter *quote = NULL;
+  if (sink->eol == MSGTK_EOL_CRLF) {
+    g_autoptr (GMimeFilter) f = g_mime_filter_unix2dos_new (FALSE);
+    g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), f);
+  } else if (sink->eol == MSGTK_EOL_LF) {
+    g_autoptr (GMimeFilter) f = g_mime_filter_dos2unix_new (FALSE);
+    g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), f);
+  }
+  if (sink->kind == MSGTK_SINK_MBOX) {
+    quote = g_object_new (mboxrd_filter_get_type (), NULL);
+    g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), GMIME_FILTER (quote));
+  }
+  errno = 0;
+  gboolean ok = TRUE;
+  if (p->message) {
+    g_autoptr (GMimeFormatOptions) fo = g_mime_format_options_new ();
+    if (sink->eol == MSGTK_EOL_CRLF)
+      g_mime_format_options_set_newline_format (fo, GMIME_NEWLINE_FORMAT_DOS);
+    if (g_mime_object_write_to_stream (GMIME_OBJECT (p->message), fo, filtered) < 0)
+      ok = set_errno_error (error, errno ? errno : EIO, MSGTK_ERROR_IO, "cannot write message to",
+                            path);
+  } else {
+    char buf[65536];
+    for (;;) {
+      gssize n = g_input_stream_read (p->input, buf, sizeof buf, NULL, error);
+      if (n < 0) {
+        g_prefix_error (error, "cannot read message for '%s': ", path);
+        ok = FALSE;
+        break;
+      }
+      if (n == 0)
+        break;
+      if (g_mime_stream_write (filtered, buf, (size_t) n) < 0) {
+        ok = set_errno_error (error, errno ? errno : EIO, MSGTK_ERROR_IO, "cannot write", path);
+        break;
+      }
+    }
+  }
+  if (ok && g_mime_stream_flush (filtered) < 0)
+    ok = set_errno_error (error, errno ? errno : EIO, MSGTK_ERROR_IO, "cannot write", path);
+  if (ok && quote) {
+    /* mbox: the message ends with a newline, then one empty line separates. */
+    const char *nl = sink->eol == MSGTK_EOL_CRLF ? "\r\n" : "\n";
+    if (quote->any && !quote->last_nl)
+      ok = write_all (fd, nl, strlen (nl), path, error);
+    if (ok)
+      ok = write_all (fd, nl, strlen (nl), path, error);
+  }
+  if (quote)
+    g_object_unref (quote);
+  return ok;
+}
+
+static gboolean
+sync_close (int fd, const char *path, GError **error)
+{
+  if (fsync (fd) != 0) {
+    int err = errno;
+    close (fd);
+    return set_errno_error (error, err, MSGTK_ERROR_IO, "cannot sync", path);
+  }
+  if (close (fd) != 0)
+    return set_errno_error (error, errno, MSGTK_ERROR_IO, "cannot close", path);
+  return TRUE;
+}
+
+static void
+set_mtime (const char *path, GDateTime *date)
+{
+  if (!date)
+    return;
+  struct timespec ts[2] = { { g_date_time_to_unix (date), 0 }, { g_date_time_to_unix (date), 0 } };
+  (void) utimensat (AT_FDCWD, path, ts, 0);
+}
+
+static char *
+mbox_from_line (MsgtkSink *sink, const char *sender, GDateTime *date)
+{
+  g_autoptr (GDateTime) now = NULL;
+  if (!date)
+    date = now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) utc = g_date_time_to_utc (date);
+  static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+  static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  /* asctime(3) form, in the C locale whatever the user's locale is. */
+  g_autofree char *when = g_strdup_printf (
+      "%s %s %2d %02d:%02d:%02d %d", days[g_date_time_get_day_of_week (utc) - 1],
+      months[g_date_time_get_month (utc) - 1], g_date_time_get_day_of_month (utc),
+      g_date_time_get_hour (utc), g_date_time_get_minute (utc), g_date_time_get_second (utc),
+      g_date_time_get_year (utc));
+  /* A From_ address may not contain spaces: the line is split on the first. */
+  g_autofree char *who = g_strdup (sender && *sender ? sender : "MAILER-DAEMON");
+  for (char *c = who; *c; c++)
+    if (g_ascii_isspace (*c))
+      *c = '_';
+  return g_strdup_printf ("From %s %s%s", who, when, sink->eol == MSGTK_EOL_CRLF ? "\r\n" : "\n");
+}
+
+static gboolean
+sink_write (MsgtkSink *sink, const Payload *p, MsgtkFlags flags, GDateTime *date,
+            const char *sender, char **path_out, GError **error)
+{
+  g_return_val_if_fail (!sink->done, FALSE);
+  switch (sink->kind) {
+  case MSGTK_SINK_STDOUT:
+    if (!write_payload (sink, STDOUT_FILENO, p, "standard output", error))
+      return FALSE;
+    break;
+  case MSGTK_SINK_FILE: {
+    if (sink->count > 0) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                   "'%s' holds one message; write several to an mbox, maildir or directory",
+                   sink->path);
+      return FALSE;
+    }
+    g_autofree char *dir = g_path_get_dirname (sink->path);
+    g_autofree char *base = g_path_get_basename (sink->path);
+    g_autofree char *tmpl = g_strdup_printf (".%s.XXXXXX", base);
+    sink->tmp_path = g_build_filename (dir, tmpl, NULL);
+    sink->fd = g_mkstemp_full (sink->tmp_path, O_WRONLY | O_CLOEXEC, 0644);
+    if (sink->fd < 0) {
+      g_clear_pointer (&sink->tmp_path, g_free);
+      return set_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot create output",
+                              sink->path);
+    }
+    if (!write_payload (sink, sink->fd, p, sink->path, error))
+      return FALSE;
+    if (path_out)
+      *path_out = g_strdup (sink->path);
+    break;
+  }
+  case MSGTK_SINK_MBOX: {
+    g_autofree char *from = mbox_from_line (sink, sender, date);
+    struct stat st;
+    off_t before = fstat (sink->fd, &st) == 0 ? st.st_size : sink->orig_length;
+    if (!write_all (sink->fd, from, strlen (from), sink->path, error)
+        || !write_payload (sink, sink->fd, p, sink->path, error)) {
+      /* Leave the mbox as it was before this message. */
+      (void) !ftruncate (sink->fd, before);
+      return FALSE;
+    }
+    if (path_out)
+      *path_out = g_strdup (sink->path);
+    break;
+  }
+  case MSGTK_SINK_MAILDIR: {
+    static guint counter;
+    gint64 us = g_get_real_time ();
+    g_autofree char *name
+        = g_strdup_printf ("%" G_GINT64_FORMAT ".M%06dP%dQ%u.%s", us / G_USEC_PER_SEC,
+                           (int) (us % G_USEC_PER_SEC), (int) getpid (), ++counter, sink->hostname);
+    g_autofree char *tmp = g_build_filename (sink->path, "tmp", name, NULL);
+    int fd = g_open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+      return set_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot create", tmp);
+    if (!write_payload (sink, fd, p, tmp, error)) {
+      close (fd);
+      g_unlink (tmp);
+      return FALSE;
+    }
+    if (!sync_close (fd, tmp, error)) {
+      g_unlink (tmp);
+      return FALSE;
+    }
+    g_autofree char *letters = msgtk_flags_to_maildir (flags);
+    g_autofree char *final
+        = flags ? g_strdup_printf ("%s/cur/%s:2,%s", sink->path, name, letters)
+                : g_strdup_printf ("%s/new/%s", sink->path, name);
+    set_mtime (tmp, date);
+    if (g_rename (tmp, final) != 0) {
+      int err = errno;
+      g_unlink (tmp);
+      return set_errno_error (error, err, MSGTK_ERROR_CANT_CREATE, "cannot deliver", final);
+    }
+    if (path_out)
+      *path_out = g_strdup (final);
+    g_ptr_array_add (sink->written, g_steal_pointer (&final));
+    break;
+  }
+  case MSGTK_SINK_DIR: {
+    int fd = -1;
+    g_autofree char *file = NULL;
+    for (;;) {
+      g_free (file);
+      file = g_strdup_printf ("%s/%06u.eml", sink->path, sink->seq++);
+      fd = g_open (file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd >= 0 || errno != EEXIST)
+        break;
+    }
+    if (fd < 0)
+      return set_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot create", file);
+    if (!write_payload (sink, fd, p, file, error) || !sync_close (fd, file, error)) {
+      if (fcntl (fd, F_GETFD) != -1)
+        close (fd);
+      g_unlink (file);
+      return FALSE;
+    }
+    set_mtime (file, date);
+    if (path_out)
+      *path_out = g_strdup (file);
+    g_ptr_array_add (sink->written, g_steal_pointer (&file));
+    break;
+  }
+  }
+  sink->count++;
+  return TRUE;
+}
+
+static const char *
+message_sender (GMimeMessage *m)
+{
+  InternetAddressList *lists[] = { g_mime_message_get_sender (m), g_mime_message_get_from (m) };
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++) {
+    if (lists[i] && internet_address_list_length (lists[i]) > 0) {
+      InternetAddress *a = internet_address_list_get_address (lists[i], 0);
+      if (INTERNET_ADDRESS_IS_MAILBOX (a))
+        return internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a));
+    }
+  }
+  return NULL;
+}
+
+gboolean
+msgtk_sink_write_message (MsgtkSink *sink, GMimeMessage *message, MsgtkFlags flags,
+                          GDateTime *internal_date, char **path_out, GError **error)
+{
+  Payload p = { message, NULL };
+  GDateTime *date = internal_date ? internal_date : g_mime_message_get_date (message);
+  return sink_write (sink, &p, flags, date, message_sender (message), path_out, error);
+}
+
+gboolean
+msgtk_sink_write_stream (MsgtkSink *sink, GInputStream *input, MsgtkFlags flags,
+                         GDateTime *internal_date, const char *envelope_sender, char **path_out,
+                         GError **error)
+{
+  Payload p = { NULL, input };
+  return sink_write (sink, &p, flags, internal_date, envelope_sender, path_out, error);
+}
+
+gboolean
+msgtk_sink_commit (MsgtkSink *sink, GError **error)
+{
+  if (sink->done)
+    return TRUE;
+  switch (sink->kind) {
+  case MSGTK_SINK_FILE:
+    if (sink->fd >= 0) {
+      int fd = sink->fd;
+      sink->fd = -1;
+      if (!sync_close (fd, sink->tmp_path, error))
+        return FALSE;
+      if (g_rename (sink->tmp_path, sink->path) != 0)
+        return set_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot rename output to",
+                                sink->path);
+      g_clear_pointer (&sink->tmp_path, g_free);
+    }
+    break;
+  case MSGTK_SINK_MBOX:
+    if (fsync (sink->fd) != 0)
+      return set_errno_error (error, errno, MSGTK_ERROR_IO, "cannot sync", sink->path);
+    break;
+  default:
+    break;
+  }
+  sink->done = TRUE;
+  return TRUE;
+}
+
+void
+msgtk_sink_abort (MsgtkSink *sink)
+{
+  if (sink->done)
+    return;
+  sink->done = TRUE;
+  switch (sink->kind) {
+  case MSGTK_SINK_FILE:
+    if (sink->fd >= 0) {
+      close (sink->fd);
+      sink->fd = -1;
+    }
+    if (sink->tmp_path)
+      g_unlink (sink->tmp_path);
+    g_clear_pointer (&sink->tmp_path, g_free);
+    break;
+  case MSGTK_SINK_MBOX:
+    if (sink->fd >= 0)
+      (void) !ftruncate (sink->fd, sink->orig_length);
+    break;
+  case MSGTK_SINK_MAILDIR:
+  case MSGTK_SINK_DIR:
+    for (guint i = 0; i < sink->written->len; i++)
+      g_unlink (g_ptr_array_index (sink->written, i));
+    break;
+  default:
+    break;
+  }
+}
+
+void
+msgtk_sink_free (MsgtkSink *sink)
+{
+  if (!sink)
+    return;
+  msgtk_sink_abort (sink);
+  if (sink->fd >= 0 && sink->fd != STDOUT_FILENO)
+    close (sink->fd);
+  g_free (sink->tmp_path);
+  g_free (sink->path);
+  g_free (sink->hostname);
+  g_ptr_array_unref (sink->written);
+  g_free (sink);
+}

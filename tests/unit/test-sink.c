@@ -1,0 +1,205 @@
+#include "gmime-autoptr-private.h"
+#include <glib/gstdio.h>
+#include <msgtk/msgtk.h>
+#include <string.h>
+
+static char *
+tmpdir (void)
+{
+  GError *e = NULL;
+  char *d = g_dir_make_tmp ("msgtk-sink-XXXXXX", &e);
+  g_assert_no_error (e);
+  return d;
+}
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr (GFile) f = g_file_new_for_path (path);
+  g_autoptr (GFileEnumerator) en
+      = g_file_enumerate_children (f, "standard::name,standard::type", 0, NULL, NULL);
+  if (en) {
+    GFileInfo *info;
+    while ((info = g_file_enumerator_next_file (en, NULL, NULL))) {
+      g_autofree char *c = g_build_filename (path, g_file_info_get_name (info), NULL);
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        rm_rf (c);
+      else
+        g_unlink (c);
+      g_object_unref (info);
+    }
+  }
+  g_rmdir (path);
+}
+
+static guint
+count_entries (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  while (d && g_dir_read_name (d))
+    n++;
+  return n;
+}
+
+static GInputStream *
+mem (const char *s)
+{
+  return g_memory_input_stream_new_from_data (g_strdup (s), (gssize) strlen (s), g_free);
+}
+
+static void
+test_flags (void)
+{
+  MsgtkFlags all = MSGTK_FLAG_SEEN | MSGTK_FLAG_ANSWERED | MSGTK_FLAG_FLAGGED
+                   | MSGTK_FLAG_DELETED | MSGTK_FLAG_DRAFT;
+  g_autofree char *l = msgtk_flags_to_maildir (all);
+  g_assert_cmpstr (l, ==, "DFRST");
+  g_assert_cmpint (msgtk_flags_from_maildir (l), ==, all);
+  g_autofree char *l2 = msgtk_flags_to_maildir (MSGTK_FLAG_SEEN | MSGTK_FLAG_ANSWERED);
+  g_assert_cmpstr (l2, ==, "RS");
+  g_assert_cmpint (msgtk_flags_from_maildir_name ("cur/123.M1P2.host:2,FS"), ==,
+                   MSGTK_FLAG_FLAGGED | MSGTK_FLAG_SEEN);
+  g_assert_cmpint (msgtk_flags_from_maildir_name ("new/123.M1P2.host"), ==, 0);
+  g_autofree char *st = NULL, *xst = NULL;
+  msgtk_flags_to_mbox_status (all, &st, &xst);
+  g_assert_cmpstr (st, ==, "RO");
+  g_assert_cmpstr (xst, ==, "AFTD");
+  g_assert_cmpint (msgtk_flags_from_mbox_status (st, xst), ==, all);
+  g_assert_cmpint (msgtk_flags_from_mbox_status ("O", NULL), ==, 0);
+}
+
+static void
+test_file_atomic (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *out = g_build_filename (d, "m.eml", NULL);
+  GError *e = NULL;
+  /* Aborted: nothing left. */
+  MsgtkSink *s = msgtk_sink_new (MSGTK_SINK_FILE, out, &e);
+  g_assert_no_error (e);
+  g_autoptr (GInputStream) in1 = mem ("Subject: a\n\nbody\n");
+  g_assert_true (msgtk_sink_write_stream (s, in1, 0, NULL, NULL, NULL, &e));
+  g_assert_cmpuint (count_entries (d), ==, 1); /* the temp file */
+  msgtk_sink_free (s);
+  g_assert_cmpuint (count_entries (d), ==, 0);
+  /* Committed, with CRLF line endings; a second message is refused. */
+  s = msgtk_sink_new (MSGTK_SINK_FILE, out, &e);
+  msgtk_sink_set_eol (s, MSGTK_EOL_CRLF);
+  g_autoptr (GInputStream) in2 = mem ("Subject: a\n\nbody\r\nmore\n");
+  g_assert_true (msgtk_sink_write_stream (s, in2, 0, NULL, NULL, NULL, &e));
+  g_autoptr (GInputStream) in3 = mem ("x\n");
+  g_assert_false (msgtk_sink_write_stream (s, in3, 0, NULL, NULL, NULL, &e));
+  g_assert_error (e, MSGTK_ERROR, MSGTK_ERROR_USAGE);
+  g_clear_error (&e);
+  g_assert_true (msgtk_sink_commit (s, &e));
+  msgtk_sink_free (s);
+  g_autofree char *got = NULL;
+  g_assert_true (g_file_get_contents (out, &got, NULL, NULL));
+  g_assert_cmpstr (got, ==, "Subject: a\r\n\r\nbody\r\nmore\r\n");
+  g_assert_cmpuint (count_entries (d), ==, 1);
+  /* Unwritable directory: CANT_CREATE. */
+  s = msgtk_sink_new (MSGTK_SINK_FILE, "/nonexistent-dir/x.eml", &e);
+  g_autoptr (GInputStream) in4 = mem ("x\n");
+  g_assert_false (msgtk_sink_write_stream (s, in4, 0, NULL, NULL, NULL, &e));
+  g_assert_error (e, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE);
+  g_clear_error (&e);
+  msgtk_sink_free (s);
+  rm_rf (d);
+}
+
+static void
+test_mbox (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *mbox = g_build_filename (d, "box", NULL);
+  g_assert_true (g_file_set_contents (mbox, "From a@b Mon Jan  1 00:00:00 2024\nX: 1\n\nold\n\n",
+                                      -1, NULL));
+  GError *e = NULL;
+  MsgtkSink *s = msgtk_sink_new (MSGTK_SINK_MBOX, mbox, &e);
+  g_assert_no_error (e);
+  g_autoptr (GDateTime) when = g_date_time_new_utc (2024, 3, 5, 6, 7, 8);
+  g_autoptr (GInputStream) in = mem ("Subject: q\n\nFrom here\n>From there\nFrom");
+  g_assert_true (msgtk_sink_write_stream (s, in, 0, when, "x y@z", NULL, &e));
+  g_assert_no_error (e);
+  g_assert_true (msgtk_sink_commit (s, &e));
+  msgtk_sink_free (s);
+  g_autofree char *got = NULL;
+  g_assert_true (g_file_get_contents (mbox, &got, NULL, NULL));
+  g_assert_cmpstr (got, ==,
+                   "From a@b Mon Jan  1 00:00:00 2024\nX: 1\n\nold\n\n"
+                   "From x_y@z Tue Mar  5 06:07:08 2024\nSubject: q\n\n>From here\n>>From "
+                   "there\nFrom\n\n");
+  /* Aborted: truncated back to the original length. */
+  s = msgtk_sink_new (MSGTK_SINK_MBOX, mbox, &e);
+  g_autoptr (GInputStream) in2 = mem ("Subject: r\n\nbody\n");
+  g_assert_true (msgtk_sink_write_stream (s, in2, 0, NULL, NULL, NULL, &e));
+  msgtk_sink_abort (s);
+  msgtk_sink_free (s);
+  g_autofree char *got2 = NULL;
+  g_assert_true (g_file_get_contents (mbox, &got2, NULL, NULL));
+  g_assert_cmpstr (got2, ==, got);
+  rm_rf (d);
+}
+
+static void
+test_maildir_and_dir (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *md = g_build_filename (d, "Maildir", NULL);
+  GError *e = NULL;
+  MsgtkSink *s = msgtk_sink_new (MSGTK_SINK_MAILDIR, md, &e);
+  g_assert_no_error (e);
+  g_autoptr (GMimeMessage) m = g_mime_message_new (TRUE);
+  g_mime_message_set_subject (m, "hi", NULL);
+  g_autofree char *p1 = NULL, *p2 = NULL;
+  g_assert_true (msgtk_sink_write_message (s, m, 0, NULL, &p1, &e));
+  g_assert_true (msgtk_sink_write_message (s, m, MSGTK_FLAG_SEEN | MSGTK_FLAG_FLAGGED, NULL, &p2,
+                                           &e));
+  g_assert_no_error (e);
+  g_assert_true (msgtk_sink_commit (s, &e));
+  msgtk_sink_free (s);
+  g_assert_nonnull (strstr (p1, "/new/"));
+  g_assert_nonnull (strstr (p2, "/cur/"));
+  g_assert_true (g_str_has_suffix (p2, ":2,FS"));
+  g_assert_cmpint (msgtk_flags_from_maildir_name (p2), ==, MSGTK_FLAG_SEEN | MSGTK_FLAG_FLAGGED);
+  g_assert_true (g_file_test (p1, G_FILE_TEST_IS_REGULAR));
+  g_autofree char *tmp = g_build_filename (md, "tmp", NULL);
+  g_assert_cmpuint (count_entries (tmp), ==, 0);
+  g_autofree char *body = NULL;
+  g_assert_true (g_file_get_contents (p1, &body, NULL, NULL));
+  g_assert_nonnull (strstr (body, "Subject: hi\n"));
+
+  /* Aborted maildir delivery removes what this sink delivered. */
+  s = msgtk_sink_new (MSGTK_SINK_MAILDIR, md, &e);
+  g_assert_true (msgtk_sink_write_message (s, m, 0, NULL, NULL, &e));
+  msgtk_sink_free (s);
+  g_autofree char *newdir = g_build_filename (md, "new", NULL);
+  g_assert_cmpuint (count_entries (newdir), ==, 1);
+
+  g_autofree char *od = g_build_filename (d, "out", NULL);
+  s = msgtk_sink_new (MSGTK_SINK_DIR, od, &e);
+  g_autofree char *q1 = NULL, *q2 = NULL;
+  g_assert_true (msgtk_sink_write_message (s, m, 0, NULL, &q1, &e));
+  g_assert_true (msgtk_sink_write_message (s, m, 0, NULL, &q2, &e));
+  g_assert_true (msgtk_sink_commit (s, &e));
+  g_assert_cmpuint (msgtk_sink_count (s), ==, 2);
+  msgtk_sink_free (s);
+  g_assert_true (g_str_has_suffix (q1, "/000001.eml"));
+  g_assert_true (g_str_has_suffix (q2, "/000002.eml"));
+  rm_rf (d);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_mime_init ();
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sink/flags", test_flags);
+  g_test_add_func ("/sink/file-atomic", test_file_atomic);
+  g_test_add_func ("/sink/mbox", test_mbox);
+  g_test_add_func ("/sink/maildir-and-dir", test_maildir_and_dir);
+  int r = g_test_run ();
+  g_mime_shutdown ();
+  return r;
+}
