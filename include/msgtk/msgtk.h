@@ -3,4 +3,6 @@
 
 #include <msgtk/error.h>
 #include <msgtk/imap.h>
+#include <msgtk/source.h>
+#include <msgtk/inspect.h>
 #include <msgtk/sink.h>
