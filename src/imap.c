@@ -977,7 +977,7 @@ msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
     return FALSE;
   for (guint i = 0; i < untagged->len; i++) {
     ImapResponse *u = untagged->pdata[i];
-    if (u->data != NULL && g_ascii_strncasecmp (u->data, "SEARCH", 6) == 0
+    if (u->data != NULL && g_ascii_strncasecmp (u->data, "SEARCH", 6) == 0 && u->data[6] == ' '
         && g_ascii_isdigit (u->data[7]))
       *found = TRUE;
   }
@@ -1003,8 +1003,11 @@ code_word (const char *code)
 /* One APPEND command for @n messages. Returns the completion (NULL + error when the
  * connection failed). */
 static ImapResponse *
-append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n, GError **error)
+append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
+                const MsgtkImapAppendOptions *o, GError **error)
 {
+  if (o->sending != NULL)
+    o->sending (msgs, n, o->data);
   g_autofree char *tag = next_tag (s);
   g_autoptr (GString) cmd = g_string_new (tag);
   g_string_append (cmd, " APPEND ");
@@ -1051,7 +1054,7 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
               guint n, const MsgtkImapAppendOptions *o, gboolean *created, GError **error)
 {
   for (guint attempt = 0;; attempt++) {
-    g_autoptr (ImapResponse) r = append_command (s, m, msgs, n, error);
+    g_autoptr (ImapResponse) r = append_command (s, m, msgs, n, o, error);
     if (r == NULL)
       return FALSE;
     if (strcmp (r->status, "OK") == 0) {
@@ -1167,6 +1170,7 @@ struct _MsgtkImapJournal {
   int fd;
   char *path;
   GHashTable *keys;
+  GHashTable *pending; /* keys sent but not confirmed */
 };
 
 char *
@@ -1204,6 +1208,7 @@ msgtk_imap_journal_open (const char *path, GError **error)
   j->fd = fd;
   j->path = g_strdup (path);
   j->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  j->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *contents = NULL;
   gsize len = 0;
   if (!g_file_get_contents (path, &contents, &len, error)) {
@@ -1216,6 +1221,13 @@ msgtk_imap_journal_open (const char *path, GError **error)
       continue;
     contents[i] = '\0';
     char *line = contents + start;
+    if (g_str_has_prefix (line, "P\t")) {
+      /* P \t key: sent, outcome unknown */
+      if (!g_hash_table_contains (j->keys, line + 2))
+        g_hash_table_add (j->pending, g_strdup (line + 2));
+      start = good = i + 1;
+      continue;
+    }
     /* key \t uidvalidity \t uid */
     char *t2 = strrchr (line, '\t');
     if (t2 != NULL) {
@@ -1224,6 +1236,7 @@ msgtk_imap_journal_open (const char *path, GError **error)
       if (t1 != NULL) {
         *t1 = '\0';
         g_hash_table_add (j->keys, g_strdup (line));
+        g_hash_table_remove (j->pending, line);
       }
     }
     start = i + 1;
@@ -1247,6 +1260,7 @@ msgtk_imap_journal_free (MsgtkImapJournal *j)
   if (j->fd >= 0)
     close (j->fd);
   g_hash_table_unref (j->keys);
+  g_hash_table_unref (j->pending);
   g_mutex_clear (&j->lock);
   g_free (j->path);
   g_free (j);
@@ -1278,8 +1292,10 @@ msgtk_imap_journal_record (MsgtkImapJournal *j, const char *key, guint32 uidvali
   gsize len = strlen (line);
   g_mutex_lock (&j->lock);
   gboolean ok = write (j->fd, line, len) == (ssize_t)len;
-  if (ok)
+  if (ok) {
     g_hash_table_add (j->keys, g_strdup (key));
+    g_hash_table_remove (j->pending, key);
+  }
   g_mutex_unlock (&j->lock);
   if (!ok)
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to the journal '%s': %s",
@@ -1295,5 +1311,85 @@ msgtk_imap_journal_sync (MsgtkImapJournal *j, GError **error)
                  g_strerror (errno));
     return FALSE;
   }
+  return TRUE;
+}
+
+gboolean
+msgtk_imap_journal_record_pending (MsgtkImapJournal *j, const char *key, GError **error)
+{
+  g_autofree char *line = g_strdup_printf ("P\t%s\n", key);
+  gsize len = strlen (line);
+  g_mutex_lock (&j->lock);
+  gboolean ok = write (j->fd, line, len) == (ssize_t)len;
+  g_mutex_unlock (&j->lock);
+  if (!ok)
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to the journal '%s': %s",
+                 j->path, g_strerror (errno));
+  return ok;
+}
+
+gboolean
+msgtk_imap_journal_is_pending (MsgtkImapJournal *j, const char *key)
+{
+  g_mutex_lock (&j->lock);
+  gboolean r = g_hash_table_contains (j->pending, key);
+  g_mutex_unlock (&j->lock);
+  return r;
+}
+
+guint
+msgtk_imap_journal_pending_count (MsgtkImapJournal *j)
+{
+  g_mutex_lock (&j->lock);
+  guint r = g_hash_table_size (j->pending);
+  g_mutex_unlock (&j->lock);
+  return r;
+}
+
+char *
+msgtk_imap_wire_digest (GBytes *data)
+{
+  gsize len;
+  const guint8 *p = g_bytes_get_data (data, &len);
+  g_autoptr (GByteArray) wire = g_byte_array_sized_new (msgtk_imap_crlf_size (p, len));
+  imap_crlf_append (wire, p, len);
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, wire->data, wire->len);
+}
+
+gboolean
+msgtk_imap_session_fetch_last_digests (MsgtkImapSession *s, const char *mailbox, guint count,
+                                       GHashTable *digests, GError **error)
+{
+  g_autoptr (GPtrArray) untagged
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
+  g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, untagged, error);
+  if (ex == NULL)
+    return FALSE;
+  if (strcmp (ex->status, "OK") != 0)
+    return TRUE; /* no such mailbox: nothing there */
+  guint64 exists = 0;
+  for (guint i = 0; i < untagged->len; i++) {
+    ImapResponse *u = untagged->pdata[i];
+    char *end = NULL;
+    guint64 n = u->data ? g_ascii_strtoull (u->data, &end, 10) : 0;
+    if (u->data != NULL && end != u->data && g_ascii_strcasecmp (end, " EXISTS") == 0)
+      exists = n;
+  }
+  if (exists > 0 && count > 0) {
+    guint64 first = exists > count ? exists - count + 1 : 1;
+    g_autofree char *cmd = g_strdup_printf ("FETCH %" G_GUINT64_FORMAT ":* (BODY.PEEK[])", first);
+    g_ptr_array_set_size (untagged, 0);
+    g_autoptr (ImapResponse) r = simple_command (s, cmd, untagged, error);
+    if (r == NULL || !require_ok (r, "FETCH", error))
+      return FALSE;
+    for (guint i = 0; i < untagged->len; i++) {
+      ImapResponse *u = untagged->pdata[i];
+      if (u->data == NULL || strstr (u->data, " FETCH ") == NULL || u->literals->len == 0)
+        continue;
+      GBytes *body = u->literals->pdata[u->literals->len - 1];
+      g_hash_table_add (digests, g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, body));
+    }
+  }
+  imap_response_free (simple_command (s, "CLOSE", NULL, NULL));
   return TRUE;
 }

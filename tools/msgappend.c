@@ -161,6 +161,22 @@ settled (MsgtkImapMessage *m, guint n, gpointer data)
   }
 }
 
+/* Called before a command carrying @m is sent: note the messages as in
+ * flight, so that a run interrupted before the answer checks the server. */
+static void
+sending (MsgtkImapMessage *m, guint n, gpointer data)
+{
+  Settle *st = data;
+  if (st->run->journal == NULL)
+    return;
+  for (guint i = 0; i < n; i++) {
+    g_autoptr (GError) jerr = NULL;
+    guint k = GPOINTER_TO_UINT (m[i].user_data);
+    if (!msgtk_imap_journal_record_pending (st->run->journal, st->batch->keys->pdata[k], &jerr))
+      g_printerr ("%s: %s\n", PROG, jerr->message);
+  }
+}
+
 static void
 upload_batch (Run *run, MsgtkImapSession **session, Batch *b)
 {
@@ -168,8 +184,11 @@ upload_batch (Run *run, MsgtkImapSession **session, Batch *b)
   if (*session == NULL)
     *session = open_session (run, &error);
   Settle st = { run, b };
-  MsgtkImapAppendOptions o
-      = { .create = opt_create, .max_count = (guint)opt_batch, .settled = settled, .data = &st };
+  MsgtkImapAppendOptions o = { .create = opt_create,
+                               .max_count = (guint)opt_batch,
+                               .settled = settled,
+                               .sending = sending,
+                               .data = &st };
   MsgtkImapMessage *m = (MsgtkImapMessage *)b->msgs->data;
   for (guint i = 0; i < b->msgs->len; i++)
     m[i].user_data = GUINT_TO_POINTER (i);
@@ -404,12 +423,6 @@ main (int argc, char **argv)
       return cli_report_error (PROG, error);
   }
   run.journal = opt_dry_run ? NULL : journal;
-  run.failures = g_ptr_array_new_with_free_func (g_free);
-  g_mutex_init (&run.lock);
-  g_cond_init (&run.cond);
-  run.queue = g_async_queue_new ();
-  run.start = g_get_monotonic_time ();
-
   /* a control session: hierarchy delimiter, --dedupe searches */
   g_autoptr (MsgtkImapSession) control = NULL;
   char delim = '.';
@@ -417,11 +430,22 @@ main (int argc, char **argv)
     control = open_session (&run, &error);
     if (control == NULL || !msgtk_imap_session_get_delimiter (control, &delim, &error))
       return cli_report_error (PROG, error);
-    if (opt_dedupe == NULL) {
+    if (opt_dedupe == NULL
+        && (journal == NULL || msgtk_imap_journal_pending_count (journal) == 0)) {
       msgtk_imap_session_logout (control);
       g_clear_pointer (&control, msgtk_imap_session_free);
     }
   }
+  run.failures = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_init (&run.lock);
+  g_cond_init (&run.cond);
+  run.queue = g_async_queue_new ();
+  run.start = g_get_monotonic_time ();
+  /* messages an interrupted run sent without learning the outcome: the
+   * digests of the last messages of their mailbox tell */
+  g_autoptr (GHashTable) checked
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
+  guint pending = journal != NULL && !opt_dry_run ? msgtk_imap_journal_pending_count (journal) : 0;
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   if (!opt_dry_run)
     for (int i = 0; i < opt_jobs; i++)
@@ -466,12 +490,35 @@ main (int argc, char **argv)
         run.skipped++;
         continue;
       }
-      if (control != NULL) {
+      if (pending > 0 && msgtk_imap_journal_is_pending (journal, key)) {
+        GHashTable *digests = g_hash_table_lookup (checked, mailbox);
+        if (digests == NULL) {
+          g_autoptr (GError) ferr = NULL;
+          digests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_insert (checked, g_strdup (mailbox), digests);
+          if (!msgtk_imap_session_fetch_last_digests (control, mailbox, MIN (pending, 100000),
+                                                      digests, &ferr))
+            g_printerr ("%s: cannot check what an interrupted run stored: %s\n", PROG,
+                        ferr->message);
+        }
+        g_autofree char *digest = msgtk_imap_wire_digest (data);
+        if (g_hash_table_remove (digests, digest)) {
+          g_autoptr (GError) jerr = NULL;
+          if (!msgtk_imap_journal_record (journal, key, 0, 0, &jerr))
+            g_printerr ("%s: %s\n", PROG, jerr->message);
+          run.skipped++;
+          continue;
+        }
+      }
+      if (opt_dedupe != NULL && control != NULL) {
         g_autofree char *mid = header_value (data, "Message-ID");
         gboolean found = FALSE;
+        g_autoptr (GError) derr = NULL;
         if (mid != NULL
-            && !msgtk_imap_session_search_message_id (control, mailbox, mid, &found, &error))
-          return cli_report_error (PROG, error);
+            && !msgtk_imap_session_search_message_id (control, mailbox, mid, &found, &derr)) {
+          add_failure (&run, item->identity, derr->message);
+          continue;
+        }
         if (found) {
           run.skipped++;
           continue;

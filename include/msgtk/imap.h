@@ -104,6 +104,9 @@ typedef struct {
   /* called as soon as a command settles messages (stored or refused), before
    * the next command: the place to record them in a journal */
   void (*settled) (MsgtkImapMessage *messages, guint n, gpointer data);
+  /* called just before a command carrying @messages is sent: the place to
+   * note them as in flight */
+  void (*sending) (MsgtkImapMessage *messages, guint n, gpointer data);
   gpointer data;
 } MsgtkImapAppendOptions;
 
@@ -117,6 +120,16 @@ typedef struct {
 gboolean msgtk_imap_session_append (MsgtkImapSession *session, const char *mailbox,
                                     MsgtkImapMessage *messages, guint n,
                                     const MsgtkImapAppendOptions *options, GError **error);
+
+/* SHA-256 (hex) of @data as it goes on the wire (bare LF -> CRLF): what
+ * the server stores. */
+char *msgtk_imap_wire_digest (GBytes *data);
+
+/* Add to @digests (a set of hex strings) the SHA-256 of the last @count
+ * messages of @mailbox (EXAMINE, FETCH BODY.PEEK[]): used to find out
+ * whether messages sent just before an interruption were stored. */
+gboolean msgtk_imap_session_fetch_last_digests (MsgtkImapSession *session, const char *mailbox,
+                                                guint count, GHashTable *digests, GError **error);
 
 /* LOGOUT and close (errors ignored). */
 void msgtk_imap_session_logout (MsgtkImapSession *session);
@@ -154,6 +167,15 @@ guint msgtk_imap_journal_size (MsgtkImapJournal *journal);
  * durable by msgtk_imap_journal_sync(). */
 gboolean msgtk_imap_journal_record (MsgtkImapJournal *journal, const char *key, guint32 uidvalidity,
                                     guint32 uid, GError **error);
+
+/* Note @key as sent, outcome unknown (a "P" line). A pending key whose
+ * APPEND was interrupted is checked against the server on the next run. */
+gboolean msgtk_imap_journal_record_pending (MsgtkImapJournal *journal, const char *key,
+                                            GError **error);
+
+/* Whether @key was sent by an earlier run without its outcome being known. */
+gboolean msgtk_imap_journal_is_pending (MsgtkImapJournal *journal, const char *key);
+guint msgtk_imap_journal_pending_count (MsgtkImapJournal *journal);
 
 /* fsync the journal. */
 gboolean msgtk_imap_journal_sync (MsgtkImapJournal *journal, GError **error);

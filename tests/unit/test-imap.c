@@ -368,10 +368,31 @@ test_journal (void)
     g_assert_true (msgtk_imap_journal_contains (j, k1));
     g_assert_true (msgtk_imap_journal_contains (j, k2));
     g_assert_false (msgtk_imap_journal_contains (j, k3));
+    /* sent, outcome unknown */
+    g_assert_true (msgtk_imap_journal_record_pending (j, k3, &error));
+  }
+  {
+    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
+    g_assert_true (msgtk_imap_journal_is_pending (j, k3));
+    g_assert_false (msgtk_imap_journal_contains (j, k3));
+    g_assert_false (msgtk_imap_journal_is_pending (j, k1));
+    g_assert_cmpuint (msgtk_imap_journal_pending_count (j), ==, 1);
+    g_assert_true (msgtk_imap_journal_record (j, k3, 5, 19, &error));
+  }
+  {
+    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
+    g_assert_false (msgtk_imap_journal_is_pending (j, k3));
+    g_assert_true (msgtk_imap_journal_contains (j, k3));
   }
   g_autofree char *contents = NULL;
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
-  g_assert_true (g_str_has_suffix (contents, "\t5\t18\n"));
+  g_assert_true (g_str_has_suffix (contents, "\t5\t19\n"));
+  /* the digest of what the server stores: CRLF line ends */
+  g_autoptr (GBytes) lf = g_bytes_new_static ("a\nb\n", 4);
+  g_autoptr (GBytes) crlfb = g_bytes_new_static ("a\r\nb\r\n", 6);
+  g_autofree char *dl = msgtk_imap_wire_digest (lf);
+  g_autofree char *dc = msgtk_imap_wire_digest (crlfb);
+  g_assert_cmpstr (dl, ==, dc);
 
   g_remove (path);
   g_autofree char *sub = g_path_get_dirname (path);
