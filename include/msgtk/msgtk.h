@@ -3,3 +3,4 @@
 
 #include <msgtk/error.h>
 #include <msgtk/sink.h>
+#include <msgtk/draft.h>
