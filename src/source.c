@@ -1,0 +1,789 @@
+/* msgtk — sources: .eml files, directories, mbox, maildir, stdin. */
+#include <msgtk/error.h>
+#include <msgtk/source.h>
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define READ_CHUNK (256 * 1024)
+
+/* ---- a buffered line reader with push-back over a GInputStream ---- */
+
+typedef struct {
+  GInputStream *in;
+  guint8 *buf;
+  gsize cap, pos, len;
+  gboolean eof;
+  goffset offset; /* absolute offset of buf[pos] */
+} Reader;
+
+static void
+reader_init (Reader *r, GInputStream *in)
+{
+  memset (r, 0, sizeof *r);
+  r->in = g_object_ref (in);
+  r->cap = READ_CHUNK * 2;
+  r->buf = g_malloc (r->cap);
+}
+
+static void
+reader_clear (Reader *r)
+{
+  g_clear_object (&r->in);
+  g_clear_pointer (&r->buf, g_free);
+}
+
+/* Make at least @want unread bytes available (fewer only at EOF). */
+static gboolean
+reader_fill (Reader *r, gsize want, GError **error)
+{
+  while (r->len - r->pos < want && !r->eof) {
+    if (r->pos > 0) {
+      memmove (r->buf, r->buf + r->pos, r->len - r->pos);
+      r->len -= r->pos;
+      r->pos = 0;
+    }
+    if (r->cap - r->len < READ_CHUNK) {
+      r->cap = MAX (r->cap * 2, r->len + READ_CHUNK);
+      r->buf = g_realloc (r->buf, r->cap);
+    }
+    gssize n = g_input_stream_read (r->in, r->buf + r->len, r->cap - r->len, NULL, error);
+    if (n < 0)
+      return FALSE;
+    if (n == 0)
+      r->eof = TRUE;
+    r->len += (gsize) n;
+  }
+  return TRUE;
+}
+
+/* The next line (with its newline, if any) in line and n; n is 0 at EOF. The
+ * pointer is valid until the next reader call. */
+static gboolean
+reader_line (Reader *r, const guint8 **line, gsize *n, GError **error)
+{
+  gsize scanned = 0;
+  for (;;) {
+    const guint8 *start = r->buf + r->pos;
+    gsize avail = r->len - r->pos;
+    const guint8 *nl = avail > scanned ? memchr (start + scanned, '\n', avail - scanned) : NULL;
+    if (nl != NULL || r->eof) {
+      *line = start;
+      *n = nl != NULL ? (gsize) (nl - start) + 1 : avail;
+      r->pos += *n;
+      r->offset += (goffset) *n;
+      return TRUE;
+    }
+    scanned = avail;
+    if (!reader_fill (r, avail + 1, error))
+      return FALSE;
+  }
+}
+
+/* Put @n bytes back in front of the unread data. */
+static void
+reader_unread (Reader *r, const guint8 *data, gsize n)
+{
+  if (n <= r->pos) {
+    r->pos -= n;
+    memmove (r->buf + r->pos, data, n);
+  } else {
+    gsize unread = r->len - r->pos;
+    if (r->cap < unread + n) {
+      r->cap = unread + n + READ_CHUNK;
+      r->buf = g_realloc (r->buf, r->cap);
+    }
+    memmove (r->buf + n, r->buf + r->pos, unread);
+    memcpy (r->buf, data, n);
+    r->pos = 0;
+    r->len = unread + n;
+  }
+  r->offset -= (goffset) n;
+}
+
+/* Append up to @want bytes to @out; returns how many were appended. */
+static gboolean
+reader_take (Reader *r, GByteArray *out, gsize want, gsize *got, GError **error)
+{
+  *got = 0;
+  while (*got < want) {
+    if (r->len == r->pos && !reader_fill (r, 1, error))
+      return FALSE;
+    gsize avail = r->len - r->pos;
+    if (avail == 0)
+      break;
+    gsize k = MIN (avail, want - *got);
+    g_byte_array_append (out, r->buf + r->pos, (guint) k);
+    r->pos += k;
+    r->offset += (goffset) k;
+    *got += k;
+  }
+  return TRUE;
+}
+
+/* ---- items ---- */
+
+void
+msgtk_item_free (MsgtkItem *item)
+{
+  if (item == NULL)
+    return;
+  g_clear_object (&item->stream);
+  g_clear_pointer (&item->internal_date, g_date_time_unref);
+  g_free (item->path);
+  g_free (item->identity);
+  g_free (item->folder);
+  g_free (item);
+}
+
+GBytes *
+msgtk_item_read_bytes (MsgtkItem *item, GError **error)
+{
+  gsize cap = item->size > 0 ? (gsize) item->size : 4096;
+  GByteArray *a = g_byte_array_sized_new ((guint) cap);
+  guint8 chunk[65536];
+  for (;;) {
+    gssize n = g_input_stream_read (item->stream, chunk, sizeof chunk, NULL, error);
+    if (n < 0) {
+      g_prefix_error (error, "cannot read message %u of '%s': ", item->index, item->path);
+      g_byte_array_unref (a);
+      return NULL;
+    }
+    if (n == 0)
+      break;
+    g_byte_array_append (a, chunk, (guint) n);
+  }
+  return g_byte_array_free_to_bytes (a);
+}
+
+/* ---- the source ---- */
+
+struct _MsgtkSource {
+  MsgtkSourceFormat format;
+  char *path;     /* as given, "-" for stdin */
+  char *abs_path; /* absolute, for identities */
+  guint index;
+  /* mbox / stream */
+  gboolean have_reader;
+  Reader reader;
+  GByteArray *pending_from; /* From_ line of the next message, NULL at end */
+  goffset pending_offset;
+  /* single message from a stream */
+  gboolean single_file;
+  gboolean done;
+  /* directory and maildir: the entries, in order */
+  GPtrArray *files;   /* full paths */
+  GPtrArray *folders; /* maildir: folder of each entry (NULL = top) */
+  guint next_file;
+};
+
+const char *
+msgtk_source_format_name (MsgtkSourceFormat format)
+{
+  switch (format) {
+  case MSGTK_SOURCE_FORMAT_MESSAGE:
+    return "message";
+  case MSGTK_SOURCE_FORMAT_DIR:
+    return "dir";
+  case MSGTK_SOURCE_FORMAT_MBOX:
+    return "mbox";
+  case MSGTK_SOURCE_FORMAT_MAILDIR:
+    return "maildir";
+  case MSGTK_SOURCE_FORMAT_AUTO:
+  default:
+    return "auto";
+  }
+}
+
+MsgtkSourceFormat
+msgtk_source_get_format (MsgtkSource *source)
+{
+  return source->format;
+}
+
+void
+msgtk_source_free (MsgtkSource *source)
+{
+  if (source == NULL)
+    return;
+  if (source->have_reader)
+    reader_clear (&source->reader);
+  if (source->pending_from != NULL)
+    g_byte_array_unref (source->pending_from);
+  if (source->files != NULL)
+    g_ptr_array_unref (source->files);
+  if (source->folders != NULL)
+    g_ptr_array_unref (source->folders);
+  g_free (source->path);
+  g_free (source->abs_path);
+  g_free (source);
+}
+
+static gboolean
+is_dir (const char *path)
+{
+  return g_file_test (path, G_FILE_TEST_IS_DIR);
+}
+
+static gboolean
+is_maildir (const char *dir)
+{
+  g_autofree char *cur = g_build_filename (dir, "cur", NULL);
+  g_autofree char *new = g_build_filename (dir, "new", NULL);
+  return is_dir (cur) || is_dir (new);
+}
+
+static int
+cmp_str (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Sorted names in @dir, without hidden ones unless @hidden. */
+static GPtrArray *
+list_dir (const char *dir, gboolean hidden, GError **error)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  if (d == NULL)
+    return NULL;
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (hidden || name[0] != '.')
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, cmp_str);
+  return names;
+}
+
+/* "new/NAME" and "cur/NAME" by NAME */
+static int
+cmp_base (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a + 4, *(const char *const *) b + 4);
+}
+
+static gboolean
+has_eml_suffix (const char *name)
+{
+  gsize n = strlen (name);
+  return n > 4 && g_ascii_strcasecmp (name + n - 4, ".eml") == 0;
+}
+
+static gboolean
+collect_eml (MsgtkSource *s, const char *dir, guint depth, GError **error)
+{
+  if (depth > 64)
+    return TRUE; /* a symlink loop: stop descending */
+  g_autoptr (GPtrArray) names = list_dir (dir, FALSE, error);
+  if (names == NULL) {
+    g_prefix_error (error, "cannot list directory '%s': ", dir);
+    return FALSE;
+  }
+  for (guint i = 0; i < names->len; i++) {
+    g_autofree char *p = g_build_filename (dir, names->pdata[i], NULL);
+    if (is_dir (p)) {
+      if (!collect_eml (s, p, depth + 1, error))
+        return FALSE;
+    } else if (has_eml_suffix (names->pdata[i]) && g_file_test (p, G_FILE_TEST_IS_REGULAR)) {
+      g_ptr_array_add (s->files, g_steal_pointer (&p));
+    }
+  }
+  return TRUE;
+}
+
+static void
+collect_maildir_folder (MsgtkSource *s, const char *dir, const char *folder)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
+  static const char *const subs[] = { "new", "cur" };
+  for (guint k = 0; k < G_N_ELEMENTS (subs); k++) {
+    g_autofree char *sub = g_build_filename (dir, subs[k], NULL);
+    g_autoptr (GPtrArray) names = list_dir (sub, FALSE, NULL);
+    if (names == NULL)
+      continue;
+    for (guint i = 0; i < names->len; i++)
+      g_ptr_array_add (all, g_build_filename (subs[k], names->pdata[i], NULL));
+  }
+  /* Order by file name without the new/ or cur/ prefix: names start with the
+   * delivery time, so this is delivery order wherever the file lives now. */
+  g_ptr_array_sort (all, cmp_base);
+  GPtrArray *sorted = all;
+  for (guint i = 0; i < sorted->len; i++) {
+    g_ptr_array_add (s->files, g_build_filename (dir, sorted->pdata[i], NULL));
+    g_ptr_array_add (s->folders, g_strdup (folder));
+  }
+}
+
+static void
+collect_maildir (MsgtkSource *s, const char *root)
+{
+  collect_maildir_folder (s, root, NULL);
+  g_autoptr (GPtrArray) names = list_dir (root, TRUE, NULL);
+  if (names == NULL)
+    return;
+  for (guint i = 0; i < names->len; i++) {
+    const char *name = names->pdata[i];
+    if (name[0] != '.' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0 || name[1] == '\0')
+      continue;
+    g_autofree char *p = g_build_filename (root, name, NULL);
+    if (is_dir (p) && is_maildir (p))
+      collect_maildir_folder (s, p, name + 1);
+  }
+}
+
+static MsgtkSource *
+source_new (const char *path)
+{
+  MsgtkSource *s = g_new0 (MsgtkSource, 1);
+  s->path = g_strdup (path);
+  if (strcmp (path, "-") == 0 || g_path_is_absolute (path)) {
+    s->abs_path = g_strdup (path);
+  } else {
+    g_autofree char *cwd = g_get_current_dir ();
+    s->abs_path = g_build_filename (cwd, path, NULL);
+  }
+  return s;
+}
+
+/* Set up mbox reading on s->reader: the first line must be a From_ line. */
+static gboolean
+mbox_start (MsgtkSource *s, GError **error)
+{
+  const guint8 *line;
+  gsize n;
+  if (!reader_line (&s->reader, &line, &n, error))
+    return FALSE;
+  if (n < 5 || memcmp (line, "From ", 5) != 0) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
+                 "'%s' is not an mbox: it does not start with a \"From \" line", s->path);
+    return FALSE;
+  }
+  s->pending_from = g_byte_array_new ();
+  g_byte_array_append (s->pending_from, line, (guint) n);
+  s->pending_offset = 0;
+  return TRUE;
+}
+
+static gboolean
+starts_with_from (GInputStream *in, Reader *r, GError **error)
+{
+  (void) in;
+  if (!reader_fill (r, 5, error))
+    return FALSE;
+  return r->len - r->pos >= 5 && memcmp (r->buf + r->pos, "From ", 5) == 0;
+}
+
+MsgtkSource *
+msgtk_source_new_for_stream (GInputStream *stream, const char *name, MsgtkSourceFormat format,
+                             GError **error)
+{
+  g_autoptr (MsgtkSource) s = source_new (name);
+  if (format == MSGTK_SOURCE_FORMAT_DIR || format == MSGTK_SOURCE_FORMAT_MAILDIR) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                 "a stream ('%s') can only hold a message or an mbox, not a %s", name,
+                 msgtk_source_format_name (format));
+    return NULL;
+  }
+  reader_init (&s->reader, stream);
+  s->have_reader = TRUE;
+  GError *local = NULL;
+  gboolean from = starts_with_from (stream, &s->reader, &local);
+  if (local != NULL) {
+    g_propagate_prefixed_error (error, local, "cannot read '%s': ", name);
+    return NULL;
+  }
+  if (format == MSGTK_SOURCE_FORMAT_AUTO)
+    format = from ? MSGTK_SOURCE_FORMAT_MBOX : MSGTK_SOURCE_FORMAT_MESSAGE;
+  s->format = format;
+  if (format == MSGTK_SOURCE_FORMAT_MBOX && !mbox_start (s, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+MsgtkSource *
+msgtk_source_open (const char *path, MsgtkSourceFormat format, GError **error)
+{
+  if (strcmp (path, "-") == 0) {
+    g_autoptr (GFile) f = g_file_new_for_path ("/dev/stdin");
+    g_autoptr (GFileInputStream) in = g_file_read (f, NULL, error);
+    if (in == NULL) {
+      g_prefix_error (error, "cannot read standard input: ");
+      return NULL;
+    }
+    return msgtk_source_new_for_stream (G_INPUT_STREAM (in), "-", format, error);
+  }
+  GStatBuf st;
+  if (g_stat (path, &st) != 0) {
+    int e = errno;
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "cannot open '%s': %s; check the path",
+                 path, g_strerror (e));
+    return NULL;
+  }
+  if (S_ISDIR (st.st_mode)) {
+    g_autoptr (MsgtkSource) s = source_new (path);
+    s->files = g_ptr_array_new_with_free_func (g_free);
+    if (format == MSGTK_SOURCE_FORMAT_AUTO)
+      format = is_maildir (path) ? MSGTK_SOURCE_FORMAT_MAILDIR : MSGTK_SOURCE_FORMAT_DIR;
+    s->format = format;
+    if (format == MSGTK_SOURCE_FORMAT_MAILDIR) {
+      s->folders = g_ptr_array_new_with_free_func (g_free);
+      collect_maildir (s, path);
+    } else if (format == MSGTK_SOURCE_FORMAT_DIR) {
+      GError *local = NULL;
+      if (!collect_eml (s, path, 0, &local)) {
+        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "%s", local->message);
+        g_error_free (local);
+        return NULL;
+      }
+    } else {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                   "'%s' is a directory, not a %s; give a file", path,
+                   msgtk_source_format_name (format));
+      return NULL;
+    }
+    return g_steal_pointer (&s);
+  }
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  GError *local = NULL;
+  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, &local);
+  if (in == NULL) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "cannot open '%s': %s", path,
+                 local->message);
+    g_error_free (local);
+    return NULL;
+  }
+  if (format == MSGTK_SOURCE_FORMAT_DIR || format == MSGTK_SOURCE_FORMAT_MAILDIR) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "'%s' is a file, not a %s", path,
+                 msgtk_source_format_name (format));
+    return NULL;
+  }
+  MsgtkSource *s = msgtk_source_new_for_stream (G_INPUT_STREAM (in), path, format, error);
+  if (s != NULL && s->format == MSGTK_SOURCE_FORMAT_MESSAGE) {
+    /* a plain file: hand out a fresh stream with its size */
+    reader_clear (&s->reader);
+    s->have_reader = FALSE;
+    s->single_file = TRUE;
+  }
+  return s;
+}
+
+/* ---- mbox ---- */
+
+static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+/* The date of a From_ line ("From sender Tue Nov 24 09:52:57 2026", an
+ * optional zone before or after the year), read as UTC; NULL if none. */
+static GDateTime *
+parse_from_date (const guint8 *line, gsize n)
+{
+  g_autofree char *s = g_strndup ((const char *) line, n);
+  g_strchomp (s);
+  g_auto (GStrv) tok = g_strsplit_set (s, " \t", -1);
+  guint nt = g_strv_length (tok);
+  /* find "Mon DD HH:MM[:SS]" after the sender */
+  for (guint i = 2; i + 2 < nt; i++) {
+    int mon = -1;
+    for (int m = 0; m < 12; m++)
+      if (g_ascii_strcasecmp (tok[i], months[m]) == 0)
+        mon = m + 1;
+    if (mon < 0)
+      continue;
+    guint j = i + 1;
+    while (j < nt && tok[j][0] == '\0')
+      j++;
+    if (j + 1 >= nt)
+      return NULL;
+    int day = atoi (tok[j]);
+    int hh = 0, mm = 0, ss = 0;
+    if (sscanf (tok[j + 1], "%d:%d:%d", &hh, &mm, &ss) < 2)
+      return NULL;
+    int year = -1;
+    for (guint k = j + 2; k < nt && k < j + 5; k++)
+      if (g_ascii_isdigit (tok[k][0]) && strlen (tok[k]) == 4)
+        year = atoi (tok[k]);
+    if (year < 1900 || day < 1 || day > 31)
+      return NULL;
+    return g_date_time_new_utc (year, mon, day, hh, mm, ss);
+  }
+  return NULL;
+}
+
+static gboolean
+is_blank (const guint8 *line, gsize n)
+{
+  return (n == 1 && line[0] == '\n') || (n == 2 && line[0] == '\r' && line[1] == '\n');
+}
+
+static gboolean
+is_from_line (const guint8 *line, gsize n)
+{
+  return n >= 5 && memcmp (line, "From ", 5) == 0;
+}
+
+/* ">From ", ">>From " …: a quoted From line (mboxrd; mboxo's ">From " too). */
+static gboolean
+is_quoted_from (const guint8 *line, gsize n)
+{
+  gsize i = 0;
+  while (i < n && line[i] == '>')
+    i++;
+  return i > 0 && n - i >= 5 && memcmp (line + i, "From ", 5) == 0;
+}
+
+/* Value of header @name in @line, if it is that header. */
+static char *
+header_value (const guint8 *line, gsize n, const char *name)
+{
+  gsize k = strlen (name);
+  if (n <= k || g_ascii_strncasecmp ((const char *) line, name, k) != 0 || line[k] != ':')
+    return NULL;
+  char *v = g_strndup ((const char *) line + k + 1, n - k - 1);
+  return g_strstrip (v);
+}
+
+static void
+strip_trailing_blank (GByteArray *msg)
+{
+  /* the blank line before the next From_ line (or at the end) belongs to the
+   * mbox, not to the message */
+  gsize n = msg->len;
+  if (n >= 2 && msg->data[n - 1] == '\n' && msg->data[n - 2] == '\n')
+    g_byte_array_set_size (msg, (guint) (n - 1));
+  else if (n >= 4 && memcmp (msg->data + n - 4, "\r\n\r\n", 4) == 0)
+    g_byte_array_set_size (msg, (guint) (n - 2));
+  else if (n == 1 && msg->data[0] == '\n')
+    g_byte_array_set_size (msg, 0);
+  else if (n == 2 && msg->data[0] == '\r' && msg->data[1] == '\n')
+    g_byte_array_set_size (msg, 0);
+}
+
+/* After a Content-Length body: is the next thing the end, a From_ line or a
+ * blank line and then one of those? Consumes nothing. */
+static gboolean
+mbox_boundary_follows (Reader *r, GError **error)
+{
+  if (!reader_fill (r, 8192, error))
+    return FALSE;
+  const guint8 *p = r->buf + r->pos;
+  gsize avail = r->len - r->pos;
+  if (avail == 0)
+    return TRUE;
+  if (is_from_line (p, avail))
+    return TRUE;
+  gsize skip = 0;
+  if (avail >= 1 && p[0] == '\n')
+    skip = 1;
+  else if (avail >= 2 && p[0] == '\r' && p[1] == '\n')
+    skip = 2;
+  if (skip == 0)
+    return FALSE;
+  return avail == skip || is_from_line (p + skip, avail - skip);
+}
+
+static MsgtkItem *
+mbox_next (MsgtkSource *s, GError **error)
+{
+  if (s->pending_from == NULL)
+    return NULL;
+  Reader *r = &s->reader;
+  g_autoptr (GByteArray) from = g_steal_pointer (&s->pending_from);
+  goffset from_offset = s->pending_offset;
+  g_autoptr (GByteArray) msg = g_byte_array_new ();
+  g_autofree char *status = NULL, *x_status = NULL, *clen = NULL;
+  const guint8 *line;
+  gsize n;
+  gboolean found_next = FALSE;
+
+  /* header block */
+  for (;;) {
+    if (!reader_line (r, &line, &n, error))
+      return NULL;
+    if (n == 0)
+      break;
+    if (is_blank (line, n)) {
+      g_byte_array_append (msg, line, (guint) n);
+      break;
+    }
+    if (msg->len == 0 && is_from_line (line, n)) {
+      /* an empty message: the next From_ line came at once */
+      found_next = TRUE;
+      s->pending_from = g_byte_array_new ();
+      g_byte_array_append (s->pending_from, line, (guint) n);
+      s->pending_offset = r->offset - (goffset) n;
+      break;
+    }
+    char *v;
+    if (status == NULL && (v = header_value (line, n, "Status")) != NULL)
+      status = v;
+    else if (x_status == NULL && (v = header_value (line, n, "X-Status")) != NULL)
+      x_status = v;
+    else if (clen == NULL && (v = header_value (line, n, "Content-Length")) != NULL)
+      clen = v;
+    if (is_quoted_from (line, n))
+      g_byte_array_append (msg, line + 1, (guint) n - 1);
+    else
+      g_byte_array_append (msg, line, (guint) n);
+  }
+
+  gboolean body_done = found_next || n == 0;
+  if (!body_done && clen != NULL) {
+    char *end = NULL;
+    guint64 want = g_ascii_strtoull (clen, &end, 10);
+    if (end != clen && *end == '\0' && want < G_MAXUINT32) {
+      gsize before = msg->len, got = 0;
+      if (!reader_take (r, msg, (gsize) want, &got, error))
+        return NULL;
+      GError *local = NULL;
+      gboolean ok = got == want && mbox_boundary_follows (r, &local);
+      if (local != NULL) {
+        g_propagate_error (error, local);
+        return NULL;
+      }
+      if (ok) {
+        body_done = TRUE;
+        /* skip the separating blank line, take the next From_ line */
+        if (!reader_line (r, &line, &n, error))
+          return NULL;
+        if (is_blank (line, n) && !reader_line (r, &line, &n, error))
+          return NULL;
+        if (n > 0) {
+          s->pending_from = g_byte_array_new ();
+          g_byte_array_append (s->pending_from, line, (guint) n);
+          s->pending_offset = r->offset - (goffset) n;
+        }
+      } else {
+        /* Content-Length lied: read the body by From_ lines instead */
+        reader_unread (r, msg->data + before, msg->len - before);
+        g_byte_array_set_size (msg, (guint) before);
+      }
+    }
+  }
+  if (!body_done) {
+    gboolean prev_blank = TRUE;
+    for (;;) {
+      if (!reader_line (r, &line, &n, error))
+        return NULL;
+      if (n == 0)
+        break;
+      if (prev_blank && is_from_line (line, n)) {
+        s->pending_from = g_byte_array_new ();
+        g_byte_array_append (s->pending_from, line, (guint) n);
+        s->pending_offset = r->offset - (goffset) n;
+        break;
+      }
+      if (is_quoted_from (line, n))
+        g_byte_array_append (msg, line + 1, (guint) n - 1);
+      else
+        g_byte_array_append (msg, line, (guint) n);
+      prev_blank = is_blank (line, n);
+    }
+    strip_trailing_blank (msg);
+  }
+
+  MsgtkItem *item = g_new0 (MsgtkItem, 1);
+  item->index = ++s->index;
+  item->path = g_strdup (s->path);
+  item->offset = from_offset;
+  item->identity = g_strdup_printf ("mbox:%s@%" G_GINT64_FORMAT, s->abs_path, (gint64) from_offset);
+  item->flags = msgtk_flags_from_mbox_status (status, x_status);
+  item->internal_date = parse_from_date (from->data, from->len);
+  item->size = msg->len;
+  GBytes *bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg));
+  item->stream = g_memory_input_stream_new_from_bytes (bytes);
+  g_bytes_unref (bytes);
+  return item;
+}
+
+/* ---- files ---- */
+
+static MsgtkItem *
+file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  GError *local = NULL;
+  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, &local);
+  GStatBuf st;
+  if (in == NULL || g_stat (path, &st) != 0) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", path,
+                 local != NULL ? local->message : g_strerror (errno));
+    g_clear_error (&local);
+    s->index++;
+    return NULL;
+  }
+  MsgtkItem *item = g_new0 (MsgtkItem, 1);
+  item->index = ++s->index;
+  item->path = g_strdup (path);
+  item->size = st.st_size;
+  item->stream = G_INPUT_STREAM (g_steal_pointer (&in));
+  item->folder = g_strdup (folder);
+  g_autofree char *abs = g_path_is_absolute (path)
+                           ? g_strdup (path)
+                           : g_build_filename (g_get_current_dir (), path, NULL);
+  if (s->format == MSGTK_SOURCE_FORMAT_MAILDIR) {
+    g_autofree char *base = g_path_get_basename (path);
+    char *info = strstr (base, ":2,");
+    if (info == NULL)
+      info = strstr (base, "!2,");
+    if (info != NULL) {
+      item->flags = msgtk_flags_from_maildir (info + 3);
+      *info = '\0';
+    }
+    item->internal_date = g_date_time_new_from_unix_utc (st.st_mtime);
+    item->identity = g_strdup_printf ("maildir:%s:%s/%s", s->abs_path, folder ? folder : "", base);
+  } else {
+    item->identity = g_strdup_printf ("file:%s", abs);
+  }
+  return item;
+}
+
+MsgtkItem *
+msgtk_source_next (MsgtkSource *source, GError **error)
+{
+  switch (source->format) {
+  case MSGTK_SOURCE_FORMAT_MBOX:
+    return mbox_next (source, error);
+  case MSGTK_SOURCE_FORMAT_MESSAGE:
+    if (source->done)
+      return NULL;
+    source->done = TRUE;
+    if (source->single_file) {
+      MsgtkItem *item = file_item (source, source->path, NULL, error);
+      return item;
+    } else {
+      /* a stream: take it whole (one message) */
+      Reader *r = &source->reader;
+      g_autoptr (GByteArray) msg = g_byte_array_new ();
+      gsize got;
+      if (!reader_take (r, msg, G_MAXSIZE, &got, error)) {
+        g_prefix_error (error, "cannot read '%s': ", source->path);
+        return NULL;
+      }
+      MsgtkItem *item = g_new0 (MsgtkItem, 1);
+      item->index = ++source->index;
+      item->path = g_strdup (source->path);
+      item->identity = g_strdup_printf ("stream:%s", source->abs_path);
+      item->size = msg->len;
+      GBytes *bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg));
+      item->stream = g_memory_input_stream_new_from_bytes (bytes);
+      g_bytes_unref (bytes);
+      return item;
+    }
+  case MSGTK_SOURCE_FORMAT_DIR:
+  case MSGTK_SOURCE_FORMAT_MAILDIR:
+    if (source->next_file >= source->files->len)
+      return NULL;
+    {
+      guint i = source->next_file++;
+      return file_item (source, source->files->pdata[i],
+                        source->folders != NULL ? source->folders->pdata[i] : NULL, error);
+    }
+  case MSGTK_SOURCE_FORMAT_AUTO:
+  default:
+    return NULL;
+  }
+}

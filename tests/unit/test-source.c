@@ -1,0 +1,259 @@
+#include <glib/gstdio.h>
+#include <msgtk/msgtk.h>
+#include <string.h>
+
+static char *
+tmpdir (void)
+{
+  g_autoptr (GError) e = NULL;
+  char *d = g_dir_make_tmp ("msgtk-source-XXXXXX", &e);
+  g_assert_no_error (e);
+  return d;
+}
+
+static void
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    GDir *d = g_dir_open (path, 0, NULL);
+    const char *n;
+    while ((n = g_dir_read_name (d)) != NULL) {
+      g_autofree char *p = g_build_filename (path, n, NULL);
+      rm_rf (p);
+    }
+    g_dir_close (d);
+    g_rmdir (path);
+  } else {
+    g_unlink (path);
+  }
+}
+
+static void
+write_file (const char *path, const char *data)
+{
+  g_autoptr (GError) e = NULL;
+  g_file_set_contents (path, data, -1, &e);
+  g_assert_no_error (e);
+}
+
+static char *
+item_text (MsgtkItem *item)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (GBytes) b = msgtk_item_read_bytes (item, &e);
+  g_assert_no_error (e);
+  g_assert_cmpuint (g_bytes_get_size (b), ==, (gsize) item->size);
+  return g_strndup (g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+}
+
+static GPtrArray *
+all_items (MsgtkSource *s)
+{
+  GPtrArray *a = g_ptr_array_new_with_free_func ((GDestroyNotify) msgtk_item_free);
+  MsgtkItem *it;
+  g_autoptr (GError) e = NULL;
+  while ((it = msgtk_source_next (s, &e)) != NULL)
+    g_ptr_array_add (a, it);
+  g_assert_no_error (e);
+  return a;
+}
+
+static const char mboxrd[] =
+  "From alice@example.org Tue Nov 24 09:52:57 2026\n"
+  "From: alice@example.org\n"
+  "Status: RO\n"
+  "X-Status: AF\n"
+  "Subject: one\n"
+  "\n"
+  "Hello\n"
+  ">From the start\n"
+  ">>From deeper\n"
+  "From inside a paragraph is not a separator\n"
+  "\n"
+  "From bob@example.org Wed Jan  7 01:02:03 2015\n"
+  "Subject: two\n"
+  "\n"
+  "second\n"
+  "\n";
+
+static void
+test_mbox (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *p = g_build_filename (d, "box", NULL);
+  write_file (p, mboxrd);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) s = msgtk_source_open (p, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_assert_cmpint (msgtk_source_get_format (s), ==, MSGTK_SOURCE_FORMAT_MBOX);
+  g_autoptr (GPtrArray) a = all_items (s);
+  g_assert_cmpuint (a->len, ==, 2);
+  MsgtkItem *one = a->pdata[0], *two = a->pdata[1];
+  g_autofree char *t1 = item_text (one);
+  g_assert_cmpstr (t1, ==,
+                   "From: alice@example.org\nStatus: RO\nX-Status: AF\nSubject: one\n\nHello\n"
+                   "From the start\n>From deeper\nFrom inside a paragraph is not a separator\n");
+  g_assert_cmpint (one->flags, ==, MSGTK_FLAG_SEEN | MSGTK_FLAG_ANSWERED | MSGTK_FLAG_FLAGGED);
+  g_assert_cmpint (one->offset, ==, 0);
+  g_assert_cmpuint (one->index, ==, 1);
+  g_assert_nonnull (one->internal_date);
+  g_autofree char *iso = g_date_time_format_iso8601 (one->internal_date);
+  g_assert_cmpstr (iso, ==, "2026-11-24T09:52:57Z");
+  g_autofree char *t2 = item_text (two);
+  g_assert_cmpstr (t2, ==, "Subject: two\n\nsecond\n");
+  g_assert_cmpint (two->offset, ==, (goffset) (strstr (mboxrd, "From bob") - mboxrd));
+  g_assert_cmpint (two->flags, ==, 0);
+  g_assert_true (g_str_has_prefix (two->identity, "mbox:"));
+  g_assert_cmpstr (one->identity, !=, two->identity);
+  g_autofree char *iso2 = g_date_time_format_iso8601 (two->internal_date);
+  g_assert_cmpstr (iso2, ==, "2015-01-07T01:02:03Z");
+  rm_rf (d);
+}
+
+static void
+test_mbox_content_length (void)
+{
+  /* mboxcl2: unquoted "From " body lines counted by Content-Length, and a
+   * lying Content-Length that falls back to From_ lines */
+  const char *box = "From a Mon Jan  5 10:00:00 2015\n"
+                    "Content-Length: 24\n"
+                    "\n"
+                    "x\n"
+                    "\n"
+                    "From not a separator\n"
+                    "\n"
+                    "From b Mon Jan  5 10:00:01 2015\n"
+                    "Content-Length: 9999\n"
+                    "\n"
+                    "short\n"
+                    "\n"
+                    "From c Mon Jan  5 10:00:02 2015\n"
+                    "Subject: c\n"
+                    "\n"
+                    "c\n";
+  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_data (box, -1, NULL);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) s =
+    msgtk_source_new_for_stream (in, "cl", MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_autoptr (GPtrArray) a = all_items (s);
+  g_assert_cmpuint (a->len, ==, 3);
+  g_autofree char *t1 = item_text (a->pdata[0]);
+  g_assert_cmpstr (t1, ==, "Content-Length: 24\n\nx\n\nFrom not a separator\n");
+  g_autofree char *t2 = item_text (a->pdata[1]);
+  g_assert_cmpstr (t2, ==, "Content-Length: 9999\n\nshort\n");
+  g_autofree char *t3 = item_text (a->pdata[2]);
+  g_assert_cmpstr (t3, ==, "Subject: c\n\nc\n");
+}
+
+static void
+test_mbox_crlf_and_big (void)
+{
+  /* CRLF mbox, and a message bigger than the read buffer */
+  GString *g = g_string_new ("From x Mon Jan  5 10:00:00 2015\r\nSubject: big\r\n\r\n");
+  for (int i = 0; i < 40000; i++)
+    g_string_append (g, "0123456789012345678901234567890123456789\r\n");
+  g_string_append (g, "\r\nFrom y Mon Jan  5 10:00:00 2015\r\nSubject: y\r\n\r\ny\r\n");
+  g_autoptr (GBytes) b = g_string_free_to_bytes (g);
+  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (b);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) s = msgtk_source_new_for_stream (in, "crlf", MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_autoptr (GPtrArray) a = all_items (s);
+  g_assert_cmpuint (a->len, ==, 2);
+  MsgtkItem *one = a->pdata[0];
+  g_assert_cmpint (one->size, ==, 16 + 40000 * 42);
+  g_autofree char *t2 = item_text (a->pdata[1]);
+  g_assert_cmpstr (t2, ==, "Subject: y\r\n\r\ny\r\n");
+}
+
+static void
+test_maildir (void)
+{
+  g_autofree char *d = tmpdir ();
+  const char *dirs[] = { "cur", "new", "tmp", ".Lists.gtk/cur", ".Lists.gtk/new", ".Lists.gtk/tmp" };
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++) {
+    g_autofree char *p = g_build_filename (d, dirs[i], NULL);
+    g_mkdir_with_parents (p, 0700);
+  }
+  g_autofree char *m1 = g_build_filename (d, "cur", "100.a.host:2,FRS", NULL);
+  g_autofree char *m2 = g_build_filename (d, "new", "200.b.host", NULL);
+  g_autofree char *m3 = g_build_filename (d, ".Lists.gtk", "cur", "300.c.host:2,T", NULL);
+  g_autofree char *junk = g_build_filename (d, "tmp", "400.d.host", NULL);
+  write_file (m1, "Subject: 1\n\none\n");
+  write_file (m2, "Subject: 2\n\ntwo\n");
+  write_file (m3, "Subject: 3\n\nthree\n");
+  write_file (junk, "Subject: tmp\n\n");
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) s = msgtk_source_open (d, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_assert_cmpint (msgtk_source_get_format (s), ==, MSGTK_SOURCE_FORMAT_MAILDIR);
+  g_autoptr (GPtrArray) a = all_items (s);
+  g_assert_cmpuint (a->len, ==, 3);
+  MsgtkItem *i1 = a->pdata[0], *i2 = a->pdata[1], *i3 = a->pdata[2];
+  g_assert_cmpint (i1->flags, ==, MSGTK_FLAG_SEEN | MSGTK_FLAG_ANSWERED | MSGTK_FLAG_FLAGGED);
+  g_assert_null (i1->folder);
+  g_assert_cmpint (i2->flags, ==, 0);
+  g_assert_cmpstr (i3->folder, ==, "Lists.gtk");
+  g_assert_cmpint (i3->flags, ==, MSGTK_FLAG_DELETED);
+  g_assert_nonnull (i1->internal_date);
+  g_assert_true (g_str_has_suffix (i1->identity, "/100.a.host"));
+  g_autofree char *t3 = item_text (i3);
+  g_assert_cmpstr (t3, ==, "Subject: 3\n\nthree\n");
+  rm_rf (d);
+}
+
+static void
+test_dir_and_file (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *sub = g_build_filename (d, "sub", NULL);
+  g_mkdir (sub, 0700);
+  g_autofree char *a = g_build_filename (d, "b.eml", NULL);
+  g_autofree char *b = g_build_filename (sub, "a.EML", NULL);
+  g_autofree char *c = g_build_filename (d, "notes.txt", NULL);
+  write_file (a, "Subject: a\n\n");
+  write_file (b, "Subject: b\n\n");
+  write_file (c, "not mail");
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) s = msgtk_source_open (d, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_assert_cmpint (msgtk_source_get_format (s), ==, MSGTK_SOURCE_FORMAT_DIR);
+  g_autoptr (GPtrArray) items = all_items (s);
+  g_assert_cmpuint (items->len, ==, 2);
+  g_assert_cmpstr (((MsgtkItem *) items->pdata[0])->path, ==, a);
+  g_assert_cmpstr (((MsgtkItem *) items->pdata[1])->path, ==, b);
+
+  g_autoptr (MsgtkSource) one = msgtk_source_open (a, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_assert_cmpint (msgtk_source_get_format (one), ==, MSGTK_SOURCE_FORMAT_MESSAGE);
+  g_autoptr (GPtrArray) x = all_items (one);
+  g_assert_cmpuint (x->len, ==, 1);
+  g_autofree char *t = item_text (x->pdata[0]);
+  g_assert_cmpstr (t, ==, "Subject: a\n\n");
+  g_assert_null (((MsgtkItem *) x->pdata[0])->internal_date);
+  rm_rf (d);
+}
+
+static void
+test_missing (void)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) s = msgtk_source_open ("/nonexistent/box", MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_null (s);
+  g_assert_error (e, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT);
+  g_assert_nonnull (strstr (e->message, "/nonexistent/box"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/source/mbox", test_mbox);
+  g_test_add_func ("/source/mbox-content-length", test_mbox_content_length);
+  g_test_add_func ("/source/mbox-crlf-big", test_mbox_crlf_and_big);
+  g_test_add_func ("/source/maildir", test_maildir);
+  g_test_add_func ("/source/dir-and-file", test_dir_and_file);
+  g_test_add_func ("/source/missing", test_missing);
+  return g_test_run ();
+}
