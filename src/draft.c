@@ -72,9 +72,9 @@ msgtk_draft_free (MsgtkDraft *d)
 {
   if (!d)
     return;
-  char **strs[] = { &d->from,        &d->sender,     &d->reply_to,   &d->subject,
-                    &d->date,        &d->message_id, &d->mid_domain, &d->in_reply_to,
-                    &d->references,  &d->charset,    &d->input_charset };
+  char **strs[] = { &d->from,       &d->sender,     &d->reply_to,     &d->subject,
+                    &d->date,       &d->message_id, &d->mid_domain,   &d->in_reply_to,
+                    &d->references, &d->charset,    &d->input_charset };
   for (guint i = 0; i < G_N_ELEMENTS (strs); i++)
     g_free (*strs[i]);
   g_ptr_array_unref (d->to);
@@ -103,7 +103,7 @@ check_value (const char *field, const char *value, GError **error)
   if (!g_utf8_validate (value, -1, &end)) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "%s: value is not valid UTF-8 at byte %ld; give header values as UTF-8", field,
-                 (long) (end - value));
+                 (long)(end - value));
     return FALSE;
   }
   return TRUE;
@@ -113,7 +113,7 @@ static gboolean
 check_charset (const char *charset, GError **error)
 {
   GIConv cd = g_iconv_open (charset, "UTF-8");
-  if (cd == (GIConv) -1) {
+  if (cd == (GIConv)-1) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "unknown charset '%s'; name one iconv knows (e.g. UTF-8, ISO-8859-1)", charset);
     return FALSE;
@@ -134,7 +134,7 @@ to_charset (const char *what, const char *text, gssize len, const char *charset,
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "%s cannot be written in charset '%s' (character at byte %lu); name another "
                  "charset or leave it out to get the smallest that fits",
-                 what, charset, (unsigned long) read);
+                 what, charset, (unsigned long)read);
     return NULL;
   }
   return out;
@@ -167,7 +167,7 @@ addr_spec_problem (const char *addr)
         if (dot)
           return "empty atom in local part ('..' or a leading dot)";
         dot = TRUE;
-      } else if (is_atext ((unsigned char) *p)) {
+      } else if (is_atext ((unsigned char)*p)) {
         dot = FALSE;
       } else {
         return "character not allowed in local part";
@@ -181,7 +181,7 @@ addr_spec_problem (const char *addr)
     return dom[strlen (dom) - 1] == ']' ? NULL : "unterminated domain literal";
   gboolean dot = TRUE;
   for (const char *p = dom; *p; p++) {
-    unsigned char c = (unsigned char) *p;
+    unsigned char c = (unsigned char)*p;
     if (c == '.') {
       if (dot)
         return "empty label in domain";
@@ -206,8 +206,9 @@ check_list (const char *field, const char *value, InternetAddressList *list, int
     if (charset)
       internet_address_set_charset (a, charset);
     if (INTERNET_ADDRESS_IS_GROUP (a)) {
-      if (!check_list (field, value, internet_address_group_get_members (INTERNET_ADDRESS_GROUP (a)),
-                       index, charset, error))
+      if (!check_list (field, value,
+                       internet_address_group_get_members (INTERNET_ADDRESS_GROUP (a)), index,
+                       charset, error))
         return FALSE;
       continue;
     }
@@ -283,11 +284,11 @@ check_header_name (const char *name, GError **error)
     return FALSE;
   }
   for (const char *p = name; *p; p++) {
-    unsigned char c = (unsigned char) *p;
+    unsigned char c = (unsigned char)*p;
     if (c < 33 || c > 126 || c == ':') {
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                    "invalid header name '%s': character %ld is not printable ASCII without ':'",
-                   name, (long) (p - name) + 1);
+                   name, (long)(p - name) + 1);
       return FALSE;
     }
   }
@@ -313,7 +314,7 @@ check_header_name (const char *name, GError **error)
 #define MAX_WORD 75
 
 static const char *const small_charsets[]
-    = { "iso-8859-1", "iso-8859-15", "iso-8859-2", "iso-8859-5", "iso-8859-7",
+    = { "iso-8859-1", "iso-8859-15",  "iso-8859-2",   "iso-8859-5", "iso-8859-7",
         "koi8-r",     "windows-1251", "windows-1252", "iso-8859-6", "iso-8859-8" };
 
 /* The charset to encode @text in: @named, or the smallest that holds it. */
@@ -351,7 +352,7 @@ fold_add (Folder *f, const char *token, gsize len, gboolean space)
       f->line++;
     }
   }
-  g_string_append_len (f->out, token, (gssize) len);
+  g_string_append_len (f->out, token, (gssize)len);
   f->line += len;
 }
 
@@ -366,7 +367,7 @@ q_len (const GString *b)
 {
   gsize n = 0;
   for (gsize i = 0; i < b->len; i++)
-    n += (q_safe ((unsigned char) b->str[i]) || b->str[i] == ' ') ? 1 : 3;
+    n += (q_safe ((unsigned char)b->str[i]) || b->str[i] == ' ') ? 1 : 3;
   return n;
 }
 
@@ -379,16 +380,16 @@ emit_word (Folder *f, const char *charset, const GString *bytes, gboolean space,
   if (force_q || q_len (bytes) <= blen) {
     g_string_append_printf (w, "=?%s?Q?", charset);
     for (gsize i = 0; i < bytes->len; i++) {
-      unsigned char c = (unsigned char) bytes->str[i];
+      unsigned char c = (unsigned char)bytes->str[i];
       if (c == ' ')
         g_string_append_c (w, '_');
       else if (q_safe (c))
-        g_string_append_c (w, (char) c);
+        g_string_append_c (w, (char)c);
       else
         g_string_append_printf (w, "=%02X", c);
     }
   } else {
-    g_autofree char *b64 = g_base64_encode ((const guchar *) bytes->str, bytes->len);
+    g_autofree char *b64 = g_base64_encode ((const guchar *)bytes->str, bytes->len);
     g_string_append_printf (w, "=?%s?B?%s", charset, b64);
   }
   g_string_append (w, "?=");
@@ -408,13 +409,13 @@ emit_encoded (Folder *f, const char *seg, const char *charset, gboolean space)
   g_autoptr (GString) all = g_string_new (NULL);
   g_autoptr (GArray) ends = g_array_new (FALSE, FALSE, sizeof (gsize)); /* char end offsets */
   for (const char *p = seg; *p; p = g_utf8_next_char (p)) {
-    gsize clen = (gsize) (g_utf8_next_char (p) - p);
+    gsize clen = (gsize)(g_utf8_next_char (p) - p);
     g_autofree char *conv = NULL;
     if (!utf8)
-      conv = g_convert (p, (gssize) clen, charset, "UTF-8", NULL, &clen, NULL);
+      conv = g_convert (p, (gssize)clen, charset, "UTF-8", NULL, &clen, NULL);
     if (!utf8 && !conv) /* cannot happen: the charset was checked to hold the text */
-      clen = (gsize) (g_utf8_next_char (p) - p);
-    g_string_append_len (all, conv ? conv : p, (gssize) clen);
+      clen = (gsize)(g_utf8_next_char (p) - p);
+    g_string_append_len (all, conv ? conv : p, (gssize)clen);
     g_array_append_val (ends, all->len);
   }
   gsize start = 0; /* byte offset of the current word */
@@ -429,7 +430,7 @@ emit_encoded (Folder *f, const char *seg, const char *charset, gboolean space)
       gsize from = k == ci ? start : g_array_index (ends, gsize, k - 1);
       gsize to = g_array_index (ends, gsize, k);
       for (gsize i = from; i < to; i++)
-        qlen += (q_safe ((unsigned char) all->str[i]) || all->str[i] == ' ') ? 1 : 3;
+        qlen += (q_safe ((unsigned char)all->str[i]) || all->str[i] == ' ') ? 1 : 3;
       gsize n = to - start;
       gsize blen = (n + 2) / 3 * 4;
       if (overhead + MIN (qlen, blen) > limit)
@@ -443,7 +444,7 @@ emit_encoded (Folder *f, const char *seg, const char *charset, gboolean space)
     if (best_end == ci)
       best_end = ci + 1; /* one character always fits in 75 */
     gsize end = g_array_index (ends, gsize, best_end - 1);
-    g_autoptr (GString) word = g_string_new_len (all->str + start, (gssize) (end - start));
+    g_autoptr (GString) word = g_string_new_len (all->str + start, (gssize)(end - start));
     gboolean last = best_end == ends->len;
     gboolean force_q = FALSE;
     if (!last && q_len (word) > (word->len + 2) / 3 * 4 && word->len % 3 != 0) {
@@ -456,7 +457,7 @@ emit_encoded (Folder *f, const char *seg, const char *charset, gboolean space)
       }
       end = g_array_index (ends, gsize, best_end - 1);
       g_string_truncate (word, 0);
-      g_string_append_len (word, all->str + start, (gssize) (end - start));
+      g_string_append_len (word, all->str + start, (gssize)(end - start));
     }
     emit_word (f, charset, word, space, force_q);
     space = TRUE;
@@ -490,14 +491,14 @@ encode_unstructured (Folder *f, const char *text, const char *charset)
     }
     first = FALSE;
   }
-  (void) first;
+  (void)first;
 }
 
 static gboolean
 is_atom_phrase (const char *s)
 {
   for (const char *p = s; *p; p++)
-    if (!is_atext ((unsigned char) *p) && *p != ' ')
+    if (!is_atext ((unsigned char)*p) && *p != ' ')
       return FALSE;
   return *s && *s != ' ';
 }
@@ -655,9 +656,8 @@ msgtk_draft_add_header (MsgtkDraft *d, const char *name, const char *value, GErr
 {
   if (!check_header_name (name, error) || !check_value (name, value, error))
     return FALSE;
-  const char *known[] = { "from",        "sender",     "reply-to", "to",   "cc", "bcc",
-                          "subject",     "date",       "message-id",
-                          "in-reply-to", "references" };
+  const char *known[] = { "from",    "sender", "reply-to",   "to",          "cc",        "bcc",
+                          "subject", "date",   "message-id", "in-reply-to", "references" };
   for (guint i = 0; i < G_N_ELEMENTS (known); i++)
     if (g_ascii_strcasecmp (name, known[i]) == 0)
       return msgtk_draft_set (d, known[i], value, error);
@@ -739,8 +739,7 @@ msgtk_draft_set_reproducible (MsgtkDraft *d, gboolean on, gint64 epoch)
 /* ---- building ---------------------------------------------------------- */
 
 char *
-msgtk_draft_encode_header (const char *field, const char *text, const char *charset,
-                           GError **error)
+msgtk_draft_encode_header (const char *field, const char *text, const char *charset, GError **error)
 {
   if (!check_value (field, text, error))
     return NULL;
@@ -768,22 +767,22 @@ typedef struct {
 static void
 hash_str (Build *b, const char *key, const char *value)
 {
-  g_checksum_update (b->seed, (const guchar *) key, (gssize) strlen (key) + 1);
+  g_checksum_update (b->seed, (const guchar *)key, (gssize)strlen (key) + 1);
   if (value)
-    g_checksum_update (b->seed, (const guchar *) value, (gssize) strlen (value));
-  g_checksum_update (b->seed, (const guchar *) "\n", 1);
+    g_checksum_update (b->seed, (const guchar *)value, (gssize)strlen (value));
+  g_checksum_update (b->seed, (const guchar *)"\n", 1);
 }
 
 static gboolean
 hash_draft (Build *b, GError **error)
 {
   MsgtkDraft *d = b->d;
-  const char *keys[] = { "from",        "sender",      "reply-to",   "subject",
-                         "date",        "message-id",  "mid-domain", "in-reply-to",
-                         "references",  "charset",     "input-charset" };
-  const char *vals[] = { d->from,        d->sender,     d->reply_to,   d->subject,
-                         d->date,        d->message_id, d->mid_domain, d->in_reply_to,
-                         d->references,  d->charset,    d->input_charset };
+  const char *keys[]
+      = { "from",       "sender",      "reply-to",   "subject", "date",         "message-id",
+          "mid-domain", "in-reply-to", "references", "charset", "input-charset" };
+  const char *vals[]
+      = { d->from,       d->sender,      d->reply_to,   d->subject, d->date,         d->message_id,
+          d->mid_domain, d->in_reply_to, d->references, d->charset, d->input_charset };
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     hash_str (b, keys[i], vals[i]);
   GPtrArray *lists[] = { d->to, d->cc, d->bcc };
@@ -800,7 +799,7 @@ hash_draft (Build *b, GError **error)
     const guchar *p = bodies[i] ? g_bytes_get_data (bodies[i], &n) : NULL;
     hash_str (b, i ? "html" : "text", bodies[i] ? "yes" : "no");
     if (p)
-      g_checksum_update (b->seed, p, (gssize) n);
+      g_checksum_update (b->seed, p, (gssize)n);
   }
   for (guint i = 0; i < d->attachments->len; i++) {
     Attachment *a = g_ptr_array_index (d->attachments, i);
@@ -860,17 +859,17 @@ body_to_utf8 (MsgtkDraft *d, const char *what, GBytes *bytes, gboolean is_utf8, 
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                    "%s is not valid UTF-8 at byte %ld; give --input-charset if it is in another "
                    "charset",
-                   what, (long) (end - data));
+                   what, (long)(end - data));
       return NULL;
     }
     utf8 = g_strndup (data, n);
   } else {
     g_autoptr (GError) e = NULL;
     gsize read = 0;
-    utf8 = g_convert (data, (gssize) n, "UTF-8", incs, &read, NULL, &e);
+    utf8 = g_convert (data, (gssize)n, "UTF-8", incs, &read, NULL, &e);
     if (!utf8) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA, "%s is not valid %s at byte %lu: %s",
-                   what, incs, (unsigned long) read, e->message);
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA, "%s is not valid %s at byte %lu: %s", what,
+                   incs, (unsigned long)read, e->message);
       return NULL;
     }
   }
@@ -885,7 +884,7 @@ body_to_utf8 (MsgtkDraft *d, const char *what, GBytes *bytes, gboolean is_utf8, 
     *w++ = *r;
   }
   *w = '\0';
-  *len = (gsize) (w - utf8);
+  *len = (gsize)(w - utf8);
   return utf8;
 }
 
@@ -907,7 +906,7 @@ text_part (Build *b, const char *subtype, GBytes *bytes, gboolean is_utf8, GErro
   char *out;
   if (g_ascii_strcasecmp (charset, "us-ascii") == 0 || g_ascii_strcasecmp (charset, "utf-8") == 0)
     out = g_steal_pointer (&utf8);
-  else if (!(out = to_charset (what, utf8, (gssize) len, charset, &outlen, error)))
+  else if (!(out = to_charset (what, utf8, (gssize)len, charset, &outlen, error)))
     return NULL;
   if (g_ascii_strcasecmp (charset, "us-ascii") == 0 && !g_str_is_ascii (out)) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
@@ -916,7 +915,7 @@ text_part (Build *b, const char *subtype, GBytes *bytes, gboolean is_utf8, GErro
     return NULL;
   }
   GMimeTextPart *part = g_mime_text_part_new_with_subtype (subtype);
-  g_autoptr (GByteArray) arr = g_byte_array_new_take ((guint8 *) out, outlen);
+  g_autoptr (GByteArray) arr = g_byte_array_new_take ((guint8 *)out, outlen);
   g_autoptr (GMimeStream) mem = g_mime_stream_mem_new_with_byte_array (arr);
   g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (mem), TRUE);
   arr = NULL;
@@ -935,20 +934,22 @@ static char *
 guess_type (const char *path, const char *name, GMimeStream *stream)
 {
   guchar sample[4096];
-  gssize n = g_mime_stream_read (stream, (char *) sample, sizeof sample);
+  gssize n = g_mime_stream_read (stream, (char *)sample, sizeof sample);
   g_mime_stream_reset (stream);
   gboolean uncertain = FALSE;
   g_autofree char *ct
-      = g_content_type_guess (name, n > 0 ? sample : NULL, n > 0 ? (gsize) n : 0, &uncertain);
+      = g_content_type_guess (name, n > 0 ? sample : NULL, n > 0 ? (gsize)n : 0, &uncertain);
   char *mime = ct ? g_content_type_get_mime_type (ct) : NULL;
   /* A text type by name, but the content is not text: do not believe the name. */
   if (mime && g_str_has_prefix (mime, "text/") && n > 0
-      && (memchr (sample, 0, (gsize) n) || !g_utf8_validate_len ((const char *) sample, (gsize) n, NULL))) {
-    gboolean cut = (gsize) n == sizeof sample;
+      && (memchr (sample, 0, (gsize)n)
+          || !g_utf8_validate_len ((const char *)sample, (gsize)n, NULL))) {
+    gboolean cut = (gsize)n == sizeof sample;
     const char *end;
-    g_utf8_validate_len ((const char *) sample, (gsize) n, &end);
+    g_utf8_validate_len ((const char *)sample, (gsize)n, &end);
     /* The sample may end inside a character: tolerate up to 3 bytes. */
-    if (memchr (sample, 0, (gsize) n) || !cut || (gsize) n - (gsize) (end - (const char *) sample) > 3) {
+    if (memchr (sample, 0, (gsize)n) || !cut
+        || (gsize)n - (gsize)(end - (const char *)sample) > 3) {
       g_free (mime);
       mime = g_strdup ("application/octet-stream");
     }
@@ -957,7 +958,7 @@ guess_type (const char *path, const char *name, GMimeStream *stream)
     g_free (mime);
     mime = g_strdup ("application/octet-stream");
   }
-  (void) path;
+  (void)path;
   return mime;
 }
 
@@ -984,8 +985,8 @@ attachment_part (Build *b, Attachment *a, GError **error)
                                         ? GMIME_PARAM_ENCODING_METHOD_RFC2047
                                         : GMIME_PARAM_ENCODING_METHOD_RFC2231;
   GMimeParam *p = g_mime_param_list_get_parameter (
-      g_mime_content_disposition_get_parameters (g_mime_object_get_content_disposition (
-          GMIME_OBJECT (part))),
+      g_mime_content_disposition_get_parameters (
+          g_mime_object_get_content_disposition (GMIME_OBJECT (part))),
       "filename");
   if (p)
     g_mime_param_set_encoding_method (p, method);
@@ -1158,8 +1159,7 @@ msgtk_draft_build (MsgtkDraft *d, GError **error)
       continue;
     }
     for (guint j = 0; j < addrs[i].values->len; j++)
-      if (!parse_addresses (addrs[i].field, g_ptr_array_index (addrs[i].values, j), cs, dst,
-                            error))
+      if (!parse_addresses (addrs[i].field, g_ptr_array_index (addrs[i].values, j), cs, dst, error))
         return NULL;
   }
 
@@ -1262,9 +1262,12 @@ msgtk_draft_build (MsgtkDraft *d, GError **error)
     struct {
       const char *name;
       GMimeAddressType type;
-    } ah[] = { { "From", GMIME_ADDRESS_TYPE_FROM },         { "Sender", GMIME_ADDRESS_TYPE_SENDER },
-               { "Reply-To", GMIME_ADDRESS_TYPE_REPLY_TO }, { "To", GMIME_ADDRESS_TYPE_TO },
-               { "Cc", GMIME_ADDRESS_TYPE_CC },             { "Bcc", GMIME_ADDRESS_TYPE_BCC } };
+    } ah[] = { { "From", GMIME_ADDRESS_TYPE_FROM },
+               { "Sender", GMIME_ADDRESS_TYPE_SENDER },
+               { "Reply-To", GMIME_ADDRESS_TYPE_REPLY_TO },
+               { "To", GMIME_ADDRESS_TYPE_TO },
+               { "Cc", GMIME_ADDRESS_TYPE_CC },
+               { "Bcc", GMIME_ADDRESS_TYPE_BCC } };
     for (guint i = 0; i < G_N_ELEMENTS (ah); i++)
       set_raw_addresses (o, ah[i].name, g_mime_message_get_addresses (m, ah[i].type), cs);
     if (d->subject)
@@ -1276,7 +1279,7 @@ msgtk_draft_build (MsgtkDraft *d, GError **error)
       GMimeHeaderList *hl = g_mime_object_get_header_list (o);
       guint seen = 0;
       for (guint j = 0; j < i; j++)
-        if (g_ascii_strcasecmp (((Header *) g_ptr_array_index (d->headers, j))->name, h->name) == 0)
+        if (g_ascii_strcasecmp (((Header *)g_ptr_array_index (d->headers, j))->name, h->name) == 0)
           seen++;
       for (int k = 0; k < g_mime_header_list_get_count (hl); k++) {
         GMimeHeader *gh = g_mime_header_list_get_header_at (hl, k);
@@ -1348,8 +1351,7 @@ read_body_file (const char *base_dir, const char *path, GBytes **out, GError **e
 }
 
 static gboolean
-json_attachment (MsgtkDraft *d, JsonNode *node, const char *base_dir, guint index,
-                 GError **error)
+json_attachment (MsgtkDraft *d, JsonNode *node, const char *base_dir, guint index, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA, "\"attachments\"[%u] must be an object",
@@ -1504,8 +1506,7 @@ draft_from_node (JsonNode *root, const char *base_dir, GError **error)
 }
 
 MsgtkDraft *
-msgtk_draft_new_from_json (const char *json, gssize length, const char *base_dir,
-                           GError **error)
+msgtk_draft_new_from_json (const char *json, gssize length, const char *base_dir, GError **error)
 {
   g_autoptr (JsonParser) p = json_parser_new_immutable ();
   g_autoptr (GError) e = NULL;
@@ -1517,22 +1518,21 @@ msgtk_draft_new_from_json (const char *json, gssize length, const char *base_dir
 }
 
 GPtrArray *
-msgtk_draft_parse_json_many (const char *data, gsize length, const char *base_dir,
-                             GError **error)
+msgtk_draft_parse_json_many (const char *data, gsize length, const char *base_dir, GError **error)
 {
-  g_autoptr (GPtrArray) drafts = g_ptr_array_new_with_free_func ((GDestroyNotify) msgtk_draft_free);
+  g_autoptr (GPtrArray) drafts = g_ptr_array_new_with_free_func ((GDestroyNotify)msgtk_draft_free);
   /* JSON Lines when the first non-blank line is a whole JSON value by itself;
    * otherwise one JSON document spread over several lines. */
   {
     const char *s = data, *end = data + length;
     while (s < end && g_ascii_isspace (*s))
       s++;
-    const char *nl = memchr (s, '\n', (gsize) (end - s));
+    const char *nl = memchr (s, '\n', (gsize)(end - s));
     g_autoptr (JsonParser) first = json_parser_new_immutable ();
     if (nl && !json_parser_load_from_data (first, s, nl - s, NULL)) {
       g_autoptr (JsonParser) p = json_parser_new_immutable ();
       g_autoptr (GError) e = NULL;
-      if (!json_parser_load_from_data (p, data, (gssize) length, &e)) {
+      if (!json_parser_load_from_data (p, data, (gssize)length, &e)) {
         g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA, "invalid JSON draft: %s", e->message);
         return NULL;
       }
@@ -1547,7 +1547,7 @@ msgtk_draft_parse_json_many (const char *data, gsize length, const char *base_di
   const char *p = data, *end = data + length;
   guint lineno = 0;
   while (p < end) {
-    const char *nl = memchr (p, '\n', (gsize) (end - p));
+    const char *nl = memchr (p, '\n', (gsize)(end - p));
     const char *le = nl ? nl : end;
     lineno++;
     const char *s = p;

@@ -77,8 +77,7 @@ static GOptionEntry header_entries[] = {
   { "message-id", 0, 0, G_OPTION_ARG_STRING, &opt_mid, "Message-ID (default: generated)", "ID" },
   { "message-id-domain", 0, 0, G_OPTION_ARG_STRING, &opt_mid_domain,
     "Domain of generated Message-IDs (default: the From domain)", "DOMAIN" },
-  { "in-reply-to", 0, 0, G_OPTION_ARG_STRING, &opt_in_reply_to, "In-Reply-To message id(s)",
-    "ID" },
+  { "in-reply-to", 0, 0, G_OPTION_ARG_STRING, &opt_in_reply_to, "In-Reply-To message id(s)", "ID" },
   { "references", 0, 0, G_OPTION_ARG_STRING, &opt_references, "References message ids", "IDS" },
   { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opt_headers,
     "Extra header 'Name: value' (repeatable)", "HEADER" },
@@ -96,8 +95,8 @@ static GOptionEntry body_entries[] = {
   { "attach", 'a', 0, G_OPTION_ARG_CALLBACK, on_attach, "Attach FILE (repeatable)", "FILE" },
   { "attach-type", 0, 0, G_OPTION_ARG_CALLBACK, on_attach,
     "Content type of the last --attach (default: guessed)", "TYPE" },
-  { "attach-name", 0, 0, G_OPTION_ARG_CALLBACK, on_attach,
-    "File name shown for the last --attach", "NAME" },
+  { "attach-name", 0, 0, G_OPTION_ARG_CALLBACK, on_attach, "File name shown for the last --attach",
+    "NAME" },
   { "inline", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, on_attach,
     "Make the last --attach inline", NULL },
   { "cid", 0, 0, G_OPTION_ARG_CALLBACK, on_attach,
@@ -134,7 +133,7 @@ read_input (const char *path, GError **error)
     guint8 chunk[65536];
     size_t n;
     while ((n = fread (chunk, 1, sizeof chunk, stdin)) > 0)
-      g_byte_array_append (buf, chunk, (guint) n);
+      g_byte_array_append (buf, chunk, (guint)n);
     if (ferror (stdin)) {
       g_byte_array_unref (buf);
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot read standard input: %s",
@@ -188,7 +187,7 @@ apply_options (MsgtkDraft *d, GBytes *text, GBytes *html, GError **error)
                    "--header '%s': write it as 'Name: value'", opt_headers[i]);
       return FALSE;
     }
-    g_autofree char *name = g_strndup (opt_headers[i], (gsize) (colon - opt_headers[i]));
+    g_autofree char *name = g_strndup (opt_headers[i], (gsize)(colon - opt_headers[i]));
     const char *value = colon + 1;
     while (*value == ' ' || *value == '\t')
       value++;
@@ -216,14 +215,14 @@ run (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- build an Internet message");
   g_option_context_set_summary (ctx, "Builds RFC 5322/MIME messages from options or JSON drafts "
                                      "and writes them to stdout, a file, an mbox or a maildir.");
-  GOptionGroup *hg = g_option_group_new ("headers", "Header options:", "Show header options",
-                                         NULL, NULL);
+  GOptionGroup *hg
+      = g_option_group_new ("headers", "Header options:", "Show header options", NULL, NULL);
   g_option_group_add_entries (hg, header_entries);
   g_option_context_add_group (ctx, hg);
-  GOptionGroup *bg
-      = g_option_group_new ("content", "Content options:", "Show body, attachment and draft "
-                                                            "options",
-                            NULL, NULL);
+  GOptionGroup *bg = g_option_group_new ("content", "Content options:",
+                                         "Show body, attachment and draft "
+                                         "options",
+                                         NULL, NULL);
   g_option_group_add_entries (bg, body_entries);
   g_option_context_add_group (ctx, bg);
   g_option_context_add_main_entries (ctx, output_entries, NULL);
@@ -278,7 +277,7 @@ run (int argc, char **argv)
       return cli_report_error (prog, error);
     }
   } else {
-    drafts = g_ptr_array_new_with_free_func ((GDestroyNotify) msgtk_draft_free);
+    drafts = g_ptr_array_new_with_free_func ((GDestroyNotify)msgtk_draft_free);
     g_ptr_array_add (drafts, msgtk_draft_new ());
   }
   if (drafts->len > 1 && !opt_mbox && !opt_maildir && !opt_outdir) {

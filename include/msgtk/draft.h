@@ -24,8 +24,7 @@ void msgtk_draft_free (MsgtkDraft *draft);
  * body charset instead of the smallest one), input-charset (charset of body
  * files, default UTF-8), filename-encoding (rfc2231 or rfc2047). A CR or LF in
  * @value is refused (MSGTK_ERROR_DATA naming the field). */
-gboolean msgtk_draft_set (MsgtkDraft *draft, const char *field, const char *value,
-                          GError **error);
+gboolean msgtk_draft_set (MsgtkDraft *draft, const char *field, const char *value, GError **error);
 /* Add an extra header; the name must be printable ASCII without ':' and not a
  * MIME header the draft writes itself. */
 gboolean msgtk_draft_add_header (MsgtkDraft *draft, const char *name, const char *value,
