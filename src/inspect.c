@@ -44,21 +44,18 @@ const char *
 msgtk_severity_name (MsgtkSeverity severity)
 {
   switch (severity) {
-  case MSGTK_SEVERITY_ERROR:
-    return "error";
-  case MSGTK_SEVERITY_WARNING:
-    return "warning";
+  case MSGTK_SEVERITY_ERROR: return "error";
+  case MSGTK_SEVERITY_WARNING: return "warning";
   case MSGTK_SEVERITY_INFO:
-  default:
-    return "info";
+  default: return "info";
   }
 }
 
 gboolean
 msgtk_severity_from_name (const char *name, MsgtkSeverity *severity)
 {
-  static const MsgtkSeverity all[] = { MSGTK_SEVERITY_INFO, MSGTK_SEVERITY_WARNING,
-                                       MSGTK_SEVERITY_ERROR };
+  static const MsgtkSeverity all[]
+      = { MSGTK_SEVERITY_INFO, MSGTK_SEVERITY_WARNING, MSGTK_SEVERITY_ERROR };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     if (g_ascii_strcasecmp (name, msgtk_severity_name (all[i])) == 0) {
       *severity = all[i];
@@ -135,22 +132,22 @@ convert_strict (const char *data, gsize len, const char *charset)
   }
   if (g_ascii_strcasecmp (name, "us-ascii") == 0 || g_ascii_strcasecmp (name, "ascii") == 0) {
     for (gsize i = 0; i < len; i++)
-      if ((guchar) data[i] >= 0x80 || data[i] == '\0')
+      if ((guchar)data[i] >= 0x80 || data[i] == '\0')
         return NULL;
     return g_strndup (data, len);
   }
   iconv_t cd = g_mime_iconv_open ("UTF-8", name);
-  if (cd == (iconv_t) -1)
+  if (cd == (iconv_t)-1)
     return NULL;
   gsize cap = len * 4 + 16;
   char *out = g_malloc (cap + 1);
-  char *inbuf = (char *) data, *outbuf = out;
+  char *inbuf = (char *)data, *outbuf = out;
   gsize inleft = len, outleft = cap;
   gboolean ok = TRUE;
   while (inleft > 0) {
-    if (g_mime_iconv (cd, &inbuf, &inleft, &outbuf, &outleft) == (size_t) -1) {
+    if (g_mime_iconv (cd, &inbuf, &inleft, &outbuf, &outleft) == (size_t)-1) {
       if (errno == E2BIG) {
-        gsize used = (gsize) (outbuf - out);
+        gsize used = (gsize)(outbuf - out);
         cap *= 2;
         out = g_realloc (out, cap + 1);
         outbuf = out + used;
@@ -161,7 +158,7 @@ convert_strict (const char *data, gsize len, const char *charset)
       break;
     }
   }
-  if (ok && g_mime_iconv (cd, NULL, NULL, &outbuf, &outleft) == (size_t) -1)
+  if (ok && g_mime_iconv (cd, NULL, NULL, &outbuf, &outleft) == (size_t)-1)
     ok = FALSE;
   g_mime_iconv_close (cd);
   if (!ok) {
@@ -169,7 +166,7 @@ convert_strict (const char *data, gsize len, const char *charset)
     return NULL;
   }
   *outbuf = '\0';
-  gsize outlen = (gsize) (outbuf - out);
+  gsize outlen = (gsize)(outbuf - out);
   if (memchr (out, '\0', outlen) != NULL || !g_utf8_validate_len (out, outlen, NULL)) {
     g_free (out);
     return NULL;
@@ -182,7 +179,7 @@ charset_known (const char *charset)
 {
   const char *name = g_mime_charset_iconv_name (charset);
   iconv_t cd = g_mime_iconv_open ("UTF-8", name);
-  if (cd == (iconv_t) -1)
+  if (cd == (iconv_t)-1)
     return FALSE;
   g_mime_iconv_close (cd);
   return TRUE;
@@ -192,7 +189,7 @@ char *
 msgtk_inspect_to_utf8 (const char *data, gssize len, const char *charset,
                        const char *const *fallback_charsets, gboolean *replaced)
 {
-  gsize n = len < 0 ? strlen (data) : (gsize) len;
+  gsize n = len < 0 ? strlen (data) : (gsize)len;
   if (replaced != NULL)
     *replaced = FALSE;
   /* NUL bytes are never text: they go as replacements */
@@ -212,11 +209,12 @@ msgtk_inspect_to_utf8 (const char *data, gssize len, const char *charset,
   const char *p = data, *end = data + n;
   while (p < end) {
     const char *bad;
-    if (g_utf8_validate_len (p, (gsize) (end - p), &bad) && memchr (p, '\0', (gsize) (end - p)) == NULL) {
+    if (g_utf8_validate_len (p, (gsize)(end - p), &bad)
+        && memchr (p, '\0', (gsize)(end - p)) == NULL) {
       g_string_append_len (out, p, end - p);
       break;
     }
-    const char *nul = memchr (p, '\0', (gsize) (end - p));
+    const char *nul = memchr (p, '\0', (gsize)(end - p));
     if (nul != NULL && nul < bad)
       bad = nul;
     g_string_append_len (out, p, bad - p);
@@ -233,47 +231,28 @@ warning_code (GMimeParserWarning w, MsgtkSeverity *sev)
 {
   *sev = MSGTK_SEVERITY_WARNING;
   switch (w) {
-  case GMIME_WARN_DUPLICATED_HEADER:
-    return "PARSE_DUPLICATED_HEADER";
-  case GMIME_WARN_DUPLICATED_PARAMETER:
-    return "PARSE_DUPLICATED_PARAMETER";
-  case GMIME_WARN_UNENCODED_8BIT_HEADER:
-    return "PARSE_8BIT_HEADER";
-  case GMIME_WARN_INVALID_CONTENT_TYPE:
-    return "PARSE_INVALID_CONTENT_TYPE";
-  case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE:
-    return "PARSE_INVALID_ENCODED_WORD";
-  case GMIME_WARN_MALFORMED_MULTIPART:
-    return "PARSE_MALFORMED_MULTIPART";
-  case GMIME_WARN_TRUNCATED_MESSAGE:
-    return "PARSE_TRUNCATED_MESSAGE";
-  case GMIME_WARN_MALFORMED_MESSAGE:
-    return "PARSE_MALFORMED_MESSAGE";
-  case GMIME_WARN_INVALID_PARAMETER:
-    return "PARSE_INVALID_PARAMETER";
-  case GMIME_WARN_INVALID_ADDRESS_LIST:
-    return "PARSE_INVALID_ADDRESS_LIST";
-  case GMIME_WARN_PART_WITHOUT_CONTENT:
-    return "PARSE_PART_WITHOUT_CONTENT";
-  default:
-    break;
+  case GMIME_WARN_DUPLICATED_HEADER: return "PARSE_DUPLICATED_HEADER";
+  case GMIME_WARN_DUPLICATED_PARAMETER: return "PARSE_DUPLICATED_PARAMETER";
+  case GMIME_WARN_UNENCODED_8BIT_HEADER: return "PARSE_8BIT_HEADER";
+  case GMIME_WARN_INVALID_CONTENT_TYPE: return "PARSE_INVALID_CONTENT_TYPE";
+  case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE: return "PARSE_INVALID_ENCODED_WORD";
+  case GMIME_WARN_MALFORMED_MULTIPART: return "PARSE_MALFORMED_MULTIPART";
+  case GMIME_WARN_TRUNCATED_MESSAGE: return "PARSE_TRUNCATED_MESSAGE";
+  case GMIME_WARN_MALFORMED_MESSAGE: return "PARSE_MALFORMED_MESSAGE";
+  case GMIME_WARN_INVALID_PARAMETER: return "PARSE_INVALID_PARAMETER";
+  case GMIME_WARN_INVALID_ADDRESS_LIST: return "PARSE_INVALID_ADDRESS_LIST";
+  case GMIME_WARN_PART_WITHOUT_CONTENT: return "PARSE_PART_WITHOUT_CONTENT";
+  default: break;
   }
   *sev = MSGTK_SEVERITY_ERROR;
   switch (w) {
-  case GMIME_CRIT_INVALID_HEADER_NAME:
-    return "PARSE_INVALID_HEADER_NAME";
-  case GMIME_CRIT_CONFLICTING_HEADER:
-    return "PARSE_CONFLICTING_HEADER";
-  case GMIME_CRIT_CONFLICTING_PARAMETER:
-    return "PARSE_CONFLICTING_PARAMETER";
-  case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
-    return "BOUNDARY_MISSING";
-  case GMIME_CRIT_NESTING_OVERFLOW:
-    return "LIMIT_NESTING_DEPTH";
-  case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
-    return "PARSE_PART_WITHOUT_HEADERS";
-  default:
-    return "PARSE_OTHER";
+  case GMIME_CRIT_INVALID_HEADER_NAME: return "PARSE_INVALID_HEADER_NAME";
+  case GMIME_CRIT_CONFLICTING_HEADER: return "PARSE_CONFLICTING_HEADER";
+  case GMIME_CRIT_CONFLICTING_PARAMETER: return "PARSE_CONFLICTING_PARAMETER";
+  case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: return "BOUNDARY_MISSING";
+  case GMIME_CRIT_NESTING_OVERFLOW: return "LIMIT_NESTING_DEPTH";
+  case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: return "PARSE_PART_WITHOUT_HEADERS";
+  default: return "PARSE_OTHER";
   }
 }
 
@@ -329,12 +308,12 @@ static gsize
 header_block_length (const char *data, gsize len)
 {
   for (const char *p = data; p < data + len;) {
-    const char *nl = memchr (p, '\n', (gsize) (data + len - p));
+    const char *nl = memchr (p, '\n', (gsize)(data + len - p));
     if (nl == NULL)
       break;
-    gsize linelen = (gsize) (nl - p);
+    gsize linelen = (gsize)(nl - p);
     if (linelen == 0 || (linelen == 1 && p[0] == '\r'))
-      return (gsize) (nl + 1 - data);
+      return (gsize)(nl + 1 - data);
     p = nl + 1;
   }
   return len;
@@ -347,17 +326,18 @@ msgtk_inspection_new (GBytes *raw, const MsgtkInspectOptions *options, MsgtkInsp
   MsgtkInspection *in = g_new0 (MsgtkInspection, 1);
   in->raw = g_bytes_ref (raw);
   in->flags = flags;
-  in->fallbacks = options != NULL && options->fallback_charsets != NULL
-                    ? options->fallback_charsets
-                    : default_fallbacks;
-  in->max_headers = options != NULL && options->max_headers ? options->max_headers : DEFAULT_MAX_HEADERS;
+  in->fallbacks = options != NULL && options->fallback_charsets != NULL ? options->fallback_charsets
+                                                                        : default_fallbacks;
+  in->max_headers
+      = options != NULL && options->max_headers ? options->max_headers : DEFAULT_MAX_HEADERS;
   in->max_line = options != NULL && options->max_line ? options->max_line : DEFAULT_MAX_LINE;
-  in->defects = g_ptr_array_new_with_free_func ((GDestroyNotify) finding_free);
-  in->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_free);
+  in->defects = g_ptr_array_new_with_free_func ((GDestroyNotify)finding_free);
+  in->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify)node_free);
   in->parser_options = g_mime_parser_options_new ();
-  g_mime_parser_options_set_fallback_charsets (in->parser_options, (const char **) in->fallbacks);
+  g_mime_parser_options_set_fallback_charsets (in->parser_options, (const char **)in->fallbacks);
   g_mime_parser_options_set_warning_callback (in->parser_options, on_parser_warning, in);
-  g_mime_parser_options_set_rfc2047_compliance_mode (in->parser_options, GMIME_RFC_COMPLIANCE_LOOSE);
+  g_mime_parser_options_set_rfc2047_compliance_mode (in->parser_options,
+                                                     GMIME_RFC_COMPLIANCE_LOOSE);
   g_mime_parser_options_set_parameter_compliance_mode (in->parser_options,
                                                        GMIME_RFC_COMPLIANCE_LOOSE);
 
@@ -369,15 +349,16 @@ msgtk_inspection_new (GBytes *raw, const MsgtkInspectOptions *options, MsgtkInsp
   g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
   in->message = g_mime_parser_construct_message (parser, in->parser_options);
-  if (in->message == NULL ||
-      g_mime_header_list_get_count (g_mime_object_get_header_list (GMIME_OBJECT (in->message))) == 0) {
+  if (in->message == NULL
+      || g_mime_header_list_get_count (g_mime_object_get_header_list (GMIME_OBJECT (in->message)))
+             == 0) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "not a message: no header fields found (%zu bytes)", g_bytes_get_size (raw));
     msgtk_inspection_free (in);
     return NULL;
   }
   GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (in->message));
-  if ((guint) g_mime_header_list_get_count (hl) > in->max_headers)
+  if ((guint)g_mime_header_list_get_count (hl) > in->max_headers)
     add_finding (in->defects, "LIMIT_HEADER_COUNT", MSGTK_SEVERITY_WARNING, "header",
                  "%d header fields, more than the limit of %u; the rest are not shown",
                  g_mime_header_list_get_count (hl), in->max_headers);
@@ -423,7 +404,7 @@ static guint
 header_count (MsgtkInspection *in)
 {
   GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (in->message));
-  return MIN ((guint) g_mime_header_list_get_count (hl), in->max_headers);
+  return MIN ((guint)g_mime_header_list_get_count (hl), in->max_headers);
 }
 
 static char *
@@ -544,8 +525,9 @@ address_list_text (MsgtkInspection *in, InternetAddressList *list, const char *w
   InternetAddress *a = internet_address_list_get_address (list, 0);
   const char *name = internet_address_get_name (a);
   const char *text = name != NULL && *name ? name
-                     : INTERNET_ADDRESS_IS_MAILBOX (a) ? internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a))
-                                                        : "";
+                     : INTERNET_ADDRESS_IS_MAILBOX (a)
+                         ? internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a))
+                         : "";
   return decode_value (in, text, what);
 }
 
@@ -570,10 +552,10 @@ static char *
 human_size (goffset n)
 {
   if (n < 1000)
-    return g_strdup_printf ("%dB", (int) n);
+    return g_strdup_printf ("%dB", (int)n);
   if (n < 1000 * 1000)
-    return g_strdup_printf ("%dK", (int) ((n + 512) / 1024));
-  return g_strdup_printf ("%.1fM", (double) n / (1024.0 * 1024.0));
+    return g_strdup_printf ("%dK", (int)((n + 512) / 1024));
+  return g_strdup_printf ("%.1fM", (double)n / (1024.0 * 1024.0));
 }
 
 char *
@@ -581,13 +563,14 @@ msgtk_inspection_summary (MsgtkInspection *in)
 {
   GDateTime *dt = g_mime_message_get_date (in->message);
   g_autofree char *date = dt != NULL ? g_date_time_format (dt, "%Y-%m-%d %H:%M") : g_strdup ("");
-  g_autofree char *from =
-    address_list_text (in, g_mime_message_get_from (in->message), "header From");
+  g_autofree char *from
+      = address_list_text (in, g_mime_message_get_from (in->message), "header From");
   g_autofree char *subject = get_subject (in);
   g_autofree char *d = fit (date, 16);
   g_autofree char *f = fit (from, 24);
-  g_autofree char *s = subject != NULL ? fit (subject, (guint) g_utf8_strlen (subject, -1)) : g_strdup ("");
-  g_autofree char *size = human_size ((goffset) g_bytes_get_size (in->raw));
+  g_autofree char *s
+      = subject != NULL ? fit (subject, (guint)g_utf8_strlen (subject, -1)) : g_strdup ("");
+  g_autofree char *size = human_size ((goffset)g_bytes_get_size (in->raw));
   GMimeContentType *ct = g_mime_object_get_content_type (GMIME_OBJECT (in->message));
   gboolean mixed = ct != NULL && g_mime_content_type_is_type (ct, "multipart", "mixed");
   return g_strdup_printf ("%s  %s %s %6s  %s", d, f, mixed ? "@" : " ", size, s);
@@ -600,11 +583,12 @@ msgtk_inspection_headers (MsgtkInspection *in, gboolean raw)
   GString *out = g_string_new (NULL);
   guint count = header_count (in);
   for (guint i = 0; i < count; i++) {
-    GMimeHeader *h = g_mime_header_list_get_header_at (hl, (int) i);
+    GMimeHeader *h = g_mime_header_list_get_header_at (hl, (int)i);
     g_autofree char *name = valid_utf8 (g_mime_header_get_name (h), -1);
     if (raw) {
       const char *rv = g_mime_header_get_raw_value (h);
-      g_autofree char *v = msgtk_inspect_to_utf8 (rv != NULL ? rv : "", -1, NULL, in->fallbacks, NULL);
+      g_autofree char *v
+          = msgtk_inspect_to_utf8 (rv != NULL ? rv : "", -1, NULL, in->fallbacks, NULL);
       g_string_append_printf (out, "%s:%s%s", name, v, g_str_has_suffix (v, "\n") ? "" : "\n");
     } else {
       g_autofree char *v = header_decoded (in, h);
@@ -646,7 +630,7 @@ msgtk_inspection_tree (MsgtkInspection *in)
     g_autofree char *fn = part_filename (in, n->object);
     if (fn != NULL) {
       for (char *p = fn; *p; p++)
-        if ((guchar) *p < 0x20 || *p == 0x7f)
+        if ((guchar)*p < 0x20 || *p == 0x7f)
           *p = '?';
       g_string_append_printf (out, " filename=\"%s\"", fn);
     }
@@ -664,7 +648,7 @@ node_text (MsgtkInspection *in, Node *n)
   gsize len = 0;
   const char *data = b != NULL ? g_bytes_get_data (b, &len) : "";
   gboolean replaced = FALSE;
-  char *s = msgtk_inspect_to_utf8 (data != NULL ? data : "", (gssize) len, part_charset (n->object),
+  char *s = msgtk_inspect_to_utf8 (data != NULL ? data : "", (gssize)len, part_charset (n->object),
                                    in->fallbacks, &replaced);
   if (replaced) {
     g_autofree char *loc = g_strdup_printf ("part %s", n->number);
@@ -678,9 +662,9 @@ static const struct {
   const char *name;
   const char *text;
 } entities[] = {
-  { "amp", "&" },    { "lt", "<" },   { "gt", ">" },    { "quot", "\"" },
-  { "apos", "'" },   { "nbsp", " " }, { "copy", "©" },  { "reg", "®" },
-  { "mdash", "—" },  { "ndash", "–" }, { "hellip", "…" }, { "euro", "€" },
+  { "amp", "&" },   { "lt", "<" },    { "gt", ">" },     { "quot", "\"" },
+  { "apos", "'" },  { "nbsp", " " },  { "copy", "©" },   { "reg", "®" },
+  { "mdash", "—" }, { "ndash", "–" }, { "hellip", "…" }, { "euro", "€" },
 };
 
 /* A plain-text rendering of HTML: tags dropped (script/style with their
@@ -708,9 +692,9 @@ html_to_text (const char *html)
         end = strchr (q, '>');
         if (end == NULL)
           break;
-      } else if (g_str_has_prefix (t, "br") || g_str_has_prefix (t, "p") ||
-                 g_str_has_prefix (t, "div") || g_str_has_prefix (t, "tr") ||
-                 g_str_has_prefix (t, "li") || (t[0] == 'h' && g_ascii_isdigit (t[1]))) {
+      } else if (g_str_has_prefix (t, "br") || g_str_has_prefix (t, "p")
+                 || g_str_has_prefix (t, "div") || g_str_has_prefix (t, "tr")
+                 || g_str_has_prefix (t, "li") || (t[0] == 'h' && g_ascii_isdigit (t[1]))) {
         g_string_append_c (out, '\n');
       }
       p = end + 1;
@@ -718,10 +702,11 @@ html_to_text (const char *html)
       const char *semi = strchr (p, ';');
       gboolean done = FALSE;
       if (semi != NULL && semi - p <= 10) {
-        g_autofree char *ent = g_strndup (p + 1, (gsize) (semi - p - 1));
+        g_autofree char *ent = g_strndup (p + 1, (gsize)(semi - p - 1));
         if (ent[0] == '#') {
-          gunichar c = ent[1] == 'x' || ent[1] == 'X' ? (gunichar) g_ascii_strtoull (ent + 2, NULL, 16)
-                                                      : (gunichar) g_ascii_strtoull (ent + 1, NULL, 10);
+          gunichar c = ent[1] == 'x' || ent[1] == 'X'
+                           ? (gunichar)g_ascii_strtoull (ent + 2, NULL, 16)
+                           : (gunichar)g_ascii_strtoull (ent + 1, NULL, 10);
           if (c != 0 && g_unichar_validate (c)) {
             g_string_append_unichar (out, c);
             done = TRUE;
@@ -762,7 +747,7 @@ html_to_text (const char *html)
         g_string_append_c (res, '\n');
       blank = TRUE;
     } else {
-      g_string_append_len (res, l->str, (gssize) l->len);
+      g_string_append_len (res, l->str, (gssize)l->len);
       g_string_append_c (res, '\n');
       blank = FALSE;
     }
@@ -784,8 +769,8 @@ body_node (MsgtkInspection *in, const char *subtype)
   for (guint i = 0; i < in->nodes->len; i++) {
     Node *n = in->nodes->pdata[i];
     GMimeContentType *ct = g_mime_object_get_content_type (n->object);
-    if (n->leaf && ct != NULL && g_mime_content_type_is_type (ct, "text", subtype) &&
-        !is_attachment (n->object))
+    if (n->leaf && ct != NULL && g_mime_content_type_is_type (ct, "text", subtype)
+        && !is_attachment (n->object))
       return n;
   }
   return NULL;
@@ -831,8 +816,8 @@ json_addresses (MsgtkInspection *in, JsonBuilder *b, InternetAddressList *list, 
     json_builder_begin_object (b);
     const char *name = internet_address_get_name (a);
     g_autofree char *nm = name != NULL && *name ? decode_value (in, name, what) : NULL;
-    g_autofree char *addr =
-      decode_value (in, internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a)), what);
+    g_autofree char *addr
+        = decode_value (in, internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a)), what);
     json_string_or_null (b, "name", nm);
     json_string_or_null (b, "address", addr);
     json_builder_end_object (b);
@@ -880,14 +865,15 @@ json_part (MsgtkInspection *in, JsonBuilder *b, guint i)
     gsize len = 0;
     const guchar *data = d != NULL ? g_bytes_get_data (d, &len) : NULL;
     json_builder_set_member_name (b, "size");
-    json_builder_add_int_value (b, (gint64) len);
-    g_autofree char *sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data != NULL ? data : (const guchar *) "", len);
+    json_builder_add_int_value (b, (gint64)len);
+    g_autofree char *sha = g_compute_checksum_for_data (
+        G_CHECKSUM_SHA256, data != NULL ? data : (const guchar *)"", len);
     json_string_or_null (b, "sha256", sha);
   }
   json_builder_set_member_name (b, "children");
   json_builder_begin_array (b);
   guint j = i + 1;
-  while (j < in->nodes->len && ((Node *) in->nodes->pdata[j])->depth > n->depth)
+  while (j < in->nodes->len && ((Node *)in->nodes->pdata[j])->depth > n->depth)
     j = json_part (in, b, j);
   json_builder_end_array (b);
   json_builder_end_object (b);
@@ -915,7 +901,8 @@ msgtk_inspection_to_json (MsgtkInspection *in)
   };
   for (guint i = 0; i < G_N_ELEMENTS (addrs); i++) {
     json_builder_set_member_name (b, addrs[i].member);
-    json_addresses (in, b, g_mime_message_get_addresses (in->message, addrs[i].type), addrs[i].what);
+    json_addresses (in, b, g_mime_message_get_addresses (in->message, addrs[i].type),
+                    addrs[i].what);
   }
   GDateTime *dt = g_mime_message_get_date (in->message);
   g_autofree char *date = dt != NULL ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S%:z") : NULL;
@@ -929,7 +916,7 @@ msgtk_inspection_to_json (MsgtkInspection *in)
   GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (in->message));
   guint count = header_count (in);
   for (guint i = 0; i < count; i++) {
-    GMimeHeader *h = g_mime_header_list_get_header_at (hl, (int) i);
+    GMimeHeader *h = g_mime_header_list_get_header_at (hl, (int)i);
     json_builder_begin_object (b);
     g_autofree char *name = valid_utf8 (g_mime_header_get_name (h), -1);
     g_autofree char *value = header_decoded (in, h);
@@ -976,24 +963,30 @@ static const struct {
   const char *type;
   const char *ext;
 } extensions[] = {
-  { "text/plain", ".txt" },       { "text/html", ".html" },
-  { "text/calendar", ".ics" },    { "text/csv", ".csv" },
-  { "image/png", ".png" },        { "image/jpeg", ".jpg" },
-  { "image/gif", ".gif" },        { "image/svg+xml", ".svg" },
-  { "application/pdf", ".pdf" },  { "application/zip", ".zip" },
-  { "application/json", ".json" }, { "message/rfc822", ".eml" },
-  { "application/pgp-signature", ".asc" }, { "application/pkcs7-signature", ".p7s" },
+  { "text/plain", ".txt" },
+  { "text/html", ".html" },
+  { "text/calendar", ".ics" },
+  { "text/csv", ".csv" },
+  { "image/png", ".png" },
+  { "image/jpeg", ".jpg" },
+  { "image/gif", ".gif" },
+  { "image/svg+xml", ".svg" },
+  { "application/pdf", ".pdf" },
+  { "application/zip", ".zip" },
+  { "application/json", ".json" },
+  { "message/rfc822", ".eml" },
+  { "application/pgp-signature", ".asc" },
+  { "application/pkcs7-signature", ".p7s" },
 };
 
 static gboolean
 is_reserved_device (const char *name)
 {
-  static const char *const devs[] = { "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3",
-                                      "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1",
-                                      "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8",
-                                      "LPT9" };
+  static const char *const devs[]
+      = { "CON",  "PRN",  "AUX",  "NUL",  "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7",
+          "COM8", "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9" };
   const char *dot = strchr (name, '.');
-  gsize stem = dot != NULL ? (gsize) (dot - name) : strlen (name);
+  gsize stem = dot != NULL ? (gsize)(dot - name) : strlen (name);
   for (guint i = 0; i < G_N_ELEMENTS (devs); i++)
     if (strlen (devs[i]) == stem && g_ascii_strncasecmp (name, devs[i], stem) == 0)
       return TRUE;
@@ -1008,9 +1001,9 @@ msgtk_inspect_safe_name (const char *name, const char *mime_type, const char *nu
     g_autofree char *v = g_utf8_make_valid (name, -1);
     for (const char *p = v; *p; p = g_utf8_next_char (p)) {
       gunichar c = g_utf8_get_char (p);
-      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '/' || c == '\\' ||
-          c == ':' || c == '*' || c == '?' || c == '"' || c == '<' || c == '>' || c == '|' ||
-          c == 0xfffd || g_unichar_type (c) == G_UNICODE_FORMAT)
+      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '/' || c == '\\' || c == ':'
+          || c == '*' || c == '?' || c == '"' || c == '<' || c == '>' || c == '|' || c == 0xfffd
+          || g_unichar_type (c) == G_UNICODE_FORMAT)
         g_string_append_c (g, '_');
       else
         g_string_append_unichar (g, c);
@@ -1023,7 +1016,7 @@ msgtk_inspect_safe_name (const char *name, const char *mime_type, const char *nu
   gsize lead = 0;
   while (lead < g->len && (g->str[lead] == '.' || g->str[lead] == ' '))
     lead++;
-  g_string_erase (g, 0, (gssize) lead);
+  g_string_erase (g, 0, (gssize)lead);
   while (g->len > 0 && (g->str[g->len - 1] == '.' || g->str[g->len - 1] == ' '))
     g_string_truncate (g, g->len - 1);
   if (g->len == 0) {
@@ -1041,9 +1034,9 @@ msgtk_inspect_safe_name (const char *name, const char *mime_type, const char *nu
     g_autofree char *ext = dot != NULL && strlen (dot) <= 16 ? g_strdup (dot) : g_strdup ("");
     gsize keep = MAX_NAME_BYTES - strlen (ext);
     const char *cut = g->str + keep;
-    while (cut > g->str && (((guchar) *cut) & 0xc0) == 0x80)
+    while (cut > g->str && (((guchar)*cut) & 0xc0) == 0x80)
       cut--;
-    g_string_truncate (g, (gsize) (cut - g->str));
+    g_string_truncate (g, (gsize)(cut - g->str));
     g_string_append (g, ext);
   }
   return g_string_free (g, FALSE);
@@ -1057,10 +1050,11 @@ create_unique (const char *dir, const char *name, char **path_out, GError **erro
   const char *dot = strrchr (name, '.');
   if (dot == name)
     dot = NULL;
-  g_autofree char *stem = dot != NULL ? g_strndup (name, (gsize) (dot - name)) : g_strdup (name);
+  g_autofree char *stem = dot != NULL ? g_strndup (name, (gsize)(dot - name)) : g_strdup (name);
   const char *ext = dot != NULL ? dot : "";
   for (guint i = 0; i < 10000; i++) {
-    g_autofree char *candidate = i == 0 ? g_strdup (name) : g_strdup_printf ("%s (%u)%s", stem, i, ext);
+    g_autofree char *candidate
+        = i == 0 ? g_strdup (name) : g_strdup_printf ("%s (%u)%s", stem, i, ext);
     g_autofree char *path = g_build_filename (dir, candidate, NULL);
     int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd >= 0) {
@@ -1121,23 +1115,24 @@ msgtk_inspection_extract (MsgtkInspection *in, const char *dir, gboolean to_utf8
         return NULL;
       }
       data += w;
-      len -= (gsize) w;
+      len -= (gsize)w;
     }
     if (close (fd) != 0) {
       int e = errno;
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write '%s': %s", path, g_strerror (e));
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write '%s': %s", path,
+                   g_strerror (e));
       return NULL;
     }
   }
   g_ptr_array_add (written, NULL);
-  return (char **) g_ptr_array_free (g_steal_pointer (&written), FALSE);
+  return (char **)g_ptr_array_free (g_steal_pointer (&written), FALSE);
 }
 
 /* ---- lint ---- */
 
-static const char *const singletons[] = { "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
-                                          "Subject", "Date", "Message-ID", "In-Reply-To",
-                                          "References", NULL };
+static const char *const singletons[]
+    = { "From",    "Sender", "Reply-To",   "To",          "Cc",         "Bcc",
+        "Subject", "Date",   "Message-ID", "In-Reply-To", "References", NULL };
 
 static void
 check_encoded_words (MsgtkInspection *in, GPtrArray *out, const char *name, const char *value)
@@ -1154,14 +1149,14 @@ check_encoded_words (MsgtkInspection *in, GPtrArray *out, const char *name, cons
                    "an encoded word starts (\"=?\") but is never closed with \"?=\"");
       return;
     }
-    g_autofree char *charset = g_strndup (p + 2, (gsize) (q1 - p - 2));
+    g_autofree char *charset = g_strndup (p + 2, (gsize)(q1 - p - 2));
     char *star = strchr (charset, '*'); /* RFC 2231 language */
     if (star != NULL)
       *star = '\0';
-    gsize enclen = (gsize) (q2 - q1 - 1);
+    gsize enclen = (gsize)(q2 - q1 - 1);
     char enc = enclen == 1 ? g_ascii_toupper (q1[1]) : '?';
     const char *text = q2 + 1;
-    gsize tlen = (gsize) (end - text);
+    gsize tlen = (gsize)(end - text);
     gboolean bad = (enc != 'B' && enc != 'Q') || charset[0] == '\0';
     for (gsize i = 0; i < tlen && !bad; i++) {
       char c = text[i];
@@ -1194,9 +1189,9 @@ check_lines (MsgtkInspection *in, GPtrArray *out)
   gboolean long_seen = FALSE, limit_seen = FALSE, cr_seen = FALSE;
   const char *p = data, *end = data + len;
   while (p < end) {
-    const char *nl = memchr (p, '\n', (gsize) (end - p));
+    const char *nl = memchr (p, '\n', (gsize)(end - p));
     const char *le = nl != NULL ? nl : end;
-    gsize l = (gsize) (le - p);
+    gsize l = (gsize)(le - p);
     gboolean has_cr = l > 0 && le[-1] == '\r' && nl != NULL;
     gsize content = has_cr ? l - 1 : l;
     if (nl != NULL) {
@@ -1223,14 +1218,13 @@ check_lines (MsgtkInspection *in, GPtrArray *out)
       add_finding (out, "LIMIT_LINE_LENGTH", MSGTK_SEVERITY_WARNING, loc,
                    "a line of %zu octets, longer than the limit of %u", content, in->max_line);
     }
-    if ((gsize) (p - data) < hdr_end) {
+    if ((gsize)(p - data) < hdr_end) {
       for (gsize i = 0; i < content; i++)
-        if ((guchar) p[i] >= 0x80) {
+        if ((guchar)p[i] >= 0x80) {
           const char *colon = memchr (p, ':', content);
-          g_autofree char *name =
-            colon != NULL && p[0] != ' ' && p[0] != '\t'
-              ? g_strndup (p, (gsize) (colon - p))
-              : g_strdup_printf ("at line %u", line);
+          g_autofree char *name = colon != NULL && p[0] != ' ' && p[0] != '\t'
+                                      ? g_strndup (p, (gsize)(colon - p))
+                                      : g_strdup_printf ("at line %u", line);
           g_autofree char *loc = g_strdup_printf ("header %s", name);
           add_finding (out, "HEADER_8BIT", MSGTK_SEVERITY_WARNING, loc,
                        "8-bit bytes in a header field (not RFC 2047 encoded)");
@@ -1301,8 +1295,9 @@ check_transfer_encoding (GPtrArray *out, Node *n)
         j++;
       if (j >= len || d[j] == '\n' || (d[j] == '\r' && j + 1 < len && d[j + 1] == '\n'))
         continue; /* soft line break */
-      add_finding (out, "QP_INVALID", MSGTK_SEVERITY_WARNING, loc,
-                   "quoted-printable content has \"=\" not followed by two hex digits or a line break");
+      add_finding (
+          out, "QP_INVALID", MSGTK_SEVERITY_WARNING, loc,
+          "quoted-printable content has \"=\" not followed by two hex digits or a line break");
       break;
     }
   }
@@ -1319,7 +1314,8 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
     const char *cs = part_charset (n->object);
     if (cs != NULL && !charset_known (cs)) {
       g_autofree char *v = valid_utf8 (cs, -1);
-      add_finding (out, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, loc, "unknown charset \"%s\"", v);
+      add_finding (out, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, loc, "unknown charset \"%s\"",
+                   v);
     }
     if (GMIME_IS_MULTIPART (n->object)) {
       const char *boundary = g_mime_multipart_get_boundary (GMIME_MULTIPART (n->object));
@@ -1329,8 +1325,8 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
                      "a multipart without a boundary parameter");
       } else if (boundary != NULL) {
         g_autofree char *close = g_strdup_printf ("--%s--", boundary);
-        if (g_strstr_len (data, (gssize) len, close) == NULL &&
-            memmem (data, len, close, strlen (close)) == NULL)
+        if (g_strstr_len (data, (gssize)len, close) == NULL
+            && memmem (data, len, close, strlen (close)) == NULL)
           add_finding (out, "BOUNDARY_UNCLOSED", MSGTK_SEVERITY_WARNING, loc,
                        "the closing boundary \"--%s--\" never comes", boundary);
       }
@@ -1343,7 +1339,7 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
 GPtrArray *
 msgtk_inspection_check (MsgtkInspection *in)
 {
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) finding_free);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)finding_free);
   GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (in->message));
   if (!g_mime_header_list_contains (hl, "From"))
     add_finding (out, "MISSING_FROM", MSGTK_SEVERITY_ERROR, "header", "no From header field");
@@ -1356,7 +1352,9 @@ msgtk_inspection_check (MsgtkInspection *in)
   for (const char *const *s = singletons; *s != NULL; s++) {
     guint seen = 0;
     for (guint i = 0; i < count; i++)
-      if (g_ascii_strcasecmp (g_mime_header_get_name (g_mime_header_list_get_header_at (hl, (int) i)), *s) == 0)
+      if (g_ascii_strcasecmp (
+              g_mime_header_get_name (g_mime_header_list_get_header_at (hl, (int)i)), *s)
+          == 0)
         seen++;
     if (seen > 1) {
       g_autofree char *loc = g_strdup_printf ("header %s", *s);
@@ -1365,7 +1363,7 @@ msgtk_inspection_check (MsgtkInspection *in)
     }
   }
   for (guint i = 0; i < count; i++) {
-    GMimeHeader *h = g_mime_header_list_get_header_at (hl, (int) i);
+    GMimeHeader *h = g_mime_header_list_get_header_at (hl, (int)i);
     const char *rv = g_mime_header_get_raw_value (h);
     if (rv != NULL && strstr (rv, "=?") != NULL) {
       g_autofree char *name = valid_utf8 (g_mime_header_get_name (h), -1);
@@ -1380,6 +1378,6 @@ msgtk_inspection_check (MsgtkInspection *in)
     MsgtkFinding *f = in->defects->pdata[i];
     add_finding (out, f->code, f->severity, f->location, "%s", f->message);
   }
-  (void) finding_copy;
+  (void)finding_copy;
   return out;
 }

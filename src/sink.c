@@ -112,7 +112,7 @@ G_DEFINE_TYPE (MboxrdFilter, mboxrd_filter, GMIME_TYPE_FILTER)
 static GMimeFilter *
 mboxrd_filter_copy (GMimeFilter *filter)
 {
-  (void) filter;
+  (void)filter;
   return g_object_new (mboxrd_filter_get_type (), NULL);
 }
 
@@ -120,7 +120,7 @@ static void
 mboxrd_filter_run (GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
                    size_t *outlen, size_t *outprespace, gboolean flush)
 {
-  MboxrdFilter *self = (MboxrdFilter *) filter;
+  MboxrdFilter *self = (MboxrdFilter *)filter;
   g_mime_filter_set_size (filter, len * 2 + 1, FALSE);
   char *o = filter->outbuf;
   size_t i = 0;
@@ -140,7 +140,7 @@ mboxrd_filter_run (GMimeFilter *filter, char *in, size_t len, size_t prespace, c
       self->midline = TRUE;
     }
     char *nl = memchr (in + i, '\n', len - i);
-    size_t n = nl ? (size_t) (nl - (in + i)) + 1 : len - i;
+    size_t n = nl ? (size_t)(nl - (in + i)) + 1 : len - i;
     memcpy (o, in + i, n);
     o += n;
     i += n;
@@ -149,9 +149,9 @@ mboxrd_filter_run (GMimeFilter *filter, char *in, size_t len, size_t prespace, c
     if (nl)
       self->midline = FALSE;
   }
-  (void) prespace;
+  (void)prespace;
   *out = filter->outbuf;
-  *outlen = (size_t) (o - filter->outbuf);
+  *outlen = (size_t)(o - filter->outbuf);
   *outprespace = filter->outpre;
 }
 
@@ -172,7 +172,7 @@ mboxrd_filter_complete (GMimeFilter *filter, char *in, size_t len, size_t prespa
 static void
 mboxrd_filter_reset (GMimeFilter *filter)
 {
-  MboxrdFilter *self = (MboxrdFilter *) filter;
+  MboxrdFilter *self = (MboxrdFilter *)filter;
   self->midline = FALSE;
   self->last_nl = FALSE;
   self->any = FALSE;
@@ -191,7 +191,7 @@ mboxrd_filter_class_init (MboxrdFilterClass *klass)
 static void
 mboxrd_filter_init (MboxrdFilter *self)
 {
-  (void) self;
+  (void)self;
 }
 
 /* ---- sink -------------------------------------------------------------- */
@@ -200,12 +200,12 @@ struct _MsgtkSink {
   MsgtkSinkKind kind;
   char *path;
   MsgtkEol eol;
-  int fd;            /* FILE: temp fd; MBOX: the mbox; STDOUT: 1 */
-  char *tmp_path;    /* FILE: temp file */
-  off_t orig_length; /* MBOX: length before we started */
+  int fd;             /* FILE: temp fd; MBOX: the mbox; STDOUT: 1 */
+  char *tmp_path;     /* FILE: temp file */
+  off_t orig_length;  /* MBOX: length before we started */
   GPtrArray *written; /* MAILDIR/DIR: files delivered (removed on abort) */
   guint count;
-  guint seq; /* DIR: next number to try */
+  guint seq;     /* DIR: next number to try */
   gboolean done; /* committed or aborted */
   char *hostname;
 };
@@ -221,8 +221,7 @@ static gboolean
 ensure_dir (const char *path, GError **error)
 {
   if (g_mkdir_with_parents (path, 0700) != 0)
-    return set_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot create directory",
-                            path);
+    return set_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot create directory", path);
   return TRUE;
 }
 
@@ -244,11 +243,8 @@ msgtk_sink_new (MsgtkSinkKind kind, const char *path, GError **error)
   sink->hostname = g_strdup (host->str);
 
   switch (kind) {
-  case MSGTK_SINK_STDOUT:
-    sink->fd = STDOUT_FILENO;
-    break;
-  case MSGTK_SINK_FILE:
-    break; /* the temp file is made on the first write */
+  case MSGTK_SINK_STDOUT: sink->fd = STDOUT_FILENO; break;
+  case MSGTK_SINK_FILE: break; /* the temp file is made on the first write */
   case MSGTK_SINK_MBOX: {
     struct stat st;
     sink->fd = g_open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -273,7 +269,7 @@ msgtk_sink_new (MsgtkSinkKind kind, const char *path, GError **error)
       goto fail;
     break;
   default:
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "unknown sink kind %d", (int) kind);
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "unknown sink kind %d", (int)kind);
     goto fail;
   }
   return sink;
@@ -311,7 +307,7 @@ write_all (int fd, const char *buf, size_t len, const char *path, GError **error
     if (n < 0)
       return set_errno_error (error, errno, MSGTK_ERROR_IO, "cannot write", path);
     buf += n;
-    len -= (size_t) n;
+    len -= (size_t)n;
   }
   return TRUE;
 }
@@ -320,8 +316,13 @@ write_all (int fd, const char *buf, size_t len, const char *path, GError **error
 static gboolean
 write_payload (MsgtkSink *sink, int fd, const Payload *p, const char *path, GError **error)
 {
-  g_autoptr (GMimeStream) fs = g_mime_stream_fs_new (fd);
-  g_mime_stream_fs_set_owner (GMIME_STREAM_FS (fs), FALSE);
+  struct stat st;
+  gboolean seekable = fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
+  g_autoptr (GMimeStream) fs = seekable ? g_mime_stream_fs_new (fd) : g_mime_stream_pipe_new (fd);
+  if (seekable)
+    g_mime_stream_fs_set_owner (GMIME_STREAM_FS (fs), FALSE);
+  else
+    g_mime_stream_pipe_set_owner (GMIME_STREAM_PIPE (fs), FALSE);
   g_autoptr (GMimeStream) filtered = g_mime_stream_filter_new (fs);
   MboxrdFilter *quote = NULL;
   if (sink->eol == MSGTK_EOL_CRLF) {
@@ -355,7 +356,7 @@ write_payload (MsgtkSink *sink, int fd, const Payload *p, const char *path, GErr
       }
       if (n == 0)
         break;
-      if (g_mime_stream_write (filtered, buf, (size_t) n) < 0) {
+      if (g_mime_stream_write (filtered, buf, (size_t)n) < 0) {
         ok = set_errno_error (error, errno ? errno : EIO, MSGTK_ERROR_IO, "cannot write", path);
         break;
       }
@@ -395,7 +396,7 @@ set_mtime (const char *path, GDateTime *date)
   if (!date)
     return;
   struct timespec ts[2] = { { g_date_time_to_unix (date), 0 }, { g_date_time_to_unix (date), 0 } };
-  (void) utimensat (AT_FDCWD, path, ts, 0);
+  (void)utimensat (AT_FDCWD, path, ts, 0);
 }
 
 static char *
@@ -406,8 +407,8 @@ mbox_from_line (MsgtkSink *sink, const char *sender, GDateTime *date)
     date = now = g_date_time_new_now_utc ();
   g_autoptr (GDateTime) utc = g_date_time_to_utc (date);
   static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-  static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  static const char *const months[]
+      = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
   /* asctime(3) form, in the C locale whatever the user's locale is. */
   g_autofree char *when = g_strdup_printf (
       "%s %s %2d %02d:%02d:%02d %d", days[g_date_time_get_day_of_week (utc) - 1],
@@ -462,7 +463,7 @@ sink_write (MsgtkSink *sink, const Payload *p, MsgtkFlags flags, GDateTime *date
     if (!write_all (sink->fd, from, strlen (from), sink->path, error)
         || !write_payload (sink, sink->fd, p, sink->path, error)) {
       /* Leave the mbox as it was before this message. */
-      (void) !ftruncate (sink->fd, before);
+      (void)!ftruncate (sink->fd, before);
       return FALSE;
     }
     if (path_out)
@@ -474,7 +475,7 @@ sink_write (MsgtkSink *sink, const Payload *p, MsgtkFlags flags, GDateTime *date
     gint64 us = g_get_real_time ();
     g_autofree char *name
         = g_strdup_printf ("%" G_GINT64_FORMAT ".M%06dP%dQ%u.%s", us / G_USEC_PER_SEC,
-                           (int) (us % G_USEC_PER_SEC), (int) getpid (), ++counter, sink->hostname);
+                           (int)(us % G_USEC_PER_SEC), (int)getpid (), ++counter, sink->hostname);
     g_autofree char *tmp = g_build_filename (sink->path, "tmp", name, NULL);
     int fd = g_open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -489,9 +490,8 @@ sink_write (MsgtkSink *sink, const Payload *p, MsgtkFlags flags, GDateTime *date
       return FALSE;
     }
     g_autofree char *letters = msgtk_flags_to_maildir (flags);
-    g_autofree char *final
-        = flags ? g_strdup_printf ("%s/cur/%s:2,%s", sink->path, name, letters)
-                : g_strdup_printf ("%s/new/%s", sink->path, name);
+    g_autofree char *final = flags ? g_strdup_printf ("%s/cur/%s:2,%s", sink->path, name, letters)
+                                   : g_strdup_printf ("%s/new/%s", sink->path, name);
     set_mtime (tmp, date);
     if (g_rename (tmp, final) != 0) {
       int err = errno;
@@ -586,8 +586,7 @@ msgtk_sink_commit (MsgtkSink *sink, GError **error)
     if (fsync (sink->fd) != 0)
       return set_errno_error (error, errno, MSGTK_ERROR_IO, "cannot sync", sink->path);
     break;
-  default:
-    break;
+  default: break;
   }
   sink->done = TRUE;
   return TRUE;
@@ -611,15 +610,14 @@ msgtk_sink_abort (MsgtkSink *sink)
     break;
   case MSGTK_SINK_MBOX:
     if (sink->fd >= 0)
-      (void) !ftruncate (sink->fd, sink->orig_length);
+      (void)!ftruncate (sink->fd, sink->orig_length);
     break;
   case MSGTK_SINK_MAILDIR:
   case MSGTK_SINK_DIR:
     for (guint i = 0; i < sink->written->len; i++)
       g_unlink (g_ptr_array_index (sink->written, i));
     break;
-  default:
-    break;
+  default: break;
   }
 }
 

@@ -56,7 +56,7 @@ reader_fill (Reader *r, gsize want, GError **error)
       return FALSE;
     if (n == 0)
       r->eof = TRUE;
-    r->len += (gsize) n;
+    r->len += (gsize)n;
   }
   return TRUE;
 }
@@ -73,9 +73,9 @@ reader_line (Reader *r, const guint8 **line, gsize *n, GError **error)
     const guint8 *nl = avail > scanned ? memchr (start + scanned, '\n', avail - scanned) : NULL;
     if (nl != NULL || r->eof) {
       *line = start;
-      *n = nl != NULL ? (gsize) (nl - start) + 1 : avail;
+      *n = nl != NULL ? (gsize)(nl - start) + 1 : avail;
       r->pos += *n;
-      r->offset += (goffset) *n;
+      r->offset += (goffset)*n;
       return TRUE;
     }
     scanned = avail;
@@ -102,7 +102,7 @@ reader_unread (Reader *r, const guint8 *data, gsize n)
     r->pos = 0;
     r->len = unread + n;
   }
-  r->offset -= (goffset) n;
+  r->offset -= (goffset)n;
 }
 
 /* Append up to @want bytes to @out; returns how many were appended. */
@@ -117,9 +117,9 @@ reader_take (Reader *r, GByteArray *out, gsize want, gsize *got, GError **error)
     if (avail == 0)
       break;
     gsize k = MIN (avail, want - *got);
-    g_byte_array_append (out, r->buf + r->pos, (guint) k);
+    g_byte_array_append (out, r->buf + r->pos, (guint)k);
     r->pos += k;
-    r->offset += (goffset) k;
+    r->offset += (goffset)k;
     *got += k;
   }
   return TRUE;
@@ -143,8 +143,8 @@ msgtk_item_free (MsgtkItem *item)
 GBytes *
 msgtk_item_read_bytes (MsgtkItem *item, GError **error)
 {
-  gsize cap = item->size > 0 ? (gsize) item->size : 4096;
-  GByteArray *a = g_byte_array_sized_new ((guint) cap);
+  gsize cap = item->size > 0 ? (gsize)item->size : 4096;
+  GByteArray *a = g_byte_array_sized_new ((guint)cap);
   guint8 chunk[65536];
   for (;;) {
     gssize n = g_input_stream_read (item->stream, chunk, sizeof chunk, NULL, error);
@@ -155,7 +155,7 @@ msgtk_item_read_bytes (MsgtkItem *item, GError **error)
     }
     if (n == 0)
       break;
-    g_byte_array_append (a, chunk, (guint) n);
+    g_byte_array_append (a, chunk, (guint)n);
   }
   return g_byte_array_free_to_bytes (a);
 }
@@ -185,17 +185,12 @@ const char *
 msgtk_source_format_name (MsgtkSourceFormat format)
 {
   switch (format) {
-  case MSGTK_SOURCE_FORMAT_MESSAGE:
-    return "message";
-  case MSGTK_SOURCE_FORMAT_DIR:
-    return "dir";
-  case MSGTK_SOURCE_FORMAT_MBOX:
-    return "mbox";
-  case MSGTK_SOURCE_FORMAT_MAILDIR:
-    return "maildir";
+  case MSGTK_SOURCE_FORMAT_MESSAGE: return "message";
+  case MSGTK_SOURCE_FORMAT_DIR: return "dir";
+  case MSGTK_SOURCE_FORMAT_MBOX: return "mbox";
+  case MSGTK_SOURCE_FORMAT_MAILDIR: return "maildir";
   case MSGTK_SOURCE_FORMAT_AUTO:
-  default:
-    return "auto";
+  default: return "auto";
   }
 }
 
@@ -240,7 +235,7 @@ is_maildir (const char *dir)
 static int
 cmp_str (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Sorted names in @dir, without hidden ones unless @hidden. */
@@ -263,7 +258,7 @@ list_dir (const char *dir, gboolean hidden, GError **error)
 static int
 cmp_base (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char *const *) a + 4, *(const char *const *) b + 4);
+  return strcmp (*(const char *const *)a + 4, *(const char *const *)b + 4);
 }
 
 static gboolean
@@ -363,7 +358,7 @@ mbox_start (MsgtkSource *s, GError **error)
     return FALSE;
   }
   s->pending_from = g_byte_array_new ();
-  g_byte_array_append (s->pending_from, line, (guint) n);
+  g_byte_array_append (s->pending_from, line, (guint)n);
   s->pending_offset = 0;
   return TRUE;
 }
@@ -371,7 +366,7 @@ mbox_start (MsgtkSource *s, GError **error)
 static gboolean
 starts_with_from (GInputStream *in, Reader *r, GError **error)
 {
-  (void) in;
+  (void)in;
   if (!reader_fill (r, 5, error))
     return FALSE;
   return r->len - r->pos >= 5 && memcmp (r->buf + r->pos, "From ", 5) == 0;
@@ -473,15 +468,15 @@ msgtk_source_open (const char *path, MsgtkSourceFormat format, GError **error)
 
 /* ---- mbox ---- */
 
-static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+static const char *const months[]
+    = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
 /* The date of a From_ line ("From sender Tue Nov 24 09:52:57 2026", an
  * optional zone before or after the year), read as UTC; NULL if none. */
 static GDateTime *
 parse_from_date (const guint8 *line, gsize n)
 {
-  g_autofree char *s = g_strndup ((const char *) line, n);
+  g_autofree char *s = g_strndup ((const char *)line, n);
   g_strchomp (s);
   g_auto (GStrv) tok = g_strsplit_set (s, " \t", -1);
   guint nt = g_strv_length (tok);
@@ -540,9 +535,9 @@ static char *
 header_value (const guint8 *line, gsize n, const char *name)
 {
   gsize k = strlen (name);
-  if (n <= k || g_ascii_strncasecmp ((const char *) line, name, k) != 0 || line[k] != ':')
+  if (n <= k || g_ascii_strncasecmp ((const char *)line, name, k) != 0 || line[k] != ':')
     return NULL;
-  char *v = g_strndup ((const char *) line + k + 1, n - k - 1);
+  char *v = g_strndup ((const char *)line + k + 1, n - k - 1);
   return g_strstrip (v);
 }
 
@@ -553,9 +548,9 @@ strip_trailing_blank (GByteArray *msg)
    * mbox, not to the message */
   gsize n = msg->len;
   if (n >= 2 && msg->data[n - 1] == '\n' && msg->data[n - 2] == '\n')
-    g_byte_array_set_size (msg, (guint) (n - 1));
+    g_byte_array_set_size (msg, (guint)(n - 1));
   else if (n >= 4 && memcmp (msg->data + n - 4, "\r\n\r\n", 4) == 0)
-    g_byte_array_set_size (msg, (guint) (n - 2));
+    g_byte_array_set_size (msg, (guint)(n - 2));
   else if (n == 1 && msg->data[0] == '\n')
     g_byte_array_set_size (msg, 0);
   else if (n == 2 && msg->data[0] == '\r' && msg->data[1] == '\n')
@@ -606,15 +601,15 @@ mbox_next (MsgtkSource *s, GError **error)
     if (n == 0)
       break;
     if (is_blank (line, n)) {
-      g_byte_array_append (msg, line, (guint) n);
+      g_byte_array_append (msg, line, (guint)n);
       break;
     }
     if (msg->len == 0 && is_from_line (line, n)) {
       /* an empty message: the next From_ line came at once */
       found_next = TRUE;
       s->pending_from = g_byte_array_new ();
-      g_byte_array_append (s->pending_from, line, (guint) n);
-      s->pending_offset = r->offset - (goffset) n;
+      g_byte_array_append (s->pending_from, line, (guint)n);
+      s->pending_offset = r->offset - (goffset)n;
       break;
     }
     char *v;
@@ -625,9 +620,9 @@ mbox_next (MsgtkSource *s, GError **error)
     else if (clen == NULL && (v = header_value (line, n, "Content-Length")) != NULL)
       clen = v;
     if (is_quoted_from (line, n))
-      g_byte_array_append (msg, line + 1, (guint) n - 1);
+      g_byte_array_append (msg, line + 1, (guint)n - 1);
     else
-      g_byte_array_append (msg, line, (guint) n);
+      g_byte_array_append (msg, line, (guint)n);
   }
 
   gboolean body_done = found_next || n == 0;
@@ -636,7 +631,7 @@ mbox_next (MsgtkSource *s, GError **error)
     guint64 want = g_ascii_strtoull (clen, &end, 10);
     if (end != clen && *end == '\0' && want < G_MAXUINT32) {
       gsize before = msg->len, got = 0;
-      if (!reader_take (r, msg, (gsize) want, &got, error))
+      if (!reader_take (r, msg, (gsize)want, &got, error))
         return NULL;
       GError *local = NULL;
       gboolean ok = got == want && mbox_boundary_follows (r, &local);
@@ -653,13 +648,13 @@ mbox_next (MsgtkSource *s, GError **error)
           return NULL;
         if (n > 0) {
           s->pending_from = g_byte_array_new ();
-          g_byte_array_append (s->pending_from, line, (guint) n);
-          s->pending_offset = r->offset - (goffset) n;
+          g_byte_array_append (s->pending_from, line, (guint)n);
+          s->pending_offset = r->offset - (goffset)n;
         }
       } else {
         /* Content-Length lied: read the body by From_ lines instead */
         reader_unread (r, msg->data + before, msg->len - before);
-        g_byte_array_set_size (msg, (guint) before);
+        g_byte_array_set_size (msg, (guint)before);
       }
     }
   }
@@ -672,14 +667,14 @@ mbox_next (MsgtkSource *s, GError **error)
         break;
       if (prev_blank && is_from_line (line, n)) {
         s->pending_from = g_byte_array_new ();
-        g_byte_array_append (s->pending_from, line, (guint) n);
-        s->pending_offset = r->offset - (goffset) n;
+        g_byte_array_append (s->pending_from, line, (guint)n);
+        s->pending_offset = r->offset - (goffset)n;
         break;
       }
       if (is_quoted_from (line, n))
-        g_byte_array_append (msg, line + 1, (guint) n - 1);
+        g_byte_array_append (msg, line + 1, (guint)n - 1);
       else
-        g_byte_array_append (msg, line, (guint) n);
+        g_byte_array_append (msg, line, (guint)n);
       prev_blank = is_blank (line, n);
     }
     strip_trailing_blank (msg);
@@ -689,7 +684,7 @@ mbox_next (MsgtkSource *s, GError **error)
   item->index = ++s->index;
   item->path = g_strdup (s->path);
   item->offset = from_offset;
-  item->identity = g_strdup_printf ("mbox:%s@%" G_GINT64_FORMAT, s->abs_path, (gint64) from_offset);
+  item->identity = g_strdup_printf ("mbox:%s@%" G_GINT64_FORMAT, s->abs_path, (gint64)from_offset);
   item->flags = msgtk_flags_from_mbox_status (status, x_status);
   item->internal_date = parse_from_date (from->data, from->len);
   item->size = msg->len;
@@ -722,8 +717,8 @@ file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
   item->stream = G_INPUT_STREAM (g_steal_pointer (&in));
   item->folder = g_strdup (folder);
   g_autofree char *abs = g_path_is_absolute (path)
-                           ? g_strdup (path)
-                           : g_build_filename (g_get_current_dir (), path, NULL);
+                             ? g_strdup (path)
+                             : g_build_filename (g_get_current_dir (), path, NULL);
   if (s->format == MSGTK_SOURCE_FORMAT_MAILDIR) {
     g_autofree char *base = g_path_get_basename (path);
     char *info = strstr (base, ":2,");
@@ -745,8 +740,7 @@ MsgtkItem *
 msgtk_source_next (MsgtkSource *source, GError **error)
 {
   switch (source->format) {
-  case MSGTK_SOURCE_FORMAT_MBOX:
-    return mbox_next (source, error);
+  case MSGTK_SOURCE_FORMAT_MBOX: return mbox_next (source, error);
   case MSGTK_SOURCE_FORMAT_MESSAGE:
     if (source->done)
       return NULL;
@@ -783,7 +777,6 @@ msgtk_source_next (MsgtkSource *source, GError **error)
                         source->folders != NULL ? source->folders->pdata[i] : NULL, error);
     }
   case MSGTK_SOURCE_FORMAT_AUTO:
-  default:
-    return NULL;
+  default: return NULL;
   }
 }

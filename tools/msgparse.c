@@ -60,7 +60,7 @@ parse_select (const char *spec, GError **error)
     Range r;
     char *end;
     const char *s = g_strstrip (parts[i]);
-    r.first = (guint) g_ascii_strtoull (s, &end, 10);
+    r.first = (guint)g_ascii_strtoull (s, &end, 10);
     if (end == s || r.first == 0)
       goto bad;
     r.last = r.first;
@@ -69,7 +69,7 @@ parse_select (const char *spec, GError **error)
       if (*t == '\0')
         r.last = G_MAXUINT;
       else {
-        r.last = (guint) g_ascii_strtoull (t, &end, 10);
+        r.last = (guint)g_ascii_strtoull (t, &end, 10);
         if (end == t || r.last < r.first)
           goto bad;
       }
@@ -145,7 +145,8 @@ run_job (gpointer data, gpointer user_data)
     g_string_append_printf (job->out, "==> %s <==\n", l);
   }
   MsgtkInspectFlags flags = view == VIEW_SUMMARY ? MSGTK_INSPECT_HEADERS_ONLY : MSGTK_INSPECT_FULL;
-  g_autoptr (MsgtkInspection) in = msgtk_inspection_new (job->raw, &inspect_options, flags, &job->error);
+  g_autoptr (MsgtkInspection) in
+      = msgtk_inspection_new (job->raw, &inspect_options, flags, &job->error);
   if (in == NULL)
     goto done;
   switch (view) {
@@ -180,16 +181,18 @@ run_job (gpointer data, gpointer user_data)
     break;
   }
   case VIEW_PART: {
-    g_autoptr (GBytes) b = msgtk_inspection_part_content (in, opt.part, opt.text_to_utf8, &job->error);
+    g_autoptr (GBytes) b
+        = msgtk_inspection_part_content (in, opt.part, opt.text_to_utf8, &job->error);
     if (b != NULL) {
       gsize n;
       const char *d = g_bytes_get_data (b, &n);
-      g_string_append_len (job->out, d, (gssize) n);
+      g_string_append_len (job->out, d, (gssize)n);
     }
     break;
   }
   case VIEW_EXTRACT: {
-    g_auto (GStrv) paths = msgtk_inspection_extract (in, opt.extract, opt.text_to_utf8, &job->error);
+    g_auto (GStrv) paths
+        = msgtk_inspection_extract (in, opt.extract, opt.text_to_utf8, &job->error);
     for (guint i = 0; paths != NULL && paths[i] != NULL; i++) {
       g_autofree char *p = g_utf8_make_valid (paths[i], -1);
       g_string_append_printf (job->out, "%s\n", p);
@@ -269,8 +272,8 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
       if (error == NULL)
         break;
       set_exit (cli_report_error (PROG, error));
-      if (msgtk_source_get_format (source) == MSGTK_SOURCE_FORMAT_MBOX ||
-          msgtk_source_get_format (source) == MSGTK_SOURCE_FORMAT_MESSAGE)
+      if (msgtk_source_get_format (source) == MSGTK_SOURCE_FORMAT_MBOX
+          || msgtk_source_get_format (source) == MSGTK_SOURCE_FORMAT_MESSAGE)
         break; /* a read error in a stream: nothing more can be read */
       continue;
     }
@@ -280,7 +283,8 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
     }
     Job *job = g_new0 (Job, 1);
     job->item = item;
-    job->label = archive ? g_strdup_printf ("%s#%u", item->path, item->index) : g_strdup (item->path);
+    job->label
+        = archive ? g_strdup_printf ("%s#%u", item->path, item->index) : g_strdup (item->path);
     job->raw = msgtk_item_read_bytes (item, &error);
     if (job->raw == NULL) {
       set_exit (cli_report_error (PROG, error));
@@ -290,8 +294,8 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
       continue;
     }
     /* several messages in a per-message text view: a heading before each */
-    job->heading = (archive || many_paths) &&
-                   (view == VIEW_HEADERS || view == VIEW_TREE || view == VIEW_TEXT);
+    job->heading = (archive || many_paths)
+                   && (view == VIEW_HEADERS || view == VIEW_TREE || view == VIEW_TEXT);
     inflight += g_bytes_get_size (job->raw);
     g_queue_push_tail (&queue, job);
     g_thread_pool_push (pool, job, NULL);
@@ -308,55 +312,63 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "select", 0, 0, G_OPTION_ARG_STRING, &opt.select,
       "Only messages at these positions of an archive (3,10-20,30-)", "LIST" },
-    { "headers", 0, 0, G_OPTION_ARG_NONE, &opt.headers, "Print the header fields, decoded to UTF-8", NULL },
+    { "headers", 0, 0, G_OPTION_ARG_NONE, &opt.headers, "Print the header fields, decoded to UTF-8",
+      NULL },
     { "raw", 0, 0, G_OPTION_ARG_NONE, &opt.raw, "With --headers: print them as sent", NULL },
     { "tree", 0, 0, G_OPTION_ARG_NONE, &opt.tree, "Print the MIME tree with part numbers", NULL },
     { "text", 0, 0, G_OPTION_ARG_NONE, &opt.text, "Print the readable body as UTF-8", NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &opt.json, "Print one JSON object per message (JSON Lines)", NULL },
-    { "part", 0, 0, G_OPTION_ARG_STRING, &opt.part, "Write part N's decoded content to stdout", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &opt.json, "Print one JSON object per message (JSON Lines)",
+      NULL },
+    { "part", 0, 0, G_OPTION_ARG_STRING, &opt.part, "Write part N's decoded content to stdout",
+      "N" },
     { "extract", 0, 0, G_OPTION_ARG_FILENAME, &opt.extract,
       "Write every attachment into DIR under safe, unique names", "DIR" },
     { "text-to-utf8", 0, 0, G_OPTION_ARG_NONE, &opt.text_to_utf8,
       "With --part/--extract: convert text parts to UTF-8", NULL },
-    { "check", 0, 0, G_OPTION_ARG_NONE, &opt.check, "Lint: list RFC 5322/2045/2047/2231 problems", NULL },
+    { "check", 0, 0, G_OPTION_ARG_NONE, &opt.check, "Lint: list RFC 5322/2045/2047/2231 problems",
+      NULL },
     { "fail-on", 0, 0, G_OPTION_ARG_STRING, &opt.fail_on,
-      "With --check: exit 1 on a finding at LEVEL or above (info, warning, error, none; default error)",
+      "With --check: exit 1 on a finding at LEVEL or above (info, warning, error, none; default "
+      "error)",
       "LEVEL" },
     { "fallback-charsets", 0, 0, G_OPTION_ARG_STRING, &opt.fallback,
       "Charsets to try for undeclared or wrong 8-bit text (default UTF-8,windows-1252)", "LIST" },
-    { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt.jobs, "Parse on N threads (default: one per core)", "N" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt.jobs, "Parse on N threads (default: one per core)",
+      "N" },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("[PATH…] — inspect, check and take apart messages");
+  g_autoptr (GOptionContext) ctx
+      = g_option_context_new ("[PATH…] — inspect, check and take apart messages");
   g_option_context_set_description (
-    ctx, "PATH is a message file, a directory of .eml files, an mbox or a maildir; none or \"-\" "
-         "reads standard input.\nSee msgparse(1) for the JSON schema and the check codes.");
+      ctx, "PATH is a message file, a directory of .eml files, an mbox or a maildir; none or \"-\" "
+           "reads standard input.\nSee msgparse(1) for the JSON schema and the check codes.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!cli_parse (ctx, PROG, &argc, &argv))
     return EX_USAGE;
 
   g_autoptr (GError) error = NULL;
-  int nviews = opt.headers + opt.tree + opt.text + opt.json + (opt.part != NULL) +
-               (opt.extract != NULL) + opt.check;
+  int nviews = opt.headers + opt.tree + opt.text + opt.json + (opt.part != NULL)
+               + (opt.extract != NULL) + opt.check;
   if (nviews > 1) {
     g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
                  "choose one of --headers, --tree, --text, --json, --part, --extract, --check");
     return cli_report_error (PROG, error);
   }
-  view = opt.headers ? VIEW_HEADERS
-         : opt.tree  ? VIEW_TREE
-         : opt.text  ? VIEW_TEXT
-         : opt.json  ? VIEW_JSON
-         : opt.part  ? VIEW_PART
+  view = opt.headers   ? VIEW_HEADERS
+         : opt.tree    ? VIEW_TREE
+         : opt.text    ? VIEW_TEXT
+         : opt.json    ? VIEW_JSON
+         : opt.part    ? VIEW_PART
          : opt.extract ? VIEW_EXTRACT
-         : opt.check ? VIEW_CHECK
-                     : VIEW_SUMMARY;
+         : opt.check   ? VIEW_CHECK
+                       : VIEW_SUMMARY;
   if (opt.raw && view != VIEW_HEADERS) {
     g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "--raw goes with --headers");
     return cli_report_error (PROG, error);
   }
   if (opt.text_to_utf8 && view != VIEW_PART && view != VIEW_EXTRACT) {
-    g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "--text-to-utf8 goes with --part or --extract");
+    g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                 "--text-to-utf8 goes with --part or --extract");
     return cli_report_error (PROG, error);
   }
   if (opt.fail_on != NULL) {
@@ -380,19 +392,19 @@ main (int argc, char **argv)
     for (guint i = 0; fallbacks[i] != NULL; i++) {
       g_strstrip (fallbacks[i]);
       iconv_t cd = g_mime_iconv_open ("UTF-8", g_mime_charset_iconv_name (fallbacks[i]));
-      if (cd == (iconv_t) -1) {
+      if (cd == (iconv_t)-1) {
         g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
                      "--fallback-charsets: unknown charset '%s'", fallbacks[i]);
         return cli_report_error (PROG, error);
       }
       g_mime_iconv_close (cd);
     }
-    inspect_options.fallback_charsets = (const char *const *) fallbacks;
+    inspect_options.fallback_charsets = (const char *const *)fallbacks;
   }
 
   g_mime_init ();
-  guint threads = opt.jobs > 0 ? (guint) opt.jobs : g_get_num_processors ();
-  GThreadPool *pool = g_thread_pool_new (run_job, NULL, (int) threads, FALSE, NULL);
+  guint threads = opt.jobs > 0 ? (guint)opt.jobs : g_get_num_processors ();
+  GThreadPool *pool = g_thread_pool_new (run_job, NULL, (int)threads, FALSE, NULL);
   if (argc < 2)
     process_path ("-", pool, threads * 8 + 8, FALSE);
   for (int i = 1; i < argc; i++)

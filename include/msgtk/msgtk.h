@@ -6,3 +6,4 @@
 #include <msgtk/source.h>
 #include <msgtk/inspect.h>
 #include <msgtk/sink.h>
+#include <msgtk/draft.h>

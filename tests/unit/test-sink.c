@@ -45,14 +45,14 @@ count_entries (const char *dir)
 static GInputStream *
 mem (const char *s)
 {
-  return g_memory_input_stream_new_from_data (g_strdup (s), (gssize) strlen (s), g_free);
+  return g_memory_input_stream_new_from_data (g_strdup (s), (gssize)strlen (s), g_free);
 }
 
 static void
 test_flags (void)
 {
-  MsgtkFlags all = MSGTK_FLAG_SEEN | MSGTK_FLAG_ANSWERED | MSGTK_FLAG_FLAGGED
-                   | MSGTK_FLAG_DELETED | MSGTK_FLAG_DRAFT;
+  MsgtkFlags all = MSGTK_FLAG_SEEN | MSGTK_FLAG_ANSWERED | MSGTK_FLAG_FLAGGED | MSGTK_FLAG_DELETED
+                   | MSGTK_FLAG_DRAFT;
   g_autofree char *l = msgtk_flags_to_maildir (all);
   g_assert_cmpstr (l, ==, "DFRST");
   g_assert_cmpint (msgtk_flags_from_maildir (l), ==, all);
@@ -113,8 +113,8 @@ test_mbox (void)
 {
   g_autofree char *d = tmpdir ();
   g_autofree char *mbox = g_build_filename (d, "box", NULL);
-  g_assert_true (g_file_set_contents (mbox, "From a@b Mon Jan  1 00:00:00 2024\nX: 1\n\nold\n\n",
-                                      -1, NULL));
+  g_assert_true (
+      g_file_set_contents (mbox, "From a@b Mon Jan  1 00:00:00 2024\nX: 1\n\nold\n\n", -1, NULL));
   GError *e = NULL;
   MsgtkSink *s = msgtk_sink_new (MSGTK_SINK_MBOX, mbox, &e);
   g_assert_no_error (e);
@@ -154,8 +154,8 @@ test_maildir_and_dir (void)
   g_mime_message_set_subject (m, "hi", NULL);
   g_autofree char *p1 = NULL, *p2 = NULL;
   g_assert_true (msgtk_sink_write_message (s, m, 0, NULL, &p1, &e));
-  g_assert_true (msgtk_sink_write_message (s, m, MSGTK_FLAG_SEEN | MSGTK_FLAG_FLAGGED, NULL, &p2,
-                                           &e));
+  g_assert_true (
+      msgtk_sink_write_message (s, m, MSGTK_FLAG_SEEN | MSGTK_FLAG_FLAGGED, NULL, &p2, &e));
   g_assert_no_error (e);
   g_assert_true (msgtk_sink_commit (s, &e));
   msgtk_sink_free (s);

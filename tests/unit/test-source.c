@@ -42,14 +42,14 @@ item_text (MsgtkItem *item)
   g_autoptr (GError) e = NULL;
   g_autoptr (GBytes) b = msgtk_item_read_bytes (item, &e);
   g_assert_no_error (e);
-  g_assert_cmpuint (g_bytes_get_size (b), ==, (gsize) item->size);
+  g_assert_cmpuint (g_bytes_get_size (b), ==, (gsize)item->size);
   return g_strndup (g_bytes_get_data (b, NULL), g_bytes_get_size (b));
 }
 
 static GPtrArray *
 all_items (MsgtkSource *s)
 {
-  GPtrArray *a = g_ptr_array_new_with_free_func ((GDestroyNotify) msgtk_item_free);
+  GPtrArray *a = g_ptr_array_new_with_free_func ((GDestroyNotify)msgtk_item_free);
   MsgtkItem *it;
   g_autoptr (GError) e = NULL;
   while ((it = msgtk_source_next (s, &e)) != NULL)
@@ -58,23 +58,22 @@ all_items (MsgtkSource *s)
   return a;
 }
 
-static const char mboxrd[] =
-  "From alice@example.org Tue Nov 24 09:52:57 2026\n"
-  "From: alice@example.org\n"
-  "Status: RO\n"
-  "X-Status: AF\n"
-  "Subject: one\n"
-  "\n"
-  "Hello\n"
-  ">From the start\n"
-  ">>From deeper\n"
-  "From inside a paragraph is not a separator\n"
-  "\n"
-  "From bob@example.org Wed Jan  7 01:02:03 2015\n"
-  "Subject: two\n"
-  "\n"
-  "second\n"
-  "\n";
+static const char mboxrd[] = "From alice@example.org Tue Nov 24 09:52:57 2026\n"
+                             "From: alice@example.org\n"
+                             "Status: RO\n"
+                             "X-Status: AF\n"
+                             "Subject: one\n"
+                             "\n"
+                             "Hello\n"
+                             ">From the start\n"
+                             ">>From deeper\n"
+                             "From inside a paragraph is not a separator\n"
+                             "\n"
+                             "From bob@example.org Wed Jan  7 01:02:03 2015\n"
+                             "Subject: two\n"
+                             "\n"
+                             "second\n"
+                             "\n";
 
 static void
 test_mbox (void)
@@ -101,7 +100,7 @@ test_mbox (void)
   g_assert_cmpstr (iso, ==, "2026-11-24T09:52:57Z");
   g_autofree char *t2 = item_text (two);
   g_assert_cmpstr (t2, ==, "Subject: two\n\nsecond\n");
-  g_assert_cmpint (two->offset, ==, (goffset) (strstr (mboxrd, "From bob") - mboxrd));
+  g_assert_cmpint (two->offset, ==, (goffset)(strstr (mboxrd, "From bob") - mboxrd));
   g_assert_cmpint (two->flags, ==, 0);
   g_assert_true (g_str_has_prefix (two->identity, "mbox:"));
   g_assert_cmpstr (one->identity, !=, two->identity);
@@ -133,8 +132,7 @@ test_mbox_content_length (void)
                     "c\n";
   g_autoptr (GInputStream) in = g_memory_input_stream_new_from_data (box, -1, NULL);
   g_autoptr (GError) e = NULL;
-  g_autoptr (MsgtkSource) s =
-    msgtk_source_new_for_stream (in, "cl", MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_autoptr (MsgtkSource) s = msgtk_source_new_for_stream (in, "cl", MSGTK_SOURCE_FORMAT_AUTO, &e);
   g_assert_no_error (e);
   g_autoptr (GPtrArray) a = all_items (s);
   g_assert_cmpuint (a->len, ==, 3);
@@ -157,7 +155,8 @@ test_mbox_crlf_and_big (void)
   g_autoptr (GBytes) b = g_string_free_to_bytes (g);
   g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (b);
   g_autoptr (GError) e = NULL;
-  g_autoptr (MsgtkSource) s = msgtk_source_new_for_stream (in, "crlf", MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_autoptr (MsgtkSource) s
+      = msgtk_source_new_for_stream (in, "crlf", MSGTK_SOURCE_FORMAT_AUTO, &e);
   g_assert_no_error (e);
   g_autoptr (GPtrArray) a = all_items (s);
   g_assert_cmpuint (a->len, ==, 2);
@@ -171,7 +170,8 @@ static void
 test_maildir (void)
 {
   g_autofree char *d = tmpdir ();
-  const char *dirs[] = { "cur", "new", "tmp", ".Lists.gtk/cur", ".Lists.gtk/new", ".Lists.gtk/tmp" };
+  const char *dirs[]
+      = { "cur", "new", "tmp", ".Lists.gtk/cur", ".Lists.gtk/new", ".Lists.gtk/tmp" };
   for (guint i = 0; i < G_N_ELEMENTS (dirs); i++) {
     g_autofree char *p = g_build_filename (d, dirs[i], NULL);
     g_mkdir_with_parents (p, 0700);
@@ -221,8 +221,8 @@ test_dir_and_file (void)
   g_assert_cmpint (msgtk_source_get_format (s), ==, MSGTK_SOURCE_FORMAT_DIR);
   g_autoptr (GPtrArray) items = all_items (s);
   g_assert_cmpuint (items->len, ==, 2);
-  g_assert_cmpstr (((MsgtkItem *) items->pdata[0])->path, ==, a);
-  g_assert_cmpstr (((MsgtkItem *) items->pdata[1])->path, ==, b);
+  g_assert_cmpstr (((MsgtkItem *)items->pdata[0])->path, ==, a);
+  g_assert_cmpstr (((MsgtkItem *)items->pdata[1])->path, ==, b);
 
   g_autoptr (MsgtkSource) one = msgtk_source_open (a, MSGTK_SOURCE_FORMAT_AUTO, &e);
   g_assert_no_error (e);
@@ -231,7 +231,7 @@ test_dir_and_file (void)
   g_assert_cmpuint (x->len, ==, 1);
   g_autofree char *t = item_text (x->pdata[0]);
   g_assert_cmpstr (t, ==, "Subject: a\n\n");
-  g_assert_null (((MsgtkItem *) x->pdata[0])->internal_date);
+  g_assert_null (((MsgtkItem *)x->pdata[0])->internal_date);
   rm_rf (d);
 }
 
