@@ -454,7 +454,7 @@ main (int argc, char **argv)
   const char *stdin_paths[] = { "-", NULL };
   char **paths = opt_paths ? opt_paths : (char **)stdin_paths;
   Batch *cur = NULL;
-  guint64 max_bytes = 16 * 1024 * 1024;
+  guint64 max_bytes = 4 * 1024 * 1024;
   int read_errors = 0;
   for (guint p = 0; paths[p]; p++) {
     g_autoptr (GError) serr = NULL;
