@@ -323,7 +323,9 @@ write_payload (MsgtkSink *sink, int fd, const Payload *p, const char *path, GErr
     g_mime_stream_fs_set_owner (GMIME_STREAM_FS (fs), FALSE);
   else
     g_mime_stream_pipe_set_owner (GMIME_STREAM_PIPE (fs), FALSE);
-  g_autoptr (GMimeStream) filtered = g_mime_stream_filter_new (fs);
+  /* GMime writes in small pieces: buffer them into large write(2)s. */
+  g_autoptr (GMimeStream) buffered = g_mime_stream_buffer_new (fs, GMIME_STREAM_BUFFER_BLOCK_WRITE);
+  g_autoptr (GMimeStream) filtered = g_mime_stream_filter_new (buffered);
   MboxrdFilter *quote = NULL;
   if (sink->eol == MSGTK_EOL_CRLF) {
     g_autoptr (GMimeFilter) f = g_mime_filter_unix2dos_new (FALSE);
@@ -362,7 +364,7 @@ write_payload (MsgtkSink *sink, int fd, const Payload *p, const char *path, GErr
       }
     }
   }
-  if (ok && g_mime_stream_flush (filtered) < 0)
+  if (ok && (g_mime_stream_flush (filtered) < 0 || g_mime_stream_flush (buffered) < 0))
     ok = set_errno_error (error, errno ? errno : EIO, MSGTK_ERROR_IO, "cannot write", path);
   if (ok && quote) {
     /* mbox: the message ends with a newline, then one empty line separates. */

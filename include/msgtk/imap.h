@@ -1,0 +1,187 @@
+/* msgtk — IMAP4rev1 client session (RFC 3501, 9051) for uploading messages.
+ *
+ * Greeting (OK, PREAUTH, BYE), CAPABILITY, STARTTLS or implicit TLS, LOGIN,
+ * ENABLE UTF8=ACCEPT, LIST (hierarchy delimiter), CREATE, APPEND with flags and
+ * internal date (synchronising literals, LITERAL+ / LITERAL-, MULTIAPPEND,
+ * UIDPLUS APPENDUID), UID SEARCH HEADER Message-ID. The response reader copes
+ * with untagged responses at any time and literals inside responses.
+ *
+ * Messages are sent byte for byte as given, with bare LF turned into CRLF;
+ * the literal size is the size after that normalisation. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MSGTK_IMAP_TLS_IMPLICIT, /* TLS from the first byte (port 993) */
+  MSGTK_IMAP_TLS_STARTTLS, /* plaintext, then STARTTLS, required (port 143) */
+  MSGTK_IMAP_TLS_NONE,     /* no TLS: LOGIN is then refused */
+} MsgtkImapTls;
+
+typedef struct {
+  const char *host;
+  guint16 port; /* 0: 993 for IMPLICIT, 143 otherwise */
+  MsgtkImapTls tls;
+  const char *trust_file; /* PEM CA file to trust instead of the system's; NULL: system */
+  guint timeout;          /* seconds for connect and each read; 0: 60 */
+} MsgtkImapConfig;
+
+typedef struct _MsgtkImapSession MsgtkImapSession;
+
+/* Connect, read the greeting and the capabilities, and upgrade with STARTTLS
+ * when @config asks for it (refusing a server that does not offer it). */
+MsgtkImapSession *msgtk_imap_session_connect (const MsgtkImapConfig *config, GError **error);
+
+/* A session over an already connected @stream (@secure: whether it is
+ * protected by TLS); reads the greeting. Used for tests and custom transports. */
+MsgtkImapSession *msgtk_imap_session_new_for_stream (GIOStream *stream, gboolean secure,
+                                                     GError **error);
+
+void msgtk_imap_session_free (MsgtkImapSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkImapSession, msgtk_imap_session_free)
+
+/* Whether the server advertised @capability (case-insensitive, e.g. "LITERAL+"). */
+gboolean msgtk_imap_session_has_capability (MsgtkImapSession *session, const char *capability);
+
+/* The APPENDLIMIT the server advertised, 0 if none. */
+guint64 msgtk_imap_session_get_append_limit (MsgtkImapSession *session);
+
+/* LOGIN (quoted strings, or literals for 8-bit / CR / LF). Refused without TLS
+ * (MSGTK_ERROR_NO_PERM) so that a password never crosses the network in clear.
+ * A PREAUTH session is already authenticated: this then does nothing. Then
+ * ENABLE UTF8=ACCEPT when offered. */
+gboolean msgtk_imap_session_login (MsgtkImapSession *session, const char *user,
+                                   const char *password, GError **error);
+
+/* The hierarchy delimiter (LIST "" ""); '\0' for a flat server. */
+gboolean msgtk_imap_session_get_delimiter (MsgtkImapSession *session, char *delimiter,
+                                           GError **error);
+
+/* CREATE @mailbox (UTF-8 name). An existing mailbox is not an error. */
+gboolean msgtk_imap_session_create (MsgtkImapSession *session, const char *mailbox, GError **error);
+
+/* UID SEARCH HEADER Message-ID @message_id in @mailbox (EXAMINE'd). Sets
+ * @found to whether at least one message matches. */
+gboolean msgtk_imap_session_search_message_id (MsgtkImapSession *session, const char *mailbox,
+                                               const char *message_id, gboolean *found,
+                                               GError **error);
+
+typedef enum {
+  MSGTK_IMAP_APPEND_PENDING, /* not tried yet */
+  MSGTK_IMAP_APPEND_OK,      /* stored (uid set when the server has UIDPLUS) */
+  MSGTK_IMAP_APPEND_REFUSED, /* the server refused this message (text says why) */
+} MsgtkImapAppendStatus;
+
+typedef struct {
+  GBytes *data;             /* the message bytes as in the source */
+  guint flags;              /* MSGTK_IMAP_FLAG_* */
+  GDateTime *internal_date; /* NULL: the server's time */
+  /* results */
+  MsgtkImapAppendStatus status;
+  char *text;          /* the server's words for a refusal (owned) */
+  char *code;          /* its response code ("OVERQUOTA", "TOOBIG"), NULL if none */
+  guint32 uidvalidity; /* from APPENDUID; 0 if unknown */
+  guint32 uid;
+  gpointer user_data; /* the caller's, untouched */
+} MsgtkImapMessage;
+
+enum {
+  MSGTK_IMAP_FLAG_SEEN = 1 << 0,
+  MSGTK_IMAP_FLAG_ANSWERED = 1 << 1,
+  MSGTK_IMAP_FLAG_FLAGGED = 1 << 2,
+  MSGTK_IMAP_FLAG_DELETED = 1 << 3,
+  MSGTK_IMAP_FLAG_DRAFT = 1 << 4,
+};
+
+void msgtk_imap_message_clear (MsgtkImapMessage *message);
+
+typedef struct {
+  guint max_count;   /* messages per MULTIAPPEND command; 0: 100 */
+  guint64 max_bytes; /* bytes per MULTIAPPEND command; 0: 16 MiB */
+  gboolean create;   /* on NO [TRYCREATE]: CREATE the mailbox and retry */
+  /* called as soon as a command settles messages (stored or refused), before
+   * the next command: the place to record them in a journal */
+  void (*settled) (MsgtkImapMessage *messages, guint n, gpointer data);
+  /* called just before a command carrying @messages is sent: the place to
+   * note them as in flight */
+  void (*sending) (MsgtkImapMessage *messages, guint n, gpointer data);
+  gpointer data;
+} MsgtkImapAppendOptions;
+
+/* APPEND @messages (n of them) to @mailbox (UTF-8 name), as MULTIAPPEND
+ * batches when offered, LITERAL+ / LITERAL- when offered, synchronising
+ * literals otherwise. Each message gets its status: a batch refused as a whole
+ * is retried one message at a time to single out the bad one. Returns FALSE
+ * (with @error) only when the session cannot go on (connection lost, BYE,
+ * mailbox missing and not created); messages not yet done then stay PENDING,
+ * and those done keep their status. */
+gboolean msgtk_imap_session_append (MsgtkImapSession *session, const char *mailbox,
+                                    MsgtkImapMessage *messages, guint n,
+                                    const MsgtkImapAppendOptions *options, GError **error);
+
+/* SHA-256 (hex) of @data as it goes on the wire (bare LF -> CRLF): what
+ * the server stores. */
+char *msgtk_imap_wire_digest (GBytes *data);
+
+/* Add to @digests (a set of hex strings) the SHA-256 of the last @count
+ * messages of @mailbox (EXAMINE, FETCH BODY.PEEK[]): used to find out
+ * whether messages sent just before an interruption were stored. */
+gboolean msgtk_imap_session_fetch_last_digests (MsgtkImapSession *session, const char *mailbox,
+                                                guint count, GHashTable *digests, GError **error);
+
+/* LOGOUT and close (errors ignored). */
+void msgtk_imap_session_logout (MsgtkImapSession *session);
+
+/* Modified UTF-7 (RFC 3501 5.1.3) for mailbox names. NULL for invalid input. */
+char *msgtk_imap_utf7_encode (const char *utf8);
+char *msgtk_imap_utf7_decode (const char *mutf7);
+
+/* Number of bytes @data takes once bare LF are turned into CRLF. */
+gsize msgtk_imap_crlf_size (const guint8 *data, gsize len);
+
+/* ---- resume journal ----
+ * An append-only file of the messages already uploaded, one line each,
+ * written only after the server confirmed the APPEND and fsync'ed by
+ * msgtk_imap_journal_sync(). A torn last line (a kill during a write) is
+ * dropped when the journal is opened. Thread-safe. */
+typedef struct _MsgtkImapJournal MsgtkImapJournal;
+
+/* Open (creating it and its directory) the journal at @path. */
+MsgtkImapJournal *msgtk_imap_journal_open (const char *path, GError **error);
+void msgtk_imap_journal_free (MsgtkImapJournal *journal);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkImapJournal, msgtk_imap_journal_free)
+
+/* The key of a message: its content hash (SHA-256 of @data), the target
+ * @mailbox and the source @identity. */
+char *msgtk_imap_journal_key (const char *identity, const char *mailbox, GBytes *data);
+
+/* Whether @key was recorded. */
+gboolean msgtk_imap_journal_contains (MsgtkImapJournal *journal, const char *key);
+
+/* Number of keys recorded. */
+guint msgtk_imap_journal_size (MsgtkImapJournal *journal);
+
+/* Record @key (with the APPENDUID, 0 if unknown); written at once, made
+ * durable by msgtk_imap_journal_sync(). */
+gboolean msgtk_imap_journal_record (MsgtkImapJournal *journal, const char *key, guint32 uidvalidity,
+                                    guint32 uid, GError **error);
+
+/* Note @key as sent, outcome unknown (a "P" line). A pending key whose
+ * APPEND was interrupted is checked against the server on the next run. */
+gboolean msgtk_imap_journal_record_pending (MsgtkImapJournal *journal, const char *key,
+                                            GError **error);
+
+/* Whether @key was sent by an earlier run without its outcome being known. */
+gboolean msgtk_imap_journal_is_pending (MsgtkImapJournal *journal, const char *key);
+guint msgtk_imap_journal_pending_count (MsgtkImapJournal *journal);
+
+/* fsync the journal. */
+gboolean msgtk_imap_journal_sync (MsgtkImapJournal *journal, GError **error);
+
+/* The default journal path: $XDG_STATE_HOME/msgtk/append-journal
+ * (~/.local/state/msgtk/append-journal). */
+char *msgtk_imap_journal_default_path (void);
+
+G_END_DECLS

@@ -1,0 +1,1395 @@
+/* msgtk — IMAP4rev1 client session and resume journal. */
+#include "imap-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <msgtk/error.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_LITERAL (512u * 1024 * 1024)
+#define WBUF_FLUSH (256 * 1024)
+
+struct _MsgtkImapSession {
+  GIOStream *base; /* the TCP connection (or the given stream) */
+  GIOStream *tls;  /* the TLS layer, when any */
+  GDataInputStream *in;
+  GOutputStream *out;
+  GByteArray *wbuf;
+  gboolean secure;
+  gboolean authenticated;
+  gboolean utf8;
+  GHashTable *caps; /* upper-case capability names */
+  guint64 append_limit;
+  guint tagn;
+  char *bye; /* text of a BYE seen */
+};
+
+/* ---------------------------------------------------------------- parsing */
+
+void
+imap_response_free (ImapResponse *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->tag);
+  g_free (r->status);
+  g_free (r->code);
+  g_free (r->text);
+  g_free (r->data);
+  if (r->literals != NULL)
+    g_ptr_array_unref (r->literals);
+  g_free (r);
+}
+
+static gboolean
+is_status_word (const char *w, gsize n)
+{
+  static const char *const words[] = { "OK", "NO", "BAD", "BYE", "PREAUTH" };
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+    if (strlen (words[i]) == n && g_ascii_strncasecmp (w, words[i], n) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* "[CODE ...] text" or "text" → code and text */
+static void
+parse_resp_text (ImapResponse *r, const char *p)
+{
+  if (*p == '[') {
+    const char *end = strchr (p, ']');
+    if (end != NULL) {
+      r->code = g_strndup (p + 1, end - p - 1);
+      p = end + 1;
+      if (*p == ' ')
+        p++;
+    }
+  }
+  r->text = g_strdup (p);
+}
+
+ImapResponse *
+imap_response_parse (const char *line, GPtrArray *literals, GError **error)
+{
+  g_autoptr (ImapResponse) r = g_new0 (ImapResponse, 1);
+  r->literals = literals != NULL ? literals
+                                 : g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  if (line[0] == '+' && (line[1] == ' ' || line[1] == '\0')) {
+    r->kind = IMAP_RESPONSE_CONTINUATION;
+    r->text = g_strdup (line[1] ? line + 2 : "");
+    return g_steal_pointer (&r);
+  }
+  const char *sp = strchr (line, ' ');
+  if (sp == NULL || sp == line) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                 "malformed IMAP response from the server: '%.80s'", line);
+    return NULL;
+  }
+  const char *rest = sp + 1;
+  const char *wend = rest + strcspn (rest, " ");
+  gboolean status = is_status_word (rest, wend - rest);
+  if (sp - line == 1 && line[0] == '*') {
+    r->kind = IMAP_RESPONSE_UNTAGGED;
+    if (!status) {
+      r->data = g_strdup (rest);
+      return g_steal_pointer (&r);
+    }
+  } else {
+    r->kind = IMAP_RESPONSE_TAGGED;
+    r->tag = g_strndup (line, sp - line);
+    if (!status) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                   "malformed IMAP tagged response from the server: '%.80s'", line);
+      return NULL;
+    }
+  }
+  r->status = g_ascii_strup (rest, wend - rest);
+  parse_resp_text (r, *wend == ' ' ? wend + 1 : wend);
+  return g_steal_pointer (&r);
+}
+
+gboolean
+imap_line_literal (const char *line, gsize len, guint64 *size)
+{
+  if (len < 3 || line[len - 1] != '}')
+    return FALSE;
+  gsize end = len - 1;
+  if (line[end - 1] == '+' || line[end - 1] == '-')
+    end--;
+  gsize i = end;
+  while (i > 0 && g_ascii_isdigit (line[i - 1]))
+    i--;
+  if (i == end || i == 0 || line[i - 1] != '{' || end - i > 12)
+    return FALSE;
+  *size = g_ascii_strtoull (line + i, NULL, 10);
+  return TRUE;
+}
+
+gboolean
+imap_quote (GString *out, const char *s, gboolean utf8)
+{
+  for (const char *p = s; *p; p++)
+    if (*p == '\r' || *p == '\n' || (!utf8 && (guchar)*p >= 0x80))
+      return FALSE;
+  if (!g_utf8_validate (s, -1, NULL))
+    return FALSE;
+  g_string_append_c (out, '"');
+  for (const char *p = s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      g_string_append_c (out, '\\');
+    g_string_append_c (out, *p);
+  }
+  g_string_append_c (out, '"');
+  return TRUE;
+}
+
+char *
+imap_format_date (GDateTime *date)
+{
+  static const char *const months[]
+      = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  GTimeSpan off = g_date_time_get_utc_offset (date) / G_TIME_SPAN_MINUTE;
+  char sign = off < 0 ? '-' : '+';
+  if (off < 0)
+    off = -off;
+  return g_strdup_printf ("%02d-%s-%04d %02d:%02d:%02d %c%02d%02d",
+                          g_date_time_get_day_of_month (date),
+                          months[g_date_time_get_month (date) - 1], g_date_time_get_year (date),
+                          g_date_time_get_hour (date), g_date_time_get_minute (date),
+                          g_date_time_get_second (date), sign, (int)(off / 60), (int)(off % 60));
+}
+
+char *
+imap_format_flags (guint flags)
+{
+  static const char *const names[]
+      = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
+  GString *s = g_string_new ("(");
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (flags & (1u << i)) {
+      if (s->len > 1)
+        g_string_append_c (s, ' ');
+      g_string_append (s, names[i]);
+    }
+  g_string_append_c (s, ')');
+  return g_string_free (s, FALSE);
+}
+
+GArray *
+imap_split_batches (const guint64 *sizes, guint n, guint max_count, guint64 max_bytes)
+{
+  GArray *batches = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint count = 0;
+  guint64 bytes = 0;
+  for (guint i = 0; i < n; i++) {
+    if (count > 0 && (count >= max_count || bytes + sizes[i] > max_bytes)) {
+      g_array_append_val (batches, count);
+      count = 0;
+      bytes = 0;
+    }
+    count++;
+    bytes += sizes[i];
+  }
+  if (count > 0)
+    g_array_append_val (batches, count);
+  return batches;
+}
+
+gboolean
+imap_parse_appenduid (const char *code, guint32 *uidvalidity, GArray *uids)
+{
+  if (code == NULL || g_ascii_strncasecmp (code, "APPENDUID ", 10) != 0)
+    return FALSE;
+  char *end;
+  guint64 v = g_ascii_strtoull (code + 10, &end, 10);
+  if (end == code + 10 || *end != ' ' || v == 0 || v > G_MAXUINT32)
+    return FALSE;
+  const char *p = end + 1;
+  g_array_set_size (uids, 0);
+  for (;;) {
+    guint64 a = g_ascii_strtoull (p, &end, 10), b = a;
+    if (end == p || a == 0 || a > G_MAXUINT32)
+      return FALSE;
+    p = end;
+    if (*p == ':') {
+      b = g_ascii_strtoull (p + 1, &end, 10);
+      if (end == p + 1 || b == 0 || b > G_MAXUINT32)
+        return FALSE;
+      p = end;
+    }
+    guint64 lo = MIN (a, b), hi = MAX (a, b);
+    if (hi - lo > 1000000)
+      return FALSE;
+    for (guint64 u = lo; u <= hi; u++) {
+      guint32 x = (guint32)u;
+      g_array_append_val (uids, x);
+    }
+    if (*p == ',') {
+      p++;
+      continue;
+    }
+    break;
+  }
+  *uidvalidity = (guint32)v;
+  return *p == '\0';
+}
+
+gsize
+msgtk_imap_crlf_size (const guint8 *data, gsize len)
+{
+  gsize n = len;
+  for (gsize i = 0; i < len; i++)
+    if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+      n++;
+  return n;
+}
+
+void
+imap_crlf_append (GByteArray *out, const guint8 *data, gsize len)
+{
+  gsize start = 0;
+  for (gsize i = 0; i < len; i++) {
+    if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r')) {
+      g_byte_array_append (out, data + start, i - start);
+      g_byte_array_append (out, (const guint8 *)"\r\n", 2);
+      start = i + 1;
+    }
+  }
+  g_byte_array_append (out, data + start, len - start);
+}
+
+/* ------------------------------------------------------ modified UTF-7 */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+
+char *
+msgtk_imap_utf7_encode (const char *utf8)
+{
+  if (!g_utf8_validate (utf8, -1, NULL))
+    return NULL;
+  GString *out = g_string_new (NULL);
+  gboolean in_run = FALSE;
+  guint32 bits = 0;
+  int nbits = 0;
+  for (const char *p = utf8; *p; p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char (p);
+    if (c >= 0x20 && c <= 0x7e) {
+      if (in_run) {
+        if (nbits > 0)
+          g_string_append_c (out, b64[(bits << (6 - nbits)) & 0x3f]);
+        g_string_append_c (out, '-');
+        in_run = FALSE;
+        bits = 0;
+        nbits = 0;
+      }
+      if (c == '&')
+        g_string_append (out, "&-");
+      else
+        g_string_append_c (out, (char)c);
+      continue;
+    }
+    if (!in_run) {
+      g_string_append_c (out, '&');
+      in_run = TRUE;
+    }
+    gunichar2 units[2];
+    int nu = 1;
+    if (c >= 0x10000) {
+      units[0] = 0xd800 + ((c - 0x10000) >> 10);
+      units[1] = 0xdc00 + ((c - 0x10000) & 0x3ff);
+      nu = 2;
+    } else {
+      units[0] = (gunichar2)c;
+    }
+    for (int u = 0; u < nu; u++) {
+      bits = (bits << 16) | units[u];
+      nbits += 16;
+      while (nbits >= 6) {
+        nbits -= 6;
+        g_string_append_c (out, b64[(bits >> nbits) & 0x3f]);
+      }
+      bits &= (1u << nbits) - 1;
+    }
+  }
+  if (in_run) {
+    if (nbits > 0)
+      g_string_append_c (out, b64[(bits << (6 - nbits)) & 0x3f]);
+    g_string_append_c (out, '-');
+  }
+  return g_string_free (out, FALSE);
+}
+
+char *
+msgtk_imap_utf7_decode (const char *s)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  for (const char *p = s; *p;) {
+    guchar c = (guchar)*p;
+    if (c < 0x20 || c > 0x7e)
+      return NULL;
+    if (c != '&') {
+      g_string_append_c (out, (char)c);
+      p++;
+      continue;
+    }
+    p++;
+    if (*p == '-') {
+      g_string_append_c (out, '&');
+      p++;
+      continue;
+    }
+    g_autoptr (GArray) units = g_array_new (FALSE, FALSE, sizeof (gunichar2));
+    guint32 bits = 0;
+    int nbits = 0;
+    while (*p && *p != '-') {
+      const char *k = strchr (b64, *p);
+      if (k == NULL)
+        return NULL;
+      bits = (bits << 6) | (guint32)(k - b64);
+      nbits += 6;
+      if (nbits >= 16) {
+        nbits -= 16;
+        gunichar2 u = (gunichar2)((bits >> nbits) & 0xffff);
+        g_array_append_val (units, u);
+        bits &= (1u << nbits) - 1;
+      }
+      p++;
+    }
+    if (*p != '-' || units->len == 0 || nbits >= 6 || bits != 0)
+      return NULL;
+    p++;
+    g_autofree char *u8
+        = g_utf16_to_utf8 ((const gunichar2 *)units->data, units->len, NULL, NULL, NULL);
+    if (u8 == NULL)
+      return NULL;
+    g_string_append (out, u8);
+  }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* --------------------------------------------------------------- session */
+
+static void
+set_caps (MsgtkImapSession *s, const char *list)
+{
+  g_hash_table_remove_all (s->caps);
+  s->append_limit = 0;
+  g_auto (GStrv) words = g_strsplit (list, " ", -1);
+  for (guint i = 0; words[i]; i++) {
+    if (*words[i] == '\0')
+      continue;
+    char *up = g_ascii_strup (words[i], -1);
+    if (g_str_has_prefix (up, "APPENDLIMIT="))
+      s->append_limit = g_ascii_strtoull (up + 12, NULL, 10);
+    g_hash_table_add (s->caps, up);
+  }
+}
+
+static void
+handle_code (MsgtkImapSession *s, ImapResponse *r)
+{
+  if (r->code == NULL)
+    return;
+  if (g_ascii_strncasecmp (r->code, "CAPABILITY ", 11) == 0)
+    set_caps (s, r->code + 11);
+  else if (g_ascii_strcasecmp (r->code, "ALERT") == 0)
+    g_message ("IMAP server alert: %s", r->text);
+}
+
+/* Untagged responses may come at any time; take what matters. */
+static void
+handle_untagged (MsgtkImapSession *s, ImapResponse *r)
+{
+  if (r->status != NULL) {
+    handle_code (s, r);
+    if (strcmp (r->status, "BYE") == 0) {
+      g_free (s->bye);
+      s->bye = g_strdup (r->text);
+    }
+  } else if (g_ascii_strncasecmp (r->data, "CAPABILITY ", 11) == 0) {
+    set_caps (s, r->data + 11);
+  }
+}
+
+static gboolean
+flush (MsgtkImapSession *s, GError **error)
+{
+  if (s->wbuf->len == 0)
+    return TRUE;
+  gsize written;
+  if (!g_output_stream_write_all (s->out, s->wbuf->data, s->wbuf->len, &written, NULL, error)) {
+    g_prefix_error (error, "cannot send to the IMAP server: ");
+    return FALSE;
+  }
+  g_byte_array_set_size (s->wbuf, 0);
+  return g_output_stream_flush (s->out, NULL, error);
+}
+
+static gboolean
+send_str (MsgtkImapSession *s, const char *str, gsize len, GError **error)
+{
+  g_byte_array_append (s->wbuf, (const guint8 *)str, len);
+  return s->wbuf->len < WBUF_FLUSH || flush (s, error);
+}
+
+static gboolean
+send_message_data (MsgtkImapSession *s, GBytes *data, GError **error)
+{
+  gsize len;
+  const guint8 *p = g_bytes_get_data (data, &len);
+  const gsize chunk = 64 * 1024;
+  for (gsize off = 0; off < len; off += chunk) {
+    gsize n = MIN (chunk, len - off);
+    /* a LF at the chunk start needs to know the byte before it */
+    if (off > 0 && p[off] == '\n' && p[off - 1] != '\r') {
+      g_byte_array_append (s->wbuf, (const guint8 *)"\r\n", 2);
+      imap_crlf_append (s->wbuf, p + off + 1, n - 1);
+    } else {
+      imap_crlf_append (s->wbuf, p + off, n);
+    }
+    if (s->wbuf->len >= WBUF_FLUSH && !flush (s, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static ImapResponse *
+read_response (MsgtkImapSession *s, GError **error)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+  GPtrArray *lits = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  for (;;) {
+    gsize n = 0;
+    GError *local = NULL;
+    g_autofree char *l = g_data_input_stream_read_line (s->in, &n, NULL, &local);
+    if (l == NULL) {
+      g_ptr_array_unref (lits);
+      if (local != NULL) {
+        g_propagate_prefixed_error (error, local, "cannot read from the IMAP server: ");
+      } else if (s->bye != NULL) {
+        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                     "the IMAP server closed the connection: BYE %s", s->bye);
+      } else {
+        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                     "the IMAP server closed the connection unexpectedly");
+      }
+      return NULL;
+    }
+    if (n > 0 && l[n - 1] == '\r')
+      l[--n] = '\0';
+    g_string_append_len (line, l, n);
+    guint64 size;
+    if (!imap_line_literal (l, n, &size))
+      break;
+    if (size > MAX_LITERAL) {
+      g_ptr_array_unref (lits);
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                   "the IMAP server sent a literal of %" G_GUINT64_FORMAT " bytes (too big)", size);
+      return NULL;
+    }
+    guint8 *buf = g_malloc (size + 1);
+    gsize got = 0;
+    if (!g_input_stream_read_all (G_INPUT_STREAM (s->in), buf, size, &got, NULL, &local)
+        || got != size) {
+      g_free (buf);
+      g_ptr_array_unref (lits);
+      if (local != NULL)
+        g_propagate_prefixed_error (error, local, "cannot read from the IMAP server: ");
+      else
+        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                     "the IMAP server closed the connection inside a literal");
+      return NULL;
+    }
+    g_ptr_array_add (lits, g_bytes_new_take (buf, size));
+  }
+  return imap_response_parse (line->str, lits, error);
+}
+
+/* Read until the tagged completion of @tag; untagged data is handled and, if
+ * @untagged is set, collected there. */
+static ImapResponse *
+wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError **error)
+{
+  if (!flush (s, error))
+    return NULL;
+  for (;;) {
+    ImapResponse *r = read_response (s, error);
+    if (r == NULL)
+      return NULL;
+    if (r->kind == IMAP_RESPONSE_TAGGED && strcmp (r->tag, tag) == 0) {
+      handle_code (s, r);
+      return r;
+    }
+    if (r->kind == IMAP_RESPONSE_UNTAGGED) {
+      handle_untagged (s, r);
+      if (untagged != NULL) {
+        g_ptr_array_add (untagged, r);
+        continue;
+      }
+    }
+    /* tagged completions of other commands and stray continuations are ignored */
+    imap_response_free (r);
+  }
+}
+
+/* Wait for a continuation request; if the command completes instead, return
+ * FALSE with *@done set to its completion. */
+static gboolean
+wait_continuation (MsgtkImapSession *s, const char *tag, ImapResponse **done, GError **error)
+{
+  *done = NULL;
+  if (!flush (s, error))
+    return FALSE;
+  for (;;) {
+    g_autoptr (ImapResponse) r = read_response (s, error);
+    if (r == NULL)
+      return FALSE;
+    if (r->kind == IMAP_RESPONSE_CONTINUATION)
+      return TRUE;
+    if (r->kind == IMAP_RESPONSE_TAGGED && strcmp (r->tag, tag) == 0) {
+      handle_code (s, r);
+      *done = g_steal_pointer (&r);
+      return FALSE;
+    }
+    if (r->kind == IMAP_RESPONSE_UNTAGGED)
+      handle_untagged (s, r);
+  }
+}
+
+static gboolean
+nonsync_ok (MsgtkImapSession *s, guint64 size)
+{
+  return msgtk_imap_session_has_capability (s, "LITERAL+")
+         || (msgtk_imap_session_has_capability (s, "LITERAL-") && size <= 4096);
+}
+
+/* Append string @str to the command being built in @cmd: quoted, or as a
+ * literal (sending what is before it and waiting for '+' when it must). */
+static gboolean
+cmd_string (MsgtkImapSession *s, GString *cmd, const char *tag, const char *str,
+            ImapResponse **done, GError **error)
+{
+  *done = NULL;
+  if (imap_quote (cmd, str, s->utf8))
+    return TRUE;
+  gsize len = strlen (str);
+  if (nonsync_ok (s, len)) {
+    g_string_append_printf (cmd, "{%zu+}\r\n", len);
+  } else {
+    g_string_append_printf (cmd, "{%zu}\r\n", len);
+    if (!send_str (s, cmd->str, cmd->len, error))
+      return FALSE;
+    g_string_truncate (cmd, 0);
+    if (!wait_continuation (s, tag, done, error))
+      return FALSE;
+  }
+  g_string_append_len (cmd, str, len);
+  return TRUE;
+}
+
+static char *
+next_tag (MsgtkImapSession *s)
+{
+  return g_strdup_printf ("A%04u", ++s->tagn);
+}
+
+static MsgtkError
+status_error_code (ImapResponse *r)
+{
+  return strcmp (r->status, "BAD") == 0 ? MSGTK_ERROR_PROTOCOL : MSGTK_ERROR_UNAVAILABLE;
+}
+
+/* Run a command without literals; return its completion. */
+static ImapResponse *
+simple_command (MsgtkImapSession *s, const char *command, GPtrArray *untagged, GError **error)
+{
+  g_autofree char *tag = next_tag (s);
+  g_autofree char *line = g_strdup_printf ("%s %s\r\n", tag, command);
+  if (!send_str (s, line, strlen (line), error))
+    return NULL;
+  return wait_tagged (s, tag, untagged, error);
+}
+
+static gboolean
+require_ok (ImapResponse *r, const char *what, GError **error)
+{
+  if (strcmp (r->status, "OK") == 0)
+    return TRUE;
+  g_set_error (error, MSGTK_ERROR, status_error_code (r), "IMAP %s failed: %s%s%s%s", what,
+               r->code ? "[" : "", r->code ? r->code : "", r->code ? "] " : "", r->text);
+  return FALSE;
+}
+
+static gboolean
+refresh_caps (MsgtkImapSession *s, GError **error)
+{
+  g_autoptr (ImapResponse) r = simple_command (s, "CAPABILITY", NULL, error);
+  return r != NULL && require_ok (r, "CAPABILITY", error);
+}
+
+static void
+attach_stream (MsgtkImapSession *s, GIOStream *stream)
+{
+  g_clear_object (&s->in);
+  s->in = g_data_input_stream_new (g_io_stream_get_input_stream (stream));
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (s->in), FALSE);
+  g_data_input_stream_set_newline_type (s->in, G_DATA_STREAM_NEWLINE_TYPE_LF);
+  g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (s->in), 64 * 1024);
+  s->out = g_io_stream_get_output_stream (stream);
+}
+
+static gboolean
+read_greeting (MsgtkImapSession *s, GError **error)
+{
+  g_autoptr (ImapResponse) r = read_response (s, error);
+  if (r == NULL)
+    return FALSE;
+  if (r->kind != IMAP_RESPONSE_UNTAGGED || r->status == NULL) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                 "the server did not greet like an IMAP server");
+    return FALSE;
+  }
+  handle_code (s, r);
+  if (strcmp (r->status, "BYE") == 0) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
+                 "the IMAP server refused the connection: %s", r->text);
+    return FALSE;
+  }
+  if (strcmp (r->status, "PREAUTH") == 0)
+    s->authenticated = TRUE;
+  else if (strcmp (r->status, "OK") != 0) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL, "unexpected IMAP greeting: %s %s",
+                 r->status, r->text);
+    return FALSE;
+  }
+  if (g_hash_table_size (s->caps) == 0)
+    return refresh_caps (s, error);
+  return TRUE;
+}
+
+static MsgtkImapSession *
+session_new (GIOStream *stream, gboolean secure)
+{
+  MsgtkImapSession *s = g_new0 (MsgtkImapSession, 1);
+  s->base = g_object_ref (stream);
+  s->secure = secure;
+  s->wbuf = g_byte_array_new ();
+  s->caps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  attach_stream (s, stream);
+  return s;
+}
+
+MsgtkImapSession *
+msgtk_imap_session_new_for_stream (GIOStream *stream, gboolean secure, GError **error)
+{
+  g_autoptr (MsgtkImapSession) s = session_new (stream, secure);
+  if (!read_greeting (s, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+void
+msgtk_imap_session_free (MsgtkImapSession *s)
+{
+  if (s == NULL)
+    return;
+  g_clear_object (&s->in);
+  if (s->tls != NULL)
+    g_io_stream_close (s->tls, NULL, NULL);
+  g_io_stream_close (s->base, NULL, NULL);
+  g_clear_object (&s->tls);
+  g_clear_object (&s->base);
+  g_byte_array_unref (s->wbuf);
+  g_hash_table_unref (s->caps);
+  g_free (s->bye);
+  g_free (s);
+}
+
+static GIOStream *
+tls_wrap (GIOStream *base, const MsgtkImapConfig *c, guint16 port, GError **error)
+{
+  g_autoptr (GSocketConnectable) id = g_network_address_new (c->host, port);
+  GError *local = NULL;
+  g_autoptr (GIOStream) tls = g_tls_client_connection_new (base, id, &local);
+  if (tls == NULL) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
+                 "TLS is not available (%s): install the glib-networking package", local->message);
+    g_error_free (local);
+    return NULL;
+  }
+  if (c->trust_file != NULL) {
+    g_autofree char *abs = g_canonicalize_filename (c->trust_file, NULL);
+    g_autoptr (GTlsDatabase) db = g_tls_file_database_new (abs, &local);
+    if (db == NULL) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "cannot load the trust file '%s': %s",
+                   c->trust_file, local->message);
+      g_error_free (local);
+      return NULL;
+    }
+    g_tls_connection_set_database (G_TLS_CONNECTION (tls), db);
+  }
+  if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, &local)) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
+                 "TLS handshake with %s:%u failed: %s (check --tls-trust-file and the host name)",
+                 c->host, port, local->message);
+    g_error_free (local);
+    return NULL;
+  }
+  return g_steal_pointer (&tls);
+}
+
+MsgtkImapSession *
+msgtk_imap_session_connect (const MsgtkImapConfig *c, GError **error)
+{
+  guint16 port = c->port ? c->port : c->tls == MSGTK_IMAP_TLS_IMPLICIT ? 993 : 143;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_socket_client_set_timeout (client, c->timeout ? c->timeout : 60);
+  /* IMAP goes straight to the server (and libproxy is not safe everywhere) */
+  g_socket_client_set_enable_proxy (client, FALSE);
+  GError *local = NULL;
+  g_autoptr (GSocketConnection) conn
+      = g_socket_client_connect_to_host (client, c->host, port, NULL, &local);
+  if (conn == NULL) {
+    g_set_error (error, MSGTK_ERROR,
+                 g_error_matches (local, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND)
+                     ? MSGTK_ERROR_NO_HOST
+                     : MSGTK_ERROR_TEMP_FAIL,
+                 "cannot connect to IMAP server %s:%u: %s", c->host, port, local->message);
+    g_error_free (local);
+    return NULL;
+  }
+  g_tcp_connection_set_graceful_disconnect (G_TCP_CONNECTION (conn), FALSE);
+  if (c->tls == MSGTK_IMAP_TLS_IMPLICIT) {
+    g_autoptr (GIOStream) tls = tls_wrap (G_IO_STREAM (conn), c, port, error);
+    if (tls == NULL)
+      return NULL;
+    g_autoptr (MsgtkImapSession) s = session_new (G_IO_STREAM (conn), TRUE);
+    s->tls = g_steal_pointer (&tls);
+    attach_stream (s, s->tls);
+    if (!read_greeting (s, error))
+      return NULL;
+    return g_steal_pointer (&s);
+  }
+  g_autoptr (MsgtkImapSession) s = session_new (G_IO_STREAM (conn), FALSE);
+  if (!read_greeting (s, error))
+    return NULL;
+  if (c->tls == MSGTK_IMAP_TLS_NONE)
+    return g_steal_pointer (&s);
+  if (s->authenticated) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
+                 "the IMAP server %s pre-authenticated the connection before STARTTLS; refusing",
+                 c->host);
+    return NULL;
+  }
+  if (!msgtk_imap_session_has_capability (s, "STARTTLS")) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
+                 "the IMAP server %s:%u does not offer STARTTLS; use --tls implicit (port 993) "
+                 "if it has TLS there",
+                 c->host, port);
+    return NULL;
+  }
+  g_autoptr (ImapResponse) r = simple_command (s, "STARTTLS", NULL, error);
+  if (r == NULL || !require_ok (r, "STARTTLS", error))
+    return NULL;
+  /* anything the server sent after the OK arrived in clear: drop it */
+  g_clear_object (&s->in);
+  g_autoptr (GIOStream) tls = tls_wrap (G_IO_STREAM (conn), c, port, error);
+  if (tls == NULL)
+    return NULL;
+  s->tls = g_steal_pointer (&tls);
+  s->secure = TRUE;
+  attach_stream (s, s->tls);
+  g_hash_table_remove_all (s->caps);
+  if (!refresh_caps (s, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+gboolean
+msgtk_imap_session_has_capability (MsgtkImapSession *s, const char *capability)
+{
+  g_autofree char *up = g_ascii_strup (capability, -1);
+  return g_hash_table_contains (s->caps, up);
+}
+
+guint64
+msgtk_imap_session_get_append_limit (MsgtkImapSession *s)
+{
+  return s->append_limit;
+}
+
+gboolean
+msgtk_imap_session_login (MsgtkImapSession *s, const char *user, const char *password,
+                          GError **error)
+{
+  if (!s->authenticated) {
+    if (!s->secure) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
+                   "refusing to send the password for '%s' over a connection without TLS; "
+                   "use --tls starttls or --tls implicit",
+                   user);
+      return FALSE;
+    }
+    if (msgtk_imap_session_has_capability (s, "LOGINDISABLED")) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
+                   "the IMAP server does not allow LOGIN (LOGINDISABLED)");
+      return FALSE;
+    }
+    g_autofree char *tag = next_tag (s);
+    g_autoptr (GString) cmd = g_string_new (tag);
+    g_string_append (cmd, " LOGIN ");
+    ImapResponse *done = NULL;
+    gboolean ok = cmd_string (s, cmd, tag, user, &done, error);
+    if (ok) {
+      g_string_append_c (cmd, ' ');
+      ok = cmd_string (s, cmd, tag, password, &done, error);
+    }
+    if (!ok && done == NULL)
+      return FALSE;
+    g_autoptr (ImapResponse) r = done;
+    if (r == NULL) {
+      g_string_append (cmd, "\r\n");
+      if (!send_str (s, cmd->str, cmd->len, error))
+        return FALSE;
+      r = wait_tagged (s, tag, NULL, error);
+      if (r == NULL)
+        return FALSE;
+    }
+    if (strcmp (r->status, "OK") != 0) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
+                   "IMAP login as '%s' failed: %s (check the user and the password)", user,
+                   r->text);
+      return FALSE;
+    }
+    s->authenticated = TRUE;
+    if (r->code == NULL || g_ascii_strncasecmp (r->code, "CAPABILITY ", 11) != 0)
+      if (!refresh_caps (s, error))
+        return FALSE;
+  }
+  if (msgtk_imap_session_has_capability (s, "UTF8=ACCEPT")) {
+    g_autoptr (ImapResponse) r = simple_command (s, "ENABLE UTF8=ACCEPT", NULL, error);
+    if (r == NULL)
+      return FALSE;
+    s->utf8 = strcmp (r->status, "OK") == 0;
+  }
+  return TRUE;
+}
+
+static char *
+encode_mailbox (MsgtkImapSession *s, const char *name, GError **error)
+{
+  char *m = s->utf8 ? g_strdup (name) : msgtk_imap_utf7_encode (name);
+  if (m == NULL || !g_utf8_validate (name, -1, NULL))
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "mailbox name '%s' is not valid UTF-8",
+                 name);
+  return m;
+}
+
+/* A command with one mailbox argument and nothing after it but @suffix. */
+static ImapResponse *
+mailbox_command (MsgtkImapSession *s, const char *verb, const char *mailbox, const char *suffix,
+                 GPtrArray *untagged, GError **error)
+{
+  g_autofree char *m = encode_mailbox (s, mailbox, error);
+  if (m == NULL)
+    return NULL;
+  g_autofree char *tag = next_tag (s);
+  g_autoptr (GString) cmd = g_string_new (tag);
+  g_string_append_printf (cmd, " %s ", verb);
+  ImapResponse *done = NULL;
+  if (!cmd_string (s, cmd, tag, m, &done, error))
+    return done;
+  g_string_append (cmd, suffix ? suffix : "");
+  g_string_append (cmd, "\r\n");
+  if (!send_str (s, cmd->str, cmd->len, error))
+    return NULL;
+  return wait_tagged (s, tag, untagged, error);
+}
+
+gboolean
+msgtk_imap_session_get_delimiter (MsgtkImapSession *s, char *delimiter, GError **error)
+{
+  g_autoptr (GPtrArray) untagged
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
+  g_autoptr (ImapResponse) r = simple_command (s, "LIST \"\" \"\"", untagged, error);
+  if (r == NULL || !require_ok (r, "LIST", error))
+    return FALSE;
+  *delimiter = '\0';
+  for (guint i = 0; i < untagged->len; i++) {
+    ImapResponse *u = untagged->pdata[i];
+    if (u->data == NULL || g_ascii_strncasecmp (u->data, "LIST ", 5) != 0)
+      continue;
+    const char *p = strchr (u->data, ')');
+    if (p == NULL)
+      continue;
+    p++;
+    while (*p == ' ')
+      p++;
+    if (p[0] == '"') {
+      *delimiter = p[1] == '\\' ? p[2] : p[1];
+    }
+    return TRUE;
+  }
+  return TRUE;
+}
+
+gboolean
+msgtk_imap_session_create (MsgtkImapSession *s, const char *mailbox, GError **error)
+{
+  g_autoptr (ImapResponse) r = mailbox_command (s, "CREATE", mailbox, NULL, NULL, error);
+  if (r == NULL)
+    return FALSE;
+  if (strcmp (r->status, "OK") == 0
+      || (r->code != NULL && g_ascii_strcasecmp (r->code, "ALREADYEXISTS") == 0))
+    return TRUE;
+  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE, "cannot create mailbox '%s': %s",
+               mailbox, r->text);
+  return FALSE;
+}
+
+gboolean
+msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
+                                      const char *message_id, gboolean *found, GError **error)
+{
+  *found = FALSE;
+  g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, NULL, error);
+  if (ex == NULL)
+    return FALSE;
+  if (strcmp (ex->status, "OK") != 0)
+    return TRUE; /* no such mailbox: nothing there */
+  g_autofree char *tag = next_tag (s);
+  g_autoptr (GString) cmd = g_string_new (tag);
+  g_string_append (cmd, " UID SEARCH HEADER Message-ID ");
+  ImapResponse *done = NULL;
+  if (!cmd_string (s, cmd, tag, message_id, &done, error)) {
+    gboolean completed = done != NULL;
+    imap_response_free (done);
+    return completed;
+  }
+  g_string_append (cmd, "\r\n");
+  g_autoptr (GPtrArray) untagged
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
+  if (!send_str (s, cmd->str, cmd->len, error))
+    return FALSE;
+  g_autoptr (ImapResponse) r = wait_tagged (s, tag, untagged, error);
+  if (r == NULL || !require_ok (r, "UID SEARCH", error))
+    return FALSE;
+  for (guint i = 0; i < untagged->len; i++) {
+    ImapResponse *u = untagged->pdata[i];
+    if (u->data != NULL && g_ascii_strncasecmp (u->data, "SEARCH", 6) == 0 && u->data[6] == ' '
+        && g_ascii_isdigit (u->data[7]))
+      *found = TRUE;
+  }
+  g_autoptr (ImapResponse) cl = simple_command (s, "CLOSE", NULL, error);
+  return cl != NULL;
+}
+
+void
+msgtk_imap_message_clear (MsgtkImapMessage *m)
+{
+  g_clear_pointer (&m->data, g_bytes_unref);
+  g_clear_pointer (&m->internal_date, g_date_time_unref);
+  g_clear_pointer (&m->text, g_free);
+  g_clear_pointer (&m->code, g_free);
+}
+
+static char *
+code_word (const char *code)
+{
+  return code ? g_strndup (code, strcspn (code, " ")) : NULL;
+}
+
+/* One APPEND command for @n messages. Returns the completion (NULL + error when the
+ * connection failed). */
+static ImapResponse *
+append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
+                const MsgtkImapAppendOptions *o, GError **error)
+{
+  if (o->sending != NULL)
+    o->sending (msgs, n, o->data);
+  g_autofree char *tag = next_tag (s);
+  g_autoptr (GString) cmd = g_string_new (tag);
+  g_string_append (cmd, " APPEND ");
+  ImapResponse *done = NULL;
+  if (!cmd_string (s, cmd, tag, m, &done, error))
+    return done;
+  for (guint i = 0; i < n; i++) {
+    gsize len;
+    const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
+    gsize size = msgtk_imap_crlf_size (p, len);
+    g_autofree char *flags = imap_format_flags (msgs[i].flags);
+    g_string_append_printf (cmd, " %s", flags);
+    if (msgs[i].internal_date != NULL) {
+      g_autofree char *date = imap_format_date (msgs[i].internal_date);
+      g_string_append_printf (cmd, " \"%s\"", date);
+    }
+    gboolean nonsync = nonsync_ok (s, size);
+    g_string_append_printf (cmd, " {%zu%s}\r\n", size, nonsync ? "+" : "");
+    if (!send_str (s, cmd->str, cmd->len, error))
+      return NULL;
+    g_string_truncate (cmd, 0);
+    if (!nonsync && !wait_continuation (s, tag, &done, error))
+      return done;
+    if (!send_message_data (s, msgs[i].data, error))
+      return NULL;
+  }
+  if (!send_str (s, "\r\n", 2, error))
+    return NULL;
+  return wait_tagged (s, tag, NULL, error);
+}
+
+static void
+refuse (MsgtkImapMessage *msg, const char *code, const char *text)
+{
+  msg->status = MSGTK_IMAP_APPEND_REFUSED;
+  g_free (msg->code);
+  g_free (msg->text);
+  msg->code = code_word (code);
+  msg->text = g_strdup (text);
+}
+
+static gboolean
+append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImapMessage *msgs,
+              guint n, const MsgtkImapAppendOptions *o, gboolean *created, GError **error)
+{
+  for (guint attempt = 0;; attempt++) {
+    g_autoptr (ImapResponse) r = append_command (s, m, msgs, n, o, error);
+    if (r == NULL)
+      return FALSE;
+    if (strcmp (r->status, "OK") == 0) {
+      g_autoptr (GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+      guint32 validity = 0;
+      gboolean have = imap_parse_appenduid (r->code, &validity, uids) && uids->len == n;
+      for (guint i = 0; i < n; i++) {
+        msgs[i].status = MSGTK_IMAP_APPEND_OK;
+        msgs[i].uidvalidity = have ? validity : 0;
+        msgs[i].uid = have ? g_array_index (uids, guint32, i) : 0;
+      }
+      if (o->settled != NULL)
+        o->settled (msgs, n, o->data);
+      return TRUE;
+    }
+    g_autofree char *word = code_word (r->code);
+    if (word != NULL && g_ascii_strcasecmp (word, "TRYCREATE") == 0) {
+      if (!o->create || *created) {
+        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
+                     "mailbox '%s' does not exist on the server (%s); use --create to create it",
+                     mailbox, r->text);
+        return FALSE;
+      }
+      if (!msgtk_imap_session_create (s, mailbox, error))
+        return FALSE;
+      *created = TRUE;
+      continue;
+    }
+    if (word != NULL && attempt < 3
+        && (g_ascii_strcasecmp (word, "UNAVAILABLE") == 0
+            || g_ascii_strcasecmp (word, "INUSE") == 0)) {
+      /* the server is busy: back off and try again */
+      g_usleep ((1u << attempt) * G_USEC_PER_SEC);
+      continue;
+    }
+    if (n > 1) {
+      /* MULTIAPPEND is atomic: find the bad one(s) one at a time */
+      for (guint i = 0; i < n; i++)
+        if (!append_batch (s, mailbox, m, msgs + i, 1, o, created, error))
+          return FALSE;
+      return TRUE;
+    }
+    refuse (msgs, r->code, r->text);
+    if (o->settled != NULL)
+      o->settled (msgs, 1, o->data);
+    return TRUE;
+  }
+}
+
+gboolean
+msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMessage *msgs,
+                           guint n, const MsgtkImapAppendOptions *o, GError **error)
+{
+  static const MsgtkImapAppendOptions defaults = { 0 };
+  if (o == NULL)
+    o = &defaults;
+  g_autofree char *m = encode_mailbox (s, mailbox, error);
+  if (m == NULL)
+    return FALSE;
+  gboolean multi = msgtk_imap_session_has_capability (s, "MULTIAPPEND");
+  guint max_count = multi ? (o->max_count ? o->max_count : 100) : 1;
+  guint64 max_bytes = o->max_bytes ? o->max_bytes : 16 * 1024 * 1024;
+  /* messages over APPENDLIMIT are refused here, the rest go in batches */
+  g_autofree guint64 *sizes = g_new (guint64, n);
+  g_autofree guint *idx = g_new (guint, n);
+  guint k = 0;
+  for (guint i = 0; i < n; i++) {
+    gsize len;
+    const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
+    guint64 size = msgtk_imap_crlf_size (p, len);
+    if (s->append_limit > 0 && size > s->append_limit) {
+      g_autofree char *text
+          = g_strdup_printf ("message of %" G_GUINT64_FORMAT
+                             " bytes is larger than the server's APPENDLIMIT of %" G_GUINT64_FORMAT,
+                             size, s->append_limit);
+      refuse (&msgs[i], "TOOBIG", text);
+      if (o->settled != NULL)
+        o->settled (&msgs[i], 1, o->data);
+      continue;
+    }
+    sizes[k] = size;
+    idx[k++] = i;
+  }
+  g_autoptr (GArray) batches = imap_split_batches (sizes, k, max_count, max_bytes);
+  gboolean created = FALSE;
+  guint at = 0;
+  for (guint b = 0; b < batches->len; b++) {
+    guint len = g_array_index (batches, guint, b);
+    /* the batch's messages are contiguous unless APPENDLIMIT removed some */
+    g_autofree MsgtkImapMessage *tmp = g_new (MsgtkImapMessage, len);
+    for (guint j = 0; j < len; j++)
+      tmp[j] = msgs[idx[at + j]];
+    gboolean ok = append_batch (s, mailbox, m, tmp, len, o, &created, error);
+    for (guint j = 0; j < len; j++)
+      msgs[idx[at + j]] = tmp[j];
+    if (!ok)
+      return FALSE;
+    at += len;
+  }
+  return TRUE;
+}
+
+void
+msgtk_imap_session_logout (MsgtkImapSession *s)
+{
+  imap_response_free (simple_command (s, "LOGOUT", NULL, NULL));
+}
+
+/* ---------------------------------------------------------------- journal */
+
+struct _MsgtkImapJournal {
+  GMutex lock;
+  int fd;
+  char *path;
+  GHashTable *keys;
+  GHashTable *pending; /* keys sent but not confirmed */
+};
+
+char *
+msgtk_imap_journal_default_path (void)
+{
+  return g_build_filename (g_get_user_state_dir (), "msgtk", "append-journal", NULL);
+}
+
+char *
+msgtk_imap_journal_key (const char *identity, const char *mailbox, GBytes *data)
+{
+  g_autofree char *hash = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, data);
+  g_autofree char *m = g_strescape (mailbox, NULL);
+  g_autofree char *id = g_strescape (identity, NULL);
+  return g_strdup_printf ("%s\t%s\t%s", hash, m, id);
+}
+
+MsgtkImapJournal *
+msgtk_imap_journal_open (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0700) != 0) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
+                 "cannot create the journal directory '%s': %s", dir, g_strerror (errno));
+    return NULL;
+  }
+  int fd = g_open (path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE, "cannot open the journal '%s': %s",
+                 path, g_strerror (errno));
+    return NULL;
+  }
+  MsgtkImapJournal *j = g_new0 (MsgtkImapJournal, 1);
+  g_mutex_init (&j->lock);
+  j->fd = fd;
+  j->path = g_strdup (path);
+  j->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  j->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &contents, &len, error)) {
+    msgtk_imap_journal_free (j);
+    return NULL;
+  }
+  gsize start = 0, good = 0;
+  for (gsize i = 0; i < len; i++) {
+    if (contents[i] != '\n')
+      continue;
+    contents[i] = '\0';
+    char *line = contents + start;
+    if (g_str_has_prefix (line, "P\t")) {
+      /* P \t key: sent, outcome unknown */
+      if (!g_hash_table_contains (j->keys, line + 2))
+        g_hash_table_add (j->pending, g_strdup (line + 2));
+      start = good = i + 1;
+      continue;
+    }
+    /* key \t uidvalidity \t uid */
+    char *t2 = strrchr (line, '\t');
+    if (t2 != NULL) {
+      *t2 = '\0';
+      char *t1 = strrchr (line, '\t');
+      if (t1 != NULL) {
+        *t1 = '\0';
+        g_hash_table_add (j->keys, g_strdup (line));
+        g_hash_table_remove (j->pending, line);
+      }
+    }
+    start = i + 1;
+    good = i + 1;
+  }
+  if (good < len && ftruncate (fd, (off_t)good) != 0) {
+    /* a torn last line from an interrupted run: drop it */
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot repair the journal '%s': %s", path,
+                 g_strerror (errno));
+    msgtk_imap_journal_free (j);
+    return NULL;
+  }
+  return j;
+}
+
+void
+msgtk_imap_journal_free (MsgtkImapJournal *j)
+{
+  if (j == NULL)
+    return;
+  if (j->fd >= 0)
+    close (j->fd);
+  g_hash_table_unref (j->keys);
+  g_hash_table_unref (j->pending);
+  g_mutex_clear (&j->lock);
+  g_free (j->path);
+  g_free (j);
+}
+
+gboolean
+msgtk_imap_journal_contains (MsgtkImapJournal *j, const char *key)
+{
+  g_mutex_lock (&j->lock);
+  gboolean r = g_hash_table_contains (j->keys, key);
+  g_mutex_unlock (&j->lock);
+  return r;
+}
+
+guint
+msgtk_imap_journal_size (MsgtkImapJournal *j)
+{
+  g_mutex_lock (&j->lock);
+  guint r = g_hash_table_size (j->keys);
+  g_mutex_unlock (&j->lock);
+  return r;
+}
+
+gboolean
+msgtk_imap_journal_record (MsgtkImapJournal *j, const char *key, guint32 uidvalidity, guint32 uid,
+                           GError **error)
+{
+  g_autofree char *line = g_strdup_printf ("%s\t%u\t%u\n", key, uidvalidity, uid);
+  gsize len = strlen (line);
+  g_mutex_lock (&j->lock);
+  gboolean ok = write (j->fd, line, len) == (ssize_t)len;
+  if (ok) {
+    g_hash_table_add (j->keys, g_strdup (key));
+    g_hash_table_remove (j->pending, key);
+  }
+  g_mutex_unlock (&j->lock);
+  if (!ok)
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to the journal '%s': %s",
+                 j->path, g_strerror (errno));
+  return ok;
+}
+
+gboolean
+msgtk_imap_journal_sync (MsgtkImapJournal *j, GError **error)
+{
+  if (fsync (j->fd) != 0) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot sync the journal '%s': %s", j->path,
+                 g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+msgtk_imap_journal_record_pending (MsgtkImapJournal *j, const char *key, GError **error)
+{
+  g_autofree char *line = g_strdup_printf ("P\t%s\n", key);
+  gsize len = strlen (line);
+  g_mutex_lock (&j->lock);
+  gboolean ok = write (j->fd, line, len) == (ssize_t)len;
+  g_mutex_unlock (&j->lock);
+  if (!ok)
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to the journal '%s': %s",
+                 j->path, g_strerror (errno));
+  return ok;
+}
+
+gboolean
+msgtk_imap_journal_is_pending (MsgtkImapJournal *j, const char *key)
+{
+  g_mutex_lock (&j->lock);
+  gboolean r = g_hash_table_contains (j->pending, key);
+  g_mutex_unlock (&j->lock);
+  return r;
+}
+
+guint
+msgtk_imap_journal_pending_count (MsgtkImapJournal *j)
+{
+  g_mutex_lock (&j->lock);
+  guint r = g_hash_table_size (j->pending);
+  g_mutex_unlock (&j->lock);
+  return r;
+}
+
+char *
+msgtk_imap_wire_digest (GBytes *data)
+{
+  gsize len;
+  const guint8 *p = g_bytes_get_data (data, &len);
+  g_autoptr (GByteArray) wire = g_byte_array_sized_new (msgtk_imap_crlf_size (p, len));
+  imap_crlf_append (wire, p, len);
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, wire->data, wire->len);
+}
+
+gboolean
+msgtk_imap_session_fetch_last_digests (MsgtkImapSession *s, const char *mailbox, guint count,
+                                       GHashTable *digests, GError **error)
+{
+  g_autoptr (GPtrArray) untagged
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
+  g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, untagged, error);
+  if (ex == NULL)
+    return FALSE;
+  if (strcmp (ex->status, "OK") != 0)
+    return TRUE; /* no such mailbox: nothing there */
+  guint64 exists = 0;
+  for (guint i = 0; i < untagged->len; i++) {
+    ImapResponse *u = untagged->pdata[i];
+    char *end = NULL;
+    guint64 n = u->data ? g_ascii_strtoull (u->data, &end, 10) : 0;
+    if (u->data != NULL && end != u->data && g_ascii_strcasecmp (end, " EXISTS") == 0)
+      exists = n;
+  }
+  if (exists > 0 && count > 0) {
+    guint64 first = exists > count ? exists - count + 1 : 1;
+    g_autofree char *cmd = g_strdup_printf ("FETCH %" G_GUINT64_FORMAT ":* (BODY.PEEK[])", first);
+    g_ptr_array_set_size (untagged, 0);
+    g_autoptr (ImapResponse) r = simple_command (s, cmd, untagged, error);
+    if (r == NULL || !require_ok (r, "FETCH", error))
+      return FALSE;
+    for (guint i = 0; i < untagged->len; i++) {
+      ImapResponse *u = untagged->pdata[i];
+      if (u->data == NULL || strstr (u->data, " FETCH ") == NULL || u->literals->len == 0)
+        continue;
+      GBytes *body = u->literals->pdata[u->literals->len - 1];
+      g_hash_table_add (digests, g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, body));
+    }
+  }
+  imap_response_free (simple_command (s, "CLOSE", NULL, NULL));
+  return TRUE;
+}

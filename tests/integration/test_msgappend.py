@@ -1,0 +1,329 @@
+"""msgappend against a real private Dovecot over TLS: corpus as files, mbox and
+maildir read back with IMAP FETCH (bytes, flags, dates); resume after kill -9 and
+after a dropped connection; TRYCREATE; OVERQUOTA; a refused message inside a
+MULTIAPPEND batch; the synchronising-literal path; refusing LOGIN without TLS."""
+import imaplib
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap, tool, run, SOURCE_DIR, CORPUS_DIR  # noqa: E402
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
+from peers import Dovecot, free_port  # noqa: E402
+
+MSGAPPEND = tool("msgappend")
+t = Tap()
+# LeakSanitizer crashes on the dynamic TLS of the GIO TLS module (glibc >= 2.35)
+# unless __tls_get_addr is left alone.
+os.environ["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""), "intercept_tls_get_addr=0") if x)
+
+
+def crlf(data):
+    return re.sub(rb"(?<!\r)\n", b"\r\n", data)
+
+
+def corpus_messages(limit=None):
+    """(name, bytes) of the corpus' single-message files usable as IMAP messages."""
+    out = []
+    for root, dirs, files in os.walk(CORPUS_DIR):
+        dirs.sort()
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            if "mbox" in f.lower() or f.endswith(".md"):
+                continue
+            data = open(p, "rb").read()
+            if not data.strip() or b"\0" in data or len(data) > 200_000 or b":" not in data.split(b"\n", 1)[0]:
+                continue
+            out.append((os.path.relpath(p, CORPUS_DIR).replace("/", "_"), data))
+    return out[:limit] if limit else out
+
+
+MSGS = corpus_messages()
+
+
+def write_dir(path, msgs):
+    os.makedirs(path, exist_ok=True)
+    for i, (name, data) in enumerate(msgs):
+        with open(os.path.join(path, f"{i:04d}-{name}.eml"), "wb") as f:
+            f.write(data)
+
+
+FROM_DATE = "Mon Jan  3 04:05:06 2005"
+
+
+def mbox_ok(data):
+    return not re.search(rb"(^|\n)>*From ", data) and not data.startswith(b"From ")
+
+
+def write_mbox(path, msgs):
+    with open(path, "wb") as f:
+        for _, data in msgs:
+            f.write(f"From sender@example.org {FROM_DATE}\n".encode())
+            f.write(data if data.endswith(b"\n") else data + b"\n")
+            f.write(b"\n")
+
+
+def ctx_for(dv):
+    return ssl.create_default_context(cafile=dv.cafile)
+
+
+def fetch_all(dv, mailbox):
+    """[(bytes, flags set, internaldate str)] of @mailbox, by UID order."""
+    im = imaplib.IMAP4_SSL(dv.host, dv.imaps_port, ssl_context=ctx_for(dv))
+    im.login(dv.user, dv.password)
+    typ, _ = im.select('"' + mailbox + '"', readonly=True)
+    assert typ == "OK", f"select {mailbox}"
+    typ, data = im.uid("FETCH", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
+    out = []
+    for item in data:
+        if not isinstance(item, tuple):
+            continue
+        head = item[0].decode()
+        flags = set(re.search(r"FLAGS \(([^)]*)\)", head).group(1).split())
+        flags.discard("\\Recent")
+        date = re.search(r'INTERNALDATE "([^"]*)"', head).group(1)
+        out.append((item[1], flags, date))
+    im.logout()
+    return out
+
+
+def append(dv, *args, port=None, tls="implicit", env=None, timeout=300):
+    e = {"MSGTK_PASSWORD": dv.password}
+    if env:
+        e.update(env)
+    port = port or (dv.imaps_port if tls == "implicit" else dv.imap_port)
+    return run([MSGAPPEND, "--host", "127.0.0.1", "--port", str(port), "--tls", tls,
+                "--tls-trust-file", dv.cafile, "--user", dv.user] + list(args), env=e, timeout=timeout)
+
+
+def out_of(r):
+    return (r.stdout + r.stderr).decode(errors="replace")
+
+
+def check_exactly_once(dv, mailbox, expected, strip=False):
+    got = [m[0] for m in fetch_all(dv, mailbox)]
+    norm = (lambda b: crlf(b).rstrip(b"\r\n")) if strip else crlf
+    want = sorted(norm(d) for d in expected)
+    have = sorted(norm(d) for d in got)
+    t.check(len(have) == len(want), f"{len(have)} messages in {mailbox}, want {len(want)}")
+    t.check(have == want, "the mailbox holds each source message exactly once, byte for byte")
+
+
+class DropProxy:
+    """Forwards 127.0.0.1:port to the server; the first connection is cut after
+    @cut client bytes (in the middle of the upload)."""
+
+    def __init__(self, target_port, cut):
+        self.port = free_port()
+        self.target = target_port
+        self.cut = cut
+        self.dropped = False
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(16)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            s = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pump, args=(c, s, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(s, c, False), daemon=True).start()
+
+    def _pump(self, a, b, upload):
+        n = 0
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                if upload and not self.dropped and n + len(d) >= self.cut:
+                    self.dropped = True
+                    b.sendall(d[: max(0, self.cut - n)])
+                    break
+                n += len(d)
+                b.sendall(d)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            x.close()
+
+    def close(self):
+        self.sock.close()
+
+
+with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
+    t.diag(f"{len(MSGS)} corpus messages")
+    files = os.path.join(work, "files")
+    write_dir(files, MSGS)
+    mbox_msgs = [m for m in MSGS if mbox_ok(m[1])]
+    mbox = os.path.join(work, "archive.mbox")
+    write_mbox(mbox, mbox_msgs)
+    md = os.path.join(work, "Maildir")
+    md_msgs = MSGS[:12]
+    letters = ["S", "RS", "F", "", "DS", "T", "S", "FRS", "", "S", "D", "F"]
+    for sub in ("", ".Sub", ".Sub.Deeper"):
+        for d in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(md, sub, d), exist_ok=True)
+    md_expect = {}
+    for i, (name, data) in enumerate(md_msgs):
+        sub = ("", ".Sub", ".Sub.Deeper")[i % 3]
+        p = os.path.join(md, sub, "cur", f"{1000 + i}.M{i}P1.host:2,{letters[i]}")
+        with open(p, "wb") as f:
+            f.write(data)
+        os.utime(p, (1_100_000_000 + i * 3600, 1_100_000_000 + i * 3600))
+        md_expect[crlf(data)] = (sub, letters[i], 1_100_000_000 + i * 3600)
+
+    with Dovecot(os.path.join(work, "dv")) as dv:
+        journal = os.path.join(work, "journal")
+
+        with t.case("corpus files over implicit TLS: every message read back byte for byte"):
+            r = append(dv, "--journal", journal, "--mailbox", "Files", "--create", files)
+            t.check(r.returncode == 0, out_of(r))
+            t.check(f"{len(MSGS)} uploaded" in out_of(r), out_of(r))
+            check_exactly_once(dv, "Files", [d for _, d in MSGS])
+
+        with t.case("re-running the same command uploads nothing (journal)"):
+            r = append(dv, "--journal", journal, "--mailbox", "Files", "--create", files)
+            t.check(r.returncode == 0, out_of(r))
+            t.check(f"0 uploaded, {len(MSGS)} skipped" in out_of(r), out_of(r))
+            t.check(dv.message_count("Files") == len(MSGS), "no duplicate")
+
+        with t.case("--dedupe message-id skips what the server has, without a journal"):
+            d = os.path.join(work, "dedupe")
+            msgs = [(f"d{i}", f"Subject: d{i}\nMessage-ID: <d{i}@example.org>\n\nbody {i}\n".encode()) for i in range(5)]
+            write_dir(d, msgs[:3])
+            r = append(dv, "--no-journal", "--mailbox", "Dedupe", "--create", d)
+            t.check(r.returncode == 0, out_of(r))
+            write_dir(d, msgs)
+            r = append(dv, "--no-journal", "--dedupe", "message-id", "--mailbox", "Dedupe", d)
+            t.check(r.returncode == 0, out_of(r))
+            t.check("2 uploaded, 3 skipped" in out_of(r), out_of(r))
+            check_exactly_once(dv, "Dedupe", [m for _, m in msgs])
+
+        with t.case("mbox over STARTTLS: bytes and From_ line internal date"):
+            r = append(dv, "--journal", journal, "--mailbox", "Mbox", "--create", mbox, tls="starttls")
+            t.check(r.returncode == 0, out_of(r))
+            check_exactly_once(dv, "Mbox", [d for _, d in mbox_msgs], strip=True)
+            dates = {m[2] for m in fetch_all(dv, "Mbox")}
+            t.check(dates == {"03-Jan-2005 04:05:06 +0000"}, f"dates {dates}")
+
+        with t.case("maildir++ tree: folders become a mailbox hierarchy, flags and dates kept"):
+            r = append(dv, "--journal", journal, "--mailbox", "Md", "--create", md)
+            t.check(r.returncode == 0, out_of(r))
+            delim = "."
+            names = {"": "Md", ".Sub": f"Md{delim}Sub", ".Sub.Deeper": f"Md{delim}Sub{delim}Deeper"}
+            seen = 0
+            flagmap = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Deleted", "D": "\\Draft"}
+            for sub, mailbox in names.items():
+                for body, flags, date in fetch_all(dv, mailbox):
+                    want_sub, want_letters, mtime = md_expect[body]
+                    t.check(want_sub == sub, f"message in {mailbox}, expected folder {want_sub!r}")
+                    t.check(flags == {flagmap[c] for c in want_letters}, f"flags {flags} vs {want_letters}")
+                    got = time.mktime(time.strptime(date, "%d-%b-%Y %H:%M:%S %z")) - time.timezone
+                    t.check(abs(got - mtime) < 1, f"date {date} vs mtime {mtime}")
+                    seen += 1
+            t.check(seen == len(md_msgs), f"{seen} of {len(md_msgs)} messages found")
+
+        with t.case("a missing mailbox without --create fails clearly (TRYCREATE)"):
+            r = append(dv, "--no-journal", "--mailbox", "Nowhere", files)
+            t.check(r.returncode == 73, f"exit {r.returncode}: {out_of(r)}")
+            t.check("does not exist" in out_of(r) and "--create" in out_of(r), out_of(r))
+
+        with t.case("LOGIN is refused without TLS"):
+            r = append(dv, "--no-journal", "--mailbox", "Clear", files, tls="none")
+            t.check(r.returncode == 77, f"exit {r.returncode}: {out_of(r)}")
+            t.check("without TLS" in out_of(r) and dv.password not in out_of(r), out_of(r))
+
+        with t.case("a dropped connection mid-literal, then a re-run: each message exactly once"):
+            total = sum(len(d) for _, d in MSGS)
+            proxy = DropProxy(dv.imaps_port, total // 2)
+            j2 = os.path.join(work, "journal-drop")
+            r = append(dv, "--journal", j2, "--mailbox", "Drop", "--create", "--batch", "10", files,
+                       port=proxy.port)
+            proxy.close()
+            t.check(r.returncode != 0 and "failed" in out_of(r), f"first run should lose a batch: {out_of(r)}")
+            before = dv.message_count("Drop")
+            t.check(0 < before < len(MSGS), f"{before} stored before the re-run")
+            r = append(dv, "--journal", j2, "--mailbox", "Drop", files)
+            t.check(r.returncode == 0, out_of(r))
+            check_exactly_once(dv, "Drop", [d for _, d in MSGS])
+
+    # a server without LITERAL+ and MULTIAPPEND: synchronising literals
+    with Dovecot(os.path.join(work, "dv2"), imap_capability="IMAP4rev1 UIDPLUS") as dv:
+        with t.case("synchronising literals (no LITERAL+, no MULTIAPPEND)"):
+            r = append(dv, "--no-journal", "--mailbox", "INBOX", files)
+            t.check(r.returncode == 0, out_of(r))
+            check_exactly_once(dv, "INBOX", [d for _, d in MSGS])
+
+        with t.case("kill -9 mid-archive, then a re-run: each message exactly once"):
+            j3 = os.path.join(work, "journal-kill")
+            big = os.path.join(work, "big.mbox")
+            many = [(f"{i}-{n}", d) for i in range(4) for n, d in mbox_msgs]
+            # make every copy distinct so that exactly-once is checkable
+            many = [(n, b"X-Copy: " + n.encode() + b"\n" + d) for n, d in many]
+            write_mbox(big, many)
+            p = subprocess.Popen([MSGAPPEND, "--host", "127.0.0.1", "--port", str(dv.imaps_port),
+                                  "--tls-trust-file", dv.cafile, "--user", dv.user, "--journal", j3,
+                                  "--mailbox", "Killed", "--create", big],
+                                 env=dict(os.environ, MSGTK_PASSWORD=dv.password),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.time() + 60
+            while time.time() < deadline and p.poll() is None:
+                if os.path.exists(j3) and open(j3, "rb").read().count(b"\n") >= 300:
+                    break
+                time.sleep(0.005)
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            lines = open(j3, "rb").read().count(b"\n")
+            t.diag(f"killed after {lines} of {len(many)} messages")
+            t.check(lines < len(many), "killed before the end")
+            r = append(dv, "--journal", j3, "--mailbox", "Killed", big)
+            t.check(r.returncode == 0, out_of(r))
+            check_exactly_once(dv, "Killed", [d for _, d in many], strip=True)
+
+    # quota: a message too big for the server inside a MULTIAPPEND batch, and OVERQUOTA
+    with Dovecot(os.path.join(work, "dv3"), quota="1M",
+                 extra_conf="plugin {\n  quota_max_mail_size = 40k\n}") as dv:
+        with t.case("a refused message inside a MULTIAPPEND batch: the others are stored"):
+            batch = [(f"m{i}", f"Subject: m{i}\nMessage-ID: <m{i}@x>\n\nbody {i}\n".encode()) for i in range(5)]
+            batch[2] = ("big", b"Subject: big\n\n" + b"y" * 80 + b"\n" * 1 + (b"z" * 99 + b"\n") * 600)
+            d = os.path.join(work, "batch")
+            write_dir(d, batch)
+            r = append(dv, "--no-journal", "--mailbox", "INBOX", d)
+            t.check(r.returncode == 2, f"exit {r.returncode} (some uploaded): {out_of(r)}")
+            t.check("4 uploaded" in out_of(r) and "1 failed" in out_of(r), out_of(r))
+            t.check("big.eml: refused by the server" in out_of(r), out_of(r))
+            check_exactly_once(dv, "INBOX", [d for n, d in batch if n != "big"])
+
+        with t.case("OVERQUOTA is reported with the server's words"):
+            many = [(f"q{i}", f"Subject: q{i}\n\n".encode() + (b"q" * 99 + b"\n") * 300) for i in range(40)]
+            d = os.path.join(work, "quota")
+            write_dir(d, many)
+            r = append(dv, "--no-journal", "--mailbox", "INBOX", d)
+            t.check(r.returncode == 2, f"exit {r.returncode}: {out_of(r)}")
+            t.check("[OVERQUOTA]" in out_of(r), out_of(r))
+
+    with t.case("--dry-run reads every message and uploads nothing"):
+        r = run([MSGAPPEND, "--dry-run", "--no-journal", files])
+        t.check(r.returncode == 0, out_of(r))
+        t.check(f"{len(MSGS)} to upload" in out_of(r), out_of(r))
+
+t.done()

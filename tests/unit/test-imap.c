@@ -1,0 +1,420 @@
+#include "imap-private.h"
+
+#include <glib/gstdio.h>
+#include <msgtk/msgtk.h>
+#include <string.h>
+
+/* ---- a scripted server: fixed responses in, everything the client sent out ---- */
+
+typedef struct {
+  GIOStream *stream;
+  GOutputStream *sent;
+} Script;
+
+static Script
+script_new (const char *responses)
+{
+  Script sc;
+  g_autoptr (GInputStream) in
+      = g_memory_input_stream_new_from_data (g_strdup (responses), -1, g_free);
+  sc.sent = g_memory_output_stream_new_resizable ();
+  sc.stream = g_simple_io_stream_new (in, sc.sent);
+  return sc;
+}
+
+static char *
+script_sent (Script *sc)
+{
+  GMemoryOutputStream *m = G_MEMORY_OUTPUT_STREAM (sc->sent);
+  gsize n = g_memory_output_stream_get_data_size (m);
+  return n ? g_strndup (g_memory_output_stream_get_data (m), n) : g_strdup ("");
+}
+
+static void
+script_free (Script *sc)
+{
+  g_object_unref (sc->stream);
+  g_object_unref (sc->sent);
+}
+
+static void
+test_parse (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ImapResponse) t
+      = imap_response_parse ("A1 NO [TRYCREATE] No such mailbox", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (t->kind, ==, IMAP_RESPONSE_TAGGED);
+  g_assert_cmpstr (t->tag, ==, "A1");
+  g_assert_cmpstr (t->status, ==, "NO");
+  g_assert_cmpstr (t->code, ==, "TRYCREATE");
+  g_assert_cmpstr (t->text, ==, "No such mailbox");
+
+  g_autoptr (ImapResponse) u = imap_response_parse ("* 23 EXISTS", NULL, &error);
+  g_assert_cmpint (u->kind, ==, IMAP_RESPONSE_UNTAGGED);
+  g_assert_null (u->status);
+  g_assert_cmpstr (u->data, ==, "23 EXISTS");
+
+  g_autoptr (ImapResponse) ok
+      = imap_response_parse ("* ok [CAPABILITY IMAP4rev1 LITERAL+] hi", NULL, &error);
+  g_assert_cmpstr (ok->status, ==, "OK");
+  g_assert_cmpstr (ok->code, ==, "CAPABILITY IMAP4rev1 LITERAL+");
+  g_assert_cmpstr (ok->text, ==, "hi");
+
+  g_autoptr (ImapResponse) c = imap_response_parse ("+ Ready for literal data", NULL, &error);
+  g_assert_cmpint (c->kind, ==, IMAP_RESPONSE_CONTINUATION);
+  g_assert_cmpstr (c->text, ==, "Ready for literal data");
+  g_autoptr (ImapResponse) c2 = imap_response_parse ("+", NULL, &error);
+  g_assert_cmpint (c2->kind, ==, IMAP_RESPONSE_CONTINUATION);
+
+  g_autoptr (ImapResponse) bad = imap_response_parse ("garbage", NULL, &error);
+  g_assert_null (bad);
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  g_autoptr (ImapResponse) bad2 = imap_response_parse ("A1 MAYBE so", NULL, &error);
+  g_assert_null (bad2);
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL);
+
+  guint64 n = 0;
+  g_assert_true (imap_line_literal ("* 1 FETCH (BODY[] {12}", 22, &n));
+  g_assert_cmpuint (n, ==, 12);
+  g_assert_true (imap_line_literal ("x {7+}", 6, &n));
+  g_assert_cmpuint (n, ==, 7);
+  g_assert_false (imap_line_literal ("x {}", 4, &n));
+  g_assert_false (imap_line_literal ("A1 OK done", 10, &n));
+}
+
+static void
+test_utf7 (void)
+{
+  static const struct {
+    const char *utf8, *mutf7;
+  } cases[] = {
+    { "INBOX", "INBOX" },
+    { "Entwürfe", "Entw&APw-rfe" },
+    { "~peter/mail/日本語/台北", "~peter/mail/&ZeVnLIqe-/&U,BTFw-" },
+    { "A&B", "A&-B" },
+    { "&", "&-" },
+    { "Ü", "&ANw-" },
+    { "😀 x", "&2D3eAA- x" },
+    { "ÀÁ", "&AMAAwQ-" },
+    { "", "" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *e = msgtk_imap_utf7_encode (cases[i].utf8);
+    g_assert_cmpstr (e, ==, cases[i].mutf7);
+    g_autofree char *d = msgtk_imap_utf7_decode (cases[i].mutf7);
+    g_assert_cmpstr (d, ==, cases[i].utf8);
+  }
+  /* invalid: unterminated run, bad base64, 8-bit, lone surrogate, leftover bits */
+  const char *bad[] = { "&ANw", "&A*w-", "caf\xc3\xa9", "&2D0-", "&ANx-" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autofree char *d = msgtk_imap_utf7_decode (bad[i]);
+    g_assert_null (d);
+  }
+  g_autofree char *inv = msgtk_imap_utf7_encode ("\xff");
+  g_assert_null (inv);
+}
+
+static void
+test_quote_and_format (void)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+  g_assert_true (imap_quote (s, "a \"b\" \\c", FALSE));
+  g_assert_cmpstr (s->str, ==, "\"a \\\"b\\\" \\\\c\"");
+  g_string_truncate (s, 0);
+  g_assert_false (imap_quote (s, "line\r\nbreak", FALSE));
+  g_assert_false (imap_quote (s, "pässword", FALSE));
+  g_assert_true (imap_quote (s, "pässword", TRUE));
+  g_assert_cmpstr (s->str, ==, "\"pässword\"");
+
+  g_autoptr (GTimeZone) tz = g_time_zone_new_identifier ("-0730");
+  g_autoptr (GDateTime) d = g_date_time_new (tz, 2004, 3, 7, 9, 5, 1);
+  g_autofree char *ds = imap_format_date (d);
+  g_assert_cmpstr (ds, ==, "07-Mar-2004 09:05:01 -0730");
+  g_autofree char *f0 = imap_format_flags (0);
+  g_assert_cmpstr (f0, ==, "()");
+  g_autofree char *f = imap_format_flags (MSGTK_IMAP_FLAG_SEEN | MSGTK_IMAP_FLAG_DRAFT);
+  g_assert_cmpstr (f, ==, "(\\Seen \\Draft)");
+}
+
+static void
+test_batches (void)
+{
+  guint64 sizes[] = { 10, 10, 10, 100, 5, 5, 5, 5, 5 };
+  g_autoptr (GArray) b = imap_split_batches (sizes, G_N_ELEMENTS (sizes), 3, 50);
+  /* [10 10 10] [100] [5 5 5] [5 5] */
+  g_assert_cmpuint (b->len, ==, 4);
+  g_assert_cmpuint (g_array_index (b, guint, 0), ==, 3);
+  g_assert_cmpuint (g_array_index (b, guint, 1), ==, 1);
+  g_assert_cmpuint (g_array_index (b, guint, 2), ==, 3);
+  g_assert_cmpuint (g_array_index (b, guint, 3), ==, 2);
+  g_autoptr (GArray) e = imap_split_batches (sizes, 0, 3, 50);
+  g_assert_cmpuint (e->len, ==, 0);
+
+  g_autoptr (GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint32 v = 0;
+  g_assert_true (imap_parse_appenduid ("APPENDUID 38505 3955:3957,3960", &v, uids));
+  g_assert_cmpuint (v, ==, 38505);
+  g_assert_cmpuint (uids->len, ==, 4);
+  g_assert_cmpuint (g_array_index (uids, guint32, 2), ==, 3957);
+  g_assert_cmpuint (g_array_index (uids, guint32, 3), ==, 3960);
+  g_assert_false (imap_parse_appenduid ("APPENDUID 0 1", &v, uids));
+  g_assert_false (imap_parse_appenduid ("COPYUID 1 2 3", &v, uids));
+  g_assert_false (imap_parse_appenduid ("APPENDUID 5 x", &v, uids));
+}
+
+static void
+test_crlf (void)
+{
+  const char *in = "a\nb\r\nc\rd\n\n";
+  g_assert_cmpuint (msgtk_imap_crlf_size ((const guint8 *)in, strlen (in)), ==, strlen (in) + 3);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  imap_crlf_append (out, (const guint8 *)in, strlen (in));
+  g_assert_cmpmem (out->data, out->len, "a\r\nb\r\nc\rd\r\n\r\n", 13);
+}
+
+#define GREETING "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready\r\n"
+
+static void
+test_login_refused_in_clear (void)
+{
+  Script sc = script_new (GREETING);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (msgtk_imap_session_has_capability (s, "starttls"));
+  g_assert_false (msgtk_imap_session_login (s, "u", "secret", &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM);
+  g_assert_null (strstr (error->message, "secret"));
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_cmpstr (sent, ==, "");
+  script_free (&sc);
+}
+
+static void
+test_login_literal (void)
+{
+  /* 8-bit password without LITERAL+: a synchronising literal; untagged data interleaved */
+  Script sc = script_new ("* OK hello\r\n"
+                          "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n"
+                          "A0001 OK done\r\n"
+                          "+ go on\r\n"
+                          "* 3 EXISTS\r\n"
+                          "A0002 OK [CAPABILITY IMAP4rev1 MULTIAPPEND] logged in\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (msgtk_imap_session_login (s, "us\"er", "pä\\ss", &error));
+  g_assert_no_error (error);
+  g_assert_true (msgtk_imap_session_has_capability (s, "MULTIAPPEND"));
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_cmpstr (sent, ==, "A0001 CAPABILITY\r\nA0002 LOGIN \"us\\\"er\" {6}\r\npä\\ss\r\n");
+  script_free (&sc);
+}
+
+static void
+test_greeting_bye (void)
+{
+  Script sc = script_new ("* BYE too many connections\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
+  g_assert_null (s);
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "too many connections"));
+  script_free (&sc);
+}
+
+static MsgtkImapMessage
+msg (const char *text, guint flags)
+{
+  MsgtkImapMessage m = { 0 };
+  m.data = g_bytes_new (text, strlen (text));
+  m.flags = flags;
+  return m;
+}
+
+static void
+test_append_sync (void)
+{
+  /* no LITERAL+, no MULTIAPPEND: one command per message, waiting for '+';
+   * an untagged FETCH with a literal arrives in the middle */
+  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] hi\r\n"
+                          "+ ok\r\n"
+                          "* 1 FETCH (BODY[] {5}\r\nab\r\nc)\r\n"
+                          "A0001 OK [APPENDUID 9 41] done\r\n"
+                          "A0002 NO [OVERQUOTA] Quota exceeded\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (msgtk_imap_session_login (s, "u", "p", &error)); /* PREAUTH: nothing sent */
+  MsgtkImapMessage m[2]
+      = { msg ("Subject: a\n\nx\n", MSGTK_IMAP_FLAG_SEEN), msg ("Subject: b\r\n\r\ny", 0) };
+  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+  m[0].internal_date = g_date_time_new (utc, 2020, 1, 2, 3, 4, 5);
+  g_assert_true (msgtk_imap_session_append (s, "Entwürfe", m, 2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (m[0].status, ==, MSGTK_IMAP_APPEND_OK);
+  g_assert_cmpuint (m[0].uidvalidity, ==, 9);
+  g_assert_cmpuint (m[0].uid, ==, 41);
+  g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
+  g_assert_cmpstr (m[1].code, ==, "OVERQUOTA");
+  g_assert_cmpstr (m[1].text, ==, "Quota exceeded");
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_cmpstr (sent, ==,
+                   "A0001 APPEND \"Entw&APw-rfe\" (\\Seen) \"02-Jan-2020 03:04:05 +0000\" {17}\r\n"
+                   "Subject: a\r\n\r\nx\r\n\r\n"
+                   "A0002 APPEND \"Entw&APw-rfe\" () {15}\r\n");
+  for (guint i = 0; i < 2; i++)
+    msgtk_imap_message_clear (&m[i]);
+  script_free (&sc);
+}
+
+static void
+test_multiappend_retry (void)
+{
+  /* MULTIAPPEND + LITERAL+: one command for three messages; it is refused as a
+   * whole, then retried one by one: the middle one is the bad one */
+  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 MULTIAPPEND LITERAL+ UIDPLUS] hi\r\n"
+                          "A0001 NO [LIMIT] message too big\r\n"
+                          "A0002 OK [APPENDUID 7 1] ok\r\n"
+                          "A0003 NO [LIMIT] message too big\r\n"
+                          "A0004 OK [APPENDUID 7 2] ok\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  g_assert_no_error (error);
+  MsgtkImapMessage m[3] = { msg ("a\n", 0), msg ("bb\n", MSGTK_IMAP_FLAG_FLAGGED), msg ("c", 0) };
+  g_assert_true (msgtk_imap_session_append (s, "INBOX", m, 3, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (m[0].status, ==, MSGTK_IMAP_APPEND_OK);
+  g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
+  g_assert_cmpstr (m[1].code, ==, "LIMIT");
+  g_assert_cmpint (m[2].status, ==, MSGTK_IMAP_APPEND_OK);
+  g_assert_cmpuint (m[2].uid, ==, 2);
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_cmpstr (
+      sent, ==,
+      "A0001 APPEND \"INBOX\" () {3+}\r\na\r\n (\\Flagged) {4+}\r\nbb\r\n () {1+}\r\nc\r\n"
+      "A0002 APPEND \"INBOX\" () {3+}\r\na\r\n\r\n"
+      "A0003 APPEND \"INBOX\" (\\Flagged) {4+}\r\nbb\r\n\r\n"
+      "A0004 APPEND \"INBOX\" () {1+}\r\nc\r\n");
+  for (guint i = 0; i < 3; i++)
+    msgtk_imap_message_clear (&m[i]);
+  script_free (&sc);
+}
+
+static void
+test_trycreate_and_bye (void)
+{
+  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ APPENDLIMIT=10] hi\r\n"
+                          "A0001 NO [TRYCREATE] no such mailbox\r\n"
+                          "A0002 OK created\r\n"
+                          "A0003 OK [APPENDUID 1 1] ok\r\n"
+                          "* BYE shutting down\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  g_assert_cmpuint (msgtk_imap_session_get_append_limit (s), ==, 10);
+  MsgtkImapMessage m[3] = { msg ("a", 0), msg ("way too long for the limit", 0), msg ("c", 0) };
+  MsgtkImapAppendOptions o = { .create = TRUE };
+  g_assert_false (msgtk_imap_session_append (s, "New", m, 3, &o, &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL);
+  g_assert_nonnull (strstr (error->message, "shutting down"));
+  g_assert_cmpint (m[0].status, ==, MSGTK_IMAP_APPEND_OK);
+  g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
+  g_assert_cmpstr (m[1].code, ==, "TOOBIG");
+  g_assert_cmpint (m[2].status, ==, MSGTK_IMAP_APPEND_PENDING);
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_true (g_str_has_prefix (sent, "A0001 APPEND \"New\" () {1+}\r\na\r\n"
+                                         "A0002 CREATE \"New\"\r\n"
+                                         "A0003 APPEND \"New\" () {1+}\r\na\r\n"));
+  for (guint i = 0; i < 3; i++)
+    msgtk_imap_message_clear (&m[i]);
+  script_free (&sc);
+}
+
+static void
+test_journal (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("msgtk-journal-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "sub", "journal", NULL);
+  g_autoptr (GBytes) d1 = g_bytes_new_static ("one", 3);
+  g_autoptr (GBytes) d2 = g_bytes_new_static ("two", 3);
+  g_autofree char *k1 = msgtk_imap_journal_key ("file:/a\tb", "INBOX", d1);
+  g_autofree char *k2 = msgtk_imap_journal_key ("file:/c", "INBOX", d2);
+  g_autofree char *k3 = msgtk_imap_journal_key ("file:/c", "Other", d2);
+  g_assert_cmpstr (k2, !=, k3);
+  g_autoptr (GError) error = NULL;
+  {
+    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
+    g_assert_no_error (error);
+    g_assert_true (msgtk_imap_journal_record (j, k1, 5, 17, &error));
+    g_assert_true (msgtk_imap_journal_sync (j, &error));
+  }
+  /* a torn line, as left by kill -9 in the middle of a write */
+  FILE *f = fopen (path, "a");
+  fputs (k2, f);
+  fputs ("\t5", f);
+  fclose (f);
+  {
+    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
+    g_assert_no_error (error);
+    g_assert_true (msgtk_imap_journal_contains (j, k1));
+    g_assert_false (msgtk_imap_journal_contains (j, k2));
+    g_assert_cmpuint (msgtk_imap_journal_size (j), ==, 1);
+    g_assert_true (msgtk_imap_journal_record (j, k2, 5, 18, &error));
+  }
+  {
+    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
+    g_assert_true (msgtk_imap_journal_contains (j, k1));
+    g_assert_true (msgtk_imap_journal_contains (j, k2));
+    g_assert_false (msgtk_imap_journal_contains (j, k3));
+    /* sent, outcome unknown */
+    g_assert_true (msgtk_imap_journal_record_pending (j, k3, &error));
+  }
+  {
+    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
+    g_assert_true (msgtk_imap_journal_is_pending (j, k3));
+    g_assert_false (msgtk_imap_journal_contains (j, k3));
+    g_assert_false (msgtk_imap_journal_is_pending (j, k1));
+    g_assert_cmpuint (msgtk_imap_journal_pending_count (j), ==, 1);
+    g_assert_true (msgtk_imap_journal_record (j, k3, 5, 19, &error));
+  }
+  {
+    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
+    g_assert_false (msgtk_imap_journal_is_pending (j, k3));
+    g_assert_true (msgtk_imap_journal_contains (j, k3));
+  }
+  g_autofree char *contents = NULL;
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_true (g_str_has_suffix (contents, "\t5\t19\n"));
+  /* the digest of what the server stores: CRLF line ends */
+  g_autoptr (GBytes) lf = g_bytes_new_static ("a\nb\n", 4);
+  g_autoptr (GBytes) crlfb = g_bytes_new_static ("a\r\nb\r\n", 6);
+  g_autofree char *dl = msgtk_imap_wire_digest (lf);
+  g_autofree char *dc = msgtk_imap_wire_digest (crlfb);
+  g_assert_cmpstr (dl, ==, dc);
+
+  g_remove (path);
+  g_autofree char *sub = g_path_get_dirname (path);
+  g_rmdir (sub);
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/imap/parse", test_parse);
+  g_test_add_func ("/imap/utf7", test_utf7);
+  g_test_add_func ("/imap/quote-format", test_quote_and_format);
+  g_test_add_func ("/imap/batches", test_batches);
+  g_test_add_func ("/imap/crlf", test_crlf);
+  g_test_add_func ("/imap/login-refused-in-clear", test_login_refused_in_clear);
+  g_test_add_func ("/imap/login-literal", test_login_literal);
+  g_test_add_func ("/imap/greeting-bye", test_greeting_bye);
+  g_test_add_func ("/imap/append-sync", test_append_sync);
+  g_test_add_func ("/imap/multiappend-retry", test_multiappend_retry);
+  g_test_add_func ("/imap/trycreate-bye", test_trycreate_and_bye);
+  g_test_add_func ("/imap/journal", test_journal);
+  return g_test_run ();
+}

@@ -1,0 +1,601 @@
+/* msgappend — upload messages and archives to an IMAP mailbox. */
+#include "cli.h"
+
+#include <gmime/gmime.h>
+#include <msgtk/msgtk.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#define PROG "msgappend"
+#define EXIT_PARTIAL 2
+
+typedef enum { DATE_SOURCE, DATE_HEADER, DATE_NOW } DateFrom;
+
+static char *opt_host, *opt_tls = NULL, *opt_user, *opt_trust, *opt_password_command;
+static int opt_port;
+static char *opt_mailbox = NULL, *opt_journal, *opt_dedupe, *opt_date_from;
+static gboolean opt_create, opt_dry_run, opt_no_journal;
+static int opt_jobs = 1;
+static int opt_batch = 100;
+static char **opt_paths;
+
+static GOptionEntry entries[] = {
+  { "host", 'H', 0, G_OPTION_ARG_STRING, &opt_host, "IMAP server host name", "HOST" },
+  { "port", 'p', 0, G_OPTION_ARG_INT, &opt_port,
+    "port (default 993 for implicit TLS, 143 otherwise)", "PORT" },
+  { "tls", 0, 0, G_OPTION_ARG_STRING, &opt_tls, "implicit (default), starttls or none", "MODE" },
+  { "user", 'u', 0, G_OPTION_ARG_STRING, &opt_user, "user name to log in as", "USER" },
+  { "tls-trust-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_trust,
+    "PEM file of CA certificates to trust", "FILE" },
+  { "password-command", 0, 0, G_OPTION_ARG_STRING, &opt_password_command,
+    "command printing the password (else $MSGTK_PASSWORD)", "CMD" },
+  { "mailbox", 'm', 0, G_OPTION_ARG_FILENAME, &opt_mailbox, "target mailbox (default INBOX)",
+    "NAME" },
+  { "create", 0, 0, G_OPTION_ARG_NONE, &opt_create, "create missing mailboxes", NULL },
+  { "journal", 0, 0, G_OPTION_ARG_FILENAME, &opt_journal, "resume journal file", "FILE" },
+  { "no-journal", 0, 0, G_OPTION_ARG_NONE, &opt_no_journal, "neither read nor write a journal",
+    NULL },
+  { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, "parallel connections (default 1)", "N" },
+  { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "messages per MULTIAPPEND command (default 100)",
+    "N" },
+  { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run, "read and check, upload nothing", NULL },
+  { "dedupe", 0, 0, G_OPTION_ARG_STRING, &opt_dedupe, "skip messages the server has: message-id",
+    "KEY" },
+  { "date-from", 0, 0, G_OPTION_ARG_STRING, &opt_date_from,
+    "internal date: source (default), header or now", "WHAT" },
+  { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_paths, NULL, "PATH..." },
+  { NULL },
+};
+
+/* ---- one upload job: a batch of messages for one mailbox ---- */
+
+typedef struct {
+  char *mailbox;
+  GPtrArray *keys;  /* journal keys */
+  GPtrArray *names; /* identities, for reports */
+  GArray *msgs;     /* MsgtkImapMessage */
+  guint64 bytes;
+} Batch;
+
+static Batch *
+batch_new (const char *mailbox)
+{
+  Batch *b = g_new0 (Batch, 1);
+  b->mailbox = g_strdup (mailbox);
+  b->keys = g_ptr_array_new_with_free_func (g_free);
+  b->names = g_ptr_array_new_with_free_func (g_free);
+  b->msgs = g_array_new (FALSE, TRUE, sizeof (MsgtkImapMessage));
+  return b;
+}
+
+static void
+batch_free (Batch *b)
+{
+  for (guint i = 0; i < b->msgs->len; i++)
+    msgtk_imap_message_clear (&g_array_index (b->msgs, MsgtkImapMessage, i));
+  g_array_unref (b->msgs);
+  g_ptr_array_unref (b->keys);
+  g_ptr_array_unref (b->names);
+  g_free (b->mailbox);
+  g_free (b);
+}
+
+typedef struct {
+  MsgtkImapConfig config;
+  const char *user;
+  const char *password;
+  MsgtkImapJournal *journal;
+  GAsyncQueue *queue; /* Batch*, NULL ends */
+  GMutex lock;
+  GCond cond;
+  guint queued; /* batches in the queue (bounded) */
+  /* counters */
+  guint uploaded, failed, skipped, total;
+  guint64 bytes_done, bytes_total;
+  GPtrArray *failures; /* "identity: reason" */
+  GError *fatal;       /* first connection-level error */
+  gint64 start;
+} Run;
+
+static void
+add_failure (Run *run, const char *name, const char *why)
+{
+  g_mutex_lock (&run->lock);
+  run->failed++;
+  g_ptr_array_add (run->failures, g_strdup_printf ("%s: %s", name, why));
+  g_mutex_unlock (&run->lock);
+}
+
+static MsgtkImapSession *
+open_session (Run *run, GError **error)
+{
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_connect (&run->config, error);
+  if (s == NULL || !msgtk_imap_session_login (s, run->user, run->password, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+typedef struct {
+  Run *run;
+  Batch *batch;
+} Settle;
+
+/* Called by the imap module as soon as an APPEND command completes: the
+ * journal gets the stored messages before anything else is sent. */
+static void
+settled (MsgtkImapMessage *m, guint n, gpointer data)
+{
+  Settle *st = data;
+  Run *run = st->run;
+  gboolean wrote = FALSE;
+  for (guint i = 0; i < n; i++) {
+    guint k = GPOINTER_TO_UINT (m[i].user_data);
+    if (m[i].status == MSGTK_IMAP_APPEND_OK) {
+      GError *jerr = NULL;
+      if (run->journal != NULL
+          && !msgtk_imap_journal_record (run->journal, st->batch->keys->pdata[k], m[i].uidvalidity,
+                                         m[i].uid, &jerr)) {
+        g_printerr ("%s: %s\n", PROG, jerr->message);
+        g_error_free (jerr);
+      }
+      wrote = TRUE;
+      g_mutex_lock (&run->lock);
+      run->uploaded++;
+      run->bytes_done += g_bytes_get_size (m[i].data);
+      g_mutex_unlock (&run->lock);
+    } else {
+      g_autofree char *why
+          = g_strdup_printf ("refused by the server: %s%s%s%s", m[i].code ? "[" : "",
+                             m[i].code ? m[i].code : "", m[i].code ? "] " : "", m[i].text);
+      add_failure (run, st->batch->names->pdata[k], why);
+    }
+  }
+  if (wrote && run->journal != NULL) {
+    GError *jerr = NULL;
+    if (!msgtk_imap_journal_sync (run->journal, &jerr)) {
+      g_printerr ("%s: %s\n", PROG, jerr->message);
+      g_error_free (jerr);
+    }
+  }
+}
+
+/* Called before a command carrying @m is sent: note the messages as in
+ * flight, so that a run interrupted before the answer checks the server. */
+static void
+sending (MsgtkImapMessage *m, guint n, gpointer data)
+{
+  Settle *st = data;
+  if (st->run->journal == NULL)
+    return;
+  for (guint i = 0; i < n; i++) {
+    g_autoptr (GError) jerr = NULL;
+    guint k = GPOINTER_TO_UINT (m[i].user_data);
+    if (!msgtk_imap_journal_record_pending (st->run->journal, st->batch->keys->pdata[k], &jerr))
+      g_printerr ("%s: %s\n", PROG, jerr->message);
+  }
+}
+
+static void
+upload_batch (Run *run, MsgtkImapSession **session, Batch *b)
+{
+  GError *error = NULL;
+  if (*session == NULL)
+    *session = open_session (run, &error);
+  Settle st = { run, b };
+  MsgtkImapAppendOptions o = { .create = opt_create,
+                               .max_count = (guint)opt_batch,
+                               .settled = settled,
+                               .sending = sending,
+                               .data = &st };
+  MsgtkImapMessage *m = (MsgtkImapMessage *)b->msgs->data;
+  for (guint i = 0; i < b->msgs->len; i++)
+    m[i].user_data = GUINT_TO_POINTER (i);
+  if (*session != NULL
+      && !msgtk_imap_session_append (*session, b->mailbox, m, b->msgs->len, &o, &error))
+    g_clear_pointer (session, msgtk_imap_session_free);
+  for (guint i = 0; i < b->msgs->len; i++)
+    if (m[i].status == MSGTK_IMAP_APPEND_PENDING)
+      add_failure (run, b->names->pdata[i], error ? error->message : "not uploaded");
+  if (error != NULL) {
+    g_mutex_lock (&run->lock);
+    if (run->fatal == NULL)
+      run->fatal = g_error_copy (error);
+    g_mutex_unlock (&run->lock);
+    g_error_free (error);
+  }
+}
+
+static gpointer
+worker (gpointer data)
+{
+  Run *run = data;
+  MsgtkImapSession *session = NULL;
+  for (;;) {
+    Batch *b = g_async_queue_pop (run->queue);
+    g_mutex_lock (&run->lock);
+    run->queued--;
+    g_cond_broadcast (&run->cond);
+    g_mutex_unlock (&run->lock);
+    if (b->msgs == NULL) {
+      g_free (b);
+      break;
+    }
+    upload_batch (run, &session, b);
+    batch_free (b);
+  }
+  if (session != NULL) {
+    msgtk_imap_session_logout (session);
+    msgtk_imap_session_free (session);
+  }
+  return NULL;
+}
+
+static void
+enqueue (Run *run, Batch *b, guint limit)
+{
+  g_mutex_lock (&run->lock);
+  while (run->queued >= limit)
+    g_cond_wait (&run->cond, &run->lock);
+  run->queued++;
+  g_mutex_unlock (&run->lock);
+  g_async_queue_push (run->queue, b);
+}
+
+/* ---- message helpers ---- */
+
+/* The value of header @name in the header block of @data (unfolded), or NULL. */
+static char *
+header_value (GBytes *data, const char *name)
+{
+  gsize len;
+  const char *p = g_bytes_get_data (data, &len);
+  const char *end = p + len;
+  gsize nl = strlen (name);
+  while (p < end && *p != '\r' && *p != '\n') {
+    const char *eol = memchr (p, '\n', end - p);
+    if (eol == NULL)
+      eol = end;
+    if ((gsize)(eol - p) > nl && g_ascii_strncasecmp (p, name, nl) == 0 && p[nl] == ':') {
+      GString *v = g_string_new_len (p + nl + 1, eol - p - nl - 1);
+      for (const char *q = eol + 1; q < end && (*q == ' ' || *q == '\t');) {
+        const char *e2 = memchr (q, '\n', end - q);
+        if (e2 == NULL)
+          e2 = end;
+        g_string_append_len (v, q, e2 - q);
+        q = e2 + 1;
+      }
+      char *s = g_strstrip (g_string_free (v, FALSE));
+      for (char *c = s; *c; c++)
+        if (*c == '\r' || *c == '\n' || *c == '\t')
+          *c = ' ';
+      return s;
+    }
+    p = eol + 1;
+  }
+  return NULL;
+}
+
+static GDateTime *
+header_date (GBytes *data)
+{
+  g_autofree char *d = header_value (data, "Date");
+  return d ? g_mime_utils_header_decode_date (d) : NULL;
+}
+
+static guint
+imap_flags (MsgtkFlags f)
+{
+  return ((f & MSGTK_FLAG_SEEN) ? MSGTK_IMAP_FLAG_SEEN : 0)
+         | ((f & MSGTK_FLAG_ANSWERED) ? MSGTK_IMAP_FLAG_ANSWERED : 0)
+         | ((f & MSGTK_FLAG_FLAGGED) ? MSGTK_IMAP_FLAG_FLAGGED : 0)
+         | ((f & MSGTK_FLAG_DELETED) ? MSGTK_IMAP_FLAG_DELETED : 0)
+         | ((f & MSGTK_FLAG_DRAFT) ? MSGTK_IMAP_FLAG_DRAFT : 0);
+}
+
+static char *
+target_mailbox (const char *base, const char *folder, char delim)
+{
+  if (folder == NULL || *folder == '\0')
+    return g_strdup (base);
+  g_autofree char *f = g_strdup (folder);
+  if (delim != '\0')
+    g_strdelimit (f, ".", delim);
+  return g_strdup_printf ("%s%c%s", base, delim ? delim : '.', f);
+}
+
+static void
+progress (Run *run, gboolean final)
+{
+  static gint64 last;
+  gint64 now = g_get_monotonic_time ();
+  if (!final && now - last < 200000)
+    return;
+  last = now;
+  g_mutex_lock (&run->lock);
+  double secs = (now - run->start) / 1e6;
+  guint done = run->uploaded + run->failed;
+  double rate = secs > 0 ? done / secs : 0;
+  double brate = secs > 0 ? run->bytes_done / secs : 0;
+  guint64 left = run->bytes_total > run->bytes_done ? run->bytes_total - run->bytes_done : 0;
+  double eta = brate > 0 ? left / brate : 0;
+  fprintf (stderr, "\r%u/%u messages, %.1f MB, %.0f msg/s, %.1f MB/s, ETA %.0fs   %s", done,
+           run->total - run->skipped, run->bytes_done / 1e6, rate, brate / 1e6, eta,
+           final ? "\n" : "");
+  g_mutex_unlock (&run->lock);
+}
+
+static char *
+read_password (GError **error)
+{
+  if (opt_password_command != NULL) {
+    g_autofree char *out = NULL;
+    int status = 0;
+    const char *argv[] = { "/bin/sh", "-c", opt_password_command, NULL };
+    if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status,
+                       error))
+      return NULL;
+    if (!g_spawn_check_wait_status (status, NULL)) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "the password command failed");
+      return NULL;
+    }
+    char *nl = strchr (out, '\n');
+    if (nl)
+      *nl = '\0';
+    return g_steal_pointer (&out);
+  }
+  const char *env = g_getenv ("MSGTK_PASSWORD");
+  if (env == NULL) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
+                 "no password: set MSGTK_PASSWORD or use --password-command");
+    return NULL;
+  }
+  return g_strdup (env);
+}
+
+static int
+usage_error (const char *msg)
+{
+  fprintf (stderr, "%s: %s\n%s: try '%s --help'\n", PROG, msg, PROG, PROG);
+  return EX_USAGE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_mime_init ();
+  g_autoptr (GOptionContext) ctx
+      = g_option_context_new ("[PATH...] - upload messages to an IMAP mailbox");
+  g_option_context_set_summary (
+      ctx, "PATH is a message file, a directory of .eml files, an mbox or a "
+           "maildir (with maildir++ folders); none or - reads standard input.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!cli_parse (ctx, PROG, &argc, &argv))
+    return EX_USAGE;
+  DateFrom date_from = DATE_SOURCE;
+  if (opt_date_from != NULL) {
+    if (strcmp (opt_date_from, "header") == 0)
+      date_from = DATE_HEADER;
+    else if (strcmp (opt_date_from, "now") == 0)
+      date_from = DATE_NOW;
+    else if (strcmp (opt_date_from, "source") != 0)
+      return usage_error ("--date-from takes source, header or now");
+  }
+  if (opt_dedupe != NULL && g_ascii_strcasecmp (opt_dedupe, "message-id") != 0)
+    return usage_error ("--dedupe takes message-id");
+  if (opt_jobs < 1 || opt_jobs > 64)
+    return usage_error ("-j takes 1 to 64");
+  if (opt_batch < 1 || opt_batch > 1000)
+    return usage_error ("--batch takes 1 to 1000");
+  Run run = { 0 };
+  run.config.host = opt_host;
+  run.config.port = (guint16)opt_port;
+  run.config.trust_file = opt_trust;
+  if (opt_tls == NULL || strcmp (opt_tls, "implicit") == 0)
+    run.config.tls = MSGTK_IMAP_TLS_IMPLICIT;
+  else if (strcmp (opt_tls, "starttls") == 0)
+    run.config.tls = MSGTK_IMAP_TLS_STARTTLS;
+  else if (strcmp (opt_tls, "none") == 0)
+    run.config.tls = MSGTK_IMAP_TLS_NONE;
+  else
+    return usage_error ("--tls takes implicit, starttls or none");
+  const char *base = opt_mailbox ? opt_mailbox : "INBOX";
+  if (!g_utf8_validate (base, -1, NULL) || *base == '\0')
+    return usage_error ("--mailbox takes a non-empty UTF-8 name");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *password = NULL;
+  if (!opt_dry_run) {
+    if (opt_host == NULL || opt_user == NULL)
+      return usage_error ("--host and --user are required (unless --dry-run)");
+    password = read_password (&error);
+    if (password == NULL)
+      return cli_report_error (PROG, error);
+  }
+  run.user = opt_user;
+  run.password = password;
+  g_autoptr (MsgtkImapJournal) journal = NULL;
+  if (!opt_no_journal) {
+    g_autofree char *jpath
+        = opt_journal ? g_strdup (opt_journal) : msgtk_imap_journal_default_path ();
+    journal = msgtk_imap_journal_open (jpath, &error);
+    if (journal == NULL)
+      return cli_report_error (PROG, error);
+  }
+  run.journal = opt_dry_run ? NULL : journal;
+  /* a control session: hierarchy delimiter, --dedupe searches */
+  g_autoptr (MsgtkImapSession) control = NULL;
+  char delim = '.';
+  if (!opt_dry_run) {
+    control = open_session (&run, &error);
+    if (control == NULL || !msgtk_imap_session_get_delimiter (control, &delim, &error))
+      return cli_report_error (PROG, error);
+    if (opt_dedupe == NULL
+        && (journal == NULL || msgtk_imap_journal_pending_count (journal) == 0)) {
+      msgtk_imap_session_logout (control);
+      g_clear_pointer (&control, msgtk_imap_session_free);
+    }
+  }
+  run.failures = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_init (&run.lock);
+  g_cond_init (&run.cond);
+  run.queue = g_async_queue_new ();
+  run.start = g_get_monotonic_time ();
+  /* messages an interrupted run sent without learning the outcome: the
+   * digests of the last messages of their mailbox tell */
+  g_autoptr (GHashTable) checked
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
+  guint pending = journal != NULL && !opt_dry_run ? msgtk_imap_journal_pending_count (journal) : 0;
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  if (!opt_dry_run)
+    for (int i = 0; i < opt_jobs; i++)
+      g_ptr_array_add (threads, g_thread_new ("append", worker, &run));
+  gboolean tty = isatty (2) && !opt_dry_run;
+  const char *stdin_paths[] = { "-", NULL };
+  char **paths = opt_paths ? opt_paths : (char **)stdin_paths;
+  Batch *cur = NULL;
+  guint64 max_bytes = 16 * 1024 * 1024;
+  int read_errors = 0;
+  for (guint p = 0; paths[p]; p++) {
+    g_autoptr (GError) serr = NULL;
+    g_autoptr (MsgtkSource) src = msgtk_source_open (paths[p], MSGTK_SOURCE_FORMAT_AUTO, &serr);
+    if (src == NULL) {
+      cli_report_error (PROG, serr);
+      read_errors++;
+      add_failure (&run, paths[p], serr->message);
+      continue;
+    }
+    for (;;) {
+      g_autoptr (GError) ierr = NULL;
+      g_autoptr (MsgtkItem) item = msgtk_source_next (src, &ierr);
+      if (item == NULL) {
+        if (ierr == NULL)
+          break;
+        add_failure (&run, paths[p], ierr->message);
+        continue;
+      }
+      g_autoptr (GBytes) data = msgtk_item_read_bytes (item, &ierr);
+      if (data == NULL) {
+        add_failure (&run, item->identity, ierr->message);
+        continue;
+      }
+      run.total++;
+      g_autofree char *mailbox = target_mailbox (base, item->folder, delim);
+      g_autofree char *key = msgtk_imap_journal_key (item->identity, mailbox, data);
+      if (g_bytes_get_size (data) == 0) {
+        add_failure (&run, item->identity, "empty message");
+        continue;
+      }
+      if (journal != NULL && msgtk_imap_journal_contains (journal, key)) {
+        run.skipped++;
+        continue;
+      }
+      if (pending > 0 && msgtk_imap_journal_is_pending (journal, key)) {
+        GHashTable *digests = g_hash_table_lookup (checked, mailbox);
+        if (digests == NULL) {
+          g_autoptr (GError) ferr = NULL;
+          digests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_insert (checked, g_strdup (mailbox), digests);
+          if (!msgtk_imap_session_fetch_last_digests (control, mailbox, MIN (pending, 100000),
+                                                      digests, &ferr))
+            g_printerr ("%s: cannot check what an interrupted run stored: %s\n", PROG,
+                        ferr->message);
+        }
+        g_autofree char *digest = msgtk_imap_wire_digest (data);
+        if (g_hash_table_remove (digests, digest)) {
+          g_autoptr (GError) jerr = NULL;
+          if (!msgtk_imap_journal_record (journal, key, 0, 0, &jerr))
+            g_printerr ("%s: %s\n", PROG, jerr->message);
+          run.skipped++;
+          continue;
+        }
+      }
+      if (opt_dedupe != NULL && control != NULL) {
+        g_autofree char *mid = header_value (data, "Message-ID");
+        gboolean found = FALSE;
+        g_autoptr (GError) derr = NULL;
+        if (mid != NULL
+            && !msgtk_imap_session_search_message_id (control, mailbox, mid, &found, &derr)) {
+          add_failure (&run, item->identity, derr->message);
+          continue;
+        }
+        if (found) {
+          run.skipped++;
+          continue;
+        }
+      }
+      g_mutex_lock (&run.lock);
+      run.bytes_total += g_bytes_get_size (data);
+      g_mutex_unlock (&run.lock);
+      if (opt_dry_run) {
+        g_print ("would upload %s (%" G_GSIZE_FORMAT " bytes) to %s\n", item->identity,
+                 g_bytes_get_size (data), mailbox);
+        run.uploaded++;
+        continue;
+      }
+      if (cur != NULL
+          && (strcmp (cur->mailbox, mailbox) != 0 || cur->msgs->len >= (guint)opt_batch
+              || cur->bytes + g_bytes_get_size (data) > max_bytes)) {
+        enqueue (&run, cur, 2 * opt_jobs);
+        cur = NULL;
+      }
+      if (cur == NULL)
+        cur = batch_new (mailbox);
+      MsgtkImapMessage m = { 0 };
+      m.data = g_bytes_ref (data);
+      m.flags = imap_flags (item->flags);
+      if (date_from == DATE_SOURCE)
+        m.internal_date
+            = item->internal_date ? g_date_time_ref (item->internal_date) : header_date (data);
+      else if (date_from == DATE_HEADER) {
+        m.internal_date = header_date (data);
+        if (m.internal_date == NULL && item->internal_date != NULL)
+          m.internal_date = g_date_time_ref (item->internal_date);
+      }
+      cur->bytes += g_bytes_get_size (data);
+      g_array_append_val (cur->msgs, m);
+      g_ptr_array_add (cur->keys, g_steal_pointer (&key));
+      g_ptr_array_add (cur->names, g_strdup (item->identity));
+      if (tty)
+        progress (&run, FALSE);
+    }
+  }
+  if (cur != NULL)
+    enqueue (&run, cur, 2 * opt_jobs);
+  for (guint i = 0; i < threads->len; i++)
+    g_async_queue_push (run.queue, g_new0 (Batch, 1));
+  for (guint i = 0; i < threads->len; i++) {
+    while (tty && run.queued > 0) {
+      progress (&run, FALSE);
+      g_usleep (100000);
+    }
+    g_thread_join (threads->pdata[i]);
+  }
+  if (tty)
+    progress (&run, TRUE);
+  if (control != NULL)
+    msgtk_imap_session_logout (control);
+
+  double secs = (g_get_monotonic_time () - run.start) / 1e6;
+  printf ("%s: %u %s, %u skipped (already uploaded), %u failed; %.1f MB in %.1f s\n", PROG,
+          run.uploaded, opt_dry_run ? "to upload" : "uploaded", run.skipped, run.failed,
+          run.bytes_done / 1e6, secs);
+  for (guint i = 0; i < run.failures->len; i++)
+    printf ("failed: %s\n", (char *)run.failures->pdata[i]);
+  fflush (stdout);
+  int code = 0;
+  if (run.failed > 0) {
+    if (run.uploaded > 0)
+      code = EXIT_PARTIAL;
+    else if (run.fatal != NULL)
+      code = cli_report_error (PROG, run.fatal);
+    else
+      code = read_errors > 0 ? EX_NOINPUT : EX_UNAVAILABLE;
+  }
+  g_clear_error (&run.fatal);
+  g_ptr_array_unref (run.failures);
+  g_async_queue_unref (run.queue);
+  g_mutex_clear (&run.lock);
+  g_cond_clear (&run.cond);
+  return code;
+}
