@@ -13,3 +13,25 @@ int cli_report_error (const char *prog, const GError *error);
 gboolean cli_parse (GOptionContext *context, const char *prog, int *argc, char ***argv);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* The connection/account/secret options shared by msgsend and msgappend. */
+typedef struct {
+  char *account, *config, *host, *tls, *user, *auth, *trust_file, *fingerprint;
+  char *password_command, *password_file, *token_command, *token_file;
+  int port, timeout;
+  gboolean tls_insecure, trace;
+} CliAccountOptions;
+
+/* An option group "account" filling @opts (--account --config --host --port
+ * --tls --user --auth --tls-trust-file --tls-fingerprint --tls-insecure
+ * --password-command --password-file --token-command --token-file --timeout
+ * --trace). */
+GOptionGroup *cli_account_option_group (CliAccountOptions *opts);
+
+/* The account: config file ([defaults] and --account), then the options on
+ * top. @protocol is "smtp" or "imap". */
+MsgtkAccount *cli_account_resolve (CliAccountOptions *opts, const char *protocol, GError **error);
+
+G_END_DECLS

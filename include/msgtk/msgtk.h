@@ -7,3 +7,7 @@
 #include <msgtk/inspect.h>
 #include <msgtk/sink.h>
 #include <msgtk/draft.h>
+#include <msgtk/connection.h>
+#include <msgtk/account.h>
+#include <msgtk/sasl.h>
+#include <msgtk/smtp.h>

@@ -1,0 +1,111 @@
+/* msgtk — an SMTP/ESMTP client session (RFC 5321) for message submission:
+ * EHLO/HELO, STARTTLS (RFC 3207), AUTH (RFC 4954), PIPELINING (RFC 2920),
+ * SIZE (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), DSN (RFC 3461),
+ * DATA with dot-stuffing, BDAT (CHUNKING, RFC 3030); per-recipient results;
+ * many messages per session. Also the message-side helpers: envelope from
+ * headers, Bcc removal, missing Date/Message-ID, and a spool of unsent mail. */
+#pragma once
+
+#include <msgtk/account.h>
+#include <stdio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _MsgtkSmtp MsgtkSmtp;
+
+/* Connect as @account says (port default: 587 STARTTLS, 465 implicit, 25
+ * none), read the greeting, EHLO as @helo (NULL: the local host name; HELO
+ * if EHLO is refused), and STARTTLS + EHLO again in STARTTLS mode. STARTTLS
+ * not offered in that mode is an error before anything else is sent.
+ * @trace (nullable) gets the dialogue with secrets redacted. */
+MsgtkSmtp *msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace,
+                               GError **error);
+
+/* AUTH with the strongest mechanism offered and allowed. Does nothing when
+ * the account has no credentials. Refuses (MSGTK_ERROR_NO_PERM) to send
+ * credentials without TLS unless the account says allow-plaintext-auth. */
+gboolean msgtk_smtp_authenticate (MsgtkSmtp *smtp, MsgtkAccount *account, GError **error);
+
+/* Whether the server advertised the EHLO keyword @ext (case-insensitive). */
+gboolean msgtk_smtp_has_extension (MsgtkSmtp *smtp, const char *ext);
+/* The SIZE limit the server advertised; 0 if none. */
+guint64 msgtk_smtp_get_size_limit (MsgtkSmtp *smtp);
+/* The mechanism used by msgtk_smtp_authenticate(), or NULL. */
+const char *msgtk_smtp_get_auth_mechanism (MsgtkSmtp *smtp);
+
+typedef struct {
+  char *address;
+  int code;    /* the RCPT reply code (0 when not reached) */
+  char *reply; /* the server's words */
+  gboolean accepted;
+} MsgtkSmtpRecipient;
+
+typedef struct {
+  const char *dsn_notify; /* "SUCCESS,FAILURE,DELAY" or "NEVER"; NULL: none */
+  const char *dsn_return; /* "FULL" or "HDRS"; NULL: none */
+  const char *envid;      /* DSN ENVID; NULL: none */
+  gboolean dry_run;       /* RCPT everyone, then RSET instead of sending */
+  gboolean no_chunking;   /* use DATA even when CHUNKING is offered */
+} MsgtkSmtpSendOptions;
+
+/* One transaction: MAIL FROM @sender, RCPT TO each of @recipients (char *),
+ * then the message @data (bytes as given: line endings are made CRLF and
+ * DATA is dot-stuffed on the way out; nothing else changes). Pipelined when
+ * offered. *@results gets a MsgtkSmtpRecipient per recipient (free with
+ * g_ptr_array_unref). Returns TRUE when the message was accepted for at least
+ * one recipient (check the results for partial success; with dry_run: when
+ * every recipient was accepted). On failure the session is reset and usable
+ * unless the error is a connection error (msgtk_smtp_is_usable()). */
+gboolean msgtk_smtp_send (MsgtkSmtp *smtp, const char *sender, GPtrArray *recipients, GBytes *data,
+                          const MsgtkSmtpSendOptions *options, GPtrArray **results, GError **error);
+
+gboolean msgtk_smtp_is_usable (MsgtkSmtp *smtp);
+
+/* QUIT (errors ignored) and free. */
+void msgtk_smtp_quit (MsgtkSmtp *smtp);
+void msgtk_smtp_free (MsgtkSmtp *smtp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkSmtp, msgtk_smtp_free)
+
+/* The MsgtkError for an SMTP reply code in the context of @command
+ * ("MAIL", "RCPT", "DATA", "AUTH", …). */
+int msgtk_smtp_reply_error (int code, const char *command);
+
+/* ---- message helpers (raw bytes, never re-serialised) ---- */
+
+/* Envelope from the header: sender from Resent-From/Sender/From (the newest
+ * Resent- block wins when present), recipients (char *, bare addresses,
+ * de-duplicated) from Resent-To/Cc/Bcc or else To/Cc/Bcc. */
+gboolean msgtk_smtp_envelope_from_headers (GBytes *message, char **sender, GPtrArray *recipients,
+                                           GError **error);
+
+/* The message with every Bcc: (and Resent-Bcc:) field removed from its
+ * header; every other byte as it was. */
+GBytes *msgtk_smtp_strip_bcc (GBytes *message);
+
+/* The message with Date: and/or Message-ID: added at the top of the header
+ * when missing (@domain for the Message-ID; NULL: the local host name). */
+GBytes *msgtk_smtp_add_missing (GBytes *message, const char *domain);
+
+/* Whether @data has bytes over 127 (needs 8BITMIME or SMTPUTF8). */
+gboolean msgtk_smtp_needs_8bit (GBytes *data);
+
+/* ---- spool of unsent messages (a maildir plus envelope files) ---- */
+
+/* Keep @message with its envelope in the spool @dir (created when missing):
+ * DIR/new/NAME and DIR/env/NAME. @reason is recorded. *@name_out (nullable)
+ * gets NAME. */
+gboolean msgtk_smtp_spool_put (const char *dir, const char *sender, GPtrArray *recipients,
+                               GBytes *message, const char *reason, char **name_out,
+                               GError **error);
+
+/* The names of the spooled messages, oldest first. */
+GPtrArray *msgtk_smtp_spool_list (const char *dir, GError **error);
+
+/* Read a spooled message and its envelope. */
+gboolean msgtk_smtp_spool_get (const char *dir, const char *name, char **sender,
+                               GPtrArray *recipients, GBytes **message, GError **error);
+
+/* Remove a spooled message (after it was sent). */
+gboolean msgtk_smtp_spool_remove (const char *dir, const char *name, GError **error);
+
+G_END_DECLS

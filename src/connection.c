@@ -1,0 +1,509 @@
+/* msgtk — buffered line-oriented client connection over GIO. */
+#include "msgtk/connection.h"
+
+#include "msgtk/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct _MsgtkConnection {
+  GIOStream *base; /* the TCP connection (or the stream given) */
+  GIOStream *io;   /* what we read and write: base, or TLS over it */
+  GByteArray *in;  /* read but not yet consumed */
+  GByteArray *out; /* queued, not yet written */
+  char *host;
+  guint16 port;
+  guint timeout;
+  gsize max_line;
+  char *protocol;
+  char *starttls_option;
+  char *implicit_option;
+  char *trust_file;
+  char *fingerprint; /* lowercase hex without ':' */
+  gboolean tls_insecure;
+  gboolean tls;
+  gboolean got_data; /* the server has sent something */
+  FILE *trace;
+  GPtrArray *secrets;
+  gboolean redact_server;
+  guint64 written;
+};
+
+gboolean
+msgtk_tls_mode_from_string (const char *text, MsgtkTlsMode *mode)
+{
+  if (text == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (text, "starttls") == 0)
+    *mode = MSGTK_TLS_STARTTLS;
+  else if (g_ascii_strcasecmp (text, "implicit") == 0 || g_ascii_strcasecmp (text, "tls") == 0)
+    *mode = MSGTK_TLS_IMPLICIT;
+  else if (g_ascii_strcasecmp (text, "none") == 0)
+    *mode = MSGTK_TLS_NONE;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+const char *
+msgtk_tls_mode_to_string (MsgtkTlsMode mode)
+{
+  switch (mode) {
+  case MSGTK_TLS_IMPLICIT: return "implicit";
+  case MSGTK_TLS_NONE: return "none";
+  case MSGTK_TLS_STARTTLS:
+  default: return "starttls";
+  }
+}
+
+static char *
+normalise_fingerprint (const char *fp)
+{
+  GString *s = g_string_new (NULL);
+  for (const char *p = fp; *p; p++)
+    if (g_ascii_isxdigit (*p))
+      g_string_append_c (s, g_ascii_tolower (*p));
+  return g_string_free (s, FALSE);
+}
+
+static MsgtkConnection *
+conn_new (const MsgtkConnectionConfig *c)
+{
+  MsgtkConnection *conn = g_new0 (MsgtkConnection, 1);
+  conn->in = g_byte_array_new ();
+  conn->out = g_byte_array_new ();
+  conn->host = g_strdup (c->host ? c->host : "localhost");
+  conn->port = c->port;
+  conn->timeout = c->timeout ? c->timeout : 60;
+  conn->max_line = c->max_line ? c->max_line : 64 * 1024;
+  conn->protocol = g_strdup (c->protocol ? c->protocol : "server");
+  conn->starttls_option = g_strdup (c->starttls_option ? c->starttls_option : "--tls starttls");
+  conn->implicit_option = g_strdup (c->implicit_option ? c->implicit_option : "--tls implicit");
+  conn->trust_file = g_strdup (c->trust_file);
+  conn->fingerprint = c->fingerprint ? normalise_fingerprint (c->fingerprint) : NULL;
+  conn->tls_insecure = c->tls_insecure;
+  conn->secrets = g_ptr_array_new_with_free_func (g_free);
+  return conn;
+}
+
+static void
+trace_line (MsgtkConnection *conn, const char *dir, const char *text, gsize len)
+{
+  if (conn->trace == NULL)
+    return;
+  g_autoptr (GString) s = g_string_new_len (text, (gssize)len);
+  for (guint i = 0; i < conn->secrets->len; i++) {
+    const char *secret = g_ptr_array_index (conn->secrets, i);
+    if (*secret)
+      g_string_replace (s, secret, "<redacted>", 0);
+  }
+  /* Never let control bytes from a peer reach the terminal. */
+  for (gsize i = 0; i < s->len; i++)
+    if ((guchar)s->str[i] < 0x20 && s->str[i] != '\t')
+      s->str[i] = '?';
+  fprintf (conn->trace, "%s %s\n", dir, s->str);
+  fflush (conn->trace);
+}
+
+static gboolean
+check_tls_backend (GError **error)
+{
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ())) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
+                 "TLS is not available: GIO has no TLS backend; install the "
+                 "'glib-networking' package (apt-get install glib-networking)");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static char *
+cert_sha256 (GTlsCertificate *cert)
+{
+  g_autoptr (GByteArray) der = NULL;
+  g_object_get (cert, "certificate", &der, NULL);
+  if (der == NULL)
+    return NULL;
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
+}
+
+static gboolean
+accept_certificate (GTlsConnection *tls, GTlsCertificate *cert, GTlsCertificateFlags errors,
+                    gpointer data)
+{
+  MsgtkConnection *conn = data;
+  if (conn->tls_insecure)
+    return TRUE;
+  if (conn->fingerprint) {
+    g_autofree char *fp = cert_sha256 (cert);
+    return fp && g_strcmp0 (fp, conn->fingerprint) == 0;
+  }
+  return FALSE;
+}
+
+static const char *
+cert_problem (GTlsCertificateFlags f)
+{
+  if (f & G_TLS_CERTIFICATE_UNKNOWN_CA)
+    return "it is not signed by a trusted authority";
+  if (f & G_TLS_CERTIFICATE_BAD_IDENTITY)
+    return "it does not match the host name";
+  if (f & G_TLS_CERTIFICATE_EXPIRED)
+    return "it has expired";
+  if (f & G_TLS_CERTIFICATE_NOT_ACTIVATED)
+    return "it is not valid yet";
+  if (f & G_TLS_CERTIFICATE_REVOKED)
+    return "it has been revoked";
+  return "it failed verification";
+}
+
+static gboolean
+tls_handshake (MsgtkConnection *conn, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  if (!check_tls_backend (error))
+    return FALSE;
+  g_autoptr (GSocketConnectable) identity = g_network_address_new (conn->host, conn->port);
+  GIOStream *tls = g_tls_client_connection_new (conn->base, identity, &local);
+  if (tls == NULL) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "TLS setup for %s:%u failed: %s", conn->host,
+                 conn->port, local->message);
+    return FALSE;
+  }
+  if (conn->trust_file) {
+    GTlsDatabase *db = g_tls_file_database_new (conn->trust_file, &local);
+    if (db == NULL) {
+      g_object_unref (tls);
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "cannot use trust file %s: %s",
+                   conn->trust_file, local->message);
+      return FALSE;
+    }
+    g_tls_connection_set_database (G_TLS_CONNECTION (tls), db);
+    g_object_unref (db);
+  }
+  if (conn->tls_insecure)
+    fprintf (stderr,
+             "WARNING: --tls-insecure: the %s server's certificate is NOT checked; anyone on the "
+             "path can read and change this connection, including your credentials.\n",
+             conn->protocol);
+  g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_certificate), conn);
+  if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, &local)) {
+    GTlsCertificateFlags errs
+        = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
+    if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) && errs) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO,
+                   "TLS certificate of %s:%u refused: %s%s (give the CA with --tls-trust-file, "
+                   "or pin it with --tls-fingerprint)",
+                   conn->host, conn->port, cert_problem (errs),
+                   conn->fingerprint ? ", and its SHA-256 fingerprint does not match the pin" : "");
+    } else if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS)
+               || g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_MISC)
+               || g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO,
+                   "TLS handshake with %s:%u failed (%s): the server does not seem to speak TLS "
+                   "on this port; if it is a plaintext or STARTTLS port, use %s",
+                   conn->host, conn->port, local->message, conn->starttls_option);
+    } else {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "TLS handshake with %s:%u failed: %s",
+                   conn->host, conn->port, local->message);
+    }
+    g_object_unref (tls);
+    return FALSE;
+  }
+  if (conn->fingerprint && !conn->tls_insecure) {
+    GTlsCertificate *peer = g_tls_connection_get_peer_certificate (G_TLS_CONNECTION (tls));
+    g_autofree char *fp = peer ? cert_sha256 (peer) : NULL;
+    if (g_strcmp0 (fp, conn->fingerprint) != 0) {
+      g_object_unref (tls);
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO,
+                   "TLS certificate of %s:%u does not match the pinned SHA-256 fingerprint "
+                   "(server's is %s)",
+                   conn->host, conn->port, fp ? fp : "unknown");
+      return FALSE;
+    }
+  }
+  if (conn->io != conn->base)
+    g_object_unref (conn->io);
+  conn->io = tls;
+  conn->tls = TRUE;
+  if (conn->trace)
+    fprintf (conn->trace, "-- TLS established (%s) --\n",
+             g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (tls))
+                 ? g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (tls))
+                 : "TLS");
+  return TRUE;
+}
+
+MsgtkConnection *
+msgtk_connection_open (const MsgtkConnectionConfig *config, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  if (config->tls == MSGTK_TLS_IMPLICIT || config->tls == MSGTK_TLS_STARTTLS)
+    if (!check_tls_backend (error))
+      return NULL;
+  MsgtkConnection *conn = conn_new (config);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_socket_client_set_timeout (client, conn->timeout);
+  g_socket_client_set_enable_proxy (client, FALSE);
+  GSocketConnection *sc
+      = g_socket_client_connect_to_host (client, conn->host, conn->port, NULL, &local);
+  if (sc == NULL) {
+    int code = MSGTK_ERROR_UNAVAILABLE;
+    if (local->domain == G_RESOLVER_ERROR)
+      code = MSGTK_ERROR_NO_HOST;
+    else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+      code = MSGTK_ERROR_TEMP_FAIL;
+    g_set_error (error, MSGTK_ERROR, code, "cannot connect to %s server %s port %u: %s",
+                 conn->protocol, conn->host, conn->port, local->message);
+    msgtk_connection_free (conn);
+    return NULL;
+  }
+  conn->base = G_IO_STREAM (sc);
+  conn->io = conn->base;
+  if (config->tls == MSGTK_TLS_IMPLICIT && !tls_handshake (conn, error)) {
+    msgtk_connection_free (conn);
+    return NULL;
+  }
+  return conn;
+}
+
+MsgtkConnection *
+msgtk_connection_new_for_stream (GIOStream *stream, const MsgtkConnectionConfig *config)
+{
+  MsgtkConnection *conn = conn_new (config);
+  conn->base = g_object_ref (stream);
+  conn->io = conn->base;
+  return conn;
+}
+
+void
+msgtk_connection_free (MsgtkConnection *conn)
+{
+  if (conn == NULL)
+    return;
+  if (conn->io && conn->io != conn->base)
+    g_object_unref (conn->io);
+  g_clear_object (&conn->base);
+  g_byte_array_unref (conn->in);
+  if (conn->out->len)
+    memset (conn->out->data, 0, conn->out->len);
+  g_byte_array_unref (conn->out);
+  for (guint i = 0; i < conn->secrets->len; i++) {
+    char *s = g_ptr_array_index (conn->secrets, i);
+    memset (s, 0, strlen (s));
+  }
+  g_ptr_array_unref (conn->secrets);
+  g_free (conn->host);
+  g_free (conn->protocol);
+  g_free (conn->starttls_option);
+  g_free (conn->implicit_option);
+  g_free (conn->trust_file);
+  g_free (conn->fingerprint);
+  g_free (conn);
+}
+
+void
+msgtk_connection_close (MsgtkConnection *conn)
+{
+  if (conn && conn->io)
+    g_io_stream_close (conn->io, NULL, NULL);
+}
+
+gboolean
+msgtk_connection_is_tls (MsgtkConnection *conn)
+{
+  return conn->tls;
+}
+
+gboolean
+msgtk_connection_starttls (MsgtkConnection *conn, GError **error)
+{
+  gsize pending = conn->in->len;
+  if (pending == 0 && G_IS_SOCKET_CONNECTION (conn->base)) {
+    GSocket *sock = g_socket_connection_get_socket (G_SOCKET_CONNECTION (conn->base));
+    if (g_socket_condition_check (sock, G_IO_IN) & G_IO_IN) {
+      guint8 buf[4096];
+      gssize n = g_socket_receive_with_blocking (sock, (char *)buf, sizeof buf, FALSE, NULL, NULL);
+      pending = n > 0 ? (gsize)n : 0;
+    }
+  }
+  g_byte_array_set_size (conn->in, 0);
+  if (pending > 0) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                 "%s server %s sent %zu unexpected bytes after agreeing to STARTTLS, before the "
+                 "TLS handshake; refusing to go on (a STARTTLS command-injection attempt, or a "
+                 "broken server)",
+                 conn->protocol, conn->host, pending);
+    return FALSE;
+  }
+  return tls_handshake (conn, error);
+}
+
+static gboolean
+fill (MsgtkConnection *conn, GError **error)
+{
+  guint8 buf[16384];
+  g_autoptr (GError) local = NULL;
+  gssize n = g_input_stream_read (g_io_stream_get_input_stream (conn->io), buf, sizeof buf, NULL,
+                                  &local);
+  if (n > 0) {
+    g_byte_array_append (conn->in, buf, (guint)n);
+    conn->got_data = TRUE;
+    return TRUE;
+  }
+  if (n == 0) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                 "%s server %s closed the connection unexpectedly", conn->protocol, conn->host);
+    return FALSE;
+  }
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+    if (!conn->got_data && !conn->tls)
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                   "no greeting from %s server %s port %u within %u s; if this port expects TLS "
+                   "from the first byte (e.g. 465, 993), use %s",
+                   conn->protocol, conn->host, conn->port, conn->timeout, conn->implicit_option);
+    else
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                   "%s server %s did not answer within %u s", conn->protocol, conn->host,
+                   conn->timeout);
+    return FALSE;
+  }
+  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL, "reading from %s server %s failed: %s",
+               conn->protocol, conn->host, local->message);
+  return FALSE;
+}
+
+char *
+msgtk_connection_read_line (MsgtkConnection *conn, GError **error)
+{
+  gsize scanned = 0;
+  for (;;) {
+    guint8 *nl = conn->in->len > scanned
+                     ? memchr (conn->in->data + scanned, '\n', conn->in->len - scanned)
+                     : NULL;
+    if (nl) {
+      gsize len = (gsize)(nl - conn->in->data);
+      gsize end = len;
+      if (end > 0 && conn->in->data[end - 1] == '\r')
+        end--;
+      if (end > conn->max_line)
+        break;
+      char *line = g_strndup ((const char *)conn->in->data, end);
+      g_byte_array_remove_range (conn->in, 0, (guint)(len + 1));
+      if (!conn->tls && !conn->got_data)
+        conn->got_data = TRUE;
+      /* A TLS alert record (0x15 0x03) where text was expected. */
+      if (conn->trace) {
+        if (conn->redact_server && end > 4)
+          fprintf (conn->trace, "S: %.4s<redacted>\n", line);
+        else
+          trace_line (conn, "S:", line, end);
+      }
+      return line;
+    }
+    scanned = conn->in->len;
+    if (conn->in->len > conn->max_line + 2)
+      break;
+    if (!fill (conn, error))
+      return NULL;
+    if (!conn->tls && conn->in->len >= 2 && conn->in->data[0] == 0x15
+        && conn->in->data[1] == 0x03) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                   "%s server %s port %u answered with TLS, not plaintext: use %s", conn->protocol,
+                   conn->host, conn->port, conn->implicit_option);
+      return NULL;
+    }
+  }
+  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+               "%s server %s sent a line longer than %zu bytes", conn->protocol, conn->host,
+               conn->max_line);
+  return NULL;
+}
+
+GBytes *
+msgtk_connection_read_bytes (MsgtkConnection *conn, gsize len, GError **error)
+{
+  while (conn->in->len < len)
+    if (!fill (conn, error))
+      return NULL;
+  GBytes *b = g_bytes_new (conn->in->data, len);
+  g_byte_array_remove_range (conn->in, 0, (guint)len);
+  if (conn->trace)
+    fprintf (conn->trace, "S: <%zu bytes>\n", len);
+  return b;
+}
+
+void
+msgtk_connection_queue_line (MsgtkConnection *conn, const char *line)
+{
+  trace_line (conn, "C:", line, strlen (line));
+  g_byte_array_append (conn->out, (const guint8 *)line, (guint)strlen (line));
+  g_byte_array_append (conn->out, (const guint8 *)"\r\n", 2);
+}
+
+void
+msgtk_connection_queue_secret_line (MsgtkConnection *conn, const char *line, gsize visible)
+{
+  gsize len = strlen (line);
+  if (conn->trace) {
+    g_autofree char *shown = g_strndup (line, MIN (visible, len));
+    fprintf (conn->trace, "C: %s%s<redacted>\n", shown, visible && visible < len ? " " : "");
+  }
+  g_byte_array_append (conn->out, (const guint8 *)line, (guint)len);
+  g_byte_array_append (conn->out, (const guint8 *)"\r\n", 2);
+}
+
+void
+msgtk_connection_queue_data (MsgtkConnection *conn, const void *data, gsize len)
+{
+  if (conn->trace)
+    fprintf (conn->trace, "C: <%zu bytes of message data>\n", len);
+  g_byte_array_append (conn->out, data, (guint)len);
+}
+
+gboolean
+msgtk_connection_flush (MsgtkConnection *conn, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  if (conn->out->len == 0)
+    return TRUE;
+  GOutputStream *os = g_io_stream_get_output_stream (conn->io);
+  gsize written = 0;
+  gboolean ok
+      = g_output_stream_write_all (os, conn->out->data, conn->out->len, &written, NULL, &local)
+        && g_output_stream_flush (os, NULL, &local);
+  conn->written += written;
+  memset (conn->out->data, 0, conn->out->len);
+  g_byte_array_set_size (conn->out, 0);
+  if (!ok) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL, "writing to %s server %s failed: %s",
+                 conn->protocol, conn->host, local->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+msgtk_connection_set_trace (MsgtkConnection *conn, FILE *out)
+{
+  conn->trace = out;
+}
+
+void
+msgtk_connection_add_secret (MsgtkConnection *conn, const char *secret)
+{
+  if (secret && *secret)
+    g_ptr_array_add (conn->secrets, g_strdup (secret));
+}
+
+void
+msgtk_connection_redact_server (MsgtkConnection *conn, gboolean on)
+{
+  conn->redact_server = on;
+}
+
+guint64
+msgtk_connection_bytes_written (MsgtkConnection *conn)
+{
+  return conn->written;
+}

@@ -1,0 +1,74 @@
+/* libFuzzer target: arbitrary bytes through the source (as an mbox or a
+ * single message), the inspect parser, every view, JSON and lint. Checks
+ * that every string produced is valid UTF-8 and that JSON round-trips. */
+#include <gmime/gmime.h>
+#include <msgtk/msgtk.h>
+#include <string.h>
+
+static void
+must_be_utf8 (const char *s)
+{
+  if (s != NULL && !g_utf8_validate (s, -1, NULL))
+    __builtin_trap ();
+}
+
+static void
+inspect_one (GBytes *raw)
+{
+  g_autoptr (MsgtkInspection) in = msgtk_inspection_new (raw, NULL, MSGTK_INSPECT_FULL, NULL);
+  if (in == NULL)
+    return;
+  g_autofree char *summary = msgtk_inspection_summary (in);
+  g_autofree char *headers = msgtk_inspection_headers (in, FALSE);
+  g_autofree char *raw_headers = msgtk_inspection_headers (in, TRUE);
+  g_autofree char *tree = msgtk_inspection_tree (in);
+  g_autofree char *text = msgtk_inspection_text (in);
+  must_be_utf8 (summary);
+  must_be_utf8 (headers);
+  must_be_utf8 (raw_headers);
+  must_be_utf8 (tree);
+  must_be_utf8 (text);
+  g_autoptr (JsonNode) node = msgtk_inspection_to_json (in);
+  g_autofree char *json = json_to_string (node, FALSE);
+  must_be_utf8 (json);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, json, -1, NULL))
+    __builtin_trap ();
+  g_autoptr (GPtrArray) findings = msgtk_inspection_check (in);
+  for (guint i = 0; i < findings->len; i++) {
+    MsgtkFinding *f = findings->pdata[i];
+    must_be_utf8 (f->code);
+    must_be_utf8 (f->location);
+    must_be_utf8 (f->message);
+  }
+  g_autoptr (GBytes) part = msgtk_inspection_part_content (in, "1", TRUE, NULL);
+  (void) part;
+}
+
+int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
+{
+  static gboolean ready;
+  if (!ready) {
+    g_mime_init ();
+    ready = TRUE;
+  }
+  g_autoptr (GBytes) whole = g_bytes_new (data, size);
+  inspect_one (whole);
+  /* the same bytes as an mbox: every message it yields */
+  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (whole);
+  g_autoptr (MsgtkSource) source = msgtk_source_new_for_stream (in, "fuzz", MSGTK_SOURCE_FORMAT_MBOX, NULL);
+  guint n = 0;
+  MsgtkItem *item;
+  while (source != NULL && n++ < 64 && (item = msgtk_source_next (source, NULL)) != NULL) {
+    g_autoptr (GBytes) b = msgtk_item_read_bytes (item, NULL);
+    if (b == NULL || (goffset) g_bytes_get_size (b) != item->size)
+      __builtin_trap ();
+    if (n <= 4)
+      inspect_one (b);
+    msgtk_item_free (item);
+  }
+  return 0;
+}
