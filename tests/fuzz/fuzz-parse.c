@@ -42,7 +42,7 @@ inspect_one (GBytes *raw)
     must_be_utf8 (f->message);
   }
   g_autoptr (GBytes) part = msgtk_inspection_part_content (in, "1", TRUE, NULL);
-  (void) part;
+  (void)part;
 }
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
@@ -59,12 +59,13 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   inspect_one (whole);
   /* the same bytes as an mbox: every message it yields */
   g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (whole);
-  g_autoptr (MsgtkSource) source = msgtk_source_new_for_stream (in, "fuzz", MSGTK_SOURCE_FORMAT_MBOX, NULL);
+  g_autoptr (MsgtkSource) source
+      = msgtk_source_new_for_stream (in, "fuzz", MSGTK_SOURCE_FORMAT_MBOX, NULL);
   guint n = 0;
   MsgtkItem *item;
   while (source != NULL && n++ < 64 && (item = msgtk_source_next (source, NULL)) != NULL) {
     g_autoptr (GBytes) b = msgtk_item_read_bytes (item, NULL);
-    if (b == NULL || (goffset) g_bytes_get_size (b) != item->size)
+    if (b == NULL || (goffset)g_bytes_get_size (b) != item->size)
       __builtin_trap ();
     if (n <= 4)
       inspect_one (b);
