@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <gmime/gmime.h>
+#include <nettle/sha2.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -119,6 +120,91 @@ add_finding (GPtrArray *list, const char *code, MsgtkSeverity severity, const ch
 
 /* ---- charsets ---- */
 
+/* Converters to UTF-8 by iconv charset name, one table per thread (no
+ * locking). Opening the first converter of a charset loads its gconv module
+ * and closing the last one unloads it again, which costs more than
+ * converting a whole message; held open here, the module also stays loaded
+ * for GMime's own header decoding. Unknown names are remembered as -1. At
+ * most ICONV_CACHE_MAX names are kept; beyond that converters are opened
+ * per use. */
+#define ICONV_CACHE_MAX 64
+
+static void
+iconv_cache_close (gpointer cd)
+{
+  if ((iconv_t)cd != (iconv_t)-1)
+    g_mime_iconv_close ((iconv_t)cd);
+}
+
+static GPrivate iconv_cache = G_PRIVATE_INIT ((GDestroyNotify)g_hash_table_unref);
+
+/* A converter from @name to UTF-8 in its initial state, or (iconv_t)-1. It
+ * belongs to the calling thread's cache unless *@owned is set (close it). */
+static iconv_t
+iconv_to_utf8 (const char *name, gboolean *owned)
+{
+  *owned = FALSE;
+  GHashTable *table = g_private_get (&iconv_cache);
+  if (table == NULL) {
+    table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, iconv_cache_close);
+    g_private_set (&iconv_cache, table);
+  }
+  gpointer v;
+  if (g_hash_table_lookup_extended (table, name, NULL, &v)) {
+    iconv_t cd = (iconv_t)v;
+    if (cd != (iconv_t)-1)
+      iconv (cd, NULL, NULL, NULL, NULL); /* back to the initial shift state */
+    return cd;
+  }
+  iconv_t cd = g_mime_iconv_open ("UTF-8", name);
+  if (g_hash_table_size (table) < ICONV_CACHE_MAX)
+    g_hash_table_insert (table, g_strdup (name), (gpointer)cd);
+  else
+    *owned = cd != (iconv_t)-1;
+  return cd;
+}
+
+/* Open (and keep) a converter for each charset named in an encoded word
+ * ("=?koi8-r?B?…?=") or an RFC 2231 value ("koi8-r'ru'…") of @headers, so
+ * that GMime's decoding of them does not load and unload a gconv module each
+ * time. */
+static void
+hold_header_charsets (GMimeHeaderList *headers)
+{
+  int count = headers != NULL ? g_mime_header_list_get_count (headers) : 0;
+  for (int i = 0; i < count; i++) {
+    const char *v = g_mime_header_get_raw_value (g_mime_header_list_get_header_at (headers, i));
+    if (v == NULL)
+      continue;
+    for (const char *p = v; (p = strpbrk (p, "?'")) != NULL; p++) {
+      const char *start = p;
+      if (*p == '?') {
+        if (p == v || p[-1] != '=')
+          continue;
+        start = p + 1;
+        p = strpbrk (start, "?* \t\r\n");
+      } else {
+        while (start > v && (g_ascii_isalnum (start[-1]) || strchr ("-_:.", start[-1]) != NULL))
+          start--;
+        if (start - v < 2 || start[-1] != '=' || start[-2] != '*')
+          continue;
+      }
+      if (p == NULL)
+        break;
+      gsize len = (gsize)(p - start);
+      if (len == 0 || len > 40)
+        continue;
+      char name[41];
+      memcpy (name, start, len);
+      name[len] = '\0';
+      gboolean owned;
+      iconv_t cd = iconv_to_utf8 (g_mime_charset_iconv_name (name), &owned);
+      if (owned)
+        g_mime_iconv_close (cd);
+    }
+  }
+}
+
 /* Strict conversion of @data from @charset to UTF-8 through GMime's iconv;
  * NULL when the charset is unknown or the bytes are not valid in it. */
 static char *
@@ -136,7 +222,8 @@ convert_strict (const char *data, gsize len, const char *charset)
         return NULL;
     return g_strndup (data, len);
   }
-  iconv_t cd = g_mime_iconv_open ("UTF-8", name);
+  gboolean owned;
+  iconv_t cd = iconv_to_utf8 (name, &owned);
   if (cd == (iconv_t)-1)
     return NULL;
   gsize cap = len * 4 + 16;
@@ -160,7 +247,8 @@ convert_strict (const char *data, gsize len, const char *charset)
   }
   if (ok && g_mime_iconv (cd, NULL, NULL, &outbuf, &outleft) == (size_t)-1)
     ok = FALSE;
-  g_mime_iconv_close (cd);
+  if (owned)
+    g_mime_iconv_close (cd);
   if (!ok) {
     g_free (out);
     return NULL;
@@ -177,12 +265,11 @@ convert_strict (const char *data, gsize len, const char *charset)
 static gboolean
 charset_known (const char *charset)
 {
-  const char *name = g_mime_charset_iconv_name (charset);
-  iconv_t cd = g_mime_iconv_open ("UTF-8", name);
-  if (cd == (iconv_t)-1)
-    return FALSE;
-  g_mime_iconv_close (cd);
-  return TRUE;
+  gboolean owned;
+  iconv_t cd = iconv_to_utf8 (g_mime_charset_iconv_name (charset), &owned);
+  if (owned)
+    g_mime_iconv_close (cd);
+  return cd != (iconv_t)-1;
 }
 
 char *
@@ -281,6 +368,7 @@ add_nodes (MsgtkInspection *in, GMimeObject *obj, const char *number, guint dept
 {
   if (obj == NULL)
     return;
+  hold_header_charsets (g_mime_object_get_header_list (obj));
   Node *n = g_new0 (Node, 1);
   n->number = g_strdup (number);
   n->depth = depth;
@@ -362,6 +450,7 @@ msgtk_inspection_new (GBytes *raw, const MsgtkInspectOptions *options, MsgtkInsp
     add_finding (in->defects, "LIMIT_HEADER_COUNT", MSGTK_SEVERITY_WARNING, "header",
                  "%d header fields, more than the limit of %u; the rest are not shown",
                  g_mime_header_list_get_count (hl), in->max_headers);
+  hold_header_charsets (hl);
   add_nodes (in, in->message->mime_part, "1", 0);
   return in;
 }
@@ -488,7 +577,11 @@ node_decoded (Node *n)
   if (!GMIME_IS_PART (n->object))
     return NULL;
   GMimeDataWrapper *w = g_mime_part_get_content (GMIME_PART (n->object));
-  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  /* decoding never makes content longer: one allocation of the encoded size */
+  GMimeStream *encoded = w != NULL ? g_mime_data_wrapper_get_stream (w) : NULL;
+  gint64 size = encoded != NULL ? g_mime_stream_length (encoded) : -1;
+  g_autoptr (GByteArray) buf
+      = g_byte_array_sized_new (size > 0 && size < G_MAXUINT32 ? (guint)size : 0);
   if (w != NULL) {
     g_autoptr (GMimeStream) out = g_mime_stream_mem_new_with_byte_array (buf);
     g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (out), FALSE);
@@ -843,6 +936,25 @@ json_findings (JsonBuilder *b, const GPtrArray *list)
   json_builder_end_array (b);
 }
 
+/* Lower-case hex SHA-256 of @data: nettle's, which uses the CPU's SHA
+ * instructions where there are some (several times GLib's speed). */
+static char *
+sha256_hex (const guchar *data, gsize len)
+{
+  struct sha256_ctx ctx;
+  guint8 digest[SHA256_DIGEST_SIZE];
+  sha256_init (&ctx);
+  sha256_update (&ctx, len, data);
+  sha256_digest (&ctx, sizeof digest, digest);
+  char *hex = g_malloc (2 * sizeof digest + 1);
+  for (guint i = 0; i < sizeof digest; i++) {
+    hex[2 * i] = "0123456789abcdef"[digest[i] >> 4];
+    hex[2 * i + 1] = "0123456789abcdef"[digest[i] & 15];
+  }
+  hex[2 * sizeof digest] = '\0';
+  return hex;
+}
+
 static guint
 json_part (MsgtkInspection *in, JsonBuilder *b, guint i)
 {
@@ -866,8 +978,7 @@ json_part (MsgtkInspection *in, JsonBuilder *b, guint i)
     const guchar *data = d != NULL ? g_bytes_get_data (d, &len) : NULL;
     json_builder_set_member_name (b, "size");
     json_builder_add_int_value (b, (gint64)len);
-    g_autofree char *sha = g_compute_checksum_for_data (
-        G_CHECKSUM_SHA256, data != NULL ? data : (const guchar *)"", len);
+    g_autofree char *sha = sha256_hex (data, len);
     json_string_or_null (b, "sha256", sha);
   }
   json_builder_set_member_name (b, "children");
