@@ -30,6 +30,7 @@ typedef struct {
 
 struct _MsgtkInspection {
   GBytes *raw;
+  goffset size; /* of the whole message (@raw may be its header block only) */
   MsgtkInspectFlags flags;
   const char *const *fallbacks;
   guint max_headers, max_line;
@@ -202,6 +203,19 @@ hold_header_charsets (GMimeHeaderList *headers)
       if (owned)
         g_mime_iconv_close (cd);
     }
+  }
+}
+
+/* The same for the fallback charsets, which GMime tries on 8-bit header
+ * text. */
+static void
+hold_fallback_charsets (MsgtkInspection *in)
+{
+  for (const char *const *fb = in->fallbacks; *fb != NULL; fb++) {
+    gboolean owned;
+    iconv_t cd = iconv_to_utf8 (g_mime_charset_iconv_name (*fb), &owned);
+    if (owned)
+      g_mime_iconv_close (cd);
   }
 }
 
@@ -407,12 +421,76 @@ header_block_length (const char *data, gsize len)
   return len;
 }
 
+/* Of a header block of well-formed fields ("Name: value", continuation
+ * lines), the fields the summary shows, then a blank line; NULL when there
+ * are none or when some line is not well-formed (GMime then sees the block
+ * as it is). */
+static GByteArray *
+summary_fields (const char *data, gsize len)
+{
+  static const char *const wanted[] = { "Date", "From", "Subject", "Content-Type" };
+  GByteArray *out = g_byte_array_new ();
+  gboolean keep = FALSE, have_message_field = FALSE;
+  for (const char *p = data, *end = data + len; p < end;) {
+    const char *nl = memchr (p, '\n', (gsize)(end - p));
+    const char *next = nl != NULL ? nl + 1 : end;
+    if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
+      break; /* the blank line */
+    if (*p == ' ' || *p == '\t') {
+      if (p == data) { /* a continuation of nothing */
+        g_byte_array_unref (out);
+        return NULL;
+      }
+      if (keep)
+        g_byte_array_append (out, (const guint8 *)p, (guint)(next - p));
+      p = next;
+      continue;
+    }
+    const char *colon = p;
+    while (colon<next && * colon> ' ' && *colon < 0x7f && *colon != ':')
+      colon++;
+    if (colon == p || colon == next || *colon != ':') {
+      g_byte_array_unref (out);
+      return NULL;
+    }
+    /* and the first field GMime keeps in the message's own list (not a
+     * Content-* one), which tells a message from no message */
+    keep = !have_message_field && (colon - p < 8 || g_ascii_strncasecmp (p, "Content-", 8) != 0);
+    have_message_field |= keep;
+    for (guint i = 0; i < G_N_ELEMENTS (wanted); i++)
+      if ((gsize)(colon - p) == strlen (wanted[i])
+          && g_ascii_strncasecmp (p, wanted[i], (gsize)(colon - p)) == 0)
+        keep = TRUE;
+    if (keep)
+      g_byte_array_append (out, (const guint8 *)p, (guint)(next - p));
+    p = next;
+  }
+  if (out->len == 0) {
+    g_byte_array_unref (out);
+    return NULL;
+  }
+  if (out->data[out->len - 1] != '\n')
+    g_byte_array_append (out, (const guint8 *)"\n", 1);
+  g_byte_array_append (out, (const guint8 *)"\n", 1);
+  return out;
+}
+
 MsgtkInspection *
 msgtk_inspection_new (GBytes *raw, const MsgtkInspectOptions *options, MsgtkInspectFlags flags,
                       GError **error)
 {
+  return msgtk_inspection_new_for_headers (raw, (goffset)g_bytes_get_size (raw), options, flags,
+                                           error);
+}
+
+MsgtkInspection *
+msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
+                                  const MsgtkInspectOptions *options, MsgtkInspectFlags flags,
+                                  GError **error)
+{
   MsgtkInspection *in = g_new0 (MsgtkInspection, 1);
   in->raw = g_bytes_ref (raw);
+  in->size = message_size;
   in->flags = flags;
   in->fallbacks = options != NULL && options->fallback_charsets != NULL ? options->fallback_charsets
                                                                         : default_fallbacks;
@@ -429,10 +507,16 @@ msgtk_inspection_new (GBytes *raw, const MsgtkInspectOptions *options, MsgtkInsp
   g_mime_parser_options_set_parameter_compliance_mode (in->parser_options,
                                                        GMIME_RFC_COMPLIANCE_LOOSE);
 
+  hold_fallback_charsets (in);
   gsize len;
   const char *data = g_bytes_get_data (raw, &len);
-  if (flags & MSGTK_INSPECT_HEADERS_ONLY)
+  if (flags & (MSGTK_INSPECT_HEADERS_ONLY | MSGTK_INSPECT_SUMMARY))
     len = header_block_length (data, len);
+  g_autoptr (GByteArray) fields = NULL;
+  if ((flags & MSGTK_INSPECT_SUMMARY) && (fields = summary_fields (data, len)) != NULL) {
+    data = (const char *)fields->data;
+    len = fields->len;
+  }
   g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (data, len);
   g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
@@ -441,7 +525,8 @@ msgtk_inspection_new (GBytes *raw, const MsgtkInspectOptions *options, MsgtkInsp
       || g_mime_header_list_get_count (g_mime_object_get_header_list (GMIME_OBJECT (in->message)))
              == 0) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
-                 "not a message: no header fields found (%zu bytes)", g_bytes_get_size (raw));
+                 "not a message: no header fields found (%" G_GINT64_FORMAT " bytes)",
+                 (gint64)in->size);
     msgtk_inspection_free (in);
     return NULL;
   }
@@ -663,7 +748,7 @@ msgtk_inspection_summary (MsgtkInspection *in)
   g_autofree char *f = fit (from, 24);
   g_autofree char *s
       = subject != NULL ? fit (subject, (guint)g_utf8_strlen (subject, -1)) : g_strdup ("");
-  g_autofree char *size = human_size ((goffset)g_bytes_get_size (in->raw));
+  g_autofree char *size = human_size (in->size);
   GMimeContentType *ct = g_mime_object_get_content_type (GMIME_OBJECT (in->message));
   gboolean mixed = ct != NULL && g_mime_content_type_is_type (ct, "multipart", "mixed");
   return g_strdup_printf ("%s  %s %s %6s  %s", d, f, mixed ? "@" : " ", size, s);

@@ -137,12 +137,15 @@ msgtk_item_free (MsgtkItem *item)
   g_free (item->path);
   g_free (item->identity);
   g_free (item->folder);
+  g_clear_pointer (&item->bytes, g_bytes_unref);
   g_free (item);
 }
 
 GBytes *
 msgtk_item_read_bytes (MsgtkItem *item, GError **error)
 {
+  if (item->bytes != NULL)
+    return g_bytes_ref (item->bytes);
   gsize cap = item->size > 0 ? (gsize)item->size : 4096;
   GByteArray *a = g_byte_array_sized_new ((guint)cap);
   guint8 chunk[65536];
@@ -164,8 +167,9 @@ msgtk_item_read_bytes (MsgtkItem *item, GError **error)
 
 struct _MsgtkSource {
   MsgtkSourceFormat format;
-  char *path;     /* as given, "-" for stdin */
-  char *abs_path; /* absolute, for identities */
+  gboolean headers_only; /* items hold their header block only */
+  char *path;            /* as given, "-" for stdin */
+  char *abs_path;        /* absolute, for identities */
   guint index;
   /* mbox / stream */
   gboolean have_reader;
@@ -198,6 +202,12 @@ MsgtkSourceFormat
 msgtk_source_get_format (MsgtkSource *source)
 {
   return source->format;
+}
+
+void
+msgtk_source_set_headers_only (MsgtkSource *source, gboolean headers_only)
+{
+  source->headers_only = headers_only;
 }
 
 void
@@ -541,20 +551,77 @@ header_value (const guint8 *line, gsize n, const char *name)
   return g_strstrip (v);
 }
 
-static void
-strip_trailing_blank (GByteArray *msg)
+/* How many bytes at the end of a message of @size bytes, whose last
+ * MIN (@size, 4) bytes are @tail, are the blank line that separates it from
+ * the next From_ line (or the end): that line belongs to the mbox, not to
+ * the message. */
+static gsize
+trailing_blank (const guint8 *tail, gsize size)
 {
-  /* the blank line before the next From_ line (or at the end) belongs to the
-   * mbox, not to the message */
-  gsize n = msg->len;
-  if (n >= 2 && msg->data[n - 1] == '\n' && msg->data[n - 2] == '\n')
-    g_byte_array_set_size (msg, (guint)(n - 1));
-  else if (n >= 4 && memcmp (msg->data + n - 4, "\r\n\r\n", 4) == 0)
-    g_byte_array_set_size (msg, (guint)(n - 2));
-  else if (n == 1 && msg->data[0] == '\n')
-    g_byte_array_set_size (msg, 0);
-  else if (n == 2 && msg->data[0] == '\r' && msg->data[1] == '\n')
-    g_byte_array_set_size (msg, 0);
+  gsize t = MIN (size, 4);
+  const guint8 *e = tail + t; /* one past the last byte */
+  if (size >= 4 && memcmp (e - 4, "\r\n\r\n", 4) == 0)
+    return 2;
+  if (size >= 2 && e[-1] == '\n' && e[-2] == '\n')
+    return 1;
+  if (size == 1 && e[-1] == '\n')
+    return 1;
+  if (size == 2 && e[-1] == '\n' && e[-2] == '\r')
+    return 2;
+  return 0;
+}
+
+/* The message being read out of an mbox: its bytes, or (headers-only) its
+ * header block and the count of the body's bytes with the last four of
+ * them. */
+typedef struct {
+  GByteArray *data;
+  gboolean count_only;
+  gsize counted;
+  guint8 tail[4];
+} MboxMessage;
+
+static void
+mbox_message_add (MboxMessage *m, const guint8 *data, gsize n)
+{
+  if (!m->count_only) {
+    g_byte_array_append (m->data, data, (guint)n);
+    return;
+  }
+  if (n >= 4)
+    memcpy (m->tail, data + n - 4, 4);
+  else if (n > 0) {
+    memmove (m->tail, m->tail + n, 4 - n);
+    memcpy (m->tail + 4 - n, data, n);
+  }
+  m->counted += n;
+}
+
+static gsize
+mbox_message_size (MboxMessage *m)
+{
+  return m->data->len + m->counted;
+}
+
+/* Drop the blank line before the next From_ line (or the end). */
+static void
+mbox_message_strip (MboxMessage *m)
+{
+  GByteArray *d = m->data;
+  if (!m->count_only || m->counted == 0) {
+    gsize k = trailing_blank (d->data + d->len - MIN (d->len, 4), d->len);
+    g_byte_array_set_size (d, (guint)(d->len - k));
+    return;
+  }
+  /* the last four bytes of header block + body */
+  guint8 tail[4];
+  gsize body_bytes = MIN (m->counted, 4), head_bytes = MIN (d->len, 4 - body_bytes);
+  memcpy (tail, d->data + d->len - head_bytes, head_bytes);
+  memcpy (tail + head_bytes, m->tail + 4 - body_bytes, body_bytes);
+  gsize k = trailing_blank (tail, mbox_message_size (m));
+  gsize from_body = MIN (k, m->counted);
+  m->counted -= from_body;
+  g_byte_array_set_size (d, (guint)(d->len - (k - from_body)));
 }
 
 /* After a Content-Length body: is the next thing the end, a From_ line or a
@@ -578,6 +645,60 @@ mbox_boundary_follows (Reader *r, GError **error)
   if (skip == 0)
     return FALSE;
   return avail == skip || is_from_line (p + skip, avail - skip);
+}
+
+/* The body up to the next From_ line that follows a blank line (taken as the
+ * pending From_ line) or the end, ">From " quoting undone, the separating
+ * blank line dropped. Whole runs of lines are copied at once: only lines
+ * that start with "From " or ">" need a closer look. */
+static gboolean
+mbox_body (MsgtkSource *s, MboxMessage *msg, GError **error)
+{
+  Reader *r = &s->reader;
+  gboolean prev_blank = TRUE;
+  for (;;) {
+    const guint8 *start = r->buf + r->pos, *end = r->buf + r->len;
+    const guint8 *p = start, *span = start, *nl;
+    gboolean found_next = FALSE;
+    while (p < end) {
+      nl = memchr (p, '\n', (gsize)(end - p));
+      if (nl == NULL) {
+        if (!r->eof)
+          break;      /* an incomplete line: read more first */
+        nl = end - 1; /* the last line, without a newline */
+      }
+      gsize n = (gsize)(nl + 1 - p);
+      if (*p == 'F' && prev_blank && is_from_line (p, n)) {
+        found_next = TRUE;
+        break;
+      }
+      if (*p == '>' && is_quoted_from (p, n)) {
+        mbox_message_add (msg, span, (gsize)(p - span));
+        span = p + 1;
+      }
+      prev_blank = is_blank (p, n);
+      p = nl + 1;
+    }
+    mbox_message_add (msg, span, (gsize)(p - span));
+    r->pos += (gsize)(p - start);
+    r->offset += (goffset)(p - start);
+    if (found_next) {
+      const guint8 *line;
+      gsize n;
+      if (!reader_line (r, &line, &n, error))
+        return FALSE;
+      s->pending_from = g_byte_array_new ();
+      g_byte_array_append (s->pending_from, line, (guint)n);
+      s->pending_offset = r->offset - (goffset)n;
+      break;
+    }
+    if (r->eof && r->pos == r->len)
+      break;
+    if (!reader_fill (r, r->len - r->pos + 1, error))
+      return FALSE;
+  }
+  mbox_message_strip (msg);
+  return TRUE;
 }
 
 static MsgtkItem *
@@ -626,6 +747,7 @@ mbox_next (MsgtkSource *s, GError **error)
   }
 
   gboolean body_done = found_next || n == 0;
+  gsize body_size = 0; /* headers-only: the body's bytes (not in @msg) */
   if (!body_done && clen != NULL) {
     char *end = NULL;
     guint64 want = g_ascii_strtoull (clen, &end, 10);
@@ -641,6 +763,10 @@ mbox_next (MsgtkSource *s, GError **error)
       }
       if (ok) {
         body_done = TRUE;
+        if (s->headers_only) {
+          body_size = msg->len - before;
+          g_byte_array_set_size (msg, (guint)before);
+        }
         /* skip the separating blank line, take the next From_ line */
         if (!reader_line (r, &line, &n, error))
           return NULL;
@@ -659,25 +785,10 @@ mbox_next (MsgtkSource *s, GError **error)
     }
   }
   if (!body_done) {
-    gboolean prev_blank = TRUE;
-    for (;;) {
-      if (!reader_line (r, &line, &n, error))
-        return NULL;
-      if (n == 0)
-        break;
-      if (prev_blank && is_from_line (line, n)) {
-        s->pending_from = g_byte_array_new ();
-        g_byte_array_append (s->pending_from, line, (guint)n);
-        s->pending_offset = r->offset - (goffset)n;
-        break;
-      }
-      if (is_quoted_from (line, n))
-        g_byte_array_append (msg, line + 1, (guint)n - 1);
-      else
-        g_byte_array_append (msg, line, (guint)n);
-      prev_blank = is_blank (line, n);
-    }
-    strip_trailing_blank (msg);
+    MboxMessage m = { .data = msg, .count_only = s->headers_only };
+    if (!mbox_body (s, &m, error))
+      return NULL;
+    body_size = m.counted;
   }
 
   MsgtkItem *item = g_new0 (MsgtkItem, 1);
@@ -687,14 +798,57 @@ mbox_next (MsgtkSource *s, GError **error)
   item->identity = g_strdup_printf ("mbox:%s@%" G_GINT64_FORMAT, s->abs_path, (gint64)from_offset);
   item->flags = msgtk_flags_from_mbox_status (status, x_status);
   item->internal_date = parse_from_date (from->data, from->len);
-  item->size = msg->len;
-  GBytes *bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg));
-  item->stream = g_memory_input_stream_new_from_bytes (bytes);
-  g_bytes_unref (bytes);
+  item->size = (goffset)(msg->len + body_size);
+  item->bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg));
+  item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
   return item;
 }
 
 /* ---- files ---- */
+
+/* The header block at the start of @in, through its blank line (all of it
+ * when there is none). */
+static GBytes *
+read_header_block (GInputStream *in, GError **error)
+{
+  GByteArray *a = g_byte_array_new ();
+  gsize scanned = 0;
+  for (;;) {
+    guint old = a->len;
+    g_byte_array_set_size (a, old + 16384);
+    gssize n = g_input_stream_read (in, a->data + old, 16384, NULL, error);
+    if (n < 0) {
+      g_byte_array_unref (a);
+      return NULL;
+    }
+    g_byte_array_set_size (a, old + (guint)n);
+    /* a blank line: one at the very start, or "\n\n" or "\n\r\n" */
+    const guint8 *d = a->data;
+    gsize end = 0;
+    if (old == 0 && a->len > 0 && d[0] == '\n')
+      end = 1;
+    else if (old == 0 && a->len > 1 && d[0] == '\r' && d[1] == '\n')
+      end = 2;
+    for (gsize i = scanned; end == 0 && i < a->len; i++) {
+      const guint8 *nl = memchr (d + i, '\n', a->len - i);
+      if (nl == NULL)
+        break;
+      i = (gsize)(nl - d);
+      if (i + 1 < a->len && d[i + 1] == '\n')
+        end = i + 2;
+      else if (i + 2 < a->len && d[i + 1] == '\r' && d[i + 2] == '\n')
+        end = i + 3;
+    }
+    if (end > 0) {
+      g_byte_array_set_size (a, (guint)end);
+      return g_byte_array_free_to_bytes (a);
+    }
+    /* a blank line may straddle this read and the next */
+    scanned = a->len > 2 ? a->len - 2 : 0;
+    if (n == 0)
+      return g_byte_array_free_to_bytes (a);
+  }
+}
 
 static MsgtkItem *
 file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
@@ -714,11 +868,17 @@ file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
   item->index = ++s->index;
   item->path = g_strdup (path);
   item->size = st.st_size;
-  item->stream = G_INPUT_STREAM (g_steal_pointer (&in));
+  if (s->headers_only) {
+    item->bytes = read_header_block (G_INPUT_STREAM (in), error);
+    if (item->bytes == NULL) {
+      g_prefix_error (error, "cannot read '%s': ", path);
+      msgtk_item_free (item);
+      return NULL;
+    }
+    item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
+  } else
+    item->stream = G_INPUT_STREAM (g_steal_pointer (&in));
   item->folder = g_strdup (folder);
-  g_autofree char *abs = g_path_is_absolute (path)
-                             ? g_strdup (path)
-                             : g_build_filename (g_get_current_dir (), path, NULL);
   if (s->format == MSGTK_SOURCE_FORMAT_MAILDIR) {
     g_autofree char *base = g_path_get_basename (path);
     char *info = strstr (base, ":2,");
@@ -730,7 +890,11 @@ file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
     }
     item->internal_date = g_date_time_new_from_unix_utc (st.st_mtime);
     item->identity = g_strdup_printf ("maildir:%s:%s/%s", s->abs_path, folder ? folder : "", base);
+  } else if (g_path_is_absolute (path)) {
+    item->identity = g_strdup_printf ("file:%s", path);
   } else {
+    g_autofree char *cwd = g_get_current_dir ();
+    g_autofree char *abs = g_build_filename (cwd, path, NULL);
     item->identity = g_strdup_printf ("file:%s", abs);
   }
   return item;
@@ -762,9 +926,8 @@ msgtk_source_next (MsgtkSource *source, GError **error)
       item->path = g_strdup (source->path);
       item->identity = g_strdup_printf ("stream:%s", source->abs_path);
       item->size = msg->len;
-      GBytes *bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg));
-      item->stream = g_memory_input_stream_new_from_bytes (bytes);
-      g_bytes_unref (bytes);
+      item->bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg));
+      item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
       return item;
     }
   case MSGTK_SOURCE_FORMAT_DIR:

@@ -147,9 +147,9 @@ run_job (gpointer data, gpointer user_data)
     g_autofree char *l = g_utf8_make_valid (job->label, -1);
     g_string_append_printf (job->out, "==> %s <==\n", l);
   }
-  MsgtkInspectFlags flags = view == VIEW_SUMMARY ? MSGTK_INSPECT_HEADERS_ONLY : MSGTK_INSPECT_FULL;
-  g_autoptr (MsgtkInspection) in
-      = msgtk_inspection_new (job->raw, &inspect_options, flags, &job->error);
+  MsgtkInspectFlags flags = view == VIEW_SUMMARY ? MSGTK_INSPECT_SUMMARY : MSGTK_INSPECT_FULL;
+  g_autoptr (MsgtkInspection) in = msgtk_inspection_new_for_headers (
+      job->raw, job->item->size, &inspect_options, flags, &job->error);
   if (in == NULL)
     goto done;
   switch (view) {
@@ -314,6 +314,8 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
     return;
   }
   gboolean archive = msgtk_source_get_format (source) != MSGTK_SOURCE_FORMAT_MESSAGE;
+  /* the summary needs only the header fields (and each message's size) */
+  msgtk_source_set_headers_only (source, view == VIEW_SUMMARY);
   GQueue queue = G_QUEUE_INIT;
   gsize inflight = 0;
   MsgtkItem *item;

@@ -45,7 +45,9 @@ typedef struct {
 
 typedef enum {
   MSGTK_INSPECT_FULL = 0,
-  MSGTK_INSPECT_HEADERS_ONLY = 1 << 0, /* parse only the top header block (fast summary) */
+  MSGTK_INSPECT_HEADERS_ONLY = 1 << 0, /* parse only the top header block */
+  MSGTK_INSPECT_SUMMARY = 1 << 1,      /* parse only the header fields the summary shows
+                                        * (fastest; for msgtk_inspection_summary() only) */
 } MsgtkInspectFlags;
 
 typedef struct _MsgtkInspection MsgtkInspection;
@@ -54,6 +56,12 @@ typedef struct _MsgtkInspection MsgtkInspection;
  * not a message: MSGTK_ERROR_DATA. @options may be NULL. */
 MsgtkInspection *msgtk_inspection_new (GBytes *raw, const MsgtkInspectOptions *options,
                                        MsgtkInspectFlags flags, GError **error);
+/* The same for a message of which @header_block is only the header block
+ * (an item of a headers-only source, msgtk_source_set_headers_only()) and
+ * @message_size the whole size, which the summary and errors show. */
+MsgtkInspection *msgtk_inspection_new_for_headers (GBytes *header_block, goffset message_size,
+                                                   const MsgtkInspectOptions *options,
+                                                   MsgtkInspectFlags flags, GError **error);
 void msgtk_inspection_free (MsgtkInspection *inspection);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkInspection, msgtk_inspection_free)
 

@@ -29,7 +29,7 @@ typedef enum {
  */
 typedef struct {
   GInputStream *stream;     /* the raw bytes; read it once */
-  goffset size;             /* number of bytes @stream yields */
+  goffset size;             /* number of bytes @stream yields (headers-only: of the message) */
   MsgtkFlags flags;         /* maildir suffix letters or mbox Status/X-Status */
   GDateTime *internal_date; /* From_ line date or maildir file mtime; NULL if unknown */
   char *path;               /* the file it came from ("-" for stdin) */
@@ -37,13 +37,15 @@ typedef struct {
   goffset offset;           /* byte offset in @path (mbox: of the From_ line) */
   char *identity;           /* stable identity string, unique in the source */
   char *folder;             /* maildir++ folder ("Sent", "Lists.gtk"); NULL at the top */
+  GBytes *bytes;            /* the bytes @stream yields when the source holds them in memory
+                             * anyway (mbox, a stream); NULL otherwise */
 } MsgtkItem;
 
 void msgtk_item_free (MsgtkItem *item);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkItem, msgtk_item_free)
 
 /* Read the whole of @item's stream into memory (the item's stream is then
- * consumed). */
+ * consumed), or, when the item has @bytes, a reference to them. */
 GBytes *msgtk_item_read_bytes (MsgtkItem *item, GError **error);
 
 typedef struct _MsgtkSource MsgtkSource;
@@ -59,6 +61,12 @@ MsgtkSource *msgtk_source_new_for_stream (GInputStream *stream, const char *name
 
 /* The detected (or given) format. */
 MsgtkSourceFormat msgtk_source_get_format (MsgtkSource *source);
+
+/* With @headers_only, the items of an mbox, a directory or a maildir hold
+ * only their header block (through the blank line): @stream and @bytes yield
+ * that, @size is still the whole message's. Bodies are then neither copied
+ * nor (for files) read: for views that need only the header fields. */
+void msgtk_source_set_headers_only (MsgtkSource *source, gboolean headers_only);
 
 /* The next message, or NULL: at the end (error unset) or on failure (error
  * set; for an mbox the source stays usable, a directory or maildir entry that
