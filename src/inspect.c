@@ -12,6 +12,7 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFilter, g_object_unref)
 
 #define DEFAULT_MAX_HEADERS 1000
 #define DEFAULT_MAX_LINE 65536
@@ -652,27 +653,87 @@ part_disposition (GMimeObject *obj)
   return d != NULL ? g_mime_content_disposition_get_disposition (d) : NULL;
 }
 
-/* Decoded content of a leaf (transfer encoding undone), cached. */
+typedef void (*DecodedFunc) (const char *data, gsize len, gpointer user_data);
+
+/* Undo the transfer encoding of leaf @n chunk by chunk, as
+ * g_mime_data_wrapper_write_to_stream() does, handing each decoded chunk to
+ * @func; returns the decoded size. Nothing is kept: views that need only
+ * the size or a digest do not hold decoded copies. */
+static gsize
+node_decode (Node *n, DecodedFunc func, gpointer user_data)
+{
+  if (n->decoded_done) {
+    gsize len = 0;
+    const char *data = n->decoded != NULL ? g_bytes_get_data (n->decoded, &len) : NULL;
+    if (len > 0)
+      func (data, len, user_data);
+    return len;
+  }
+  GMimeDataWrapper *w
+      = GMIME_IS_PART (n->object) ? g_mime_part_get_content (GMIME_PART (n->object)) : NULL;
+  GMimeStream *src = w != NULL ? g_mime_data_wrapper_get_stream (w) : NULL;
+  if (src == NULL)
+    return 0;
+  g_autoptr (GMimeFilter) filter = NULL;
+  GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding (w);
+  if (encoding == GMIME_CONTENT_ENCODING_BASE64
+      || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+      || encoding == GMIME_CONTENT_ENCODING_UUENCODE)
+    filter = g_mime_filter_basic_new (encoding, FALSE);
+  g_mime_stream_reset (src);
+  char buf[65536];
+  char *out;
+  gsize outlen, prespace, total = 0;
+  gssize nread;
+  while ((nread = g_mime_stream_read (src, buf, sizeof buf)) > 0) {
+    out = buf;
+    outlen = (gsize)nread;
+    if (filter != NULL)
+      g_mime_filter_filter (filter, buf, (gsize)nread, 0, &out, &outlen, &prespace);
+    if (outlen > 0)
+      func (out, outlen, user_data);
+    total += outlen;
+  }
+  if (filter != NULL) {
+    g_mime_filter_complete (filter, buf, 0, 0, &out, &outlen, &prespace);
+    if (outlen > 0)
+      func (out, outlen, user_data);
+    total += outlen;
+  }
+  return total;
+}
+
+static void
+decoded_append (const char *data, gsize len, gpointer user_data)
+{
+  g_byte_array_append (user_data, (const guint8 *)data, (guint)len);
+}
+
+static void
+decoded_nothing (const char *data, gsize len, gpointer user_data)
+{
+}
+
+/* Decoded content of a leaf (transfer encoding undone), cached; NULL for a
+ * leaf that is no part. */
 static GBytes *
 node_decoded (Node *n)
 {
   if (n->decoded_done)
     return n->decoded;
-  n->decoded_done = TRUE;
-  if (!GMIME_IS_PART (n->object))
+  if (!GMIME_IS_PART (n->object)) {
+    n->decoded_done = TRUE;
     return NULL;
+  }
   GMimeDataWrapper *w = g_mime_part_get_content (GMIME_PART (n->object));
   /* decoding never makes content longer: one allocation of the encoded size */
   GMimeStream *encoded = w != NULL ? g_mime_data_wrapper_get_stream (w) : NULL;
   gint64 size = encoded != NULL ? g_mime_stream_length (encoded) : -1;
   g_autoptr (GByteArray) buf
       = g_byte_array_sized_new (size > 0 && size < G_MAXUINT32 ? (guint)size : 0);
-  if (w != NULL) {
-    g_autoptr (GMimeStream) out = g_mime_stream_mem_new_with_byte_array (buf);
-    g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (out), FALSE);
-    g_mime_data_wrapper_write_to_stream (w, out);
-  }
+  node_decode (n, decoded_append, buf);
   n->decoded = g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+  n->decoded_done = TRUE;
   return n->decoded;
 }
 
@@ -796,10 +857,8 @@ msgtk_inspection_tree (MsgtkInspection *in)
     const char *enc = part_encoding (n->object);
     if (enc != NULL)
       g_string_append_printf (out, " encoding=%s", enc);
-    if (n->leaf) {
-      GBytes *b = node_decoded (n);
-      g_string_append_printf (out, " size=%zu", b != NULL ? g_bytes_get_size (b) : 0);
-    }
+    if (n->leaf)
+      g_string_append_printf (out, " size=%zu", node_decode (n, decoded_nothing, NULL));
     const char *disp = part_disposition (n->object);
     if (disp != NULL) {
       g_autofree char *v = valid_utf8 (disp, -1);
@@ -1021,15 +1080,22 @@ json_findings (JsonBuilder *b, const GPtrArray *list)
   json_builder_end_array (b);
 }
 
-/* Lower-case hex SHA-256 of @data: nettle's, which uses the CPU's SHA
- * instructions where there are some (several times GLib's speed). */
-static char *
-sha256_hex (const guchar *data, gsize len)
+static void
+decoded_sha256 (const char *data, gsize len, gpointer user_data)
+{
+  sha256_update (user_data, len, (const guint8 *)data);
+}
+
+/* Decoded size of leaf @n and the lower-case hex SHA-256 of its decoded
+ * content: nettle's, which uses the CPU's SHA instructions where there are
+ * some (several times GLib's speed), over the decoded chunks as they come. */
+static gsize
+node_sha256 (Node *n, char **hex_out)
 {
   struct sha256_ctx ctx;
   guint8 digest[SHA256_DIGEST_SIZE];
   sha256_init (&ctx);
-  sha256_update (&ctx, len, data);
+  gsize size = node_decode (n, decoded_sha256, &ctx);
   sha256_digest (&ctx, sizeof digest, digest);
   char *hex = g_malloc (2 * sizeof digest + 1);
   for (guint i = 0; i < sizeof digest; i++) {
@@ -1037,7 +1103,8 @@ sha256_hex (const guchar *data, gsize len)
     hex[2 * i + 1] = "0123456789abcdef"[digest[i] & 15];
   }
   hex[2 * sizeof digest] = '\0';
-  return hex;
+  *hex_out = hex;
+  return size;
 }
 
 static guint
@@ -1058,12 +1125,10 @@ json_part (MsgtkInspection *in, JsonBuilder *b, guint i)
   g_autofree char *fn = part_filename (in, n->object);
   json_string_or_null (b, "filename", fn);
   if (n->leaf) {
-    GBytes *d = node_decoded (n);
-    gsize len = 0;
-    const guchar *data = d != NULL ? g_bytes_get_data (d, &len) : NULL;
+    g_autofree char *sha = NULL;
+    gsize len = node_sha256 (n, &sha);
     json_builder_set_member_name (b, "size");
     json_builder_add_int_value (b, (gint64)len);
-    g_autofree char *sha = sha256_hex (data, len);
     json_string_or_null (b, "sha256", sha);
   }
   json_builder_set_member_name (b, "children");
