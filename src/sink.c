@@ -361,7 +361,6 @@ msgtk_sink_count (MsgtkSink *sink)
 typedef struct {
   GMimeMessage *message;
   GInputStream *input;
-  MsgtkFlags flags; /* mbox: what Status and X-Status must say */
 } Payload;
 
 static gboolean
@@ -375,76 +374,6 @@ write_all (int fd, const char *buf, size_t len, const char *path, GError **error
       return set_errno_error (error, errno, MSGTK_ERROR_IO, "cannot write", path);
     buf += n;
     len -= (size_t)n;
-  }
-  return TRUE;
-}
-
-/* mbox: copy the header of @in to @out so that its Status and X-Status fields
- * say @flags. A header that already says so is copied byte for byte;
- * otherwise the old fields are dropped and new ones end the header. */
-static gboolean
-copy_mbox_header (GDataInputStream *in, GMimeStream *out, MsgtkFlags flags, const char *path,
-                  GError **error)
-{
-  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GArray) is_status = g_array_new (FALSE, FALSE, sizeof (gboolean));
-  g_autofree char *status = NULL, *x_status = NULL;
-  const char *eol = "\n";
-  gboolean blank = FALSE, in_status = FALSE, eof = FALSE;
-  gsize total = 0;
-  while (!blank && total < 1024 * 1024) {
-    gsize len;
-    g_autoptr (GError) local = NULL;
-    char *line = g_data_input_stream_read_upto (in, "\n", 1, &len, NULL, &local);
-    if (line == NULL && local != NULL) {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local),
-                                  "cannot read message for '%s': ", path);
-      return FALSE;
-    }
-    if (line == NULL) {
-      eof = TRUE;
-      break;
-    }
-    /* read_upto stops before the newline; the next byte is it, if any. */
-    gboolean nl = g_data_input_stream_read_byte (in, NULL, NULL) == '\n';
-    if (lines->len == 0 && len > 0 && line[len - 1] == '\r')
-      eol = "\r\n";
-    blank = len == 0 || (len == 1 && line[0] == '\r');
-    if (!blank && line[0] != ' ' && line[0] != '\t') {
-      in_status = FALSE;
-      static const char *const names[] = { "Status:", "X-Status:" };
-      char **values[] = { &status, &x_status };
-      for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-        if (g_ascii_strncasecmp (line, names[i], strlen (names[i])) == 0) {
-          g_free (*values[i]);
-          *values[i] = g_strstrip (g_strdup (line + strlen (names[i])));
-          in_status = TRUE;
-        }
-    }
-    gboolean mark = in_status && !blank;
-    g_array_append_val (is_status, mark);
-    g_ptr_array_add (lines, g_strconcat (line, nl ? "\n" : "", NULL));
-    total += len + 1;
-    g_free (line);
-  }
-  /* A header too long to hold is left as it is. */
-  gboolean same = msgtk_flags_from_mbox_status (status, x_status) == flags || (!blank && !eof);
-  g_autofree char *want = NULL, *want_x = NULL;
-  msgtk_flags_to_mbox_status (flags, &want, &want_x);
-  g_autofree char *add = g_strdup_printf ("Status: %s%s%s%s%s", want, eol,
-                                          *want_x ? "X-Status: " : "", want_x, *want_x ? eol : "");
-  for (guint i = 0; i <= lines->len; i++) {
-    gboolean at_end = i == lines->len || (blank && i + 1 == lines->len);
-    const char *l = i < lines->len ? lines->pdata[i] : NULL;
-    if (!same && at_end) {
-      if (g_mime_stream_write_string (out, add) < 0)
-        return set_errno_error (error, errno ? errno : EIO, MSGTK_ERROR_IO, "cannot write", path);
-      same = TRUE; /* written once */
-    }
-    if (l == NULL || (g_array_index (is_status, gboolean, i) && !same))
-      continue;
-    if (g_mime_stream_write_string (out, l) < 0)
-      return set_errno_error (error, errno ? errno : EIO, MSGTK_ERROR_IO, "cannot write", path);
   }
   return TRUE;
 }
@@ -482,17 +411,9 @@ write_payload (MsgtkSink *sink, int fd, const Payload *p, const char *path, GErr
       ok = set_errno_error (error, errno ? errno : EIO, MSGTK_ERROR_IO, "cannot write message to",
                             path);
   } else {
-    GInputStream *input = p->input;
-    g_autoptr (GDataInputStream) data = NULL;
-    if (quote) {
-      data = g_data_input_stream_new (p->input);
-      g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (data), FALSE);
-      input = G_INPUT_STREAM (data);
-      ok = copy_mbox_header (data, filtered, p->flags, path, error);
-    }
     char buf[65536];
-    while (ok) {
-      gssize n = g_input_stream_read (input, buf, sizeof buf, NULL, error);
+    for (;;) {
+      gssize n = g_input_stream_read (p->input, buf, sizeof buf, NULL, error);
       if (n < 0) {
         g_prefix_error (error, "cannot read message for '%s': ", path);
         ok = FALSE;
@@ -688,7 +609,7 @@ gboolean
 msgtk_sink_write_message (MsgtkSink *sink, GMimeMessage *message, MsgtkFlags flags,
                           GDateTime *internal_date, char **path_out, GError **error)
 {
-  Payload p = { message, NULL, flags };
+  Payload p = { message, NULL };
   GDateTime *date = internal_date ? internal_date : g_mime_message_get_date (message);
   return sink_write (sink, &p, flags, date, message_sender (message), path_out, error);
 }
@@ -698,7 +619,7 @@ msgtk_sink_write_stream (MsgtkSink *sink, GInputStream *input, MsgtkFlags flags,
                          GDateTime *internal_date, const char *envelope_sender, char **path_out,
                          GError **error)
 {
-  Payload p = { NULL, input, flags };
+  Payload p = { NULL, input };
   return sink_write (sink, &p, flags, internal_date, envelope_sender, path_out, error);
 }
 
