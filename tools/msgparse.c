@@ -18,15 +18,12 @@ typedef enum {
   VIEW_PART,
   VIEW_EXTRACT,
   VIEW_CHECK,
-  VIEW_CONVERT,
 } View;
 
 static struct {
   char *select;
   gboolean headers, raw, tree, text, json, check, text_to_utf8;
   char *part, *extract, *fail_on, *fallback;
-  char *to_mbox, *to_maildir, *to_dir;
-  gboolean crlf, lf;
   int jobs;
 } opt;
 
@@ -213,7 +210,6 @@ run_job (gpointer data, gpointer user_data)
     }
     break;
   }
-  case VIEW_CONVERT: g_assert_not_reached ();
   }
 done:
   g_mutex_lock (&job_lock);
@@ -257,53 +253,6 @@ finish_job (GQueue *queue, gsize *inflight_bytes)
   g_free (job);
 }
 
-/* Copy every selected message of @path into @sink, byte for byte (line
- * endings as the sink says), flags and dates carried. */
-/* The next selected message of @source, or NULL at its end. A message that
- * cannot be read is reported and skipped; a read error in a stream ends it. */
-static MsgtkItem *
-next_selected (MsgtkSource *source)
-{
-  for (;;) {
-    g_autoptr (GError) error = NULL;
-    MsgtkItem *item = msgtk_source_next (source, &error);
-    if (item == NULL) {
-      if (error == NULL)
-        return NULL;
-      set_exit (cli_report_error (PROG, error));
-      if (msgtk_source_get_format (source) == MSGTK_SOURCE_FORMAT_MBOX
-          || msgtk_source_get_format (source) == MSGTK_SOURCE_FORMAT_MESSAGE)
-        return NULL; /* a read error in a stream: nothing more can be read */
-      continue;
-    }
-    if (selected (item->index))
-      return item;
-    msgtk_item_free (item);
-  }
-}
-
-static gboolean
-convert_path (const char *path, MsgtkSink *sink)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkSource) source = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &error);
-  if (source == NULL) {
-    set_exit (cli_report_error (PROG, error));
-    return TRUE;
-  }
-  MsgtkItem *next;
-  while ((next = next_selected (source)) != NULL) {
-    g_autoptr (MsgtkItem) item = next;
-    g_clear_error (&error);
-    if (!msgtk_sink_write_stream (sink, item->stream, item->flags, item->internal_date, NULL, NULL,
-                                  &error)) {
-      set_exit (cli_report_error (PROG, error));
-      return FALSE; /* the output is incomplete: the caller discards it */
-    }
-  }
-  return TRUE;
-}
-
 static void
 process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many_paths)
 {
@@ -318,9 +267,22 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
   msgtk_source_set_headers_only (source, view == VIEW_SUMMARY);
   GQueue queue = G_QUEUE_INIT;
   gsize inflight = 0;
-  MsgtkItem *item;
-  while ((item = next_selected (source)) != NULL) {
+  for (;;) {
     g_clear_error (&error);
+    MsgtkItem *item = msgtk_source_next (source, &error);
+    if (item == NULL) {
+      if (error == NULL)
+        break;
+      set_exit (cli_report_error (PROG, error));
+      if (msgtk_source_get_format (source) == MSGTK_SOURCE_FORMAT_MBOX
+          || msgtk_source_get_format (source) == MSGTK_SOURCE_FORMAT_MESSAGE)
+        break; /* a read error in a stream: nothing more can be read */
+      continue;
+    }
+    if (!selected (item->index)) {
+      msgtk_item_free (item);
+      continue;
+    }
     Job *job = g_new0 (Job, 1);
     job->item = item;
     job->label
@@ -373,14 +335,6 @@ main (int argc, char **argv)
       "LEVEL" },
     { "fallback-charsets", 0, 0, G_OPTION_ARG_STRING, &opt.fallback,
       "Charsets to try for undeclared or wrong 8-bit text (default UTF-8,windows-1252)", "LIST" },
-    { "to-mbox", 0, 0, G_OPTION_ARG_FILENAME, &opt.to_mbox,
-      "Append every message to the mbox FILE (mboxrd; flags as Status/X-Status)", "FILE" },
-    { "to-maildir", 0, 0, G_OPTION_ARG_FILENAME, &opt.to_maildir,
-      "Deliver every message into the maildir DIR (flags as the :2, suffix)", "DIR" },
-    { "to-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.to_dir,
-      "Write every message as a numbered .eml file into DIR", "DIR" },
-    { "crlf", 0, 0, G_OPTION_ARG_NONE, &opt.crlf, "With --to-*: end every line with CRLF", NULL },
-    { "lf", 0, 0, G_OPTION_ARG_NONE, &opt.lf, "With --to-*: end every line with LF", NULL },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt.jobs, "Parse on N threads (default: one per core)",
       "N" },
     { NULL },
@@ -396,32 +350,20 @@ main (int argc, char **argv)
 
   g_autoptr (GError) error = NULL;
   int nviews = opt.headers + opt.tree + opt.text + opt.json + (opt.part != NULL)
-               + (opt.extract != NULL) + opt.check + (opt.to_mbox != NULL)
-               + (opt.to_maildir != NULL) + (opt.to_dir != NULL);
+               + (opt.extract != NULL) + opt.check;
   if (nviews > 1) {
     g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
-                 "choose one of --headers, --tree, --text, --json, --part, --extract, --check, "
-                 "--to-mbox, --to-maildir, --to-dir");
+                 "choose one of --headers, --tree, --text, --json, --part, --extract, --check");
     return cli_report_error (PROG, error);
   }
-  view = opt.headers                                     ? VIEW_HEADERS
-         : opt.tree                                      ? VIEW_TREE
-         : opt.text                                      ? VIEW_TEXT
-         : opt.json                                      ? VIEW_JSON
-         : opt.part                                      ? VIEW_PART
-         : opt.extract                                   ? VIEW_EXTRACT
-         : opt.check                                     ? VIEW_CHECK
-         : (opt.to_mbox || opt.to_maildir || opt.to_dir) ? VIEW_CONVERT
-                                                         : VIEW_SUMMARY;
-  if ((opt.crlf || opt.lf) && view != VIEW_CONVERT) {
-    g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
-                 "--crlf and --lf go with --to-mbox, --to-maildir or --to-dir");
-    return cli_report_error (PROG, error);
-  }
-  if (opt.crlf && opt.lf) {
-    g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "choose one of --crlf and --lf");
-    return cli_report_error (PROG, error);
-  }
+  view = opt.headers   ? VIEW_HEADERS
+         : opt.tree    ? VIEW_TREE
+         : opt.text    ? VIEW_TEXT
+         : opt.json    ? VIEW_JSON
+         : opt.part    ? VIEW_PART
+         : opt.extract ? VIEW_EXTRACT
+         : opt.check   ? VIEW_CHECK
+                       : VIEW_SUMMARY;
   if (opt.raw && view != VIEW_HEADERS) {
     g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "--raw goes with --headers");
     return cli_report_error (PROG, error);
@@ -463,25 +405,6 @@ main (int argc, char **argv)
   }
 
   g_mime_init ();
-  if (view == VIEW_CONVERT) {
-    MsgtkSinkKind kind = opt.to_mbox      ? MSGTK_SINK_MBOX
-                         : opt.to_maildir ? MSGTK_SINK_MAILDIR
-                                          : MSGTK_SINK_DIR;
-    const char *out = opt.to_mbox ? opt.to_mbox : opt.to_maildir ? opt.to_maildir : opt.to_dir;
-    g_autoptr (MsgtkSink) sink = msgtk_sink_new (kind, out, &error);
-    if (sink == NULL)
-      return cli_report_error (PROG, error);
-    msgtk_sink_set_eol (sink, opt.crlf ? MSGTK_EOL_CRLF : opt.lf ? MSGTK_EOL_LF : MSGTK_EOL_KEEP);
-    gboolean ok = TRUE;
-    if (argc < 2)
-      ok = convert_path ("-", sink);
-    for (int i = 1; ok && i < argc; i++)
-      ok = convert_path (argv[i], sink);
-    if (ok && !msgtk_sink_commit (sink, &error))
-      return cli_report_error (PROG, error);
-    g_mime_shutdown ();
-    return exit_code;
-  }
   guint threads = opt.jobs > 0 ? (guint)opt.jobs : g_get_num_processors ();
   GThreadPool *pool = g_thread_pool_new (run_job, NULL, (int)threads, FALSE, NULL);
   if (argc < 2)
