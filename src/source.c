@@ -127,6 +127,16 @@ reader_take (Reader *r, GByteArray *out, gsize want, gsize *got, GError **error)
 
 /* ---- items ---- */
 
+/* @a as bytes, its spare capacity (up to as much again as its length, from
+ * growing) given back: messages wait in memory while others are parsed. */
+static GBytes *
+bytes_fitted (GByteArray *a)
+{
+  gsize len = a->len;
+  guint8 *data = g_byte_array_free (a, FALSE);
+  return g_bytes_new_take (len > 0 ? g_realloc (data, len) : data, len);
+}
+
 void
 msgtk_item_free (MsgtkItem *item)
 {
@@ -799,7 +809,7 @@ mbox_next (MsgtkSource *s, GError **error)
   item->flags = msgtk_flags_from_mbox_status (status, x_status);
   item->internal_date = parse_from_date (from->data, from->len);
   item->size = (goffset)(msg->len + body_size);
-  item->bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg));
+  item->bytes = bytes_fitted (g_steal_pointer (&msg));
   item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
   return item;
 }
@@ -840,13 +850,17 @@ read_header_block (GInputStream *in, GError **error)
         end = i + 3;
     }
     if (end > 0) {
-      g_byte_array_set_size (a, (guint)end);
-      return g_byte_array_free_to_bytes (a);
+      GBytes *block = g_bytes_new (a->data, end); /* not the 16 KiB reads */
+      g_byte_array_unref (a);
+      return block;
     }
     /* a blank line may straddle this read and the next */
     scanned = a->len > 2 ? a->len - 2 : 0;
-    if (n == 0)
-      return g_byte_array_free_to_bytes (a);
+    if (n == 0) {
+      GBytes *block = g_bytes_new (a->data, a->len);
+      g_byte_array_unref (a);
+      return block;
+    }
   }
 }
 
@@ -926,7 +940,7 @@ msgtk_source_next (MsgtkSource *source, GError **error)
       item->path = g_strdup (source->path);
       item->identity = g_strdup_printf ("stream:%s", source->abs_path);
       item->size = msg->len;
-      item->bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg));
+      item->bytes = bytes_fitted (g_steal_pointer (&msg));
       item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
       return item;
     }

@@ -45,8 +45,19 @@ typedef struct {
   GError *error;
   gboolean failed_check;
   gboolean heading;
-  gboolean done;
 } Job;
+
+/* Messages go to the thread pool in batches: one hand-over (and one wake-up)
+ * per batch, not per message, which matters for small messages and the
+ * summary. */
+#define BATCH_MESSAGES 64
+#define BATCH_BYTES (256 * 1024)
+
+typedef struct {
+  GPtrArray *jobs; /* Job*, in order */
+  gsize bytes;     /* of their raw messages */
+  gboolean done;
+} Batch;
 
 static GMutex job_lock;
 static GCond job_cond;
@@ -136,9 +147,8 @@ json_source (JsonObject *o, MsgtkItem *item)
 }
 
 static void
-run_job (gpointer data, gpointer user_data)
+run_job (Job *job)
 {
-  Job *job = data;
   job->out = g_string_new (NULL);
   if (job->heading) {
     g_autofree char *l = g_utf8_make_valid (job->label, -1);
@@ -212,8 +222,17 @@ run_job (gpointer data, gpointer user_data)
   }
   }
 done:
+  return;
+}
+
+static void
+run_batch (gpointer data, gpointer user_data)
+{
+  Batch *batch = data;
+  for (guint i = 0; i < batch->jobs->len; i++)
+    run_job (batch->jobs->pdata[i]);
   g_mutex_lock (&job_lock);
-  job->done = TRUE;
+  batch->done = TRUE;
   g_cond_broadcast (&job_cond);
   g_mutex_unlock (&job_lock);
 }
@@ -228,15 +247,10 @@ set_exit (int code)
     exit_code = code;
 }
 
-/* Wait for the oldest job, print it, free it. */
+/* Print a done job, free it. */
 static void
-finish_job (GQueue *queue, gsize *inflight_bytes)
+finish_job (Job *job)
 {
-  Job *job = g_queue_pop_head (queue);
-  g_mutex_lock (&job_lock);
-  while (!job->done)
-    g_cond_wait (&job_cond, &job_lock);
-  g_mutex_unlock (&job_lock);
   fwrite (job->out->str, 1, job->out->len, stdout);
   if (job->error != NULL) {
     g_prefix_error (&job->error, "%s: ", job->label);
@@ -244,13 +258,44 @@ finish_job (GQueue *queue, gsize *inflight_bytes)
   }
   if (job->failed_check)
     check_failed = TRUE;
-  *inflight_bytes -= g_bytes_get_size (job->raw);
   g_bytes_unref (job->raw);
   g_free (job->label);
   msgtk_item_free (job->item);
   g_string_free (job->out, TRUE);
   g_clear_error (&job->error);
   g_free (job);
+}
+
+/* Wait for the oldest batch, print its jobs in order, free it. */
+static void
+finish_batch (GQueue *queue, gsize *inflight_bytes)
+{
+  Batch *batch = g_queue_pop_head (queue);
+  g_mutex_lock (&job_lock);
+  while (!batch->done)
+    g_cond_wait (&job_cond, &job_lock);
+  g_mutex_unlock (&job_lock);
+  for (guint i = 0; i < batch->jobs->len; i++)
+    finish_job (batch->jobs->pdata[i]);
+  *inflight_bytes -= batch->bytes;
+  g_ptr_array_unref (batch->jobs);
+  g_free (batch);
+}
+
+/* Hand the batch being filled to the pool; wait for old ones while too many
+ * are in flight. */
+static void
+push_batch (Batch **current, GThreadPool *pool, GQueue *queue, gsize *inflight, guint max_jobs)
+{
+  Batch *batch = *current;
+  if (batch == NULL)
+    return;
+  *current = NULL;
+  *inflight += batch->bytes;
+  g_queue_push_tail (queue, batch);
+  g_thread_pool_push (pool, batch, NULL);
+  while (queue->length > max_jobs || (*inflight > 16 * 1024 * 1024 && queue->length > 1))
+    finish_batch (queue, inflight);
 }
 
 static void
@@ -267,6 +312,7 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
   msgtk_source_set_headers_only (source, view == VIEW_SUMMARY);
   GQueue queue = G_QUEUE_INIT;
   gsize inflight = 0;
+  Batch *batch = NULL;
   for (;;) {
     g_clear_error (&error);
     MsgtkItem *item = msgtk_source_next (source, &error);
@@ -298,14 +344,18 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
     /* several messages in a per-message text view: a heading before each */
     job->heading = (archive || many_paths)
                    && (view == VIEW_HEADERS || view == VIEW_TREE || view == VIEW_TEXT);
-    inflight += g_bytes_get_size (job->raw);
-    g_queue_push_tail (&queue, job);
-    g_thread_pool_push (pool, job, NULL);
-    while (queue.length > max_jobs || (inflight > 64 * 1024 * 1024 && queue.length > 1))
-      finish_job (&queue, &inflight);
+    if (batch == NULL) {
+      batch = g_new0 (Batch, 1);
+      batch->jobs = g_ptr_array_new ();
+    }
+    g_ptr_array_add (batch->jobs, job);
+    batch->bytes += g_bytes_get_size (job->raw);
+    if (batch->jobs->len >= BATCH_MESSAGES || batch->bytes >= BATCH_BYTES)
+      push_batch (&batch, pool, &queue, &inflight, max_jobs);
   }
+  push_batch (&batch, pool, &queue, &inflight, max_jobs);
   while (queue.length > 0)
-    finish_job (&queue, &inflight);
+    finish_batch (&queue, &inflight);
 }
 
 int
@@ -406,7 +456,7 @@ main (int argc, char **argv)
 
   g_mime_init ();
   guint threads = opt.jobs > 0 ? (guint)opt.jobs : g_get_num_processors ();
-  GThreadPool *pool = g_thread_pool_new (run_job, NULL, (int)threads, FALSE, NULL);
+  GThreadPool *pool = g_thread_pool_new (run_batch, NULL, (int)threads, FALSE, NULL);
   if (argc < 2)
     process_path ("-", pool, threads * 8 + 8, FALSE);
   for (int i = 1; i < argc; i++)
