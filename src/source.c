@@ -659,17 +659,19 @@ mbox_boundary_follows (Reader *r, GError **error)
 
 /* The body up to the next From_ line that follows a blank line (taken as the
  * pending From_ line) or the end, ">From " quoting undone, the separating
- * blank line dropped. Whole runs of lines are copied at once: only lines
- * that start with "From " or ">" need a closer look. */
+ * blank line dropped. Only lines that start with "From " or ">" need a
+ * closer look. The body stays in the reader's buffer until its end is
+ * found, then is copied once into the message, at its final size. */
 static gboolean
 mbox_body (MsgtkSource *s, MboxMessage *msg, GError **error)
 {
   Reader *r = &s->reader;
-  gboolean prev_blank = TRUE;
+  gboolean prev_blank = TRUE, found_next = FALSE;
+  gsize held = 0;                   /* bytes of the body scanned, at r->pos (copying) */
+  g_autoptr (GArray) quoted = NULL; /* their offsets of a quoting '>' to drop */
   for (;;) {
-    const guint8 *start = r->buf + r->pos, *end = r->buf + r->len;
+    const guint8 *start = r->buf + r->pos + held, *end = r->buf + r->len;
     const guint8 *p = start, *span = start, *nl;
-    gboolean found_next = FALSE;
     while (p < end) {
       nl = memchr (p, '\n', (gsize)(end - p));
       if (nl == NULL) {
@@ -683,29 +685,55 @@ mbox_body (MsgtkSource *s, MboxMessage *msg, GError **error)
         break;
       }
       if (*p == '>' && is_quoted_from (p, n)) {
-        mbox_message_add (msg, span, (gsize)(p - span));
-        span = p + 1;
+        if (msg->count_only) {
+          mbox_message_add (msg, span, (gsize)(p - span));
+          span = p + 1;
+        } else {
+          if (quoted == NULL)
+            quoted = g_array_new (FALSE, FALSE, sizeof (gsize));
+          gsize at = (gsize)(p - (r->buf + r->pos));
+          g_array_append_val (quoted, at);
+        }
       }
       prev_blank = is_blank (p, n);
       p = nl + 1;
     }
-    mbox_message_add (msg, span, (gsize)(p - span));
-    r->pos += (gsize)(p - start);
-    r->offset += (goffset)(p - start);
-    if (found_next) {
-      const guint8 *line;
-      gsize n;
-      if (!reader_line (r, &line, &n, error))
-        return FALSE;
-      s->pending_from = g_byte_array_new ();
-      g_byte_array_append (s->pending_from, line, (guint)n);
-      s->pending_offset = r->offset - (goffset)n;
+    if (msg->count_only) { /* nothing kept: consume as we go */
+      mbox_message_add (msg, span, (gsize)(p - span));
+      r->pos += (gsize)(p - start);
+      r->offset += (goffset)(p - start);
+    } else
+      held += (gsize)(p - start);
+    if (found_next || (r->eof && r->pos + held == r->len))
       break;
-    }
-    if (r->eof && r->pos == r->len)
-      break;
+    /* keeps the unread bytes, held ones included, at r->pos */
     if (!reader_fill (r, r->len - r->pos + 1, error))
       return FALSE;
+  }
+  if (held > 0) {
+    guint nquoted = quoted != NULL ? quoted->len : 0;
+    gsize at = msg->data->len, from = 0;
+    g_byte_array_set_size (msg->data, (guint)(at + held - nquoted));
+    guint8 *dst = msg->data->data + at;
+    const guint8 *src = r->buf + r->pos;
+    for (guint i = 0; i < nquoted; i++) {
+      gsize q = g_array_index (quoted, gsize, i);
+      memcpy (dst, src + from, q - from);
+      dst += q - from;
+      from = q + 1;
+    }
+    memcpy (dst, src + from, held - from);
+    r->pos += held;
+    r->offset += (goffset)held;
+  }
+  if (found_next) {
+    const guint8 *line;
+    gsize n;
+    if (!reader_line (r, &line, &n, error))
+      return FALSE;
+    s->pending_from = g_byte_array_new ();
+    g_byte_array_append (s->pending_from, line, (guint)n);
+    s->pending_offset = r->offset - (goffset)n;
   }
   mbox_message_strip (msg);
   return TRUE;
