@@ -36,6 +36,8 @@ struct _MsgtkInspection {
   const char *const *fallbacks;
   guint max_headers, max_line;
   GMimeParserOptions *parser_options;
+  GMimeStream *stream; /* what GMime parsed: a memory stream over @view or over its own copy */
+  GByteArray *view;    /* @raw's bytes as a byte array that does not own them */
   GMimeMessage *message;
   GPtrArray *nodes;   /* Node*, depth-first */
   GPtrArray *defects; /* MsgtkFinding* */
@@ -518,8 +520,17 @@ msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
     data = (const char *)fields->data;
     len = fields->len;
   }
-  g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (data, len);
-  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
+  if (fields != NULL) {
+    in->stream = g_mime_stream_mem_new_with_byte_array (g_steal_pointer (&fields));
+  } else {
+    /* GMime reads the message where it is, not a copy: the stream does not
+     * own the array, and msgtk_inspection_free() takes the bytes back out of
+     * it before freeing it */
+    in->view = g_byte_array_new_take ((guint8 *)data, len);
+    in->stream = g_mime_stream_mem_new_with_byte_array (in->view);
+    g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (in->stream), FALSE);
+  }
+  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (in->stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
   in->message = g_mime_parser_construct_message (parser, in->parser_options);
   if (in->message == NULL
@@ -548,6 +559,12 @@ msgtk_inspection_free (MsgtkInspection *in)
     return;
   g_ptr_array_unref (in->nodes);
   g_clear_object (&in->message);
+  g_clear_object (&in->stream);
+  if (in->view != NULL) {
+    guint8 *bytes = g_byte_array_steal (in->view, NULL); /* @raw's: not freed here */
+    (void)bytes;
+    g_byte_array_unref (in->view);
+  }
   g_clear_pointer (&in->parser_options, g_mime_parser_options_free);
   g_ptr_array_unref (in->defects);
   g_bytes_unref (in->raw);
