@@ -731,6 +731,106 @@ decoded_nothing (const char *data, gsize len, gpointer user_data)
 {
 }
 
+/* Counting what GMime's base64 and quoted-printable decoders
+ * (g_mime_encoding_base64_decode_step(), g_mime_encoding_quoted_decode_step())
+ * would output, without producing it: the tree shows decoded sizes only. */
+typedef struct {
+  GMimeContentEncoding encoding;
+  int state;   /* base64: characters of the current quartet, -1 after '=';
+                * QP: 0 text, 1 after '=', 2 after '=' and one more */
+  guchar save; /* QP: the character after '=' */
+  gsize size;
+} DecodedCount;
+
+static const guchar base64_char[256] = {
+  ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+  ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+  ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+  ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+  ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+  ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+  ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+  ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+};
+
+static void
+decoded_count (DecodedCount *c, const guchar *p, gsize len)
+{
+  const guchar *end = p + len;
+  if (c->encoding == GMIME_CONTENT_ENCODING_BASE64) {
+    if (c->state < 0)
+      return; /* the stream ended at a '=' */
+    const guchar *eq = memchr (p, '=', len);
+    gsize chars = 0;
+    for (const guchar *q = p; q < (eq != NULL ? eq : end); q++)
+      chars += base64_char[*q];
+    chars += (gsize)c->state;
+    c->size += 3 * (chars / 4);
+    c->state = (int)(chars % 4);
+    if (eq != NULL) {
+      /* with the '=', 3 or 4 characters of a quartet give 1 or 2 bytes */
+      int n = c->state + 1;
+      if (n > 2)
+        c->size += n == 3 ? 1 : 2;
+      c->state = -1;
+    }
+    return;
+  }
+  while (p < end) { /* quoted-printable */
+    if (c->state == 0) {
+      const guchar *eq = memchr (p, '=', (gsize)(end - p));
+      c->size += (gsize)((eq != NULL ? eq : end) - p);
+      if (eq == NULL)
+        return;
+      p = eq + 1;
+      c->state = 1;
+    } else if (c->state == 1) {
+      guchar ch = *p++;
+      if (ch == '\n')
+        c->state = 0; /* a soft line break */
+      else {
+        c->save = ch;
+        c->state = 2;
+      }
+    } else {
+      guchar ch = *p++;
+      if (g_ascii_isxdigit (ch) && g_ascii_isxdigit (c->save))
+        c->size += 1;
+      else if (!(ch == '\n' && c->save == '\r'))
+        c->size += 3; /* not an escape: "=" and both kept */
+      c->state = 0;
+    }
+  }
+}
+
+/* Decoded size of leaf @n. */
+static gsize
+node_decoded_size (Node *n)
+{
+  if (n->decoded_done)
+    return n->decoded != NULL ? g_bytes_get_size (n->decoded) : 0;
+  GMimeDataWrapper *w
+      = GMIME_IS_PART (n->object) ? g_mime_part_get_content (GMIME_PART (n->object)) : NULL;
+  GMimeStream *src = w != NULL ? g_mime_data_wrapper_get_stream (w) : NULL;
+  if (src == NULL)
+    return 0;
+  DecodedCount c = { .encoding = g_mime_data_wrapper_get_encoding (w) };
+  if (c.encoding == GMIME_CONTENT_ENCODING_UUENCODE)
+    return node_decode (n, decoded_nothing, NULL);
+  gboolean identity = c.encoding != GMIME_CONTENT_ENCODING_BASE64
+                      && c.encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+  g_mime_stream_reset (src);
+  char buf[65536];
+  gssize nread;
+  while ((nread = g_mime_stream_read (src, buf, sizeof buf)) > 0) {
+    if (identity)
+      c.size += (gsize)nread;
+    else
+      decoded_count (&c, (const guchar *)buf, (gsize)nread);
+  }
+  return c.size;
+}
+
 /* Decoded content of a leaf (transfer encoding undone), cached; NULL for a
  * leaf that is no part. */
 static GBytes *
@@ -875,7 +975,7 @@ msgtk_inspection_tree (MsgtkInspection *in)
     if (enc != NULL)
       g_string_append_printf (out, " encoding=%s", enc);
     if (n->leaf)
-      g_string_append_printf (out, " size=%zu", node_decode (n, decoded_nothing, NULL));
+      g_string_append_printf (out, " size=%zu", node_decoded_size (n));
     const char *disp = part_disposition (n->object);
     if (disp != NULL) {
       g_autofree char *v = valid_utf8 (disp, -1);
