@@ -11,37 +11,11 @@
 
 #define READ_CHUNK (256 * 1024)
 
-/* ---- a buffered line reader over a GInputStream ---- */
-
-/* The reader's buffer. Messages read out of it are handed out as slices
- * that share it (msgtk_item_read_bytes() then copies nothing); a buffer with
- * slices out is never written where they are: it is left to them and the
- * unread bytes move to a fresh one. */
-typedef struct {
-  gint refs;
-  guint8 data[];
-} Chunk;
-
-static Chunk *
-chunk_new (gsize cap)
-{
-  Chunk *c = g_malloc (sizeof (Chunk) + cap);
-  c->refs = 1;
-  return c;
-}
-
-static void
-chunk_unref (gpointer chunk)
-{
-  Chunk *c = chunk;
-  if (g_atomic_int_dec_and_test (&c->refs))
-    g_free (c);
-}
+/* ---- a buffered line reader with push-back over a GInputStream ---- */
 
 typedef struct {
   GInputStream *in;
-  Chunk *chunk;
-  guint8 *buf; /* chunk->data */
+  guint8 *buf;
   gsize cap, pos, len;
   gboolean eof;
   goffset offset; /* absolute offset of buf[pos] */
@@ -53,51 +27,29 @@ reader_init (Reader *r, GInputStream *in)
   memset (r, 0, sizeof *r);
   r->in = g_object_ref (in);
   r->cap = READ_CHUNK * 2;
-  r->chunk = chunk_new (r->cap);
-  r->buf = r->chunk->data;
+  r->buf = g_malloc (r->cap);
 }
 
 static void
 reader_clear (Reader *r)
 {
   g_clear_object (&r->in);
-  g_clear_pointer (&r->chunk, chunk_unref);
-  r->buf = NULL;
+  g_clear_pointer (&r->buf, g_free);
 }
 
-/* @n bytes at @data (in the reader's buffer) as bytes sharing the buffer. */
-static GBytes *
-reader_slice (Reader *r, const guint8 *data, gsize n)
-{
-  g_atomic_int_inc (&r->chunk->refs);
-  return g_bytes_new_with_free_func (data, n, chunk_unref, r->chunk);
-}
-
-/* Make at least @want unread bytes available (fewer only at EOF). The
- * unread bytes stay unread (their offsets from r->pos do not change). */
+/* Make at least @want unread bytes available (fewer only at EOF). */
 static gboolean
 reader_fill (Reader *r, gsize want, GError **error)
 {
   while (r->len - r->pos < want && !r->eof) {
-    if (r->cap - r->len < READ_CHUNK) {
-      /* room for a read: move the unread bytes to the front, into a fresh
-       * (or larger) buffer when slices are out or they do not fit */
-      gsize unread = r->len - r->pos;
-      gboolean fits = unread + READ_CHUNK <= r->cap;
-      if (!fits || g_atomic_int_get (&r->chunk->refs) > 1) {
-        /* grown for a big message, a fresh buffer is of the usual size again */
-        gsize cap = fits ? MAX (READ_CHUNK * 2, unread + READ_CHUNK)
-                         : MAX (r->cap * 2, unread + READ_CHUNK);
-        Chunk *c = chunk_new (cap);
-        memcpy (c->data, r->buf + r->pos, unread);
-        chunk_unref (r->chunk);
-        r->chunk = c;
-        r->buf = c->data;
-        r->cap = cap;
-      } else
-        memmove (r->buf, r->buf + r->pos, unread);
-      r->len = unread;
+    if (r->pos > 0) {
+      memmove (r->buf, r->buf + r->pos, r->len - r->pos);
+      r->len -= r->pos;
       r->pos = 0;
+    }
+    if (r->cap - r->len < READ_CHUNK) {
+      r->cap = MAX (r->cap * 2, r->len + READ_CHUNK);
+      r->buf = g_realloc (r->buf, r->cap);
     }
     gssize n = g_input_stream_read (r->in, r->buf + r->len, r->cap - r->len, NULL, error);
     if (n < 0)
@@ -109,38 +61,48 @@ reader_fill (Reader *r, gsize want, GError **error)
   return TRUE;
 }
 
-/* The line that starts @held bytes after r->pos (with its newline, if any)
- * in line and n, without consuming anything; n is 0 at EOF. The pointer is
- * valid until the next reader call. */
-static gboolean
-reader_peek_line (Reader *r, gsize held, const guint8 **line, gsize *n, GError **error)
-{
-  gsize scanned = 0;
-  for (;;) {
-    const guint8 *start = r->buf + r->pos + held;
-    gsize avail = r->len - r->pos - held;
-    const guint8 *nl = avail > scanned ? memchr (start + scanned, '\n', avail - scanned) : NULL;
-    if (nl != NULL || r->eof) {
-      *line = start;
-      *n = nl != NULL ? (gsize)(nl - start) + 1 : avail;
-      return TRUE;
-    }
-    scanned = avail;
-    if (!reader_fill (r, held + avail + 1, error))
-      return FALSE;
-  }
-}
-
 /* The next line (with its newline, if any) in line and n; n is 0 at EOF. The
  * pointer is valid until the next reader call. */
 static gboolean
 reader_line (Reader *r, const guint8 **line, gsize *n, GError **error)
 {
-  if (!reader_peek_line (r, 0, line, n, error))
-    return FALSE;
-  r->pos += *n;
-  r->offset += (goffset)*n;
-  return TRUE;
+  gsize scanned = 0;
+  for (;;) {
+    const guint8 *start = r->buf + r->pos;
+    gsize avail = r->len - r->pos;
+    const guint8 *nl = avail > scanned ? memchr (start + scanned, '\n', avail - scanned) : NULL;
+    if (nl != NULL || r->eof) {
+      *line = start;
+      *n = nl != NULL ? (gsize)(nl - start) + 1 : avail;
+      r->pos += *n;
+      r->offset += (goffset)*n;
+      return TRUE;
+    }
+    scanned = avail;
+    if (!reader_fill (r, avail + 1, error))
+      return FALSE;
+  }
+}
+
+/* Put @n bytes back in front of the unread data. */
+static void
+reader_unread (Reader *r, const guint8 *data, gsize n)
+{
+  if (n <= r->pos) {
+    r->pos -= n;
+    memmove (r->buf + r->pos, data, n);
+  } else {
+    gsize unread = r->len - r->pos;
+    if (r->cap < unread + n) {
+      r->cap = unread + n + READ_CHUNK;
+      r->buf = g_realloc (r->buf, r->cap);
+    }
+    memmove (r->buf + n, r->buf + r->pos, unread);
+    memcpy (r->buf, data, n);
+    r->pos = 0;
+    r->len = unread + n;
+  }
+  r->offset -= (goffset)n;
 }
 
 /* Append up to @want bytes to @out; returns how many were appended. */
@@ -672,16 +634,15 @@ mbox_message_strip (MboxMessage *m)
   g_byte_array_set_size (d, (guint)(d->len - (k - from_body)));
 }
 
-/* Is the next thing @at bytes after r->pos (after a Content-Length body) the
- * end, a From_ line or a blank line and then one of those? Consumes
- * nothing. */
+/* After a Content-Length body: is the next thing the end, a From_ line or a
+ * blank line and then one of those? Consumes nothing. */
 static gboolean
-mbox_boundary_follows (Reader *r, gsize at, GError **error)
+mbox_boundary_follows (Reader *r, GError **error)
 {
-  if (!reader_fill (r, at + 8192, error))
+  if (!reader_fill (r, 8192, error))
     return FALSE;
-  const guint8 *p = r->buf + r->pos + at;
-  gsize avail = r->len - r->pos - at;
+  const guint8 *p = r->buf + r->pos;
+  gsize avail = r->len - r->pos;
   if (avail == 0)
     return TRUE;
   if (is_from_line (p, avail))
@@ -696,27 +657,20 @@ mbox_boundary_follows (Reader *r, gsize at, GError **error)
   return avail == skip || is_from_line (p + skip, avail - skip);
 }
 
-static void
-add_quoted (GArray **quoted, gsize at)
-{
-  if (*quoted == NULL)
-    *quoted = g_array_new (FALSE, FALSE, sizeof (gsize));
-  g_array_append_val (*quoted, at);
-}
-
-/* Scan the body that starts *@held bytes after r->pos up to the next From_
- * line that follows a blank line (*@found_next) or the end. Only lines that
- * start with "From " or ">" need a closer look. With @count NULL nothing is
- * consumed: *@held grows over the body and the offsets (from r->pos) of the
- * '>' quoting ">From " lines go to @quoted. With @count the body is counted
- * into it, quoting undone, and consumed as it goes (nothing is kept). */
+/* The body up to the next From_ line that follows a blank line (taken as the
+ * pending From_ line) or the end, ">From " quoting undone, the separating
+ * blank line dropped. Only lines that start with "From " or ">" need a
+ * closer look. The body stays in the reader's buffer until its end is
+ * found, then is copied once into the message, at its final size. */
 static gboolean
-mbox_scan_body (Reader *r, gsize *held, GArray **quoted, MboxMessage *count, gboolean *found_next,
-                GError **error)
+mbox_body (MsgtkSource *s, MboxMessage *msg, GError **error)
 {
-  gboolean prev_blank = TRUE;
+  Reader *r = &s->reader;
+  gboolean prev_blank = TRUE, found_next = FALSE;
+  gsize held = 0;                   /* bytes of the body scanned, at r->pos (copying) */
+  g_autoptr (GArray) quoted = NULL; /* their offsets of a quoting '>' to drop */
   for (;;) {
-    const guint8 *start = r->buf + r->pos + *held, *end = r->buf + r->len;
+    const guint8 *start = r->buf + r->pos + held, *end = r->buf + r->len;
     const guint8 *p = start, *span = start, *nl;
     while (p < end) {
       nl = memchr (p, '\n', (gsize)(end - p));
@@ -727,80 +681,64 @@ mbox_scan_body (Reader *r, gsize *held, GArray **quoted, MboxMessage *count, gbo
       }
       gsize n = (gsize)(nl + 1 - p);
       if (*p == 'F' && prev_blank && is_from_line (p, n)) {
-        *found_next = TRUE;
+        found_next = TRUE;
         break;
       }
       if (*p == '>' && is_quoted_from (p, n)) {
-        if (count != NULL) {
-          mbox_message_add (count, span, (gsize)(p - span));
+        if (msg->count_only) {
+          mbox_message_add (msg, span, (gsize)(p - span));
           span = p + 1;
-        } else
-          add_quoted (quoted, (gsize)(p - (r->buf + r->pos)));
+        } else {
+          if (quoted == NULL)
+            quoted = g_array_new (FALSE, FALSE, sizeof (gsize));
+          gsize at = (gsize)(p - (r->buf + r->pos));
+          g_array_append_val (quoted, at);
+        }
       }
       prev_blank = is_blank (p, n);
       p = nl + 1;
     }
-    if (count != NULL) {
-      mbox_message_add (count, span, (gsize)(p - span));
+    if (msg->count_only) { /* nothing kept: consume as we go */
+      mbox_message_add (msg, span, (gsize)(p - span));
       r->pos += (gsize)(p - start);
       r->offset += (goffset)(p - start);
     } else
-      *held += (gsize)(p - start);
-    if (*found_next || (r->eof && r->pos + *held == r->len))
-      return TRUE;
+      held += (gsize)(p - start);
+    if (found_next || (r->eof && r->pos + held == r->len))
+      break;
     /* keeps the unread bytes, held ones included, at r->pos */
     if (!reader_fill (r, r->len - r->pos + 1, error))
       return FALSE;
   }
-}
-
-/* The first @len bytes of the message held at r->pos, without the quoting
- * '>'s at @quoted: a slice of the reader's buffer (no copy) when there are
- * none. */
-static GBytes *
-held_bytes (Reader *r, GArray *quoted, gsize len)
-{
-  if (quoted == NULL || quoted->len == 0)
-    return reader_slice (r, r->buf + r->pos, len);
-  guint8 *out = g_malloc (MAX (len, 1));
-  const guint8 *src = r->buf + r->pos;
-  gsize o = 0, from = 0;
-  for (guint i = 0; i < quoted->len && o < len; i++) {
-    gsize q = g_array_index (quoted, gsize, i);
-    gsize k = MIN (q - from, len - o);
-    memcpy (out + o, src + from, k);
-    o += k;
-    from = q + 1;
+  if (held > 0) {
+    guint nquoted = quoted != NULL ? quoted->len : 0;
+    gsize at = msg->data->len, from = 0;
+    g_byte_array_set_size (msg->data, (guint)(at + held - nquoted));
+    guint8 *dst = msg->data->data + at;
+    const guint8 *src = r->buf + r->pos;
+    for (guint i = 0; i < nquoted; i++) {
+      gsize q = g_array_index (quoted, gsize, i);
+      memcpy (dst, src + from, q - from);
+      dst += q - from;
+      from = q + 1;
+    }
+    memcpy (dst, src + from, held - from);
+    r->pos += held;
+    r->offset += (goffset)held;
   }
-  memcpy (out + o, src + from, len - o);
-  return g_bytes_new_take (out, len);
-}
-
-static void
-consume (Reader *r, gsize n)
-{
-  r->pos += n;
-  r->offset += (goffset)n;
-}
-
-static gboolean
-take_pending_from (MsgtkSource *s, GError **error)
-{
-  const guint8 *line;
-  gsize n;
-  if (!reader_line (&s->reader, &line, &n, error))
-    return FALSE;
-  if (n > 0) {
+  if (found_next) {
+    const guint8 *line;
+    gsize n;
+    if (!reader_line (r, &line, &n, error))
+      return FALSE;
     s->pending_from = g_byte_array_new ();
     g_byte_array_append (s->pending_from, line, (guint)n);
-    s->pending_offset = s->reader.offset - (goffset)n;
+    s->pending_offset = r->offset - (goffset)n;
   }
+  mbox_message_strip (msg);
   return TRUE;
 }
 
-/* The next message. It is scanned where it lies in the reader's buffer and
- * handed out as a slice of it; only messages with ">From " quoting to undo
- * are copied. Headers-only: the header block is kept, the body counted. */
 static MsgtkItem *
 mbox_next (MsgtkSource *s, GError **error)
 {
@@ -809,27 +747,30 @@ mbox_next (MsgtkSource *s, GError **error)
   Reader *r = &s->reader;
   g_autoptr (GByteArray) from = g_steal_pointer (&s->pending_from);
   goffset from_offset = s->pending_offset;
+  g_autoptr (GByteArray) msg = g_byte_array_new ();
   g_autofree char *status = NULL, *x_status = NULL, *clen = NULL;
-  g_autoptr (GArray) quoted = NULL;
   const guint8 *line;
-  gsize n, held = 0;
-  gboolean found_next = FALSE, at_end = FALSE;
+  gsize n;
+  gboolean found_next = FALSE;
 
   /* header block */
   for (;;) {
-    if (!reader_peek_line (r, held, &line, &n, error))
+    if (!reader_line (r, &line, &n, error))
       return NULL;
-    if (n == 0) {
-      at_end = TRUE;
+    if (n == 0)
+      break;
+    if (is_blank (line, n)) {
+      g_byte_array_append (msg, line, (guint)n);
       break;
     }
-    if (held == 0 && is_from_line (line, n)) {
-      found_next = TRUE; /* an empty message: the next From_ line came at once */
+    if (msg->len == 0 && is_from_line (line, n)) {
+      /* an empty message: the next From_ line came at once */
+      found_next = TRUE;
+      s->pending_from = g_byte_array_new ();
+      g_byte_array_append (s->pending_from, line, (guint)n);
+      s->pending_offset = r->offset - (goffset)n;
       break;
     }
-    held += n;
-    if (is_blank (line, n))
-      break;
     char *v;
     if (status == NULL && (v = header_value (line, n, "Status")) != NULL)
       status = v;
@@ -838,71 +779,54 @@ mbox_next (MsgtkSource *s, GError **error)
     else if (clen == NULL && (v = header_value (line, n, "Content-Length")) != NULL)
       clen = v;
     if (is_quoted_from (line, n))
-      add_quoted (&quoted, held - n);
+      g_byte_array_append (msg, line + 1, (guint)n - 1);
+    else
+      g_byte_array_append (msg, line, (guint)n);
   }
-  gsize header_len = held, header_size = held - (quoted != NULL ? quoted->len : 0);
 
-  /* a Content-Length that leads exactly to the next message is believed */
-  gsize cl_body = 0;
-  gboolean cl_done = FALSE;
-  if (!found_next && !at_end && clen != NULL) {
+  gboolean body_done = found_next || n == 0;
+  gsize body_size = 0; /* headers-only: the body's bytes (not in @msg) */
+  if (!body_done && clen != NULL) {
     char *end = NULL;
     guint64 want = g_ascii_strtoull (clen, &end, 10);
     if (end != clen && *end == '\0' && want < G_MAXUINT32) {
-      if (!reader_fill (r, held + (gsize)want, error))
+      gsize before = msg->len, got = 0;
+      if (!reader_take (r, msg, (gsize)want, &got, error))
         return NULL;
       GError *local = NULL;
-      cl_done = r->len - r->pos - held >= want && mbox_boundary_follows (r, held + want, &local);
+      gboolean ok = got == want && mbox_boundary_follows (r, &local);
       if (local != NULL) {
         g_propagate_error (error, local);
         return NULL;
       }
-      if (cl_done)
-        cl_body = (gsize)want;
+      if (ok) {
+        body_done = TRUE;
+        if (s->headers_only) {
+          body_size = msg->len - before;
+          g_byte_array_set_size (msg, (guint)before);
+        }
+        /* skip the separating blank line, take the next From_ line */
+        if (!reader_line (r, &line, &n, error))
+          return NULL;
+        if (is_blank (line, n) && !reader_line (r, &line, &n, error))
+          return NULL;
+        if (n > 0) {
+          s->pending_from = g_byte_array_new ();
+          g_byte_array_append (s->pending_from, line, (guint)n);
+          s->pending_offset = r->offset - (goffset)n;
+        }
+      } else {
+        /* Content-Length lied: read the body by From_ lines instead */
+        reader_unread (r, msg->data + before, msg->len - before);
+        g_byte_array_set_size (msg, (guint)before);
+      }
     }
   }
-
-  GBytes *bytes;
-  goffset size;
-  if (found_next || at_end || cl_done) {
-    /* the whole message is held: no separating blank line to drop */
-    held += cl_body;
-    size = (goffset)(held - (quoted != NULL ? quoted->len : 0));
-    bytes = held_bytes (r, quoted, s->headers_only ? header_size : (gsize)size);
-    consume (r, held);
-    if (cl_done) { /* skip the separating blank line, take the next From_ line */
-      if (!reader_peek_line (r, 0, &line, &n, error))
-        return NULL;
-      if (is_blank (line, n))
-        consume (r, n);
-      if (!take_pending_from (s, error))
-        return NULL;
-    }
-  } else if (s->headers_only) {
-    /* keep the header block, count the body as it goes by */
-    GBytes *head = held_bytes (r, quoted, header_size);
-    consume (r, header_len);
-    MboxMessage m = { .data = g_bytes_unref_to_array (head), .count_only = TRUE };
-    gsize none = 0;
-    if (!mbox_scan_body (r, &none, NULL, &m, &found_next, error)) {
-      g_byte_array_unref (m.data);
+  if (!body_done) {
+    MboxMessage m = { .data = msg, .count_only = s->headers_only };
+    if (!mbox_body (s, &m, error))
       return NULL;
-    }
-    mbox_message_strip (&m);
-    size = (goffset)mbox_message_size (&m);
-    bytes = bytes_fitted (m.data);
-  } else {
-    if (!mbox_scan_body (r, &held, &quoted, NULL, &found_next, error))
-      return NULL;
-    /* the blank line before the next From_ line (or the end) is the mbox's */
-    gsize whole = held - (quoted != NULL ? quoted->len : 0);
-    size = (goffset)(whole - trailing_blank (r->buf + r->pos + held - MIN (whole, 4), whole));
-    bytes = held_bytes (r, quoted, (gsize)size);
-    consume (r, held);
-  }
-  if (found_next && !take_pending_from (s, error)) {
-    g_bytes_unref (bytes);
-    return NULL;
+    body_size = m.counted;
   }
 
   MsgtkItem *item = g_new0 (MsgtkItem, 1);
@@ -912,8 +836,8 @@ mbox_next (MsgtkSource *s, GError **error)
   item->identity = g_strdup_printf ("mbox:%s@%" G_GINT64_FORMAT, s->abs_path, (gint64)from_offset);
   item->flags = msgtk_flags_from_mbox_status (status, x_status);
   item->internal_date = parse_from_date (from->data, from->len);
-  item->size = size;
-  item->bytes = bytes;
+  item->size = (goffset)(msg->len + body_size);
+  item->bytes = bytes_fitted (g_steal_pointer (&msg));
   item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
   return item;
 }
