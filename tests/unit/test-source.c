@@ -166,6 +166,123 @@ test_mbox_crlf_and_big (void)
   g_assert_cmpstr (t2, ==, "Subject: y\r\n\r\ny\r\n");
 }
 
+/* The items of @box read from a stream, read from a file (mapped), and
+ * read headers-only from both: the same messages; headers-only items hold
+ * the header block and the whole size. */
+static void
+check_readers_agree (const char *box, gsize len)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *path = g_build_filename (d, "box.mbox", NULL);
+  g_autoptr (GError) e = NULL;
+  g_file_set_contents (path, box, (gssize)len, &e);
+  g_assert_no_error (e);
+  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_data (box, (gssize)len, NULL);
+  g_autoptr (MsgtkSource) stream
+      = msgtk_source_new_for_stream (in, "box", MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_autoptr (GPtrArray) full = all_items (stream);
+  for (int headers_only = 0; headers_only <= 1; headers_only++) {
+    g_autoptr (MsgtkSource) file = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &e);
+    g_assert_no_error (e);
+    msgtk_source_set_headers_only (file, headers_only);
+    g_autoptr (GPtrArray) a = all_items (file);
+    g_assert_cmpuint (a->len, ==, full->len);
+    for (guint i = 0; i < a->len; i++) {
+      MsgtkItem *want = full->pdata[i], *got = a->pdata[i];
+      g_assert_cmpint (got->size, ==, want->size);
+      g_assert_cmpint (got->offset, ==, want->offset);
+      g_assert_cmpint (got->flags, ==, want->flags);
+      g_autoptr (GBytes) wb = msgtk_item_read_bytes (want, &e);
+      g_assert_no_error (e);
+      g_autoptr (GBytes) gb = msgtk_item_read_bytes (got, &e);
+      g_assert_no_error (e);
+      gsize wn, gn;
+      const char *w = g_bytes_get_data (wb, &wn), *g = g_bytes_get_data (gb, &gn);
+      if (headers_only) {
+        /* through the first blank line, or all of it */
+        gsize block = wn;
+        for (gsize k = 0; k < wn; k++)
+          if ((k == 0 || w[k - 1] == '\n')
+              && (w[k] == '\n' || (w[k] == '\r' && k + 1 < wn && w[k + 1] == '\n'))) {
+            block = k + (w[k] == '\n' ? 1 : 2);
+            break;
+          }
+        wn = block;
+      }
+      g_assert_cmpmem (g, gn, w, wn);
+    }
+  }
+  rm_rf (d);
+}
+
+static void
+test_readers_agree (void)
+{
+  check_readers_agree (mboxrd, strlen (mboxrd));
+  const char *cl = "From a Mon Jan  5 10:00:00 2015\n"
+                   "Content-Length: 24\n"
+                   ">From quoted in the header\n"
+                   "\n"
+                   "x\n"
+                   "\n"
+                   "From not a separator\n"
+                   "\n"
+                   "From b Mon Jan  5 10:00:01 2015\n"
+                   "Content-Length: 9999\n"
+                   "\n"
+                   "short\n"
+                   ">From quoted\n"
+                   "\n"
+                   "From empty Mon Jan  5 10:00:02 2015\n"
+                   "From c Mon Jan  5 10:00:03 2015\n"
+                   "Subject: no blank line after me\n";
+  check_readers_agree (cl, strlen (cl));
+  /* CRLF, messages bigger than the read buffer, no final newline */
+  GString *g = g_string_new (NULL);
+  for (int m = 0; m < 3; m++) {
+    g_string_append (g, "From x Mon Jan  5 10:00:00 2015\r\nSubject: big\r\n\r\n");
+    for (int i = 0; i < 20000 * (m + 1); i++)
+      g_string_append (g, i % 1000 == 0 ? ">From here\r\n" : "0123456789012345678901234567\r\n");
+    g_string_append (g, "\r\n");
+  }
+  g_string_append (g, "From y Mon Jan  5 10:00:00 2015\nSubject: y\n\ny");
+  check_readers_agree (g->str, g->len);
+  g_string_free (g, TRUE);
+}
+
+static void
+test_maildir_headers_only (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *cur = g_build_filename (d, "cur", NULL);
+  g_mkdir_with_parents (cur, 0700);
+  g_autofree char *m1 = g_build_filename (cur, "1.a.host:2,S", NULL);
+  g_autofree char *m2 = g_build_filename (cur, "2.b.host:2,S", NULL);
+  GString *big = g_string_new ("Subject: 1\r\nX-Long: ");
+  for (int i = 0; i < 5000; i++) /* a header block longer than one read */
+    g_string_append (big, "0123456789");
+  g_string_append (big, "\r\n\r\nbody\r\n");
+  write_file (m1, big->str);
+  write_file (m2, "Subject: 2\nno blank line, no body");
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) s = msgtk_source_open (d, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  msgtk_source_set_headers_only (s, TRUE);
+  g_autoptr (GPtrArray) a = all_items (s);
+  g_assert_cmpuint (a->len, ==, 2);
+  MsgtkItem *i1 = a->pdata[0], *i2 = a->pdata[1];
+  g_assert_cmpint (i1->size, ==, (goffset)big->len);
+  g_autoptr (GBytes) b1 = msgtk_item_read_bytes (i1, &e);
+  g_assert_no_error (e);
+  g_assert_cmpmem (g_bytes_get_data (b1, NULL), g_bytes_get_size (b1), big->str, big->len - 6);
+  g_autoptr (GBytes) b2 = msgtk_item_read_bytes (i2, &e);
+  g_assert_no_error (e);
+  g_assert_cmpuint (g_bytes_get_size (b2), ==, (gsize)i2->size);
+  g_string_free (big, TRUE);
+  rm_rf (d);
+}
+
 static void
 test_maildir (void)
 {
@@ -252,7 +369,9 @@ main (int argc, char **argv)
   g_test_add_func ("/source/mbox", test_mbox);
   g_test_add_func ("/source/mbox-content-length", test_mbox_content_length);
   g_test_add_func ("/source/mbox-crlf-big", test_mbox_crlf_and_big);
+  g_test_add_func ("/source/readers-agree", test_readers_agree);
   g_test_add_func ("/source/maildir", test_maildir);
+  g_test_add_func ("/source/maildir-headers-only", test_maildir_headers_only);
   g_test_add_func ("/source/dir-and-file", test_dir_and_file);
   g_test_add_func ("/source/missing", test_missing);
   return g_test_run ();
