@@ -33,13 +33,12 @@ test_same_summary (void)
     g_autoptr (GBytes) whole = g_bytes_new_static (m, strlen (m));
     const char *blank = strstr (m, "\n\n");
     const char *crlf = strstr (m, "\r\n\r\n");
-    gsize head = crlf != NULL ? (gsize)(crlf + 4 - m)
+    gsize head = crlf != NULL    ? (gsize)(crlf + 4 - m)
                  : blank != NULL ? (gsize)(blank + 2 - m)
                                  : strlen (m);
     g_autoptr (GBytes) block = g_bytes_new_static (m, head);
     g_autoptr (GError) e1 = NULL, e2 = NULL;
-    g_autoptr (MsgtkInspection) full
-        = msgtk_inspection_new (whole, NULL, MSGTK_INSPECT_FULL, &e1);
+    g_autoptr (MsgtkInspection) full = msgtk_inspection_new (whole, NULL, MSGTK_INSPECT_FULL, &e1);
     g_autoptr (MsgtkInspection) fast = msgtk_inspection_new_for_headers (
         block, (goffset)strlen (m), NULL, MSGTK_INSPECT_SUMMARY, &e2);
     g_assert_true ((full == NULL) == (fast == NULL));

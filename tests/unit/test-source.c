@@ -109,27 +109,29 @@ test_mbox (void)
   rm_rf (d);
 }
 
+static const char mboxcl2[] = "From a Mon Jan  5 10:00:00 2015\n"
+                              "Content-Length: 24\n"
+                              "\n"
+                              "x\n"
+                              "\n"
+                              "From not a separator\n"
+                              "\n"
+                              "From b Mon Jan  5 10:00:01 2015\n"
+                              "Content-Length: 9999\n"
+                              "\n"
+                              "short\n"
+                              "\n"
+                              "From c Mon Jan  5 10:00:02 2015\n"
+                              "Subject: c\n"
+                              "\n"
+                              "c\n";
+
 static void
 test_mbox_content_length (void)
 {
   /* mboxcl2: unquoted "From " body lines counted by Content-Length, and a
    * lying Content-Length that falls back to From_ lines */
-  const char *box = "From a Mon Jan  5 10:00:00 2015\n"
-                    "Content-Length: 24\n"
-                    "\n"
-                    "x\n"
-                    "\n"
-                    "From not a separator\n"
-                    "\n"
-                    "From b Mon Jan  5 10:00:01 2015\n"
-                    "Content-Length: 9999\n"
-                    "\n"
-                    "short\n"
-                    "\n"
-                    "From c Mon Jan  5 10:00:02 2015\n"
-                    "Subject: c\n"
-                    "\n"
-                    "c\n";
+  const char *box = mboxcl2;
   g_autoptr (GInputStream) in = g_memory_input_stream_new_from_data (box, -1, NULL);
   g_autoptr (GError) e = NULL;
   g_autoptr (MsgtkSource) s = msgtk_source_new_for_stream (in, "cl", MSGTK_SOURCE_FORMAT_AUTO, &e);
@@ -220,24 +222,17 @@ static void
 test_readers_agree (void)
 {
   check_readers_agree (mboxrd, strlen (mboxrd));
-  const char *cl = "From a Mon Jan  5 10:00:00 2015\n"
-                   "Content-Length: 24\n"
-                   ">From quoted in the header\n"
-                   "\n"
-                   "x\n"
-                   "\n"
-                   "From not a separator\n"
-                   "\n"
-                   "From b Mon Jan  5 10:00:01 2015\n"
-                   "Content-Length: 9999\n"
-                   "\n"
-                   "short\n"
-                   ">From quoted\n"
-                   "\n"
-                   "From empty Mon Jan  5 10:00:02 2015\n"
-                   "From c Mon Jan  5 10:00:03 2015\n"
-                   "Subject: no blank line after me\n";
-  check_readers_agree (cl, strlen (cl));
+  check_readers_agree (mboxcl2, strlen (mboxcl2));
+  const char *odd = "From a Mon Jan  5 10:00:00 2015\n"
+                    ">From quoted in the header\n"
+                    "Content-Length: 3\n"
+                    "\n"
+                    ">From quoted in a body whose length lies\n"
+                    "\n"
+                    "From empty Mon Jan  5 10:00:02 2015\n"
+                    "From c Mon Jan  5 10:00:03 2015\n"
+                    "Subject: no blank line after me\n";
+  check_readers_agree (odd, strlen (odd));
   /* CRLF, messages bigger than the read buffer, no final newline */
   GString *g = g_string_new (NULL);
   for (int m = 0; m < 3; m++) {
