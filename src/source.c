@@ -23,6 +23,7 @@ typedef struct {
   goffset offset;      /* absolute offset of buf[pos] */
   GMappedFile *mapped; /* a regular file: buf is all of it, read-only */
   gsize released;      /* mapped: bytes before this were given back */
+  gsize populated;     /* mapped: bytes before this were mapped in ahead */
 } Reader;
 
 static void
@@ -65,19 +66,31 @@ reader_map (Reader *r, const char *path)
   r->pos = (gsize)r->offset;
   r->len = r->cap = len;
   r->eof = TRUE;
-  r->released = 0;
+  r->released = r->populated = 0;
 }
 
-/* Mapped: give back the pages already read, every 8 MiB (they stay in the
- * page cache), so that memory stays flat however big the file. */
+#define MAP_STEP (8 * 1024 * 1024)
+
+/* Mapped: map in the next pages ahead of the reading, 8 MiB at a time (one
+ * call rather than a page fault every few pages), and give back the pages
+ * already read (they stay in the page cache), so that memory stays flat
+ * however big the file. */
 static void
 reader_release (Reader *r)
 {
   if (r->mapped == NULL)
     return;
   gsize page = (gsize)sysconf (_SC_PAGESIZE);
+#ifdef MADV_POPULATE_READ
+  if (r->pos + MAP_STEP / 2 >= r->populated && r->populated < r->len) {
+    gsize from = r->pos / page * page;
+    gsize n = MIN (r->len - from, (gsize)MAP_STEP);
+    madvise (r->buf + from, n, MADV_POPULATE_READ); /* a hint: failure costs only faults */
+    r->populated = from + n;
+  }
+#endif
   gsize upto = r->pos / page * page;
-  if (upto >= r->released + 8 * 1024 * 1024) {
+  if (upto >= r->released + MAP_STEP) {
     madvise (r->buf + r->released, upto - r->released, MADV_DONTNEED);
     r->released = upto;
   }
