@@ -69,9 +69,9 @@ reader_map (Reader *r, const char *path)
   r->released = r->populated = 0;
 }
 
-#define MAP_STEP (8 * 1024 * 1024)
+#define MAP_STEP (4 * 1024 * 1024)
 
-/* Mapped: map in the next pages ahead of the reading, 8 MiB at a time (one
+/* Mapped: map in the next pages ahead of the reading, 4 MiB at a time (one
  * call rather than a page fault every few pages), and give back the pages
  * already read (they stay in the page cache), so that memory stays flat
  * however big the file. */
