@@ -7,10 +7,11 @@
 #include <string.h>
 
 struct _MsgtkConnection {
-  GIOStream *base; /* the TCP connection (or the stream given) */
-  GIOStream *io;   /* what we read and write: base, or TLS over it */
-  GByteArray *in;  /* read but not yet consumed */
-  GByteArray *out; /* queued, not yet written */
+  GIOStream *base;     /* the TCP connection (or the stream given) */
+  GIOStream *io;       /* what we read and write: base, or TLS over it */
+  GByteArray *in;      /* read but not yet consumed */
+  GByteArray *out;     /* queued, not yet written */
+  gboolean out_secret; /* out holds a secret line: zero it once written */
   char *host;
   guint16 port;
   guint timeout;
@@ -449,6 +450,7 @@ msgtk_connection_queue_secret_line (MsgtkConnection *conn, const char *line, gsi
     g_autofree char *shown = g_strndup (line, MIN (visible, len));
     fprintf (conn->trace, "C: %s%s<redacted>\n", shown, visible && visible < len ? " " : "");
   }
+  conn->out_secret = TRUE;
   g_byte_array_append (conn->out, (const guint8 *)line, (guint)len);
   g_byte_array_append (conn->out, (const guint8 *)"\r\n", 2);
 }
@@ -473,8 +475,15 @@ msgtk_connection_flush (MsgtkConnection *conn, GError **error)
       = g_output_stream_write_all (os, conn->out->data, conn->out->len, &written, NULL, &local)
         && g_output_stream_flush (os, NULL, &local);
   conn->written += written;
-  memset (conn->out->data, 0, conn->out->len);
-  g_byte_array_set_size (conn->out, 0);
+  if (conn->out_secret)
+    memset (conn->out->data, 0, conn->out->len);
+  conn->out_secret = FALSE;
+  if (conn->out->len > 8 * 1024 * 1024) { /* do not keep the room a huge write took */
+    g_byte_array_unref (conn->out);
+    conn->out = g_byte_array_new ();
+  } else {
+    g_byte_array_set_size (conn->out, 0);
+  }
   if (!ok) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL, "writing to %s server %s failed: %s",
                  conn->protocol, conn->host, local->message);

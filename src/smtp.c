@@ -18,6 +18,7 @@ struct _MsgtkSmtp {
   guint64 size_limit;
   char *auth_mech;
   gboolean usable;
+  GByteArray *body; /* the encoded message, reused from one message to the next */
 };
 
 typedef struct {
@@ -178,6 +179,7 @@ msgtk_smtp_free (MsgtkSmtp *s)
   g_free (s->host);
   g_free (s->helo);
   g_free (s->auth_mech);
+  g_byte_array_unref (s->body);
   g_free (s);
 }
 
@@ -197,6 +199,7 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
   cfg.max_line = 8192;
   g_autoptr (MsgtkSmtp) s = g_new0 (MsgtkSmtp, 1);
   s->ext = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  s->body = g_byte_array_new ();
   s->host = g_strdup (cfg.host);
   s->helo = g_strdup (helo ? helo : g_get_host_name ());
   s->conn = msgtk_connection_open (&cfg, error);
@@ -355,7 +358,15 @@ msgtk_smtp_needs_8bit (GBytes *data)
 {
   gsize len;
   const guint8 *p = g_bytes_get_data (data, &len);
-  for (gsize i = 0; i < len; i++)
+  gsize i = 0;
+  /* Eight bytes at a time: any high bit set in the word. */
+  for (; i + 8 <= len; i += 8) {
+    guint64 w;
+    memcpy (&w, p + i, 8);
+    if (w & G_GUINT64_CONSTANT (0x8080808080808080))
+      return TRUE;
+  }
+  for (; i < len; i++)
     if (p[i] & 0x80)
       return TRUE;
   return FALSE;
@@ -370,42 +381,36 @@ is_ascii (const char *s)
   return TRUE;
 }
 
-/* Queue @data CRLF-normalised (and dot-stuffed for DATA) through GMime's
- * filters; returns the number of bytes queued. */
-static gsize
-queue_message (MsgtkSmtp *s, GBytes *data, gboolean dot_stuff, GByteArray *into)
+/* Append @len bytes of message data to @out with every line ending made
+ * CRLF (a bare LF becomes CRLF, CRLF stays, a lone CR is kept as it is), a
+ * final line ending added when missing, and for DATA every line that starts
+ * with "." given another (RFC 5321 4.5.2). One pass over the bytes, line by
+ * line with memchr; returns the number of bytes appended. */
+gsize
+msgtk_smtp_encode_data (const void *data, gsize len, gboolean dot_stuff, GByteArray *out)
 {
-  g_autoptr (GMimeFilter) crlf = g_mime_filter_unix2dos_new (TRUE);
-  g_autoptr (GMimeFilter) dots = dot_stuff ? g_mime_filter_smtp_data_new () : NULL;
-  gsize len;
-  const char *in = g_bytes_get_data (data, &len);
-  gsize start = into->len;
-  const gsize chunk = 64 * 1024;
-  for (gsize off = 0; off < len || off == 0; off += chunk) {
-    gboolean last = off + chunk >= len;
-    gsize n = MIN (chunk, len - off);
-    char *out;
-    size_t outlen, outprespace;
-    if (last)
-      g_mime_filter_complete (crlf, (char *)in + off, n, 0, &out, &outlen, &outprespace);
-    else
-      g_mime_filter_filter (crlf, (char *)in + off, n, 0, &out, &outlen, &outprespace);
-    if (dots) {
-      char *out2;
-      size_t outlen2;
-      if (last)
-        g_mime_filter_complete (dots, out, outlen, 0, &out2, &outlen2, &outprespace);
-      else
-        g_mime_filter_filter (dots, out, outlen, 0, &out2, &outlen2, &outprespace);
-      out = out2;
-      outlen = outlen2;
-    }
-    g_byte_array_append (into, (const guint8 *)out, (guint)outlen);
-    if (last)
-      break;
+  const char *in = data;
+  guint start = out->len;
+  /* Worst case: every byte a "\n" (2 bytes out) or ".\n" (4 out of 2). */
+  g_byte_array_set_size (out, (guint)(start + 2 * len + 3));
+  char *o = (char *)out->data + start;
+  const char *p = in, *end = in + len;
+  while (p < end) {
+    if (dot_stuff && *p == '.')
+      *o++ = '.';
+    const char *nl = memchr (p, '\n', (gsize)(end - p));
+    const char *stop = nl ? nl : end;
+    gsize n = (gsize)(stop - p);
+    if (nl && n > 0 && stop[-1] == '\r')
+      n--;
+    memcpy (o, p, n);
+    o += n;
+    *o++ = '\r';
+    *o++ = '\n';
+    p = nl ? nl + 1 : end;
   }
-  (void)s;
-  return into->len - start;
+  g_byte_array_set_size (out, (guint)(o - (char *)out->data));
+  return out->len - start;
 }
 
 static gboolean
@@ -420,6 +425,30 @@ rset (MsgtkSmtp *s)
   if (!ok)
     s->usable = FALSE;
   return ok;
+}
+
+static guint
+count_accepted (GPtrArray *results, MsgtkSmtpRecipient **first_bad)
+{
+  guint accepted = 0;
+  *first_bad = NULL;
+  for (guint i = 0; i < results->len; i++) {
+    MsgtkSmtpRecipient *rc = g_ptr_array_index (results, i);
+    if (rc->accepted)
+      accepted++;
+    else if (*first_bad == NULL)
+      *first_bad = rc;
+  }
+  return accepted;
+}
+
+static gboolean
+refuse_all (MsgtkSmtp *s, MsgtkSmtpRecipient *first_bad, GError **error)
+{
+  g_set_error (error, MSGTK_ERROR, msgtk_smtp_reply_error (first_bad->code, "RCPT"),
+               "SMTP server %s accepted no recipient (first refusal: <%s>: %d %s)", s->host,
+               first_bad->address, first_bad->code, first_bad->reply ? first_bad->reply : "");
+  return FALSE;
 }
 
 gboolean
@@ -440,7 +469,8 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "no recipients");
     return FALSE;
   }
-  gsize size = g_bytes_get_size (data);
+  gsize size;
+  const void *data_bytes = g_bytes_get_data (data, &size);
   if (s->size_limit && size > s->size_limit) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "message of %zu bytes exceeds the SIZE limit of %" G_GUINT64_FORMAT
@@ -514,10 +544,24 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
       reply_clear (&r);
     }
   }
-  g_autoptr (GByteArray) body = g_byte_array_new ();
+  if (!pipelining && !opts->dry_run) {
+    MsgtkSmtpRecipient *bad = NULL;
+    if (count_accepted (res, &bad) == 0) {
+      /* Nobody to send the message to: neither DATA nor BDAT. */
+      rset (s);
+      return refuse_all (s, bad, error);
+    }
+  }
+  /* Keep the buffer between messages, but not the room a huge one took. */
+  if (s->body->len > 8 * 1024 * 1024) {
+    g_byte_array_unref (s->body);
+    s->body = g_byte_array_new ();
+  }
+  GByteArray *body = s->body;
+  g_byte_array_set_size (body, 0);
   if (!opts->dry_run) {
     if (chunking) {
-      queue_message (s, data, FALSE, body);
+      msgtk_smtp_encode_data (data_bytes, size, FALSE, body);
       g_autofree char *bdat = g_strdup_printf ("BDAT %u LAST", body->len);
       msgtk_connection_queue_line (s->conn, bdat);
       if (pipelining)
@@ -561,15 +605,8 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
       return FALSE;
     }
   }
-  guint accepted = 0;
   MsgtkSmtpRecipient *first_bad = NULL;
-  for (guint i = 0; i < res->len; i++) {
-    MsgtkSmtpRecipient *rc = g_ptr_array_index (res, i);
-    if (rc->accepted)
-      accepted++;
-    else if (first_bad == NULL)
-      first_bad = rc;
-  }
+  guint accepted = count_accepted (res, &first_bad);
   if (opts->dry_run) {
     reply_clear (&r);
     rset (s);
@@ -583,8 +620,6 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
   }
   if (chunking) {
     if (!pipelining) {
-      if (accepted == 0)
-        goto none_accepted;
       msgtk_connection_queue_data (s->conn, body->data, body->len);
       if (!msgtk_connection_flush (s->conn, error))
         return FALSE;
@@ -619,7 +654,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
     rset (s);
     return FALSE;
   }
-  queue_message (s, data, TRUE, body);
+  msgtk_smtp_encode_data (data_bytes, size, TRUE, body);
   msgtk_connection_queue_data (s->conn, body->data, body->len);
   msgtk_connection_queue_line (s->conn, ".");
   if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
@@ -636,10 +671,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
 none_accepted:
   reply_clear (&r);
   rset (s);
-  g_set_error (error, MSGTK_ERROR, msgtk_smtp_reply_error (first_bad->code, "RCPT"),
-               "SMTP server %s accepted no recipient (first refusal: <%s>: %d %s)", s->host,
-               first_bad->address, first_bad->code, first_bad->reply ? first_bad->reply : "");
-  return FALSE;
+  return refuse_all (s, first_bad, error);
 }
 
 void
@@ -693,6 +725,15 @@ msgtk_smtp_strip_bcc (GBytes *message)
   gsize len;
   const char *p = g_bytes_get_data (message, &len);
   gsize hlen = header_length (p, len);
+  gboolean any = FALSE;
+  for (gsize i = 0; i < hlen && !any;) {
+    const char *nl = memchr (p + i, '\n', hlen - i);
+    gsize end = nl ? (gsize)(nl - p) + 1 : hlen;
+    any = field_is (p + i, end - i, "Bcc") || field_is (p + i, end - i, "Resent-Bcc");
+    i = end;
+  }
+  if (!any)
+    return g_bytes_ref (message);
   GByteArray *out = g_byte_array_sized_new ((guint)len);
   gboolean skipping = FALSE;
   gsize i = 0;
