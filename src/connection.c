@@ -3,6 +3,8 @@
 
 #include "msgtk/error.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -261,6 +263,9 @@ msgtk_connection_open (const MsgtkConnectionConfig *config, GError **error)
   }
   conn->base = G_IO_STREAM (sc);
   conn->io = conn->base;
+  /* Writes are batched here (one write per pipelined group): Nagle's
+   * algorithm would only hold a small group back behind a large one. */
+  g_socket_set_option (g_socket_connection_get_socket (sc), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   if (config->tls == MSGTK_TLS_IMPLICIT && !tls_handshake (conn, error)) {
     msgtk_connection_free (conn);
     return NULL;

@@ -19,6 +19,12 @@ struct _MsgtkSmtp {
   char *auth_mech;
   gboolean usable;
   GByteArray *body; /* the encoded message, reused from one message to the next */
+  /* The message sent last, whose final reply has not been read yet. */
+  struct {
+    MsgtkSmtpDoneFunc done; /* NULL: none pending */
+    gpointer data;
+    GPtrArray *results;
+  } pending;
 };
 
 typedef struct {
@@ -33,6 +39,16 @@ reply_clear (Reply *r)
     g_string_free (r->text, TRUE);
   r->text = NULL;
   r->code = 0;
+}
+
+/* Send what is queued; a session that cannot be written to is over. */
+static gboolean
+flush (MsgtkSmtp *s, GError **error)
+{
+  if (msgtk_connection_flush (s->conn, error))
+    return TRUE;
+  s->usable = FALSE;
+  return FALSE;
 }
 
 static gboolean
@@ -121,7 +137,7 @@ ehlo (MsgtkSmtp *s, GError **error)
   Reply r = { 0 };
   g_autofree char *cmd = g_strdup_printf ("EHLO %s", s->helo);
   msgtk_connection_queue_line (s->conn, cmd);
-  if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+  if (!flush (s, error) || !read_reply (s, &r, error))
     return FALSE;
   if (r.code == 250) {
     parse_ehlo (s, r.text->str);
@@ -132,7 +148,7 @@ ehlo (MsgtkSmtp *s, GError **error)
   g_free (cmd);
   cmd = g_strdup_printf ("HELO %s", s->helo);
   msgtk_connection_queue_line (s->conn, cmd);
-  if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+  if (!flush (s, error) || !read_reply (s, &r, error))
     return FALSE;
   if (r.code != 250) {
     set_reply_error (s, error, &r, "HELO", "EHLO and HELO");
@@ -169,11 +185,62 @@ msgtk_smtp_is_usable (MsgtkSmtp *s)
   return s->usable;
 }
 
+/* Report the deferred message with @ok, @error and forget it. */
+static void
+pending_report (MsgtkSmtp *s, gboolean ok, const GError *error)
+{
+  MsgtkSmtpDoneFunc done = s->pending.done;
+  GPtrArray *results = s->pending.results;
+  gpointer data = s->pending.data;
+  memset (&s->pending, 0, sizeof s->pending);
+  done (ok, results, error, data);
+  g_ptr_array_unref (results);
+}
+
+/* The session ended before the deferred message's final reply came. */
+static void
+pending_lost (MsgtkSmtp *s, const GError *why)
+{
+  if (s->pending.done == NULL)
+    return;
+  g_autoptr (GError) error
+      = g_error_new (MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                     "the SMTP session with %s ended before the server confirmed the message%s%s",
+                     s->host, why ? ": " : "", why ? why->message : "");
+  pending_report (s, FALSE, error);
+}
+
+/* Read the final reply of the deferred message (its commands are flushed)
+ * and report it. FALSE when the reply could not be read: the session is over. */
+static gboolean
+pending_finish (MsgtkSmtp *s, GError **error)
+{
+  if (s->pending.done == NULL)
+    return TRUE;
+  Reply r = { 0 };
+  g_autoptr (GError) local = NULL;
+  if (!read_reply (s, &r, &local)) {
+    reply_clear (&r);
+    pending_lost (s, local);
+    g_propagate_error (error, g_steal_pointer (&local));
+    return FALSE;
+  }
+  if (r.code == 250) {
+    pending_report (s, TRUE, NULL);
+  } else {
+    set_reply_error (s, &local, &r, "DATA", "the message");
+    pending_report (s, FALSE, local);
+  }
+  reply_clear (&r);
+  return TRUE;
+}
+
 void
 msgtk_smtp_free (MsgtkSmtp *s)
 {
   if (s == NULL)
     return;
+  pending_lost (s, NULL);
   msgtk_connection_free (s->conn);
   g_hash_table_unref (s->ext);
   g_free (s->host);
@@ -230,7 +297,7 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
       return NULL;
     }
     msgtk_connection_queue_line (s->conn, "STARTTLS");
-    if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+    if (!flush (s, error) || !read_reply (s, &r, error))
       return NULL;
     if (r.code != 220) {
       set_reply_error (s, error, &r, "STARTTLS", "STARTTLS");
@@ -311,7 +378,7 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
   msgtk_connection_redact_server (s->conn, TRUE);
   Reply r = { 0 };
   for (guint round = 0; round < 16; round++) {
-    if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+    if (!flush (s, error) || !read_reply (s, &r, error))
       goto out;
     if (r.code == 235) {
       ok = TRUE;
@@ -325,7 +392,7 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
     }
     if (!msgtk_sasl_step (sasl, r.text->str, &resp, &done, error)) {
       msgtk_connection_queue_line (s->conn, "*"); /* cancel the exchange */
-      msgtk_connection_flush (s->conn, NULL);
+      flush (s, NULL);
       read_reply (s, &r, NULL);
       goto out;
     }
@@ -420,7 +487,7 @@ rset (MsgtkSmtp *s)
   if (!s->usable)
     return FALSE;
   msgtk_connection_queue_line (s->conn, "RSET");
-  gboolean ok = msgtk_connection_flush (s->conn, NULL) && read_reply (s, &r, NULL) && r.code == 250;
+  gboolean ok = flush (s, NULL) && read_reply (s, &r, NULL) && r.code == 250;
   reply_clear (&r);
   if (!ok)
     s->usable = FALSE;
@@ -451,13 +518,22 @@ refuse_all (MsgtkSmtp *s, MsgtkSmtpRecipient *first_bad, GError **error)
   return FALSE;
 }
 
-gboolean
-msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *data,
-                 const MsgtkSmtpSendOptions *opts, GPtrArray **results, GError **error)
+/* The message is out; its final reply will be read with the next commands. */
+static gboolean
+defer (MsgtkSmtp *s, const MsgtkSmtpSendOptions *opts, GPtrArray *results, gboolean *deferred)
 {
-  static const MsgtkSmtpSendOptions defaults = { 0 };
-  if (opts == NULL)
-    opts = &defaults;
+  s->pending.done = opts->done;
+  s->pending.data = opts->done_data;
+  s->pending.results = g_ptr_array_ref (results);
+  *deferred = TRUE;
+  return TRUE;
+}
+
+static gboolean
+send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *data,
+              const MsgtkSmtpSendOptions *opts, GPtrArray **results, gboolean *deferred,
+              GError **error)
+{
   GPtrArray *res = g_ptr_array_new_with_free_func (recipient_free);
   *results = res;
   if (!s->usable) {
@@ -514,7 +590,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
   msgtk_connection_queue_line (s->conn, mail->str);
   if (!pipelining) {
     Reply r = { 0 };
-    if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+    if (!flush (s, error) || !read_reply (s, &r, error))
       return FALSE;
     if (r.code != 250) {
       set_reply_error (s, error, &r, "MAIL", "the sender");
@@ -536,7 +612,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
     msgtk_connection_queue_line (s->conn, cmd);
     if (!pipelining) {
       Reply r = { 0 };
-      if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+      if (!flush (s, error) || !read_reply (s, &r, error))
         return FALSE;
       rc->code = r.code;
       rc->reply = g_strdup (r.text->str);
@@ -568,9 +644,11 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
         msgtk_connection_queue_data (s->conn, body->data, body->len);
     } else {
       msgtk_connection_queue_line (s->conn, "DATA");
+      /* Ready before the 354 comes, not after. */
+      msgtk_smtp_encode_data (data_bytes, size, TRUE, body);
     }
   }
-  if (!msgtk_connection_flush (s->conn, error))
+  if (!flush (s, error) || !pending_finish (s, error))
     return FALSE;
   Reply r = { 0 };
   if (pipelining) {
@@ -593,7 +671,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
         if (!chunking && r.code == 354) {
           /* A broken server accepted DATA without a transaction: end it. */
           msgtk_connection_queue_line (s->conn, ".");
-          msgtk_connection_flush (s->conn, NULL);
+          flush (s, NULL);
           read_reply (s, &r, NULL);
         }
       }
@@ -621,7 +699,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
   if (chunking) {
     if (!pipelining) {
       msgtk_connection_queue_data (s->conn, body->data, body->len);
-      if (!msgtk_connection_flush (s->conn, error))
+      if (!flush (s, error))
         return FALSE;
     }
     if (!read_reply (s, &r, error))
@@ -643,7 +721,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
   if (accepted == 0) {
     if (r.code == 354) {
       msgtk_connection_queue_line (s->conn, ".");
-      msgtk_connection_flush (s->conn, NULL);
+      flush (s, NULL);
       read_reply (s, &r, NULL);
     }
     goto none_accepted;
@@ -654,10 +732,19 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
     rset (s);
     return FALSE;
   }
-  msgtk_smtp_encode_data (data_bytes, size, TRUE, body);
   msgtk_connection_queue_data (s->conn, body->data, body->len);
+  if (pipelining && opts->done) {
+    /* The text goes now, so the server takes it in while the next message
+     * is read; the final "." waits to go in one write with the next
+     * message's commands (RFC 2920), whose replies then come back together
+     * with the one for this message. */
+    if (!flush (s, error))
+      return FALSE;
+    msgtk_connection_queue_line (s->conn, ".");
+    return defer (s, opts, res, deferred);
+  }
   msgtk_connection_queue_line (s->conn, ".");
-  if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+  if (!flush (s, error) || !read_reply (s, &r, error))
     return FALSE;
   if (r.code != 250) {
     set_reply_error (s, error, &r, "DATA", "the message");
@@ -674,6 +761,25 @@ none_accepted:
   return refuse_all (s, first_bad, error);
 }
 
+gboolean
+msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *data,
+                 const MsgtkSmtpSendOptions *opts, GPtrArray **results, GError **error)
+{
+  static const MsgtkSmtpSendOptions defaults = { 0 };
+  if (opts == NULL)
+    opts = &defaults;
+  g_autoptr (GError) local = NULL;
+  gboolean deferred = FALSE;
+  gboolean ok = send_message (s, sender, recipients, data, opts, results, &deferred, &local);
+  if (!s->usable)
+    pending_lost (s, local);
+  if (ok && opts->done && !deferred)
+    opts->done (TRUE, *results, NULL, opts->done_data);
+  if (local)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return ok;
+}
+
 void
 msgtk_smtp_quit (MsgtkSmtp *s)
 {
@@ -682,7 +788,7 @@ msgtk_smtp_quit (MsgtkSmtp *s)
   if (s->usable) {
     Reply r = { 0 };
     msgtk_connection_queue_line (s->conn, "QUIT");
-    if (msgtk_connection_flush (s->conn, NULL))
+    if (flush (s, NULL) && pending_finish (s, NULL))
       read_reply (s, &r, NULL);
     reply_clear (&r);
     msgtk_connection_close (s->conn);

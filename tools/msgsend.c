@@ -91,30 +91,11 @@ keep (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes
   }
 }
 
-/* Send one message. Returns TRUE when it reached every recipient. */
-static gboolean
-send_one (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes *data)
+/* Report how a message went (and keep it in the spool when it should be). */
+static void
+report (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes *data,
+        gboolean ok, GPtrArray *results, const GError *error)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) results = NULL;
-  MsgtkSmtpSendOptions so
-      = { opt_dsn_notify, opt_dsn_return, opt_envid, opt_dry_run, opt_no_chunking };
-  gboolean ok = FALSE;
-  for (int attempt = 0; attempt < 2; attempt++) {
-    g_clear_error (&error);
-    g_clear_pointer (&results, g_ptr_array_unref);
-    if (!ensure_session (run, &error))
-      break;
-    ok = msgtk_smtp_send (run->smtp, sender, rcpts, data, &so, &results, &error);
-    /* A session that broke before this message got anywhere: one new session. */
-    if (ok || msgtk_smtp_is_usable (run->smtp) || attempt > 0)
-      break;
-    gboolean reached = FALSE;
-    for (guint i = 0; results && i < results->len; i++)
-      reached |= ((MsgtkSmtpRecipient *)g_ptr_array_index (results, i))->code != 0;
-    if (reached)
-      break;
-  }
   g_autoptr (GPtrArray) retry = g_ptr_array_new_with_free_func (g_free);
   guint refused = 0;
   for (guint i = 0; results && i < results->len; i++) {
@@ -131,14 +112,14 @@ send_one (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GB
     run->failed++;
     fprintf (stderr, "%s: %s: %s%s\n", prog, origin,
              opt_dry_run ? "" : "not sent: ", error->message);
-    note_failure (run, msgtk_error_exit_code (error));
     int code = msgtk_error_exit_code (error);
+    note_failure (run, code);
     /* Keep it unless every recipient was refused for good. */
     if (code != EX_NOUSER && code != EX_UNAVAILABLE && code != EX_DATAERR && code != EX_NOPERM)
       keep (run, origin, sender, retry->len ? retry : rcpts, data, error->message);
     else if (retry->len)
       keep (run, origin, sender, retry, data, error->message);
-    return FALSE;
+    return;
   }
   if (refused) {
     run->partial++;
@@ -151,7 +132,71 @@ send_one (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GB
     fprintf (stderr, "%s: %s: %s %u of %u recipient%s\n", prog, origin,
              opt_dry_run ? "would be accepted for" : "sent to", results->len - refused,
              results->len, results->len == 1 ? "" : "s");
-  return refused == 0;
+}
+
+/* A message whose outcome comes later (pipelined with the next one). */
+typedef struct {
+  Run *run;
+  char *origin, *sender;
+  GPtrArray *rcpts;
+  GBytes *data;
+} Outcome;
+
+static void
+outcome_free (Outcome *o)
+{
+  g_free (o->origin);
+  g_free (o->sender);
+  g_ptr_array_unref (o->rcpts);
+  g_bytes_unref (o->data);
+  g_free (o);
+}
+
+static void
+outcome_done (gboolean ok, GPtrArray *results, const GError *error, gpointer data)
+{
+  Outcome *o = data;
+  report (o->run, o->origin, o->sender, o->rcpts, o->data, ok, results, error);
+  outcome_free (o);
+}
+
+/* Send one message. With @pipelined, the outcome of a message that went out
+ * may be reported later, while the next one is sent (or at QUIT). */
+static void
+send_one (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes *data,
+          gboolean pipelined)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) results = NULL;
+  MsgtkSmtpSendOptions so
+      = { opt_dsn_notify, opt_dsn_return, opt_envid, opt_dry_run, opt_no_chunking, NULL, NULL };
+  gboolean ok = FALSE;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    g_clear_error (&error);
+    g_clear_pointer (&results, g_ptr_array_unref);
+    if (!ensure_session (run, &error))
+      break;
+    if (pipelined) {
+      Outcome *o = g_new0 (Outcome, 1);
+      *o = (Outcome){ run, g_strdup (origin), g_strdup (sender), g_ptr_array_ref (rcpts),
+                      g_bytes_ref (data) };
+      so.done = outcome_done;
+      so.done_data = o;
+    }
+    ok = msgtk_smtp_send (run->smtp, sender, rcpts, data, &so, &results, &error);
+    if (ok && pipelined)
+      return; /* outcome_done reports it */
+    g_clear_pointer ((Outcome **)&so.done_data, outcome_free);
+    /* A session that broke before this message got anywhere: one new session. */
+    if (ok || msgtk_smtp_is_usable (run->smtp) || attempt > 0)
+      break;
+    gboolean reached = FALSE;
+    for (guint i = 0; results && i < results->len; i++)
+      reached |= ((MsgtkSmtpRecipient *)g_ptr_array_index (results, i))->code != 0;
+    if (reached)
+      break;
+  }
+  report (run, origin, sender, rcpts, data, ok, results, error);
 }
 
 static gboolean
@@ -229,7 +274,7 @@ send_source (Run *run, const char *path)
       run->failed++;
       continue;
     }
-    send_one (run, origin, sender, rcpts, data);
+    send_one (run, origin, sender, rcpts, data, !opt_dry_run);
   }
 }
 
@@ -261,7 +306,7 @@ flush_spool (Run *run, const char *dir)
     char *saved_spool = opt_spool;
     opt_spool = (char *)dir;
     guint kept_before = run->kept, sent_before = run->sent;
-    send_one (run, origin, sender, rcpts, data);
+    send_one (run, origin, sender, rcpts, data, FALSE);
     opt_spool = saved_spool;
     gboolean done = run->sent > sent_before; /* delivered, if only to some */
     if (run->kept > kept_before) {

@@ -40,12 +40,29 @@ typedef struct {
   gboolean accepted;
 } MsgtkSmtpRecipient;
 
+/* The outcome of a message whose final reply was read after msgtk_smtp_send()
+ * returned (see MsgtkSmtpSendOptions.done). @results (the recipients, as
+ * from msgtk_smtp_send) and @error (set when @ok is FALSE) are valid during
+ * the call only. */
+typedef void (*MsgtkSmtpDoneFunc) (gboolean ok, GPtrArray *results, const GError *error,
+                                   gpointer user_data);
+
 typedef struct {
   const char *dsn_notify; /* "SUCCESS,FAILURE,DELAY" or "NEVER"; NULL: none */
   const char *dsn_return; /* "FULL" or "HDRS"; NULL: none */
   const char *envid;      /* DSN ENVID; NULL: none */
   gboolean dry_run;       /* RCPT everyone, then RSET instead of sending */
   gboolean no_chunking;   /* use DATA even when CHUNKING is offered */
+  /* Pipelining across messages (RFC 2920): when set and the server offers
+   * PIPELINING, a message sent with DATA does not wait for the server's
+   * final reply: its closing "." goes out in one write with the next
+   * message's commands (or QUIT from msgtk_smtp_quit()), and the reply that
+   * then comes back is given to @done. (BDAT needs no such thing: a message
+   * takes one round trip.) Whenever msgtk_smtp_send() returns TRUE, @done is called exactly
+   * once for the message (right away when nothing was deferred), with
+   * @done_data; when it returns FALSE, never. */
+  MsgtkSmtpDoneFunc done;
+  gpointer done_data;
 } MsgtkSmtpSendOptions;
 
 /* One transaction: MAIL FROM @sender, RCPT TO each of @recipients (char *),
@@ -61,7 +78,9 @@ gboolean msgtk_smtp_send (MsgtkSmtp *smtp, const char *sender, GPtrArray *recipi
 
 gboolean msgtk_smtp_is_usable (MsgtkSmtp *smtp);
 
-/* QUIT (errors ignored) and free. */
+/* QUIT (errors ignored; a deferred final reply is still read and reported)
+ * and free. Freeing without QUIT reports a deferred message as not
+ * confirmed. */
 void msgtk_smtp_quit (MsgtkSmtp *smtp);
 void msgtk_smtp_free (MsgtkSmtp *smtp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkSmtp, msgtk_smtp_free)
