@@ -293,6 +293,12 @@ secret_from_file (const char *path, const char *what, GError **error)
     return NULL;
   }
   first_line (text);
+  if (*text == '\0') {
+    g_free (text);
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
+                 "%s %s is empty (the secret is its first line)", what, path);
+    return NULL;
+  }
   return text;
 }
 
@@ -381,9 +387,10 @@ msgtk_account_get_token (MsgtkAccount *a, GError **error)
 gboolean
 msgtk_account_has_credentials (MsgtkAccount *a)
 {
+  /* An empty variable is ignored by the getters above, so it is no credential. */
+  const char *pw = g_getenv ("MSGTK_PASSWORD"), *token = g_getenv ("MSGTK_TOKEN");
   return a->user != NULL || a->password_command || a->password_file || a->password
-         || a->token_command || a->token_file || g_getenv ("MSGTK_PASSWORD")
-         || g_getenv ("MSGTK_TOKEN");
+         || a->token_command || a->token_file || (pw && *pw) || (token && *token);
 }
 
 void
