@@ -1,7 +1,7 @@
 /* Unit tests of the account module (config file with [defaults] and named
  * accounts, secret sources and their checks) and of the tools' shared
- * account options on top of it. Every test runs with its own HOME and
- * XDG_CONFIG_HOME (G_TEST_OPTION_ISOLATE_DIRS). */
+ * account options on top of it. HOME and XDG_CONFIG_HOME point into a
+ * temporary directory, removed at the end. */
 #include "cli.h"
 
 #include <glib/gstdio.h>
@@ -16,6 +16,21 @@ write_file (const char *path, const char *text, int mode)
   g_autoptr (GError) error = NULL;
   g_assert_true (g_file_set_contents (path, text, -1, &error));
   g_assert_cmpint (g_chmod (path, mode), ==, 0);
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  if (d) {
+    const char *name;
+    while ((name = g_dir_read_name (d))) {
+      g_autofree char *sub = g_build_filename (path, name, NULL);
+      remove_tree (sub);
+    }
+    g_dir_close (d);
+  }
+  g_remove (path);
 }
 
 static const char *config_text = "# msgtk accounts\n"
@@ -119,6 +134,8 @@ static void
 test_config_missing (void)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree char *path = msgtk_account_default_config_path ();
+  g_unlink (path);
   g_autoptr (MsgtkAccount) a = msgtk_account_new ();
   /* no config file at the default place: fine without an account name */
   g_assert_true (msgtk_account_load (a, NULL, NULL, "smtp", &error));
@@ -192,18 +209,20 @@ test_password_sources (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkAccount) a = msgtk_account_new ();
   a->host = g_strdup ("mail.example.org");
+  g_autofree char *netrc = g_build_filename (g_get_home_dir (), ".netrc", NULL);
+  g_unlink (netrc);
   g_assert_false (msgtk_account_has_credentials (a));
   g_assert_null (msgtk_account_get_password (a, &error)); /* none at all: no error */
   g_assert_no_error (error);
 
   /* netrc in $HOME */
-  g_autofree char *netrc = g_build_filename (g_get_home_dir (), ".netrc", NULL);
   write_file (netrc, "machine other.example login x password nope\n", 0600);
   g_assert_null (msgtk_account_get_password (a, &error));
   g_assert_no_error (error);
   write_file (netrc,
               "machine other.example login x password nope\n"
-              "machine mail.example.org\n  login me\n  password netrc-secret\n", 0600);
+              "machine mail.example.org\n  login me\n  password netrc-secret\n",
+              0600);
   char *pw = msgtk_account_get_password (a, &error);
   g_assert_cmpstr (pw, ==, "netrc-secret");
   g_assert_cmpstr (a->user, ==, "me"); /* the login came with it */
@@ -355,9 +374,7 @@ resolve (const char *const *args, GError **error)
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
   g_option_context_add_group (ctx, cli_account_option_group (&o));
   g_auto (GStrv) argv = g_strdupv ((char **)args);
-  int argc = (int)g_strv_length (argv);
-  char **av = argv;
-  if (!g_option_context_parse (ctx, &argc, &av, error))
+  if (!g_option_context_parse_strv (ctx, &argv, error))
     return NULL;
   MsgtkAccount *a = cli_account_resolve (&o, "smtp", error);
   g_free (o.account);
@@ -380,9 +397,10 @@ test_cli_overrides (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = default_config (config_text);
-  const char *const args[] = { "prog", "--account", "work", "--host", "other.example", "--port",
-                               "2525", "--tls", "none", "--user", "u2", "--password-file",
-                               "/run/pw", "--timeout", "7", NULL };
+  const char *const args[]
+      = { "prog",  "--account", "work",   "--host", "other.example",   "--port",  "2525",
+          "--tls", "none",      "--user", "u2",     "--password-file", "/run/pw", "--timeout",
+          "7",     NULL };
   g_autoptr (MsgtkAccount) a = resolve (args, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (a->host, ==, "other.example");
@@ -441,7 +459,15 @@ test_tls_modes (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  /* Before anything asks GLib for (and makes it cache) these directories. */
+  g_autofree char *root = g_dir_make_tmp ("msgtk-test-account-XXXXXX", NULL);
+  g_autofree char *home = g_build_filename (root, "home", NULL);
+  g_autofree char *config = g_build_filename (root, "config", NULL);
+  g_mkdir (home, 0700);
+  g_setenv ("HOME", home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpstr (g_get_home_dir (), ==, home);
   g_unsetenv ("MSGTK_PASSWORD");
   g_unsetenv ("MSGTK_TOKEN");
   g_unsetenv ("MSGTK_NETRC");
@@ -454,5 +480,7 @@ main (int argc, char **argv)
   g_test_add_func ("/account/token-sources", test_token_sources);
   g_test_add_func ("/account/cli-overrides", test_cli_overrides);
   g_test_add_func ("/account/tls-modes", test_tls_modes);
-  return g_test_run ();
+  int rc = g_test_run ();
+  remove_tree (root);
+  return rc;
 }

@@ -16,8 +16,7 @@ test_choose (void)
   g_assert_cmpstr (msgtk_sasl_choose (all, NULL, FALSE, &error), ==, "SCRAM-SHA-256");
   g_assert_cmpstr (msgtk_sasl_choose ("PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1", NULL, FALSE, &error), ==,
                    "SCRAM-SHA-1");
-  g_assert_cmpstr (msgtk_sasl_choose ("login plain cram-md5", NULL, FALSE, &error), ==,
-                   "CRAM-MD5");
+  g_assert_cmpstr (msgtk_sasl_choose ("login plain cram-md5", NULL, FALSE, &error), ==, "CRAM-MD5");
   g_assert_cmpstr (msgtk_sasl_choose (all, "plain,login", FALSE, &error), ==, "PLAIN");
   g_assert_cmpstr (msgtk_sasl_choose (all, "LOGIN", FALSE, &error), ==, "LOGIN");
   /* channel-binding variants are other mechanisms: not taken for the plain one */
@@ -90,10 +89,10 @@ test_login_rfc4954 (void)
   g_autofree char *r1 = NULL, *r2 = NULL;
   gboolean done = FALSE;
   g_assert_true (msgtk_sasl_step (s, "VXNlcm5hbWU6", &r1, &done, &error)); /* "Username:" */
-  g_assert_cmpstr (r1, ==, "dGlt");                                         /* "tim" */
+  g_assert_cmpstr (r1, ==, "dGlt");                                        /* "tim" */
   g_assert_false (done);
   g_assert_true (msgtk_sasl_step (s, "UGFzc3dvcmQ6", &r2, &done, &error)); /* "Password:" */
-  g_assert_cmpstr (r2, ==, "dGFuc3RhYWY=");                                 /* "tanstaaf" */
+  g_assert_cmpstr (r2, ==, "dGFuc3RhYWY=");                                /* "tanstaaf" */
   g_assert_no_error (error);
 }
 
@@ -239,9 +238,10 @@ test_tokens (void)
   static const struct {
     const char *mech, *raw;
   } cases[] = {
-    { "XOAUTH2", "user=someuser@example.com\001auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\001\001" },
-    { "OAUTHBEARER",
-      "n,a=someuser@example.com,\001auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\001\001" },
+    { "XOAUTH2", "user=someuser@example.com\001auth=Bearer "
+                 "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\001\001" },
+    { "OAUTHBEARER", "n,a=someuser@example.com,\001auth=Bearer "
+                     "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\001\001" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autoptr (GError) error = NULL;
@@ -258,9 +258,10 @@ test_tokens (void)
     g_autofree char *raw = decode (resp, &n);
     g_assert_cmpmem (raw, n, cases[i].raw, strlen (cases[i].raw));
     /* an error report from the server: an empty answer ends the exchange */
-    g_assert_true (msgtk_sasl_step (
-        s, "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==",
-        &again, &done, &error));
+    g_assert_true (msgtk_sasl_step (s,
+                                    "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodH"
+                                    "RwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==",
+                                    &again, &done, &error));
     g_assert_cmpstr (again, ==, "");
     g_assert_true (done);
   }

@@ -124,8 +124,14 @@ bytes (const char *s)
 }
 
 #define GREET "220 mx.test ESMTP\r\n"
-#define BYE { "QUIT\r\n", "221 bye\r\n" }
-#define END { NULL, NULL }
+#define BYE                                                                                        \
+  {                                                                                                \
+    "QUIT\r\n", "221 bye\r\n"                                                                      \
+  }
+#define END                                                                                        \
+  {                                                                                                \
+    NULL, NULL                                                                                     \
+  }
 
 /* ---- sessions ---- */
 
@@ -369,7 +375,8 @@ test_sender_refused (void)
   const Step steps[] = {
     { NULL, GREET },
     { "EHLO test\r\n", "250-mx.test\r\n250 PIPELINING\r\n" },
-    { "DATA\r\n", "553 5.7.1 sender not yours\r\n503 5.5.1 no sender\r\n503 5.5.1 no recipients\r\n" },
+    { "DATA\r\n",
+      "553 5.7.1 sender not yours\r\n503 5.5.1 no sender\r\n503 5.5.1 no recipients\r\n" },
     { "RSET\r\n", "250 ok\r\n" },
     BYE,
     END,
@@ -428,8 +435,8 @@ test_refused_before_sending (void)
     int code;
     const char *says;
   } cases[] = {
-    { "250-mx\r\n250 SIZE 10\r\n", "a@example.org", "Subject: too big\n\nbody\n",
-      MSGTK_ERROR_DATA, "exceeds the SIZE limit of 10" },
+    { "250-mx\r\n250 SIZE 10\r\n", "a@example.org", "Subject: too big\n\nbody\n", MSGTK_ERROR_DATA,
+      "exceeds the SIZE limit of 10" },
     { "250-mx\r\n250 PIPELINING\r\n", "a@example.org", "Subject: caf\xc3\xa9\n\nx\n",
       MSGTK_ERROR_DATA, "neither 8BITMIME nor SMTPUTF8" },
     { "250-mx\r\n250 8BITMIME\r\n", "j\xc3\xbcrgen@example.org", "Subject: x\n\nx\n",
@@ -829,7 +836,8 @@ test_spool (void)
   g_autoptr (GBytes) m1 = bytes ("Subject: one\n\nbody\n");
   g_autoptr (GBytes) m2 = bytes ("Subject: two\n\nbody\n");
   g_autofree char *n1 = NULL, *n2 = NULL;
-  g_assert_true (msgtk_smtp_spool_put (spool, "a@example.org", rcpts, m1, "451 later", &n1, &error));
+  g_assert_true (
+      msgtk_smtp_spool_put (spool, "a@example.org", rcpts, m1, "451 later", &n1, &error));
   g_assert_true (msgtk_smtp_spool_put (spool, "", rcpts, m2, NULL, &n2, &error));
   g_assert_no_error (error);
   g_autofree char *msgpath = g_build_filename (spool, "new", n1, NULL);
