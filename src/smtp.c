@@ -494,6 +494,21 @@ rset (MsgtkSmtp *s)
   return ok;
 }
 
+/* The size of @data as transmitted: every line ending a CRLF (RFC 1870 SIZE). */
+static gsize
+wire_size (GBytes *data)
+{
+  gsize n;
+  const char *d = g_bytes_get_data (data, &n);
+  gsize size = n;
+  for (const char *p = d, *end = d + n; (p = memchr (p, '\n', (gsize)(end - p))) != NULL; p++)
+    if (p == d || p[-1] != '\r')
+      size++;
+  if (n > 0 && d[n - 1] != '\n')
+    size += 2;
+  return size;
+}
+
 static guint
 count_accepted (GPtrArray *results, MsgtkSmtpRecipient **first_bad)
 {
@@ -545,8 +560,9 @@ send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *d
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "no recipients");
     return FALSE;
   }
-  gsize size;
-  const void *data_bytes = g_bytes_get_data (data, &size);
+  gsize len;
+  const void *data_bytes = g_bytes_get_data (data, &len);
+  gsize size = wire_size (data);
   if (s->size_limit && size > s->size_limit) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "message of %zu bytes exceeds the SIZE limit of %" G_GUINT64_FORMAT
@@ -637,7 +653,7 @@ send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *d
   g_byte_array_set_size (body, 0);
   if (!opts->dry_run) {
     if (chunking) {
-      msgtk_smtp_encode_data (data_bytes, size, FALSE, body);
+      msgtk_smtp_encode_data (data_bytes, len, FALSE, body);
       g_autofree char *bdat = g_strdup_printf ("BDAT %u LAST", body->len);
       msgtk_connection_queue_line (s->conn, bdat);
       if (pipelining)
@@ -645,7 +661,7 @@ send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *d
     } else {
       msgtk_connection_queue_line (s->conn, "DATA");
       /* Ready before the 354 comes, not after. */
-      msgtk_smtp_encode_data (data_bytes, size, TRUE, body);
+      msgtk_smtp_encode_data (data_bytes, len, TRUE, body);
     }
   }
   if (!flush (s, error) || !pending_finish (s, error))

@@ -305,7 +305,7 @@ test_pipelining_partial (void)
       "EHLO test\r\nMAIL FROM:<a@example.org> SIZE=%zu BODY=8BITMIME RET=HDRS ENVID=E1\r\n"
       "RCPT TO:<b@example.net> NOTIFY=FAILURE\r\nRCPT TO:<nobody@example.net> NOTIFY=FAILURE\r\n"
       "DATA\r\nSubject: caf\xc3\xa9\r\n\r\nbody\r\n.\r\nQUIT\r\n",
-      strlen (text));
+      strlen (text) + 3); /* SIZE counts the message as sent: CRLF line ends */
   g_assert_cmpstr (got, ==, expect);
 }
 
@@ -437,6 +437,9 @@ test_refused_before_sending (void)
   } cases[] = {
     { "250-mx\r\n250 SIZE 10\r\n", "a@example.org", "Subject: too big\n\nbody\n", MSGTK_ERROR_DATA,
       "exceeds the SIZE limit of 10" },
+    /* 20 bytes as given, 30 with CRLF line ends */
+    { "250-mx\r\n250 SIZE 25\r\n", "a@example.org", "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n",
+      MSGTK_ERROR_DATA, "message of 30 bytes exceeds" },
     { "250-mx\r\n250 PIPELINING\r\n", "a@example.org", "Subject: caf\xc3\xa9\n\nx\n",
       MSGTK_ERROR_DATA, "neither 8BITMIME nor SMTPUTF8" },
     { "250-mx\r\n250 8BITMIME\r\n", "j\xc3\xbcrgen@example.org", "Subject: x\n\nx\n",
