@@ -94,8 +94,9 @@ keep (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes
   }
 }
 
-/* Report how a message went (and keep it in the spool when it should be). */
-static void
+/* Report how a message went (and keep it in the spool when it should be).
+ * Returns TRUE when it reached every recipient. */
+static gboolean
 report (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes *data,
         gboolean ok, GPtrArray *results, const GError *error)
 {
@@ -115,14 +116,14 @@ report (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GByt
     run->failed++;
     fprintf (stderr, "%s: %s: %s%s\n", prog, origin,
              opt_dry_run ? "" : "not sent: ", error->message);
+    note_failure (run, msgtk_error_exit_code (error));
     int code = msgtk_error_exit_code (error);
-    note_failure (run, code);
     /* Keep it unless every recipient was refused for good. */
     if (code != EX_NOUSER && code != EX_UNAVAILABLE && code != EX_DATAERR && code != EX_NOPERM)
       keep (run, origin, sender, retry->len ? retry : rcpts, data, error->message);
     else if (retry->len)
       keep (run, origin, sender, retry, data, error->message);
-    return;
+    return FALSE;
   }
   if (refused) {
     run->partial++;
@@ -135,6 +136,7 @@ report (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GByt
     fprintf (stderr, "%s: %s: %s %u of %u recipient%s\n", prog, origin,
              opt_dry_run ? "would be accepted for" : "sent to", results->len - refused,
              results->len, results->len == 1 ? "" : "s");
+  return refused == 0;
 }
 
 /* A message whose outcome comes later (pipelined with the next one). */
