@@ -369,8 +369,9 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
   if (msgtk_sasl_client_first (sasl)) {
     if (!msgtk_sasl_step (sasl, NULL, &resp, &done, error))
       return FALSE;
-    g_autofree char *line = g_strdup_printf ("%s %s", cmd, *resp ? resp : "=");
+    char *line = g_strdup_printf ("%s %s", cmd, *resp ? resp : "=");
     msgtk_connection_queue_secret_line (s->conn, line, strlen (cmd));
+    msgtk_secret_free (line);
     msgtk_secret_free (resp);
   } else {
     msgtk_connection_queue_line (s->conn, cmd);
@@ -818,6 +819,11 @@ msgtk_smtp_quit (MsgtkSmtp *s)
 static gsize
 header_length (const char *p, gsize len)
 {
+  /* A message that starts with the empty line has no header at all. */
+  if (len >= 1 && p[0] == '\n')
+    return 1;
+  if (len >= 2 && p[0] == '\r' && p[1] == '\n')
+    return 2;
   for (gsize i = 0; i < len; i++) {
     if (p[i] != '\n')
       continue;

@@ -798,6 +798,20 @@ test_strip_bcc (void)
   g_assert_true (g_bytes_equal (plain, same));
   g_assert_true (g_bytes_get_data (plain, NULL) == g_bytes_get_data (same, NULL));
 
+  /* no header at all: a Bcc: line is body text */
+  g_autoptr (GBytes) headless = bytes ("\nBcc: body text\n\nmore\n");
+  g_autoptr (GBytes) kept = msgtk_smtp_strip_bcc (headless);
+  g_assert_true (g_bytes_equal (headless, kept));
+  g_autoptr (GBytes) headless_crlf = bytes ("\r\nBcc: body text\r\n\r\nmore\r\n");
+  g_autoptr (GBytes) kept_crlf = msgtk_smtp_strip_bcc (headless_crlf);
+  g_assert_true (g_bytes_equal (headless_crlf, kept_crlf));
+  g_autofree char *none = NULL;
+  g_autoptr (GPtrArray) none_rcpts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) headless_to = bytes ("\nTo: body@example.net\n\n");
+  g_assert_true (msgtk_smtp_envelope_from_headers (headless_to, &none, none_rcpts, &error));
+  g_assert_cmpuint (none_rcpts->len, ==, 0);
+
   /* a Bcc as the last header line of a message without body */
   g_autoptr (GBytes) last = bytes ("To: b@example.net\nBcc: x@example.net");
   g_autoptr (GBytes) cut = msgtk_smtp_strip_bcc (last);
