@@ -71,8 +71,9 @@ typedef struct {
  * offered. *@results gets a MsgtkSmtpRecipient per recipient (free with
  * g_ptr_array_unref). Returns TRUE when the message was accepted for at least
  * one recipient (check the results for partial success; with dry_run: when
- * every recipient was accepted). On failure the session is reset and usable
- * unless the error is a connection error (msgtk_smtp_is_usable()). */
+ * every recipient was accepted; with options->done: when the message went
+ * out, its final outcome coming to done). On failure the session is reset
+ * and usable unless the error is a connection error (msgtk_smtp_is_usable()). */
 gboolean msgtk_smtp_send (MsgtkSmtp *smtp, const char *sender, GPtrArray *recipients, GBytes *data,
                           const MsgtkSmtpSendOptions *options, GPtrArray **results, GError **error);
 
