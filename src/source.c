@@ -367,8 +367,18 @@ static gboolean
 starts_with_from (GInputStream *in, Reader *r, GError **error)
 {
   (void)in;
-  if (!reader_fill (r, 5, error))
+  if (!reader_fill (r, 8, error))
     return FALSE;
+  /* an mbox saved with a UTF-8 byte order mark: skip the mark */
+  if (r->len - r->pos >= 8
+      && memcmp (r->buf + r->pos,
+                 "\xEF\xBB\xBF"
+                 "From ",
+                 8)
+             == 0) {
+    r->pos += 3;
+    r->offset += 3;
+  }
   return r->len - r->pos >= 5 && memcmp (r->buf + r->pos, "From ", 5) == 0;
 }
 

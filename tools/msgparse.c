@@ -71,9 +71,10 @@ parse_select (const char *spec, GError **error)
     r.last = r.first;
     if (*end == '-') {
       const char *t = end + 1;
-      if (*t == '\0')
+      if (*t == '\0') {
         r.last = G_MAXUINT;
-      else {
+        end = (char *)t;
+      } else {
         r.last = (guint)g_ascii_strtoull (t, &end, 10);
         if (end == t || r.last < r.first)
           goto bad;
@@ -428,6 +429,7 @@ main (int argc, char **argv)
   }
   if (opt.select != NULL && !parse_select (opt.select, &error))
     return cli_report_error (PROG, error);
+  g_mime_init ();
   g_auto (GStrv) fallbacks = NULL;
   if (opt.fallback != NULL) {
     fallbacks = g_strsplit (opt.fallback, ",", -1);
@@ -444,7 +446,6 @@ main (int argc, char **argv)
     inspect_options.fallback_charsets = (const char *const *)fallbacks;
   }
 
-  g_mime_init ();
   if (view == VIEW_CONVERT) {
     sink = opt.to_mbox      ? msgtk_sink_new (MSGTK_SINK_MBOX, opt.to_mbox, &error)
            : opt.to_maildir ? msgtk_sink_new (MSGTK_SINK_MAILDIR, opt.to_maildir, &error)
