@@ -600,7 +600,9 @@ msgtk_inspection_summary (MsgtkInspection *in)
   g_autofree char *s
       = subject != NULL ? fit (subject, (guint)g_utf8_strlen (subject, -1)) : g_strdup ("");
   g_autofree char *size = human_size ((goffset)g_bytes_get_size (in->raw));
-  GMimeContentType *ct = g_mime_object_get_content_type (GMIME_OBJECT (in->message));
+  GMimeContentType *ct = in->message->mime_part != NULL
+                             ? g_mime_object_get_content_type (in->message->mime_part)
+                             : NULL;
   gboolean mixed = ct != NULL && g_mime_content_type_is_type (ct, "multipart", "mixed");
   return g_strdup_printf ("%s  %s %s %6s  %s", d, f, mixed ? "@" : " ", size, s);
 }
