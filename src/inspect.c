@@ -15,6 +15,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
 #define DEFAULT_MAX_HEADERS 1000
 #define DEFAULT_MAX_LINE 65536
 #define MAX_NAME_BYTES 200
+#define MAX_DEPTH 32 /* MIME nesting shown; deeper parts are a LIMIT_NESTING_DEPTH defect */
 
 static const char *const default_fallbacks[] = { "UTF-8", "windows-1252", NULL };
 
@@ -287,6 +288,12 @@ add_nodes (MsgtkInspection *in, GMimeObject *obj, const char *number, guint dept
   n->depth = depth;
   n->object = obj;
   g_ptr_array_add (in->nodes, n);
+  if (depth >= MAX_DEPTH && (GMIME_IS_MULTIPART (obj) || GMIME_IS_MESSAGE_PART (obj))) {
+    g_autofree char *loc = g_strdup_printf ("part %s", number);
+    add_finding (in->defects, "LIMIT_NESTING_DEPTH", MSGTK_SEVERITY_ERROR, loc,
+                 "parts nested more than %u deep; the parts inside are not shown", MAX_DEPTH);
+    return;
+  }
   if (GMIME_IS_MULTIPART (obj)) {
     int count = g_mime_multipart_get_count (GMIME_MULTIPART (obj));
     for (int i = 0; i < count; i++) {

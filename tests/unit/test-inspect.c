@@ -212,8 +212,7 @@ test_lint (void)
   g_assert_true (
       has_finding (f, "ENCODED_WORD_UNCLOSED", MSGTK_SEVERITY_WARNING, "header Subject"));
   g_assert_true (has_finding (f, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, "header Comment"));
-  g_assert_true (
-      has_finding (f, "ENCODED_WORD_INVALID", MSGTK_SEVERITY_WARNING, "header Comment"));
+  g_assert_true (has_finding (f, "ENCODED_WORD_INVALID", MSGTK_SEVERITY_WARNING, "header Comment"));
   g_assert_true (has_finding (f, "HEADER_8BIT", MSGTK_SEVERITY_WARNING, "header X-8bit"));
   g_assert_true (has_finding (f, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, "part 1.1"));
   g_assert_true (has_finding (f, "BASE64_INVALID", MSGTK_SEVERITY_WARNING, "part 1.1"));
@@ -249,6 +248,24 @@ test_lint (void)
 }
 
 static void
+test_nesting_limit (void)
+{
+  g_autoptr (GString) m
+      = g_string_new ("From: a@b\nContent-Type: multipart/mixed; boundary=b0\n\n");
+  for (guint i = 1; i < 40; i++)
+    g_string_append_printf (m, "--b%u\nContent-Type: multipart/mixed; boundary=b%u\n\n", i - 1, i);
+  g_string_append (m, "--b39\nContent-Type: text/plain\n\ndeep\n");
+  g_autoptr (MsgtkInspection) in = inspect (m->str, MSGTK_INSPECT_FULL);
+  g_autoptr (GPtrArray) f = msgtk_inspection_check (in);
+  g_assert_true (has_finding (f, "LIMIT_NESTING_DEPTH", MSGTK_SEVERITY_ERROR, NULL));
+  /* the tree stops at depth 32: 33 lines, the deepest shown part is a multipart */
+  g_autofree char *tree = msgtk_inspection_tree (in);
+  g_auto (GStrv) lines = g_strsplit (tree, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 34);
+  g_assert_true (g_str_has_suffix (lines[32], " multipart/mixed"));
+}
+
+static void
 test_severity_names (void)
 {
   MsgtkSeverity s;
@@ -280,11 +297,17 @@ test_to_utf8 (void)
   g_assert_cmpstr (b, ==, "café €");
   g_assert_false (replaced);
   const char *const only_utf8[] = { "UTF-8", NULL };
-  g_autofree char *c = msgtk_inspect_to_utf8 ("a\xff" "b", 3, NULL, only_utf8, &replaced);
-  g_assert_cmpstr (c, ==, "a\xEF\xBF\xBD" "b");
+  g_autofree char *c = msgtk_inspect_to_utf8 ("a\xff"
+                                              "b",
+                                              3, NULL, only_utf8, &replaced);
+  g_assert_cmpstr (c, ==,
+                   "a\xEF\xBF\xBD"
+                   "b");
   g_assert_true (replaced);
   g_autofree char *d = msgtk_inspect_to_utf8 ("a\0b", 3, "utf-8", NULL, &replaced);
-  g_assert_cmpstr (d, ==, "a\xEF\xBF\xBD" "b");
+  g_assert_cmpstr (d, ==,
+                   "a\xEF\xBF\xBD"
+                   "b");
   g_assert_true (replaced);
   const char *const koi8[] = { "koi8-r", NULL };
   g_autofree char *k = msgtk_inspect_to_utf8 ("\xf0\xd2\xc9", -1, "x-unknown", koi8, &replaced);
@@ -301,7 +324,10 @@ test_safe_name (void)
     { "/abs/name.txt", NULL, "1", "_abs_name.txt" },
     { "CON", NULL, "1", "_CON" },
     { "nul.txt", NULL, "1", "_nul.txt" },
-    { "a\x01" "b\x7f" "c.bin", NULL, "1", "a_b_c.bin" },
+    { "a\x01"
+      "b\x7f"
+      "c.bin",
+      NULL, "1", "a_b_c.bin" },
     { "C:\\dir\\x.exe", NULL, "1", "C__dir_x.exe" },
     { "..", NULL, "1.2", "part-1.2.bin" },
     { " .hidden. ", NULL, "1", "hidden" },
@@ -311,7 +337,9 @@ test_safe_name (void)
     { NULL, "application/x-unknown", "2", "part-2.bin" },
     { "résumé.pdf", NULL, "1", "résumé.pdf" },
     { "bad\xff.txt", NULL, "1", "bad_.txt" },
-    { "\xe2\x80\xae" "exe.txt", NULL, "1", "_exe.txt" },
+    { "\xe2\x80\xae"
+      "exe.txt",
+      NULL, "1", "_exe.txt" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autofree char *s = msgtk_inspect_safe_name (cases[i].in, cases[i].type, cases[i].number);
@@ -382,6 +410,7 @@ main (int argc, char **argv)
   g_test_add_func ("/inspect/json", test_json);
   g_test_add_func ("/inspect/part-content", test_part_content);
   g_test_add_func ("/inspect/lint", test_lint);
+  g_test_add_func ("/inspect/nesting-limit", test_nesting_limit);
   g_test_add_func ("/inspect/severity-names", test_severity_names);
   g_test_add_func ("/inspect/not-a-message", test_not_a_message);
   g_test_add_func ("/inspect/to-utf8", test_to_utf8);
