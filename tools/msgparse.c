@@ -147,8 +147,7 @@ run_job (gpointer data, gpointer user_data)
   Job *job = data;
   job->out = g_string_new (NULL);
   if (job->heading) {
-    g_autofree char *l = g_utf8_make_valid (job->label, -1);
-    g_string_append_printf (job->out, "==> %s <==\n", l);
+    g_string_append_printf (job->out, "==> %s <==\n", job->label);
   }
   MsgtkInspectFlags flags = view == VIEW_SUMMARY ? MSGTK_INSPECT_HEADERS_ONLY : MSGTK_INSPECT_FULL;
   g_autoptr (MsgtkInspection) in
@@ -304,8 +303,10 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
     }
     Job *job = g_new0 (Job, 1);
     job->item = item;
-    job->label
+    /* valid UTF-8 like everything printed: paths may hold any bytes */
+    g_autofree char *label
         = archive ? g_strdup_printf ("%s#%u", item->path, item->index) : g_strdup (item->path);
+    job->label = g_utf8_make_valid (label, -1);
     job->raw = msgtk_item_read_bytes (item, &error);
     if (job->raw == NULL) {
       set_exit (cli_report_error (PROG, error));

@@ -605,6 +605,18 @@ with t.case("bytes no charset decodes are replaced and recorded as a defect"):
     r = mp("--check", "--fail-on", "none", "--fallback-charsets", "UTF-8", p)
     t.check(b"CHARSET_UNDECODABLE" in r.stdout, r.stdout)
 
+with t.case("paths that are not UTF-8 are printed as valid UTF-8, on stdout and stderr"):
+    odd = os.path.join(work.encode(), b"odd\xff\xfename.eml")
+    with open(odd, "wb") as f:
+        f.write(b"From: a@example.org\nSubject: s\n\nx\n")
+    for view in (["--check", "--fail-on", "none"], ["--tree"], ["--json"]):
+        r = run([MSGPARSE, *view, odd, odd], env=ENV)
+        t.check(r.returncode == 0, f"{view}: exit {r.returncode}")
+        utf8(r.stdout, f"{view} stdout")
+    r = run([MSGPARSE, odd + b".missing"], env=ENV)
+    t.check(r.returncode == EX_NOINPUT, f"exit {r.returncode}")
+    t.check("odd\ufffd\ufffdname.eml.missing" in utf8(r.stderr, "stderr"), r.stderr)
+
 with t.case("standard input: a message and an mbox"):
     r = mp("--json", input=open(warn, "rb").read())
     t.check(r.returncode == 0 and json_lines(r.stdout, "")[0]["subject"] == "s", r.stderr)
