@@ -408,6 +408,21 @@ queue_message (MsgtkSmtp *s, GBytes *data, gboolean dot_stuff, GByteArray *into)
   return into->len - start;
 }
 
+/* The size of @data once its line ends are CRLF (what SIZE counts). */
+static gsize
+crlf_size (GBytes *data)
+{
+  gsize len;
+  const char *p = g_bytes_get_data (data, &len);
+  gsize size = len;
+  for (const char *nl = p; (nl = memchr (nl, '\n', len - (gsize)(nl - p))) != NULL; nl++)
+    if (nl == p || nl[-1] != '\r')
+      size++;
+  if (len == 0 || p[len - 1] != '\n')
+    size += 2;
+  return size;
+}
+
 static gboolean
 rset (MsgtkSmtp *s)
 {
@@ -440,7 +455,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "no recipients");
     return FALSE;
   }
-  gsize size = g_bytes_get_size (data);
+  gsize size = crlf_size (data);
   if (s->size_limit && size > s->size_limit) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "message of %zu bytes exceeds the SIZE limit of %" G_GUINT64_FORMAT
@@ -543,6 +558,12 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
       rc->accepted = mail_code == 250 && (r.code == 250 || r.code == 251);
     }
     if (mail_code != 250) {
+      /* The RCPT replies to a refused MAIL say nothing about the recipients. */
+      for (guint i = 0; i < res->len; i++) {
+        MsgtkSmtpRecipient *rc = g_ptr_array_index (res, i);
+        rc->code = 0;
+        g_clear_pointer (&rc->reply, g_free);
+      }
       if (!opts->dry_run) { /* the DATA/BDAT reply */
         if (!read_reply (s, &r, error))
           return FALSE;
