@@ -158,6 +158,14 @@ cert_problem (GTlsCertificateFlags f)
   return "it failed verification";
 }
 
+static void
+trace_tls (MsgtkConnection *conn)
+{
+  g_autofree char *suite = g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (conn->io));
+  fprintf (conn->trace, "-- TLS established (%s) --\n", suite ? suite : "TLS");
+  fflush (conn->trace);
+}
+
 static gboolean
 tls_handshake (MsgtkConnection *conn, GError **error)
 {
@@ -228,10 +236,7 @@ tls_handshake (MsgtkConnection *conn, GError **error)
   conn->io = tls;
   conn->tls = TRUE;
   if (conn->trace)
-    fprintf (conn->trace, "-- TLS established (%s) --\n",
-             g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (tls))
-                 ? g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (tls))
-                 : "TLS");
+    trace_tls (conn);
   return TRUE;
 }
 
@@ -488,6 +493,8 @@ void
 msgtk_connection_set_trace (MsgtkConnection *conn, FILE *out)
 {
   conn->trace = out;
+  if (out && conn->tls) /* implicit TLS: the handshake came before the trace */
+    trace_tls (conn);
 }
 
 void

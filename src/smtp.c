@@ -370,6 +370,16 @@ is_ascii (const char *s)
   return TRUE;
 }
 
+/* Nothing in an address may end the command early or start another one. */
+static gboolean
+address_ok (const char *a)
+{
+  for (; *a; a++)
+    if ((guchar)*a < 0x20 || *a == 0x7f || *a == '<' || *a == '>')
+      return FALSE;
+  return TRUE;
+}
+
 /* Queue @data CRLF-normalised (and dot-stuffed for DATA) through GMime's
  * filters; returns the number of bytes queued. */
 static gsize
@@ -462,6 +472,16 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
                  " bytes of SMTP server %s; nothing was sent",
                  size, s->size_limit, s->host);
     return FALSE;
+  }
+  for (guint i = 0; i <= recipients->len; i++) {
+    const char *a = i < recipients->len ? g_ptr_array_index (recipients, i) : sender;
+    if (!address_ok (a)) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                   "<%s> cannot be used as an SMTP address: it has a control character or an "
+                   "angle bracket",
+                   a);
+      return FALSE;
+    }
   }
   gboolean utf8_addr = !is_ascii (sender);
   for (guint i = 0; i < recipients->len; i++)

@@ -11,7 +11,8 @@ real server: the well-behaved peers are Dovecot and smtp-sink in peers.py).
 It listens on 127.0.0.1 on a free port, in a thread of the test process,
 and records every command line it received (f.commands, in order, over all
 sessions) and every message it accepted (f.messages, bytes as received
-after un-dot-stuffing, CRLF kept).
+after un-dot-stuffing, CRLF kept) and how many connections it accepted
+(f.connections).
 
 Modes:
     ok           a plain ESMTP server (PIPELINING, 8BITMIME, SIZE) that
@@ -186,6 +187,7 @@ class FakeSmtp:
         self.port = free_port()
         self.commands = []
         self.messages = []
+        self.connections = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.listener = None
@@ -218,6 +220,8 @@ class FakeSmtp:
             except OSError:
                 return
             sock.settimeout(120)
+            with self.lock:
+                self.connections += 1
             t = threading.Thread(target=self._serve, args=(sock,), daemon=True)
             t.start()
             self.threads.append(t)
