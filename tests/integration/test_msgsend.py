@@ -516,6 +516,24 @@ allow-plaintext-auth = true
         t.check("C: AUTH SCRAM-SHA-1" in out, "auth list honoured (strongest allowed)")
         m = wait_arrivals(1)
         t.check(m and m[0]["mail_from"].startswith("<work@example.org>"), "from key is the envelope sender")
+    with t.case("the README example: msgbuild … --bcc --keep-bcc | msgsend --account work -t"):
+        fresh()
+        cwd = os.path.join(work, "readme")
+        os.makedirs(cwd, exist_ok=True)
+        with open(os.path.join(cwd, "report.txt"), "w") as f:
+            f.write("All green.\n")
+        r = subprocess.run(f"'{MSGBUILD}' --from me@example.org --to team@example.org --bcc boss@example.org "
+                           f"--keep-bcc --subject 'Nightly report' --text report.txt "
+                           f"| '{MSGSEND}' --account work -t", shell=True, cwd=cwd,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        t.check(r.returncode == 0, out_of(r))
+        m = wait_arrivals(1)
+        t.check(len(m) == 1, f"{len(m)} arrived")
+        rcpts = sorted(x.split()[0] for x in m[0]["rcpts"])
+        t.check(rcpts == ["<boss@example.org>", "<team@example.org>"], f"envelope {rcpts}")
+        data = strip_transit(m[0]["data"])
+        t.check(b"Subject: Nightly report\n" in data and b"boss" not in data and b"All green." in data,
+                "arrived without Bcc")
     with t.case("--config FILE --account with implicit TLS and a password-command; options override keys"):
         fresh()
         r = run([MSGSEND, "--config", cfg, "--account", "secure", "--from", "opt@example.org", "-t"],
