@@ -418,21 +418,6 @@ queue_message (MsgtkSmtp *s, GBytes *data, gboolean dot_stuff, GByteArray *into)
   return into->len - start;
 }
 
-/* The size of @data once its line ends are CRLF (what SIZE counts). */
-static gsize
-crlf_size (GBytes *data)
-{
-  gsize len;
-  const char *p = g_bytes_get_data (data, &len);
-  gsize size = len;
-  for (const char *nl = p; (nl = memchr (nl, '\n', len - (gsize)(nl - p))) != NULL; nl++)
-    if (nl == p || nl[-1] != '\r')
-      size++;
-  if (len == 0 || p[len - 1] != '\n')
-    size += 2;
-  return size;
-}
-
 static gboolean
 rset (MsgtkSmtp *s)
 {
@@ -445,6 +430,21 @@ rset (MsgtkSmtp *s)
   if (!ok)
     s->usable = FALSE;
   return ok;
+}
+
+/* The size of @data as transmitted: every line ending a CRLF (RFC 1870 SIZE). */
+static gsize
+wire_size (GBytes *data)
+{
+  gsize n;
+  const char *d = g_bytes_get_data (data, &n);
+  gsize size = n;
+  for (const char *p = d, *end = d + n; (p = memchr (p, '\n', (gsize)(end - p))) != NULL; p++)
+    if (p == d || p[-1] != '\r')
+      size++;
+  if (n > 0 && d[n - 1] != '\n')
+    size += 2;
+  return size;
 }
 
 gboolean
@@ -465,7 +465,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "no recipients");
     return FALSE;
   }
-  gsize size = crlf_size (data);
+  gsize size = wire_size (data);
   if (s->size_limit && size > s->size_limit) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "message of %zu bytes exceeds the SIZE limit of %" G_GUINT64_FORMAT
