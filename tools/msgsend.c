@@ -172,9 +172,14 @@ prepare (Run *run, GBytes *raw, const char *origin, char **sender, GPtrArray *rc
       note_failure (run, EX_DATAERR);
       return FALSE;
     }
-    if (opt_read_rcpts)
-      for (guint i = 0; i < hdr->len; i++)
-        g_ptr_array_add (rcpts, g_strdup (g_ptr_array_index (hdr, i)));
+    for (guint i = 0; opt_read_rcpts && i < hdr->len; i++) {
+      const char *a = g_ptr_array_index (hdr, i);
+      gboolean dup = FALSE;
+      for (guint j = 0; j < rcpts->len && !dup; j++)
+        dup = g_ascii_strcasecmp (a, g_ptr_array_index (rcpts, j)) == 0;
+      if (!dup) /* also given as an argument */
+        g_ptr_array_add (rcpts, g_strdup (a));
+    }
   }
   if (rcpts->len == 0) {
     fprintf (stderr, "%s: %s: no recipients (give them as arguments, or use -t)\n", prog, origin);

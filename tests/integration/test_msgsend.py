@@ -314,6 +314,63 @@ try:
         t.check(strip_transit(m[0]["data"]) == as_sink_stores(strip_bcc(built.stdout)),
                 "built message arrived byte for byte minus Bcc")
 
+    with t.case("-t with a recipient also given as an argument: one RCPT for it"):
+        fresh()
+        r = send("--trace", "-t", "TO1@example.org", "extra@example.org",
+                 input=simple("dedupe", to="to1@example.org, to2@example.org"))
+        out = out_of(r)
+        t.check(r.returncode == 0, out)
+        t.check(out.count("C: RCPT TO:") == 3, f"three RCPT: {out.count('C: RCPT TO:')}")
+        wait_arrivals(1)
+
+    # ---- message handling options ----
+    with t.case("--add-missing adds Date and Message-ID at the top only when missing; without it nothing is added"):
+        fresh()
+        bare = b"From: sender@example.org\nTo: rcpt@example.org\nSubject: bare\n\nno date, no id\n"
+        r = send("-t", input=bare)
+        t.check(r.returncode == 0, out_of(r))
+        t.check(arrived_bytes(wait_arrivals(1)) == [as_sink_stores(bare)], "unchanged without --add-missing")
+        fresh()
+        r = send("-t", "--add-missing", input=bare)
+        t.check(r.returncode == 0, out_of(r))
+        got = arrived_bytes(wait_arrivals(1))[0]
+        m = re.match(rb"Date: [^\n]+\nMessage-ID: <[^@>\s]+@example\.org>\n", got)
+        t.check(m and got[m.end():] == as_sink_stores(bare), f"added on top: {got[:200]!r}")
+        fresh()
+        full = simple("has both", extra="Date: Mon, 3 Jan 2005 04:05:06 +0000\n")
+        r = send("-t", "--add-missing", input=full)
+        t.check(r.returncode == 0, out_of(r))
+        t.check(arrived_bytes(wait_arrivals(1)) == [as_sink_stores(full)], "nothing added when present")
+    with t.case("--no-chunking: DATA with dot-stuffing instead of BDAT, the dot line arrives intact"):
+        fresh()
+        msg = simple("dots") + b".\n..two dots\n. \n"
+        r = send("--trace", "--no-chunking", "x@example.org", input=msg)
+        out = out_of(r)
+        t.check(r.returncode == 0, out)
+        t.check("C: DATA" in out and "C: BDAT" not in out, "DATA used")
+        t.check(arrived_bytes(wait_arrivals(1)) == [as_sink_stores(msg)], "arrived byte for byte")
+    with t.case("BDAT is used when offered (CHUNKING), with the exact byte count"):
+        fresh()
+        msg = simple("bdat")
+        r = send("--trace", "x@example.org", input=msg)
+        out = out_of(r)
+        wire = len(as_sink_stores(msg).replace(b"\n", b"\r\n"))
+        t.check(f"C: BDAT {wire} LAST" in out and f"SIZE={wire}" in out, out)
+        wait_arrivals(1)
+    with t.case("DSN options reach a server offering DSN (smtp-sink, no TLS, no credentials)"):
+        fresh()
+        r = run([MSGSEND, "--host", "127.0.0.1", "--port", str(sink.port), "--tls", "none", "--dsn-notify",
+                 "SUCCESS,FAILURE", "--dsn-return", "HDRS", "--envid", "env-42", "-t"], input=simple("dsn"))
+        t.check(r.returncode == 0, out_of(r))
+        m = wait_arrivals(1)
+        t.check("RET=HDRS" in m[0]["mail_from"] and "ENVID=env-42" in m[0]["mail_from"], m[0]["mail_from"])
+        t.check("NOTIFY=SUCCESS,FAILURE" in m[0]["rcpts"][0], m[0]["rcpts"])
+    with t.case("--quiet prints nothing on success"):
+        fresh()
+        r = send("-q", "x@example.org", input=simple("quiet"))
+        t.check(r.returncode == 0 and r.stdout == b"" and r.stderr == b"", out_of(r))
+        wait_arrivals(1)
+
     # ---- per-recipient results ----
     with t.case("a recipient refused by the server: reported with its reply, the others get it, exit 67"):
         fresh()
@@ -393,6 +450,12 @@ try:
         wait_arrivals(1)
         r = send("--tls-fingerprint", "00" * 32, "x@example.org", trust=False, input=simple("pin2"))
         t.check(r.returncode == EX_IOERR, f"exit {r.returncode}: {out_of(r)}")
+    with t.case("--tls-insecure works without a trust file and says loudly what it disables"):
+        fresh()
+        r = send("--tls-insecure", "x@example.org", trust=False, input=simple("insecure"))
+        t.check(r.returncode == 0, out_of(r))
+        t.check("NOT checked" in out_of(r) and "credentials" in out_of(r), out_of(r))
+        wait_arrivals(1)
     with t.case("--tls implicit against the plaintext port: a one-line error saying --tls starttls"):
         r = send("--timeout", "10", "x@example.org", tls="implicit", port=dv.submission_port,
                  input=simple("wrong mode"))
