@@ -6,8 +6,10 @@
 #include "msgtk/sasl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include "gmime-autoptr-private.h"
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 struct _MsgtkSmtp {
@@ -1000,6 +1002,28 @@ msgtk_smtp_spool_get (const char *dir, const char *name, char **sender, GPtrArra
     g_ptr_array_add (recipients, g_strdup (rcpts[i]));
   *message = g_bytes_new_take (data, len);
   return TRUE;
+}
+
+int
+msgtk_smtp_spool_lock (const char *dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error (error, MSGTK_ERROR, e == ENOENT ? MSGTK_ERROR_NO_INPUT : MSGTK_ERROR_CANT_CREATE,
+                 "cannot lock spool %s: %s", dir, g_strerror (e));
+    return -1;
+  }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    close (fd);
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                 "spool %s is being flushed by another process (%s); try again later", dir,
+                 g_strerror (e));
+    return -1;
+  }
+  return fd;
 }
 
 gboolean

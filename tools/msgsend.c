@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 static const char *prog = "msgsend";
 
@@ -247,7 +248,8 @@ flush_spool (Run *run, const char *dir)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) names = msgtk_smtp_spool_list (dir, &error);
-  if (names == NULL) {
+  int lock = names ? msgtk_smtp_spool_lock (dir, &error) : -1;
+  if (lock < 0) {
     fprintf (stderr, "%s: %s\n", prog, error->message);
     note_failure (run, msgtk_error_exit_code (error));
     return;
@@ -280,6 +282,7 @@ flush_spool (Run *run, const char *dir)
     if (done)
       msgtk_smtp_spool_remove (dir, name, NULL);
   }
+  close (lock);
 }
 
 int

@@ -747,6 +747,21 @@ allow-plaintext-auth = true
         t.check(len(spool_entries(spool)) == 1, f"still queued once: {spool_entries(spool)}")
         with open(os.path.join(spool, "new", spool_entries(spool)[0]), "rb") as f:
             t.check(f.read() == simple("again"), "queued bytes unchanged")
+    with t.case("a second --flush while one holds the spool lock: exit 75, the queue untouched"):
+        import fcntl
+        spool = os.path.join(work, "spool-again")
+        before = spool_entries(spool)
+        with open(os.path.join(spool, "lock"), "a") as lk:
+            fcntl.flock(lk, fcntl.LOCK_EX)
+            r = flush(spool)
+        lines = err_lines(r)
+        t.check(r.returncode == EX_TEMPFAIL, f"exit {r.returncode}: {lines}")
+        t.check(len(lines) == 1 and "another process" in lines[0], f"{lines}")
+        t.check(spool_entries(spool) == before and len(before) == 1, "queue untouched")
+        fresh()
+        r = flush(spool)
+        t.check(r.returncode == 0 and spool_entries(spool) == [], f"once free, flushed: {out_of(r)}")
+        t.check(arrived_bytes(wait_arrivals(1)) == [as_sink_stores(simple("again"))], "arrived")
     with t.case("--flush with input or recipients is a usage error"):
         r = run([MSGSEND, "--host", "127.0.0.1", "--flush", work, "x@example.org"])
         t.check(r.returncode == EX_USAGE, out_of(r))
