@@ -503,6 +503,12 @@ try:
         lines = err_lines(r)
         t.check(r.returncode == EX_CONFIG, f"exit {r.returncode}: {lines}")
         t.check(any("exit status 3" in l for l in lines), f"{lines}")
+    with t.case("--token-file readable by others, a --password-command printing nothing: exit 78 each"):
+        tf = write_secret(os.path.join(sec, "token-open"), "tok\n", 0o604)
+        r = send("--token-file", tf, "x@example.org", password=False, input=simple("token"))
+        t.check(r.returncode == EX_CONFIG and "chmod 600" in out_of(r), f"exit {r.returncode}: {out_of(r)}")
+        r = send("--password-command", "true", "x@example.org", password=False, input=simple("empty cmd"))
+        t.check(r.returncode == EX_CONFIG and "printed nothing" in out_of(r), f"exit {r.returncode}: {out_of(r)}")
     with t.case("MSGTK_PASSWORD supplies the password"):
         fresh()
         r = send("x@example.org", input=simple("env"))
