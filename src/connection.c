@@ -82,7 +82,8 @@ conn_new (const MsgtkConnectionConfig *c)
   conn->protocol = g_strdup (c->protocol ? c->protocol : "server");
   conn->starttls_option = g_strdup (c->starttls_option ? c->starttls_option : "--tls starttls");
   conn->implicit_option = g_strdup (c->implicit_option ? c->implicit_option : "--tls implicit");
-  conn->trust_file = g_strdup (c->trust_file);
+  /* GTlsFileDatabase wants an absolute path. */
+  conn->trust_file = c->trust_file ? g_canonicalize_filename (c->trust_file, NULL) : NULL;
   conn->fingerprint = c->fingerprint ? normalise_fingerprint (c->fingerprint) : NULL;
   conn->tls_insecure = c->tls_insecure;
   conn->secrets = g_ptr_array_new_with_free_func (g_free);
@@ -160,6 +161,14 @@ cert_problem (GTlsCertificateFlags f)
   return "it failed verification";
 }
 
+static void
+trace_tls (MsgtkConnection *conn)
+{
+  g_autofree char *suite = g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (conn->io));
+  fprintf (conn->trace, "-- TLS established (%s) --\n", suite ? suite : "TLS");
+  fflush (conn->trace);
+}
+
 static gboolean
 tls_handshake (MsgtkConnection *conn, GError **error)
 {
@@ -230,10 +239,7 @@ tls_handshake (MsgtkConnection *conn, GError **error)
   conn->io = tls;
   conn->tls = TRUE;
   if (conn->trace)
-    fprintf (conn->trace, "-- TLS established (%s) --\n",
-             g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (tls))
-                 ? g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (tls))
-                 : "TLS");
+    trace_tls (conn);
   return TRUE;
 }
 
@@ -501,6 +507,8 @@ void
 msgtk_connection_set_trace (MsgtkConnection *conn, FILE *out)
 {
   conn->trace = out;
+  if (out && conn->tls) /* implicit TLS: the handshake came before the trace */
+    trace_tls (conn);
 }
 
 void

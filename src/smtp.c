@@ -6,8 +6,10 @@
 #include "msgtk/sasl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include "gmime-autoptr-private.h"
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 struct _MsgtkSmtp {
@@ -449,6 +451,16 @@ is_ascii (const char *s)
   return TRUE;
 }
 
+/* Nothing in an address may end the command early or start another one. */
+static gboolean
+address_ok (const char *a)
+{
+  for (; *a; a++)
+    if ((guchar)*a < 0x20 || *a == 0x7f || *a == '<' || *a == '>')
+      return FALSE;
+  return TRUE;
+}
+
 /* Append @len bytes of message data to @out with every line ending made
  * CRLF (a bare LF becomes CRLF, CRLF stays, a lone CR is kept as it is), a
  * final line ending added when missing, and for DATA every line that starts
@@ -571,6 +583,16 @@ send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *d
                  size, s->size_limit, s->host);
     return FALSE;
   }
+  for (guint i = 0; i <= recipients->len; i++) {
+    const char *a = i < recipients->len ? g_ptr_array_index (recipients, i) : sender;
+    if (!address_ok (a)) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                   "<%s> cannot be used as an SMTP address: it has a control character or an "
+                   "angle bracket",
+                   a);
+      return FALSE;
+    }
+  }
   gboolean utf8_addr = !is_ascii (sender);
   for (guint i = 0; i < recipients->len; i++)
     utf8_addr = utf8_addr || !is_ascii (g_ptr_array_index (recipients, i));
@@ -682,6 +704,12 @@ send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *d
       rc->accepted = mail_code == 250 && (r.code == 250 || r.code == 251);
     }
     if (mail_code != 250) {
+      /* The RCPT replies to a refused MAIL say nothing about the recipients. */
+      for (guint i = 0; i < res->len; i++) {
+        MsgtkSmtpRecipient *rc = g_ptr_array_index (res, i);
+        rc->code = 0;
+        g_clear_pointer (&rc->reply, g_free);
+      }
       if (!opts->dry_run) { /* the DATA/BDAT reply */
         if (!read_reply (s, &r, error))
           return FALSE;
@@ -1128,6 +1156,28 @@ msgtk_smtp_spool_get (const char *dir, const char *name, char **sender, GPtrArra
     g_ptr_array_add (recipients, g_strdup (rcpts[i]));
   *message = g_bytes_new_take (data, len);
   return TRUE;
+}
+
+int
+msgtk_smtp_spool_lock (const char *dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error (error, MSGTK_ERROR, e == ENOENT ? MSGTK_ERROR_NO_INPUT : MSGTK_ERROR_CANT_CREATE,
+                 "cannot lock spool %s: %s", dir, g_strerror (e));
+    return -1;
+  }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    close (fd);
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                 "spool %s is being flushed by another process (%s); try again later", dir,
+                 g_strerror (e));
+    return -1;
+  }
+  return fd;
 }
 
 gboolean

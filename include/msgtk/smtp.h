@@ -131,6 +131,11 @@ GPtrArray *msgtk_smtp_spool_list (const char *dir, GError **error);
 gboolean msgtk_smtp_spool_get (const char *dir, const char *name, char **sender,
                                GPtrArray *recipients, GBytes **message, GError **error);
 
+/* Lock the spool @dir against a concurrent flush: returns a descriptor to
+ * close() when done, or -1 with MSGTK_ERROR_TEMP_FAIL when another process
+ * holds the lock (or the spool cannot be read). */
+int msgtk_smtp_spool_lock (const char *dir, GError **error);
+
 /* Remove a spooled message (after it was sent). */
 gboolean msgtk_smtp_spool_remove (const char *dir, const char *name, GError **error);
 
