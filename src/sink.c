@@ -205,6 +205,7 @@ struct _MsgtkSink {
   off_t orig_length;  /* MBOX: length before we started */
   GPtrArray *written; /* MAILDIR/DIR: files delivered (removed on abort) */
   GArray *pending;    /* MAILDIR: Pending files in tmp/ waiting for one sync */
+  GMutex lock;        /* MAILDIR: guards pending, written and count across threads */
   guint count;
   guint seq;     /* DIR: next number to try */
   gboolean done; /* committed or aborted */
@@ -294,6 +295,7 @@ msgtk_sink_new (MsgtkSinkKind kind, const char *path, GError **error)
 {
   g_autoptr (GString) host = NULL;
   MsgtkSink *sink = g_new0 (MsgtkSink, 1);
+  g_mutex_init (&sink->lock);
   sink->kind = kind;
   sink->path = g_strdup (path ? path : "-");
   sink->fd = -1;
@@ -361,7 +363,95 @@ msgtk_sink_count (MsgtkSink *sink)
 typedef struct {
   GMimeMessage *message;
   GInputStream *input;
+  GBytes *head; /* with @input: bytes to write before the rest of @input */
 } Payload;
+
+#define MBOX_MAX_HEAD (1024 * 1024)
+
+static gboolean
+is_status_field (const char *line, gsize n)
+{
+  return (n >= 7 && g_ascii_strncasecmp (line, "Status:", 7) == 0)
+         || (n >= 9 && g_ascii_strncasecmp (line, "X-Status:", 9) == 0);
+}
+
+/* mbox: the message's own Status/X-Status fields must say @flags. Reads the
+ * header block of @input (at most MBOX_MAX_HEAD bytes) and returns what to
+ * write before the rest of @input: the bytes read, unchanged when the fields
+ * already say @flags, else with Status/X-Status replaced at the end of the
+ * header block. */
+static GBytes *
+mbox_status_head (GInputStream *input, MsgtkFlags flags, GError **error)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  gsize end = 0; /* header block length, blank line excluded; 0: not found yet */
+  gsize scanned = 0;
+  gboolean at_eof = FALSE;
+  while (end == 0 && !at_eof && buf->len < MBOX_MAX_HEAD) {
+    guint8 chunk[8192];
+    gssize n = g_input_stream_read (input, chunk, sizeof chunk, NULL, error);
+    if (n < 0)
+      return NULL;
+    at_eof = n == 0;
+    g_byte_array_append (buf, chunk, (guint)n);
+    /* find a line that is empty (LF or CRLF) */
+    for (gsize i = scanned; i < buf->len; i++) {
+      if (buf->data[i] != '\n')
+        continue;
+      gsize start = i;
+      while (start > 0 && buf->data[start - 1] != '\n')
+        start--;
+      if (i == start || (i == start + 1 && buf->data[start] == '\r')) {
+        end = start;
+        break;
+      }
+      scanned = i + 1;
+    }
+  }
+  if (end == 0 && !at_eof)
+    return g_byte_array_free_to_bytes (g_steal_pointer (&buf)); /* no header block to edit */
+  if (end == 0)
+    end = buf->len;
+  const char *data = (const char *)buf->data;
+  g_autofree char *status = NULL, *x_status = NULL;
+  for (gsize p = 0; p < end;) {
+    const char *nl = memchr (data + p, '\n', end - p);
+    gsize n = nl != NULL ? (gsize)(nl - (data + p)) : end - p;
+    if (is_status_field (data + p, n)) {
+      gboolean x = g_ascii_tolower (data[p]) == 'x';
+      const char *colon = memchr (data + p, ':', n);
+      char **slot = x ? &x_status : &status;
+      if (*slot == NULL)
+        *slot = g_strstrip (g_strndup (colon + 1, n - (gsize)(colon + 1 - (data + p))));
+    }
+    p += n + 1;
+  }
+  if (msgtk_flags_from_mbox_status (status, x_status) == flags)
+    return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+  /* rewrite: every line but Status/X-Status (and their continuations), then the new ones */
+  const char *eol = end < buf->len && data[end] == '\r' ? "\r\n" : "\n";
+  GString *out = g_string_sized_new (buf->len + 32);
+  gboolean dropping = FALSE;
+  for (gsize p = 0; p < end;) {
+    const char *nl = memchr (data + p, '\n', end - p);
+    gsize n = nl != NULL ? (gsize)(nl - (data + p)) + 1 : end - p;
+    gboolean continuation = data[p] == ' ' || data[p] == '\t';
+    if (!continuation)
+      dropping = is_status_field (data + p, n);
+    if (!dropping)
+      g_string_append_len (out, data + p, (gssize)n);
+    p += n;
+  }
+  if (out->len > 0 && out->str[out->len - 1] != '\n')
+    g_string_append (out, eol);
+  g_autofree char *st = NULL, *xst = NULL;
+  msgtk_flags_to_mbox_status (flags, &st, &xst);
+  g_string_append_printf (out, "Status: %s%s", st, eol);
+  if (*xst != '\0')
+    g_string_append_printf (out, "X-Status: %s%s", xst, eol);
+  g_string_append_len (out, data + end, (gssize)(buf->len - end));
+  return g_string_free_to_bytes (out);
+}
 
 static gboolean
 write_all (int fd, const char *buf, size_t len, const char *path, GError **error)
@@ -403,7 +493,14 @@ write_payload (MsgtkSink *sink, int fd, const Payload *p, const char *path, GErr
   }
   errno = 0;
   gboolean ok = TRUE;
-  if (p->message) {
+  if (p->head != NULL) {
+    gsize n;
+    const char *d = g_bytes_get_data (p->head, &n);
+    if (n > 0 && g_mime_stream_write (filtered, d, n) < 0)
+      ok = set_errno_error (error, errno ? errno : EIO, MSGTK_ERROR_IO, "cannot write", path);
+  }
+  if (!ok) {
+  } else if (p->message) {
     g_autoptr (GMimeFormatOptions) fo = g_mime_format_options_new ();
     if (sink->eol == MSGTK_EOL_CRLF)
       g_mime_format_options_set_newline_format (fo, GMIME_NEWLINE_FORMAT_DOS);
@@ -527,11 +624,12 @@ sink_write (MsgtkSink *sink, const Payload *p, MsgtkFlags flags, GDateTime *date
     break;
   }
   case MSGTK_SINK_MAILDIR: {
-    static guint counter;
+    static gint counter;
     gint64 us = g_get_real_time ();
+    guint q = (guint)g_atomic_int_add (&counter, 1) + 1;
     g_autofree char *name
         = g_strdup_printf ("%" G_GINT64_FORMAT ".M%06dP%dQ%u.%s", us / G_USEC_PER_SEC,
-                           (int)(us % G_USEC_PER_SEC), (int)getpid (), ++counter, sink->hostname);
+                           (int)(us % G_USEC_PER_SEC), (int)getpid (), q, sink->hostname);
     g_autofree char *tmp = g_build_filename (sink->path, "tmp", name, NULL);
     int fd = g_open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -553,10 +651,12 @@ sink_write (MsgtkSink *sink, const Payload *p, MsgtkFlags flags, GDateTime *date
                      date ? g_date_time_to_unix (date) : -1 };
     if (path_out)
       *path_out = g_strdup (pend.final);
+    g_mutex_lock (&sink->lock);
     g_array_append_val (sink->pending, pend);
-    if (sink->pending->len >= PENDING_BATCH && !flush_pending (sink, error))
-      return FALSE;
-    break;
+    gboolean ok = sink->pending->len < PENDING_BATCH || flush_pending (sink, error);
+    sink->count += ok;
+    g_mutex_unlock (&sink->lock);
+    return ok;
   }
   case MSGTK_SINK_DIR: {
     int fd = -1;
@@ -609,7 +709,7 @@ gboolean
 msgtk_sink_write_message (MsgtkSink *sink, GMimeMessage *message, MsgtkFlags flags,
                           GDateTime *internal_date, char **path_out, GError **error)
 {
-  Payload p = { message, NULL };
+  Payload p = { message, NULL, NULL };
   GDateTime *date = internal_date ? internal_date : g_mime_message_get_date (message);
   return sink_write (sink, &p, flags, date, message_sender (message), path_out, error);
 }
@@ -619,8 +719,18 @@ msgtk_sink_write_stream (MsgtkSink *sink, GInputStream *input, MsgtkFlags flags,
                          GDateTime *internal_date, const char *envelope_sender, char **path_out,
                          GError **error)
 {
-  Payload p = { NULL, input };
-  return sink_write (sink, &p, flags, internal_date, envelope_sender, path_out, error);
+  Payload p = { NULL, input, NULL };
+  if (sink->kind == MSGTK_SINK_MBOX && !sink->done) {
+    p.head = mbox_status_head (input, flags, error);
+    if (p.head == NULL) {
+      g_prefix_error (error, "cannot read message for '%s': ", sink->path);
+      return FALSE;
+    }
+  }
+  gboolean ok = sink_write (sink, &p, flags, internal_date, envelope_sender, path_out, error);
+  if (p.head != NULL)
+    g_bytes_unref (p.head);
+  return ok;
 }
 
 gboolean
@@ -705,5 +815,6 @@ msgtk_sink_free (MsgtkSink *sink)
   g_free (sink->hostname);
   g_ptr_array_unref (sink->written);
   g_array_unref (sink->pending);
+  g_mutex_clear (&sink->lock);
   g_free (sink);
 }

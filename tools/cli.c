@@ -7,7 +7,9 @@ int
 cli_report_error (const char *prog, const GError *error)
 {
   int code = msgtk_error_exit_code (error);
-  fprintf (stderr, "%s: %s\n", prog, error ? error->message : "unknown error");
+  /* messages name paths and data, which may hold any bytes: print valid UTF-8 */
+  g_autofree char *message = g_utf8_make_valid (error ? error->message : "unknown error", -1);
+  fprintf (stderr, "%s: %s\n", prog, message);
   return code;
 }
 
@@ -85,6 +87,11 @@ cli_account_resolve (CliAccountOptions *o, const char *protocol, GError **error)
   }
   SET (password_command, o->password_command);
   SET (password_file, o->password_file);
+  /* Likewise a token source given as an option replaces the config's. */
+  if (o->token_command || o->token_file) {
+    g_clear_pointer (&a->token_command, g_free);
+    g_clear_pointer (&a->token_file, g_free);
+  }
   SET (token_command, o->token_command);
   SET (token_file, o->token_file);
 #undef SET
