@@ -7,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define READ_CHUNK (256 * 1024)
 
@@ -20,10 +18,7 @@ typedef struct {
   guint8 *buf;
   gsize cap, pos, len;
   gboolean eof;
-  goffset offset;      /* absolute offset of buf[pos] */
-  GMappedFile *mapped; /* a regular file: buf is all of it, read-only */
-  gsize released;      /* mapped: bytes before this were given back */
-  gsize populated;     /* mapped: bytes before this were mapped in ahead */
+  goffset offset; /* absolute offset of buf[pos] */
 } Reader;
 
 static void
@@ -39,69 +34,13 @@ static void
 reader_clear (Reader *r)
 {
   g_clear_object (&r->in);
-  if (r->mapped != NULL) {
-    g_clear_pointer (&r->mapped, g_mapped_file_unref);
-    r->buf = NULL;
-  } else
-    g_clear_pointer (&r->buf, g_free);
-}
-
-/* Read the rest of a regular file through a read-only mapping of it rather
- * than through the buffer (no copy of every byte by read()). Stays with the
- * buffer if the file cannot be mapped. */
-static void
-reader_map (Reader *r, const char *path)
-{
-  GMappedFile *m = g_mapped_file_new (path, FALSE, NULL);
-  if (m == NULL)
-    return;
-  gsize len = g_mapped_file_get_length (m);
-  if (len < (gsize)r->offset + (r->len - r->pos)) { /* it shrank meanwhile */
-    g_mapped_file_unref (m);
-    return;
-  }
-  g_free (r->buf);
-  r->mapped = m;
-  r->buf = (guint8 *)g_mapped_file_get_contents (m);
-  r->pos = (gsize)r->offset;
-  r->len = r->cap = len;
-  r->eof = TRUE;
-  r->released = r->populated = 0;
-}
-
-#define MAP_STEP (4 * 1024 * 1024)
-
-/* Mapped: map in the next pages ahead of the reading, 4 MiB at a time (one
- * call rather than a page fault every few pages), and give back the pages
- * already read (they stay in the page cache), so that memory stays flat
- * however big the file. */
-static void
-reader_release (Reader *r)
-{
-  if (r->mapped == NULL)
-    return;
-  gsize page = (gsize)sysconf (_SC_PAGESIZE);
-#ifdef MADV_POPULATE_READ
-  if (r->pos + MAP_STEP / 2 >= r->populated && r->populated < r->len) {
-    gsize from = r->pos / page * page;
-    gsize n = MIN (r->len - from, (gsize)MAP_STEP);
-    madvise (r->buf + from, n, MADV_POPULATE_READ); /* a hint: failure costs only faults */
-    r->populated = from + n;
-  }
-#endif
-  gsize upto = r->pos / page * page;
-  if (upto >= r->released + MAP_STEP) {
-    madvise (r->buf + r->released, upto - r->released, MADV_DONTNEED);
-    r->released = upto;
-  }
+  g_clear_pointer (&r->buf, g_free);
 }
 
 /* Make at least @want unread bytes available (fewer only at EOF). */
 static gboolean
 reader_fill (Reader *r, gsize want, GError **error)
 {
-  if (r->mapped != NULL)
-    return TRUE; /* all of it is there */
   while (r->len - r->pos < want && !r->eof) {
     if (r->pos > 0) {
       memmove (r->buf, r->buf + r->pos, r->len - r->pos);
@@ -149,11 +88,6 @@ reader_line (Reader *r, const guint8 **line, gsize *n, GError **error)
 static void
 reader_unread (Reader *r, const guint8 *data, gsize n)
 {
-  if (r->mapped != NULL) { /* the bytes are still where they were read */
-    r->pos -= n;
-    r->offset -= (goffset)n;
-    return;
-  }
   if (n <= r->pos) {
     r->pos -= n;
     memmove (r->buf + r->pos, data, n);
@@ -558,8 +492,7 @@ msgtk_source_open (const char *path, MsgtkSourceFormat format, GError **error)
     reader_clear (&s->reader);
     s->have_reader = FALSE;
     s->single_file = TRUE;
-  } else if (s != NULL && S_ISREG (st.st_mode))
-    reader_map (&s->reader, path);
+  }
   return s;
 }
 
@@ -845,7 +778,6 @@ mbox_next (MsgtkSource *s, GError **error)
   if (s->pending_from == NULL)
     return NULL;
   Reader *r = &s->reader;
-  reader_release (r);
   g_autoptr (GByteArray) from = g_steal_pointer (&s->pending_from);
   goffset from_offset = s->pending_offset;
   g_autoptr (GByteArray) msg = g_byte_array_new ();

@@ -168,7 +168,7 @@ test_mbox_crlf_and_big (void)
   g_assert_cmpstr (t2, ==, "Subject: y\r\n\r\ny\r\n");
 }
 
-/* The items of @box read from a stream, read from a file (mapped), and
+/* The items of @box read from a stream, read from a file, and
  * read headers-only from both: the same messages; headers-only items hold
  * the header block and the whole size. */
 static void
