@@ -281,7 +281,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             many = [(n, b"X-Copy: " + n.encode() + b"\n" + d) for n, d in many]
             write_mbox(big, many)
             p = subprocess.Popen([MSGAPPEND, "--host", "127.0.0.1", "--port", str(dv.imaps_port),
-                                  "--tls-trust-file", dv.cafile, "--user", dv.user, "--journal", j3,
+                                  "--tls", "implicit", "--tls-trust-file", dv.cafile, "--user", dv.user, "--journal", j3,
                                   "--mailbox", "Killed", "--create", big],
                                  env=dict(os.environ, MSGTK_PASSWORD=dv.password),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
