@@ -79,7 +79,8 @@ conn_new (const MsgtkConnectionConfig *c)
   conn->protocol = g_strdup (c->protocol ? c->protocol : "server");
   conn->starttls_option = g_strdup (c->starttls_option ? c->starttls_option : "--tls starttls");
   conn->implicit_option = g_strdup (c->implicit_option ? c->implicit_option : "--tls implicit");
-  conn->trust_file = g_strdup (c->trust_file);
+  /* GTlsFileDatabase wants an absolute path */
+  conn->trust_file = c->trust_file ? g_canonicalize_filename (c->trust_file, NULL) : NULL;
   conn->fingerprint = c->fingerprint ? normalise_fingerprint (c->fingerprint) : NULL;
   conn->tls_insecure = c->tls_insecure;
   conn->secrets = g_ptr_array_new_with_free_func (g_free);

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #define MAX_LITERAL (512u * 1024 * 1024)
-#define MAX_LINE (1024 * 1024)      /* longest response line (literals excluded) */
-#define FLUSH_AT (256 * 1024)       /* send once this much is queued */
-#define DATA_CHUNK (1024 * 1024)    /* message data is converted and queued in chunks */
+#define MAX_LINE (1024 * 1024)   /* longest response line (literals excluded) */
+#define FLUSH_AT (256 * 1024)    /* send once this much is queued */
+#define DATA_CHUNK (1024 * 1024) /* message data is converted and queued in chunks */
 
 struct _MsgtkImapSession {
   MsgtkConnection *conn;
@@ -704,8 +704,8 @@ msgtk_imap_session_new_for_stream (GIOStream *stream, gboolean secure, GError **
 {
   MsgtkConnectionConfig cfg = { .host = "localhost" };
   imap_connection_config (&cfg);
-  g_autoptr (MsgtkImapSession)
-      s = session_new (msgtk_connection_new_for_stream (stream, &cfg), cfg.host, secure);
+  g_autoptr (MsgtkImapSession) s
+      = session_new (msgtk_connection_new_for_stream (stream, &cfg), cfg.host, secure);
   if (!read_greeting (s, error))
     return NULL;
   return g_steal_pointer (&s);
@@ -822,8 +822,8 @@ offered_mechanisms (MsgtkImapSession *s)
 /* AUTHENTICATE @mech; returns the completion (NULL with @error when the
  * exchange could not be carried out). */
 static ImapResponse *
-sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account,
-               const char *password, const char *token, GError **error)
+sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, const char *password,
+               const char *token, GError **error)
 {
   g_autoptr (MsgtkSasl) sasl
       = msgtk_sasl_new (mech, account->user, password, token, "imap", s->host, error);
@@ -927,9 +927,10 @@ msgtk_imap_session_authenticate (MsgtkImapSession *s, MsgtkAccount *account, GEr
     g_autoptr (GError) choose = NULL;
     const char *mech = msgtk_sasl_choose (offered, account->auth, token != NULL, &choose);
     /* the LOGIN command sends the password as PLAIN would */
-    gboolean login_allowed
-        = token == NULL && !msgtk_imap_session_has_capability (s, "LOGINDISABLED")
-          && (account->auth == NULL || msgtk_sasl_choose ("PLAIN LOGIN", account->auth, FALSE, NULL));
+    gboolean login_allowed = token == NULL
+                             && !msgtk_imap_session_has_capability (s, "LOGINDISABLED")
+                             && (account->auth == NULL
+                                 || msgtk_sasl_choose ("PLAIN LOGIN", account->auth, FALSE, NULL));
     g_autoptr (ImapResponse) r = NULL;
     if (mech != NULL)
       r = sasl_exchange (s, mech, account, password, token, error);
@@ -1162,8 +1163,7 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
       continue;
     }
     if (word != NULL && attempt < 3
-        && (g_ascii_strcasecmp (word, "UNAVAILABLE") == 0
-            || g_ascii_strcasecmp (word, "INUSE") == 0
+        && (g_ascii_strcasecmp (word, "UNAVAILABLE") == 0 || g_ascii_strcasecmp (word, "INUSE") == 0
             || g_ascii_strcasecmp (word, "THROTTLED") == 0)) {
       /* the server is busy or throttling us: back off and try again */
       guint backoff = o->backoff_ms ? o->backoff_ms : 1000;

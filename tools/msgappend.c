@@ -310,8 +310,8 @@ progress (Run *run, gboolean final)
 static gboolean
 resolve_password (MsgtkAccount *account, GError **error)
 {
-  if (!msgtk_account_has_credentials (account) || account->token_command
-      || account->token_file || g_getenv ("MSGTK_TOKEN"))
+  if (!msgtk_account_has_credentials (account) || account->token_command || account->token_file
+      || g_getenv ("MSGTK_TOKEN"))
     return TRUE;
   GError *local = NULL;
   char *password = msgtk_account_get_password (account, &local);
@@ -524,7 +524,7 @@ main (int argc, char **argv)
   if (cur != NULL)
     enqueue (&run, cur, 2 * opt_jobs);
   for (guint i = 0; i < threads->len; i++)
-    g_async_queue_push (run.queue, g_new0 (Batch, 1));
+    enqueue (&run, g_new0 (Batch, 1), G_MAXUINT); /* counted, as workers count every pop */
   for (guint i = 0; i < threads->len; i++) {
     while (tty && run.queued > 0) {
       progress (&run, FALSE);
