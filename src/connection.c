@@ -227,11 +227,10 @@ tls_handshake (MsgtkConnection *conn, GError **error)
     g_object_unref (conn->io);
   conn->io = tls;
   conn->tls = TRUE;
-  if (conn->trace)
-    fprintf (conn->trace, "-- TLS established (%s) --\n",
-             g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (tls))
-                 ? g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (tls))
-                 : "TLS");
+  if (conn->trace) {
+    g_autofree char *suite = g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (tls));
+    fprintf (conn->trace, "-- TLS established (%s) --\n", suite ? suite : "TLS");
+  }
   return TRUE;
 }
 
