@@ -6,6 +6,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -970,15 +974,52 @@ text_part (Build *b, const char *subtype, GBytes *bytes, gboolean is_utf8, GErro
   return GMIME_OBJECT (part);
 }
 
+/* What the content of the file @path says its type is, remembered by file
+ * identity: a mail merge attaches the same file to many messages, and
+ * sniffing magic is far slower than building the part. */
+static char *
+content_type_of_file (const char *path, const guchar *sample, gsize n)
+{
+  static GMutex lock;
+  static GHashTable *cache;
+  GStatBuf st;
+  g_autofree char *key = NULL;
+  if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode))
+    key = g_strdup_printf ("%ju:%ju:%jd:%jd.%09ld", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+                           (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  if (key) {
+    g_mutex_lock (&lock);
+    const char *hit = cache ? g_hash_table_lookup (cache, key) : NULL;
+    char *copy = g_strdup (hit);
+    g_mutex_unlock (&lock);
+    if (copy)
+      return copy;
+  }
+  char *ct = g_content_type_guess (NULL, n > 0 ? sample : NULL, n, NULL);
+  if (key && ct) {
+    g_mutex_lock (&lock);
+    if (!cache)
+      cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    if (g_hash_table_size (cache) < 4096)
+      g_hash_table_insert (cache, g_steal_pointer (&key), g_strdup (ct));
+    g_mutex_unlock (&lock);
+  }
+  return ct;
+}
+
 static char *
 guess_type (const char *path, const char *name, GMimeStream *stream)
 {
   guchar sample[4096];
   gssize n = g_mime_stream_read (stream, (char *)sample, sizeof sample);
   g_mime_stream_reset (stream);
-  gboolean uncertain = FALSE;
-  g_autofree char *ct
-      = g_content_type_guess (name, n > 0 ? sample : NULL, n > 0 ? (gsize)n : 0, &uncertain);
+  /* The name first; the content when the name says nothing certain. */
+  gboolean uncertain = TRUE;
+  g_autofree char *ct = name ? g_content_type_guess (name, NULL, 0, &uncertain) : NULL;
+  if (uncertain) {
+    g_free (ct);
+    ct = content_type_of_file (path, sample, n > 0 ? (gsize)n : 0);
+  }
   char *mime = ct ? g_content_type_get_mime_type (ct) : NULL;
   /* A text type by name, but the content is not text: do not believe the name. */
   if (mime && g_str_has_prefix (mime, "text/") && n > 0
@@ -998,7 +1039,6 @@ guess_type (const char *path, const char *name, GMimeStream *stream)
     g_free (mime);
     mime = g_strdup ("application/octet-stream");
   }
-  (void)path;
   return mime;
 }
 

@@ -15,6 +15,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
 #define DEFAULT_MAX_HEADERS 1000
 #define DEFAULT_MAX_LINE 65536
 #define MAX_NAME_BYTES 200
+#define MAX_DEPTH 32 /* MIME nesting shown; deeper parts are a LIMIT_NESTING_DEPTH defect */
 
 static const char *const default_fallbacks[] = { "UTF-8", "windows-1252", NULL };
 
@@ -35,6 +36,7 @@ struct _MsgtkInspection {
   GMimeParserOptions *parser_options;
   GMimeMessage *message;
   GPtrArray *nodes;   /* Node*, depth-first */
+  GPtrArray *headers; /* GMimeHeader* of the top header block, in order (borrowed) */
   GPtrArray *defects; /* MsgtkFinding* */
 };
 
@@ -286,6 +288,12 @@ add_nodes (MsgtkInspection *in, GMimeObject *obj, const char *number, guint dept
   n->depth = depth;
   n->object = obj;
   g_ptr_array_add (in->nodes, n);
+  if (depth >= MAX_DEPTH && (GMIME_IS_MULTIPART (obj) || GMIME_IS_MESSAGE_PART (obj))) {
+    g_autofree char *loc = g_strdup_printf ("part %s", number);
+    add_finding (in->defects, "LIMIT_NESTING_DEPTH", MSGTK_SEVERITY_ERROR, loc,
+                 "parts nested more than %u deep; the parts inside are not shown", MAX_DEPTH);
+    return;
+  }
   if (GMIME_IS_MULTIPART (obj)) {
     int count = g_mime_multipart_get_count (GMIME_MULTIPART (obj));
     for (int i = 0; i < count; i++) {
@@ -319,6 +327,14 @@ header_block_length (const char *data, gsize len)
   return len;
 }
 
+static int
+compare_offsets (gconstpointer a, gconstpointer b)
+{
+  gint64 x = g_mime_header_get_offset (*(GMimeHeader *const *)a);
+  gint64 y = g_mime_header_get_offset (*(GMimeHeader *const *)b);
+  return x < y ? -1 : x > y;
+}
+
 MsgtkInspection *
 msgtk_inspection_new (GBytes *raw, const MsgtkInspectOptions *options, MsgtkInspectFlags flags,
                       GError **error)
@@ -349,19 +365,29 @@ msgtk_inspection_new (GBytes *raw, const MsgtkInspectOptions *options, MsgtkInsp
   g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
   in->message = g_mime_parser_construct_message (parser, in->parser_options);
-  if (in->message == NULL
-      || g_mime_header_list_get_count (g_mime_object_get_header_list (GMIME_OBJECT (in->message)))
-             == 0) {
+  in->headers = g_ptr_array_new ();
+  if (in->message != NULL) {
+    /* GMime keeps the Content-* fields of the top header block in the top
+     * part's list: merge both back into the order they came in */
+    GMimeObject *lists[] = { GMIME_OBJECT (in->message), in->message->mime_part };
+    for (guint l = 0; l < G_N_ELEMENTS (lists); l++) {
+      GMimeHeaderList *hl = lists[l] != NULL ? g_mime_object_get_header_list (lists[l]) : NULL;
+      int n = hl != NULL ? g_mime_header_list_get_count (hl) : 0;
+      for (int i = 0; i < n; i++)
+        g_ptr_array_add (in->headers, g_mime_header_list_get_header_at (hl, i));
+    }
+    g_ptr_array_sort (in->headers, compare_offsets);
+  }
+  if (in->headers->len == 0) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "not a message: no header fields found (%zu bytes)", g_bytes_get_size (raw));
     msgtk_inspection_free (in);
     return NULL;
   }
-  GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (in->message));
-  if ((guint)g_mime_header_list_get_count (hl) > in->max_headers)
+  if (in->headers->len > in->max_headers)
     add_finding (in->defects, "LIMIT_HEADER_COUNT", MSGTK_SEVERITY_WARNING, "header",
-                 "%d header fields, more than the limit of %u; the rest are not shown",
-                 g_mime_header_list_get_count (hl), in->max_headers);
+                 "%u header fields, more than the limit of %u; the rest are not shown",
+                 in->headers->len, in->max_headers);
   add_nodes (in, in->message->mime_part, "1", 0);
   return in;
 }
@@ -372,6 +398,7 @@ msgtk_inspection_free (MsgtkInspection *in)
   if (in == NULL)
     return;
   g_ptr_array_unref (in->nodes);
+  g_clear_pointer (&in->headers, g_ptr_array_unref);
   g_clear_object (&in->message);
   g_clear_pointer (&in->parser_options, g_mime_parser_options_free);
   g_ptr_array_unref (in->defects);
@@ -392,6 +419,10 @@ decode_value (MsgtkInspection *in, const char *value, const char *what)
 {
   if (value == NULL)
     return NULL;
+  /* GMime's decoded values are UTF-8 already (its parser applied the
+   * fallbacks): only bytes it left undecoded go through them again */
+  if (g_utf8_validate (value, -1, NULL))
+    return g_strdup (value);
   gboolean replaced = FALSE;
   char *s = msgtk_inspect_to_utf8 (value, -1, NULL, in->fallbacks, &replaced);
   if (replaced)
@@ -403,8 +434,13 @@ decode_value (MsgtkInspection *in, const char *value, const char *what)
 static guint
 header_count (MsgtkInspection *in)
 {
-  GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (in->message));
-  return MIN ((guint)g_mime_header_list_get_count (hl), in->max_headers);
+  return MIN (in->headers->len, in->max_headers);
+}
+
+static GMimeHeader *
+header_at (MsgtkInspection *in, guint i)
+{
+  return in->headers->pdata[i];
 }
 
 static char *
@@ -571,7 +607,9 @@ msgtk_inspection_summary (MsgtkInspection *in)
   g_autofree char *s
       = subject != NULL ? fit (subject, (guint)g_utf8_strlen (subject, -1)) : g_strdup ("");
   g_autofree char *size = human_size ((goffset)g_bytes_get_size (in->raw));
-  GMimeContentType *ct = g_mime_object_get_content_type (GMIME_OBJECT (in->message));
+  GMimeContentType *ct = in->message->mime_part != NULL
+                             ? g_mime_object_get_content_type (in->message->mime_part)
+                             : NULL;
   gboolean mixed = ct != NULL && g_mime_content_type_is_type (ct, "multipart", "mixed");
   return g_strdup_printf ("%s  %s %s %6s  %s", d, f, mixed ? "@" : " ", size, s);
 }
@@ -579,11 +617,10 @@ msgtk_inspection_summary (MsgtkInspection *in)
 char *
 msgtk_inspection_headers (MsgtkInspection *in, gboolean raw)
 {
-  GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (in->message));
   GString *out = g_string_new (NULL);
   guint count = header_count (in);
   for (guint i = 0; i < count; i++) {
-    GMimeHeader *h = g_mime_header_list_get_header_at (hl, (int)i);
+    GMimeHeader *h = header_at (in, i);
     g_autofree char *name = valid_utf8 (g_mime_header_get_name (h), -1);
     if (raw) {
       const char *rv = g_mime_header_get_raw_value (h);
@@ -802,15 +839,16 @@ json_string_or_null (JsonBuilder *b, const char *member, const char *value)
     json_builder_add_null_value (b);
 }
 
+/* The mailboxes of @list as name/address objects; a group's members in its
+ * place (flat). */
 static void
-json_addresses (MsgtkInspection *in, JsonBuilder *b, InternetAddressList *list, const char *what)
+json_mailboxes (MsgtkInspection *in, JsonBuilder *b, InternetAddressList *list, const char *what)
 {
-  json_builder_begin_array (b);
   int n = list != NULL ? internet_address_list_length (list) : 0;
   for (int i = 0; i < n; i++) {
     InternetAddress *a = internet_address_list_get_address (list, i);
     if (INTERNET_ADDRESS_IS_GROUP (a)) {
-      json_addresses (in, b, internet_address_group_get_members (INTERNET_ADDRESS_GROUP (a)), what);
+      json_mailboxes (in, b, internet_address_group_get_members (INTERNET_ADDRESS_GROUP (a)), what);
       continue;
     }
     json_builder_begin_object (b);
@@ -822,8 +860,13 @@ json_addresses (MsgtkInspection *in, JsonBuilder *b, InternetAddressList *list, 
     json_string_or_null (b, "address", addr);
     json_builder_end_object (b);
   }
-  if (list != NULL && n > 0 && internet_address_list_get_address (list, 0) != NULL) {
-  }
+}
+
+static void
+json_addresses (MsgtkInspection *in, JsonBuilder *b, InternetAddressList *list, const char *what)
+{
+  json_builder_begin_array (b);
+  json_mailboxes (in, b, list, what);
   json_builder_end_array (b);
 }
 
@@ -913,10 +956,9 @@ msgtk_inspection_to_json (MsgtkInspection *in)
 
   json_builder_set_member_name (b, "headers");
   json_builder_begin_array (b);
-  GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (in->message));
   guint count = header_count (in);
   for (guint i = 0; i < count; i++) {
-    GMimeHeader *h = g_mime_header_list_get_header_at (hl, (int)i);
+    GMimeHeader *h = header_at (in, i);
     json_builder_begin_object (b);
     g_autofree char *name = valid_utf8 (g_mime_header_get_name (h), -1);
     g_autofree char *value = header_decoded (in, h);
@@ -1352,9 +1394,7 @@ msgtk_inspection_check (MsgtkInspection *in)
   for (const char *const *s = singletons; *s != NULL; s++) {
     guint seen = 0;
     for (guint i = 0; i < count; i++)
-      if (g_ascii_strcasecmp (
-              g_mime_header_get_name (g_mime_header_list_get_header_at (hl, (int)i)), *s)
-          == 0)
+      if (g_ascii_strcasecmp (g_mime_header_get_name (header_at (in, i)), *s) == 0)
         seen++;
     if (seen > 1) {
       g_autofree char *loc = g_strdup_printf ("header %s", *s);
@@ -1363,7 +1403,7 @@ msgtk_inspection_check (MsgtkInspection *in)
     }
   }
   for (guint i = 0; i < count; i++) {
-    GMimeHeader *h = g_mime_header_list_get_header_at (hl, (int)i);
+    GMimeHeader *h = header_at (in, i);
     const char *rv = g_mime_header_get_raw_value (h);
     if (rv != NULL && strstr (rv, "=?") != NULL) {
       g_autofree char *name = valid_utf8 (g_mime_header_get_name (h), -1);

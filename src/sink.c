@@ -204,17 +204,81 @@ struct _MsgtkSink {
   char *tmp_path;     /* FILE: temp file */
   off_t orig_length;  /* MBOX: length before we started */
   GPtrArray *written; /* MAILDIR/DIR: files delivered (removed on abort) */
+  GArray *pending;    /* MAILDIR: Pending files in tmp/ waiting for one sync */
   guint count;
   guint seq;     /* DIR: next number to try */
   gboolean done; /* committed or aborted */
   char *hostname;
 };
 
+/* A maildir message written to tmp/ but not yet synced and moved to new/ or
+ * cur/: files are synced in batches (one syncfs(2) for many messages) rather
+ * than one fsync(2) each, then renamed into place. */
+typedef struct {
+  char *tmp;
+  char *final;
+  gint64 mtime; /* -1: leave it */
+} Pending;
+
+#define PENDING_BATCH 256
+
+static void
+pending_clear (gpointer data)
+{
+  Pending *p = data;
+  g_free (p->tmp);
+  g_free (p->final);
+}
+
 static gboolean
 set_errno_error (GError **error, int err, MsgtkError code, const char *what, const char *path)
 {
   g_set_error (error, MSGTK_ERROR, code, "%s '%s': %s", what, path, g_strerror (err));
   return FALSE;
+}
+
+/* Make everything written under the sink's directory durable. */
+static gboolean
+sync_tree (MsgtkSink *sink, GError **error)
+{
+  int fd = g_open (sink->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return set_errno_error (error, errno, MSGTK_ERROR_IO, "cannot open", sink->path);
+  int rc = syncfs (fd);
+  int err = errno;
+  close (fd);
+  if (rc != 0)
+    return set_errno_error (error, err, MSGTK_ERROR_IO, "cannot sync", sink->path);
+  return TRUE;
+}
+
+static void
+set_mtime (const char *path, gint64 mtime)
+{
+  if (mtime < 0)
+    return;
+  struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+  (void)utimensat (AT_FDCWD, path, ts, 0);
+}
+
+/* Sync the pending maildir messages and move them into place. */
+static gboolean
+flush_pending (MsgtkSink *sink, GError **error)
+{
+  if (sink->pending == NULL || sink->pending->len == 0)
+    return TRUE;
+  if (!sync_tree (sink, error))
+    return FALSE;
+  for (guint i = 0; i < sink->pending->len; i++) {
+    Pending *p = &g_array_index (sink->pending, Pending, i);
+    set_mtime (p->tmp, p->mtime);
+    if (g_rename (p->tmp, p->final) != 0)
+      return set_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot deliver", p->final);
+    g_ptr_array_add (sink->written, g_steal_pointer (&p->final));
+    g_clear_pointer (&p->tmp, g_free);
+  }
+  g_array_set_size (sink->pending, 0);
+  return TRUE;
 }
 
 static gboolean
@@ -234,6 +298,8 @@ msgtk_sink_new (MsgtkSinkKind kind, const char *path, GError **error)
   sink->path = g_strdup (path ? path : "-");
   sink->fd = -1;
   sink->written = g_ptr_array_new_with_free_func (g_free);
+  sink->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  g_array_set_clear_func (sink->pending, pending_clear);
   sink->seq = 1;
   host = g_string_new (g_get_host_name ());
   /* Maildir names must not contain '/' or ':'. */
@@ -295,7 +361,95 @@ msgtk_sink_count (MsgtkSink *sink)
 typedef struct {
   GMimeMessage *message;
   GInputStream *input;
+  GBytes *head; /* with @input: bytes to write before the rest of @input */
 } Payload;
+
+#define MBOX_MAX_HEAD (1024 * 1024)
+
+static gboolean
+is_status_field (const char *line, gsize n)
+{
+  return (n >= 7 && g_ascii_strncasecmp (line, "Status:", 7) == 0)
+         || (n >= 9 && g_ascii_strncasecmp (line, "X-Status:", 9) == 0);
+}
+
+/* mbox: the message's own Status/X-Status fields must say @flags. Reads the
+ * header block of @input (at most MBOX_MAX_HEAD bytes) and returns what to
+ * write before the rest of @input: the bytes read, unchanged when the fields
+ * already say @flags, else with Status/X-Status replaced at the end of the
+ * header block. */
+static GBytes *
+mbox_status_head (GInputStream *input, MsgtkFlags flags, GError **error)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  gsize end = 0; /* header block length, blank line excluded; 0: not found yet */
+  gsize scanned = 0;
+  gboolean at_eof = FALSE;
+  while (end == 0 && !at_eof && buf->len < MBOX_MAX_HEAD) {
+    guint8 chunk[8192];
+    gssize n = g_input_stream_read (input, chunk, sizeof chunk, NULL, error);
+    if (n < 0)
+      return NULL;
+    at_eof = n == 0;
+    g_byte_array_append (buf, chunk, (guint)n);
+    /* find a line that is empty (LF or CRLF) */
+    for (gsize i = scanned; i < buf->len; i++) {
+      if (buf->data[i] != '\n')
+        continue;
+      gsize start = i;
+      while (start > 0 && buf->data[start - 1] != '\n')
+        start--;
+      if (i == start || (i == start + 1 && buf->data[start] == '\r')) {
+        end = start;
+        break;
+      }
+      scanned = i + 1;
+    }
+  }
+  if (end == 0 && !at_eof)
+    return g_byte_array_free_to_bytes (g_steal_pointer (&buf)); /* no header block to edit */
+  if (end == 0)
+    end = buf->len;
+  const char *data = (const char *)buf->data;
+  g_autofree char *status = NULL, *x_status = NULL;
+  for (gsize p = 0; p < end;) {
+    const char *nl = memchr (data + p, '\n', end - p);
+    gsize n = nl != NULL ? (gsize)(nl - (data + p)) : end - p;
+    if (is_status_field (data + p, n)) {
+      gboolean x = g_ascii_tolower (data[p]) == 'x';
+      const char *colon = memchr (data + p, ':', n);
+      char **slot = x ? &x_status : &status;
+      if (*slot == NULL)
+        *slot = g_strstrip (g_strndup (colon + 1, n - (gsize)(colon + 1 - (data + p))));
+    }
+    p += n + 1;
+  }
+  if (msgtk_flags_from_mbox_status (status, x_status) == flags)
+    return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+  /* rewrite: every line but Status/X-Status (and their continuations), then the new ones */
+  const char *eol = end < buf->len && data[end] == '\r' ? "\r\n" : "\n";
+  GString *out = g_string_sized_new (buf->len + 32);
+  gboolean dropping = FALSE;
+  for (gsize p = 0; p < end;) {
+    const char *nl = memchr (data + p, '\n', end - p);
+    gsize n = nl != NULL ? (gsize)(nl - (data + p)) + 1 : end - p;
+    gboolean continuation = data[p] == ' ' || data[p] == '\t';
+    if (!continuation)
+      dropping = is_status_field (data + p, n);
+    if (!dropping)
+      g_string_append_len (out, data + p, (gssize)n);
+    p += n;
+  }
+  if (out->len > 0 && out->str[out->len - 1] != '\n')
+    g_string_append (out, eol);
+  g_autofree char *st = NULL, *xst = NULL;
+  msgtk_flags_to_mbox_status (flags, &st, &xst);
+  g_string_append_printf (out, "Status: %s%s", st, eol);
+  if (*xst != '\0')
+    g_string_append_printf (out, "X-Status: %s%s", xst, eol);
+  g_string_append_len (out, data + end, (gssize)(buf->len - end));
+  return g_string_free_to_bytes (out);
+}
 
 static gboolean
 write_all (int fd, const char *buf, size_t len, const char *path, GError **error)
@@ -316,13 +470,10 @@ write_all (int fd, const char *buf, size_t len, const char *path, GError **error
 static gboolean
 write_payload (MsgtkSink *sink, int fd, const Payload *p, const char *path, GError **error)
 {
-  struct stat st;
-  gboolean seekable = fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
-  g_autoptr (GMimeStream) fs = seekable ? g_mime_stream_fs_new (fd) : g_mime_stream_pipe_new (fd);
-  if (seekable)
-    g_mime_stream_fs_set_owner (GMIME_STREAM_FS (fs), FALSE);
-  else
-    g_mime_stream_pipe_set_owner (GMIME_STREAM_PIPE (fs), FALSE);
+  /* A pipe stream for files too: GMime's fs stream seeks before every write
+   * and fsyncs on flush; the sink syncs once, where it must. */
+  g_autoptr (GMimeStream) fs = g_mime_stream_pipe_new (fd);
+  g_mime_stream_pipe_set_owner (GMIME_STREAM_PIPE (fs), FALSE);
   /* GMime writes in small pieces: buffer them into large write(2)s. */
   g_autoptr (GMimeStream) buffered = g_mime_stream_buffer_new (fs, GMIME_STREAM_BUFFER_BLOCK_WRITE);
   g_autoptr (GMimeStream) filtered = g_mime_stream_filter_new (buffered);
@@ -340,7 +491,14 @@ write_payload (MsgtkSink *sink, int fd, const Payload *p, const char *path, GErr
   }
   errno = 0;
   gboolean ok = TRUE;
-  if (p->message) {
+  if (p->head != NULL) {
+    gsize n;
+    const char *d = g_bytes_get_data (p->head, &n);
+    if (n > 0 && g_mime_stream_write (filtered, d, n) < 0)
+      ok = set_errno_error (error, errno ? errno : EIO, MSGTK_ERROR_IO, "cannot write", path);
+  }
+  if (!ok) {
+  } else if (p->message) {
     g_autoptr (GMimeFormatOptions) fo = g_mime_format_options_new ();
     if (sink->eol == MSGTK_EOL_CRLF)
       g_mime_format_options_set_newline_format (fo, GMIME_NEWLINE_FORMAT_DOS);
@@ -390,15 +548,6 @@ sync_close (int fd, const char *path, GError **error)
   if (close (fd) != 0)
     return set_errno_error (error, errno, MSGTK_ERROR_IO, "cannot close", path);
   return TRUE;
-}
-
-static void
-set_mtime (const char *path, GDateTime *date)
-{
-  if (!date)
-    return;
-  struct timespec ts[2] = { { g_date_time_to_unix (date), 0 }, { g_date_time_to_unix (date), 0 } };
-  (void)utimensat (AT_FDCWD, path, ts, 0);
 }
 
 static char *
@@ -487,22 +636,21 @@ sink_write (MsgtkSink *sink, const Payload *p, MsgtkFlags flags, GDateTime *date
       g_unlink (tmp);
       return FALSE;
     }
-    if (!sync_close (fd, tmp, error)) {
-      g_unlink (tmp);
-      return FALSE;
-    }
-    g_autofree char *letters = msgtk_flags_to_maildir (flags);
-    g_autofree char *final = flags ? g_strdup_printf ("%s/cur/%s:2,%s", sink->path, name, letters)
-                                   : g_strdup_printf ("%s/new/%s", sink->path, name);
-    set_mtime (tmp, date);
-    if (g_rename (tmp, final) != 0) {
+    if (close (fd) != 0) {
       int err = errno;
       g_unlink (tmp);
-      return set_errno_error (error, err, MSGTK_ERROR_CANT_CREATE, "cannot deliver", final);
+      return set_errno_error (error, err, MSGTK_ERROR_IO, "cannot close", tmp);
     }
+    g_autofree char *letters = msgtk_flags_to_maildir (flags);
+    Pending pend = { g_steal_pointer (&tmp),
+                     flags ? g_strdup_printf ("%s/cur/%s:2,%s", sink->path, name, letters)
+                           : g_strdup_printf ("%s/new/%s", sink->path, name),
+                     date ? g_date_time_to_unix (date) : -1 };
     if (path_out)
-      *path_out = g_strdup (final);
-    g_ptr_array_add (sink->written, g_steal_pointer (&final));
+      *path_out = g_strdup (pend.final);
+    g_array_append_val (sink->pending, pend);
+    if (sink->pending->len >= PENDING_BATCH && !flush_pending (sink, error))
+      return FALSE;
     break;
   }
   case MSGTK_SINK_DIR: {
@@ -517,13 +665,17 @@ sink_write (MsgtkSink *sink, const Payload *p, MsgtkFlags flags, GDateTime *date
     }
     if (fd < 0)
       return set_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot create", file);
-    if (!write_payload (sink, fd, p, file, error) || !sync_close (fd, file, error)) {
-      if (fcntl (fd, F_GETFD) != -1)
-        close (fd);
+    if (!write_payload (sink, fd, p, file, error)) {
+      close (fd);
       g_unlink (file);
       return FALSE;
     }
-    set_mtime (file, date);
+    if (close (fd) != 0) {
+      int err = errno;
+      g_unlink (file);
+      return set_errno_error (error, err, MSGTK_ERROR_IO, "cannot close", file);
+    }
+    set_mtime (file, date ? g_date_time_to_unix (date) : -1);
     if (path_out)
       *path_out = g_strdup (file);
     g_ptr_array_add (sink->written, g_steal_pointer (&file));
@@ -552,7 +704,7 @@ gboolean
 msgtk_sink_write_message (MsgtkSink *sink, GMimeMessage *message, MsgtkFlags flags,
                           GDateTime *internal_date, char **path_out, GError **error)
 {
-  Payload p = { message, NULL };
+  Payload p = { message, NULL, NULL };
   GDateTime *date = internal_date ? internal_date : g_mime_message_get_date (message);
   return sink_write (sink, &p, flags, date, message_sender (message), path_out, error);
 }
@@ -562,8 +714,18 @@ msgtk_sink_write_stream (MsgtkSink *sink, GInputStream *input, MsgtkFlags flags,
                          GDateTime *internal_date, const char *envelope_sender, char **path_out,
                          GError **error)
 {
-  Payload p = { NULL, input };
-  return sink_write (sink, &p, flags, internal_date, envelope_sender, path_out, error);
+  Payload p = { NULL, input, NULL };
+  if (sink->kind == MSGTK_SINK_MBOX && !sink->done) {
+    p.head = mbox_status_head (input, flags, error);
+    if (p.head == NULL) {
+      g_prefix_error (error, "cannot read message for '%s': ", sink->path);
+      return FALSE;
+    }
+  }
+  gboolean ok = sink_write (sink, &p, flags, internal_date, envelope_sender, path_out, error);
+  if (p.head != NULL)
+    g_bytes_unref (p.head);
+  return ok;
 }
 
 gboolean
@@ -587,6 +749,15 @@ msgtk_sink_commit (MsgtkSink *sink, GError **error)
   case MSGTK_SINK_MBOX:
     if (fsync (sink->fd) != 0)
       return set_errno_error (error, errno, MSGTK_ERROR_IO, "cannot sync", sink->path);
+    break;
+  case MSGTK_SINK_MAILDIR:
+    /* the renames become durable with the second sync */
+    if (!flush_pending (sink, error) || !sync_tree (sink, error))
+      return FALSE;
+    break;
+  case MSGTK_SINK_DIR:
+    if (!sync_tree (sink, error))
+      return FALSE;
     break;
   default: break;
   }
@@ -616,6 +787,9 @@ msgtk_sink_abort (MsgtkSink *sink)
     break;
   case MSGTK_SINK_MAILDIR:
   case MSGTK_SINK_DIR:
+    for (guint i = 0; i < sink->pending->len; i++)
+      g_unlink (g_array_index (sink->pending, Pending, i).tmp);
+    g_array_set_size (sink->pending, 0);
     for (guint i = 0; i < sink->written->len; i++)
       g_unlink (g_ptr_array_index (sink->written, i));
     break;
@@ -635,5 +809,6 @@ msgtk_sink_free (MsgtkSink *sink)
   g_free (sink->path);
   g_free (sink->hostname);
   g_ptr_array_unref (sink->written);
+  g_array_unref (sink->pending);
   g_free (sink);
 }

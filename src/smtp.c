@@ -401,6 +401,21 @@ rset (MsgtkSmtp *s)
   return ok;
 }
 
+/* The size of @data as transmitted: every line ending a CRLF (RFC 1870 SIZE). */
+static gsize
+wire_size (GBytes *data)
+{
+  gsize n;
+  const char *d = g_bytes_get_data (data, &n);
+  gsize size = n;
+  for (const char *p = d, *end = d + n; (p = memchr (p, '\n', (gsize)(end - p))) != NULL; p++)
+    if (p == d || p[-1] != '\r')
+      size++;
+  if (n > 0 && d[n - 1] != '\n')
+    size += 2;
+  return size;
+}
+
 gboolean
 msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *data,
                  const MsgtkSmtpSendOptions *opts, GPtrArray **results, GError **error)
@@ -419,7 +434,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "no recipients");
     return FALSE;
   }
-  gsize size = g_bytes_get_size (data);
+  gsize size = wire_size (data);
   if (s->size_limit && size > s->size_limit) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "message of %zu bytes exceeds the SIZE limit of %" G_GUINT64_FORMAT

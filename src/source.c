@@ -367,8 +367,18 @@ static gboolean
 starts_with_from (GInputStream *in, Reader *r, GError **error)
 {
   (void)in;
-  if (!reader_fill (r, 5, error))
+  if (!reader_fill (r, 8, error))
     return FALSE;
+  /* an mbox saved with a UTF-8 byte order mark: skip the mark */
+  if (r->len - r->pos >= 8
+      && memcmp (r->buf + r->pos,
+                 "\xEF\xBB\xBF"
+                 "From ",
+                 8)
+             == 0) {
+    r->pos += 3;
+    r->offset += 3;
+  }
   return r->len - r->pos >= 5 && memcmp (r->buf + r->pos, "From ", 5) == 0;
 }
 
@@ -539,6 +549,29 @@ header_value (const guint8 *line, gsize n, const char *name)
     return NULL;
   char *v = g_strndup ((const char *)line + k + 1, n - k - 1);
   return g_strstrip (v);
+}
+
+/* Flags from the Status/X-Status fields of the header block at the start of
+ * @data (a message stored as a file keeps them as an mbox does). */
+static MsgtkFlags
+flags_from_header_block (const guint8 *data, gsize len)
+{
+  g_autofree char *status = NULL, *x_status = NULL;
+  for (const guint8 *p = data, *end = data + len; p < end;) {
+    const guint8 *nl = memchr (p, '\n', (gsize)(end - p));
+    if (nl == NULL)
+      break;
+    gsize n = (gsize)(nl - p) + 1;
+    if (is_blank (p, n))
+      break;
+    char *v;
+    if (status == NULL && (v = header_value (p, n, "Status")) != NULL)
+      status = v;
+    else if (x_status == NULL && (v = header_value (p, n, "X-Status")) != NULL)
+      x_status = v;
+    p = nl + 1;
+  }
+  return msgtk_flags_from_mbox_status (status, x_status);
 }
 
 static void
@@ -732,6 +765,16 @@ file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
     item->identity = g_strdup_printf ("maildir:%s:%s/%s", s->abs_path, folder ? folder : "", base);
   } else {
     item->identity = g_strdup_printf ("file:%s", abs);
+    /* flags from the Status fields: peek at the start of the file */
+    GInputStream *buffered = g_buffered_input_stream_new_sized (item->stream, 16384);
+    g_object_unref (item->stream);
+    item->stream = buffered;
+    if (g_buffered_input_stream_fill (G_BUFFERED_INPUT_STREAM (buffered), 16384, NULL, NULL) > 0) {
+      gsize n;
+      const void *head
+          = g_buffered_input_stream_peek_buffer (G_BUFFERED_INPUT_STREAM (buffered), &n);
+      item->flags = flags_from_header_block (head, n);
+    }
   }
   return item;
 }
@@ -762,6 +805,7 @@ msgtk_source_next (MsgtkSource *source, GError **error)
       item->path = g_strdup (source->path);
       item->identity = g_strdup_printf ("stream:%s", source->abs_path);
       item->size = msg->len;
+      item->flags = flags_from_header_block (msg->data, msg->len);
       GBytes *bytes = g_byte_array_free_to_bytes (g_steal_pointer (&msg));
       item->stream = g_memory_input_stream_new_from_bytes (bytes);
       g_bytes_unref (bytes);

@@ -7,7 +7,9 @@ int
 cli_report_error (const char *prog, const GError *error)
 {
   int code = msgtk_error_exit_code (error);
-  fprintf (stderr, "%s: %s\n", prog, error ? error->message : "unknown error");
+  /* messages name paths and data, which may hold any bytes: print valid UTF-8 */
+  g_autofree char *message = g_utf8_make_valid (error ? error->message : "unknown error", -1);
+  fprintf (stderr, "%s: %s\n", prog, message);
   return code;
 }
 

@@ -18,14 +18,19 @@ typedef enum {
   VIEW_PART,
   VIEW_EXTRACT,
   VIEW_CHECK,
+  VIEW_CONVERT,
 } View;
 
 static struct {
   char *select;
   gboolean headers, raw, tree, text, json, check, text_to_utf8;
   char *part, *extract, *fail_on, *fallback;
+  char *to_mbox, *to_maildir, *to_dir;
+  gboolean crlf, lf;
   int jobs;
 } opt;
+
+static MsgtkSink *sink; /* VIEW_CONVERT */
 
 static View view;
 static MsgtkSeverity fail_level = MSGTK_SEVERITY_ERROR;
@@ -66,9 +71,10 @@ parse_select (const char *spec, GError **error)
     r.last = r.first;
     if (*end == '-') {
       const char *t = end + 1;
-      if (*t == '\0')
+      if (*t == '\0') {
         r.last = G_MAXUINT;
-      else {
+        end = (char *)t;
+      } else {
         r.last = (guint)g_ascii_strtoull (t, &end, 10);
         if (end == t || r.last < r.first)
           goto bad;
@@ -141,8 +147,7 @@ run_job (gpointer data, gpointer user_data)
   Job *job = data;
   job->out = g_string_new (NULL);
   if (job->heading) {
-    g_autofree char *l = g_utf8_make_valid (job->label, -1);
-    g_string_append_printf (job->out, "==> %s <==\n", l);
+    g_string_append_printf (job->out, "==> %s <==\n", job->label);
   }
   MsgtkInspectFlags flags = view == VIEW_SUMMARY ? MSGTK_INSPECT_HEADERS_ONLY : MSGTK_INSPECT_FULL;
   g_autoptr (MsgtkInspection) in
@@ -199,6 +204,7 @@ run_job (gpointer data, gpointer user_data)
     }
     break;
   }
+  case VIEW_CONVERT: g_assert_not_reached ();
   case VIEW_CHECK: {
     g_autoptr (GPtrArray) findings = msgtk_inspection_check (in);
     for (guint i = 0; i < findings->len; i++) {
@@ -253,14 +259,15 @@ finish_job (GQueue *queue, gsize *inflight_bytes)
   g_free (job);
 }
 
-static void
+/* FALSE when the output failed and nothing more should be done. */
+static gboolean
 process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many_paths)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkSource) source = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &error);
   if (source == NULL) {
     set_exit (cli_report_error (PROG, error));
-    return;
+    return TRUE;
   }
   gboolean archive = msgtk_source_get_format (source) != MSGTK_SOURCE_FORMAT_MESSAGE;
   GQueue queue = G_QUEUE_INIT;
@@ -281,10 +288,25 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
       msgtk_item_free (item);
       continue;
     }
+    if (view == VIEW_CONVERT) {
+      /* byte for byte, in order, on this thread */
+      gboolean ok = msgtk_sink_write_stream (sink, item->stream, item->flags, item->internal_date,
+                                             NULL, NULL, &error);
+      guint index = item->index;
+      msgtk_item_free (item);
+      if (!ok) {
+        g_prefix_error (&error, "%s#%u: ", path, index);
+        set_exit (cli_report_error (PROG, error));
+        return FALSE;
+      }
+      continue;
+    }
     Job *job = g_new0 (Job, 1);
     job->item = item;
-    job->label
+    /* valid UTF-8 like everything printed: paths may hold any bytes */
+    g_autofree char *label
         = archive ? g_strdup_printf ("%s#%u", item->path, item->index) : g_strdup (item->path);
+    job->label = g_utf8_make_valid (label, -1);
     job->raw = msgtk_item_read_bytes (item, &error);
     if (job->raw == NULL) {
       set_exit (cli_report_error (PROG, error));
@@ -304,6 +326,7 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
   }
   while (queue.length > 0)
     finish_job (&queue, &inflight);
+  return TRUE;
 }
 
 int
@@ -331,6 +354,14 @@ main (int argc, char **argv)
       "With --check: exit 1 on a finding at LEVEL or above (info, warning, error, none; default "
       "error)",
       "LEVEL" },
+    { "to-mbox", 0, 0, G_OPTION_ARG_FILENAME, &opt.to_mbox,
+      "Append every message to the mbox FILE (mboxrd, flags as Status/X-Status)", "FILE" },
+    { "to-maildir", 0, 0, G_OPTION_ARG_FILENAME, &opt.to_maildir,
+      "Deliver every message into the maildir DIR (flags as the :2, suffix)", "DIR" },
+    { "to-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt.to_dir,
+      "Write every message to DIR as numbered .eml files", "DIR" },
+    { "crlf", 0, 0, G_OPTION_ARG_NONE, &opt.crlf, "With --to-*: end every line with CRLF", NULL },
+    { "lf", 0, 0, G_OPTION_ARG_NONE, &opt.lf, "With --to-*: end every line with LF", NULL },
     { "fallback-charsets", 0, 0, G_OPTION_ARG_STRING, &opt.fallback,
       "Charsets to try for undeclared or wrong 8-bit text (default UTF-8,windows-1252)", "LIST" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt.jobs, "Parse on N threads (default: one per core)",
@@ -348,12 +379,15 @@ main (int argc, char **argv)
 
   g_autoptr (GError) error = NULL;
   int nviews = opt.headers + opt.tree + opt.text + opt.json + (opt.part != NULL)
-               + (opt.extract != NULL) + opt.check;
+               + (opt.extract != NULL) + opt.check + (opt.to_mbox != NULL)
+               + (opt.to_maildir != NULL) + (opt.to_dir != NULL);
   if (nviews > 1) {
     g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
-                 "choose one of --headers, --tree, --text, --json, --part, --extract, --check");
+                 "choose one of --headers, --tree, --text, --json, --part, --extract, --check, "
+                 "--to-mbox, --to-maildir, --to-dir");
     return cli_report_error (PROG, error);
   }
+  gboolean convert = opt.to_mbox != NULL || opt.to_maildir != NULL || opt.to_dir != NULL;
   view = opt.headers   ? VIEW_HEADERS
          : opt.tree    ? VIEW_TREE
          : opt.text    ? VIEW_TEXT
@@ -361,6 +395,7 @@ main (int argc, char **argv)
          : opt.part    ? VIEW_PART
          : opt.extract ? VIEW_EXTRACT
          : opt.check   ? VIEW_CHECK
+         : convert     ? VIEW_CONVERT
                        : VIEW_SUMMARY;
   if (opt.raw && view != VIEW_HEADERS) {
     g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "--raw goes with --headers");
@@ -369,6 +404,15 @@ main (int argc, char **argv)
   if (opt.text_to_utf8 && view != VIEW_PART && view != VIEW_EXTRACT) {
     g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
                  "--text-to-utf8 goes with --part or --extract");
+    return cli_report_error (PROG, error);
+  }
+  if ((opt.crlf || opt.lf) && view != VIEW_CONVERT) {
+    g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                 "--crlf and --lf go with --to-mbox, --to-maildir or --to-dir");
+    return cli_report_error (PROG, error);
+  }
+  if (opt.crlf && opt.lf) {
+    g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "choose one of --crlf and --lf");
     return cli_report_error (PROG, error);
   }
   if (opt.fail_on != NULL) {
@@ -386,6 +430,7 @@ main (int argc, char **argv)
   }
   if (opt.select != NULL && !parse_select (opt.select, &error))
     return cli_report_error (PROG, error);
+  g_mime_init ();
   g_auto (GStrv) fallbacks = NULL;
   if (opt.fallback != NULL) {
     fallbacks = g_strsplit (opt.fallback, ",", -1);
@@ -402,15 +447,29 @@ main (int argc, char **argv)
     inspect_options.fallback_charsets = (const char *const *)fallbacks;
   }
 
-  g_mime_init ();
+  if (view == VIEW_CONVERT) {
+    sink = opt.to_mbox      ? msgtk_sink_new (MSGTK_SINK_MBOX, opt.to_mbox, &error)
+           : opt.to_maildir ? msgtk_sink_new (MSGTK_SINK_MAILDIR, opt.to_maildir, &error)
+                            : msgtk_sink_new (MSGTK_SINK_DIR, opt.to_dir, &error);
+    if (sink == NULL)
+      return cli_report_error (PROG, error);
+    msgtk_sink_set_eol (sink, opt.crlf ? MSGTK_EOL_CRLF : opt.lf ? MSGTK_EOL_LF : MSGTK_EOL_KEEP);
+  }
   guint threads = opt.jobs > 0 ? (guint)opt.jobs : g_get_num_processors ();
   GThreadPool *pool = g_thread_pool_new (run_job, NULL, (int)threads, FALSE, NULL);
+  gboolean output_ok = TRUE;
   if (argc < 2)
-    process_path ("-", pool, threads * 8 + 8, FALSE);
-  for (int i = 1; i < argc; i++)
-    process_path (argv[i], pool, threads * 8 + 8, argc > 2);
+    output_ok = process_path ("-", pool, threads * 8 + 8, FALSE);
+  for (int i = 1; i < argc && output_ok; i++)
+    output_ok = process_path (argv[i], pool, threads * 8 + 8, argc > 2);
   g_thread_pool_free (pool, FALSE, TRUE);
   fflush (stdout);
+  if (sink != NULL) {
+    /* the converted output is complete or absent */
+    if (output_ok && !msgtk_sink_commit (sink, &error))
+      set_exit (cli_report_error (PROG, error));
+    msgtk_sink_free (sink);
+  }
   g_mime_shutdown ();
   if (ranges != NULL)
     g_array_unref (ranges);

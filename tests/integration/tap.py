@@ -84,3 +84,12 @@ def run(args, input=None, env=None, timeout=120, cwd=None):
         e.update(env)
     return subprocess.run(args, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           env=e, timeout=timeout, cwd=cwd)
+
+
+def work_path(work, name, data=None):
+    """Path of @name in the directory @work; with @data (bytes or str) the file is written."""
+    p = os.path.join(work, name)
+    if data is not None:
+        with open(p, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode())
+    return p

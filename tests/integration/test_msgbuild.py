@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tap import Tap, tool, run, SOURCE_DIR  # noqa: E402
+from tap import Tap, tool, run, work_path, SOURCE_DIR  # noqa: E402
 
 import gi  # noqa: E402
 gi.require_version("GMime", "3.0")
@@ -26,11 +26,7 @@ ENV = {"LC_ALL": "C.UTF-8", "SOURCE_DATE_EPOCH": ""}
 
 
 def path(name, data=None):
-    p = os.path.join(work, name)
-    if data is not None:
-        with open(p, "wb") as f:
-            f.write(data if isinstance(data, bytes) else data.encode())
-    return p
+    return work_path(work, name, data)
 
 
 def build(*args, env=None, input=None):

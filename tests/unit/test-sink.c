@@ -142,6 +142,47 @@ test_mbox (void)
   rm_rf (d);
 }
 
+/* Flags go into an mbox as Status/X-Status; a message whose own fields
+ * already say its flags is copied unchanged. */
+static void
+test_mbox_status (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *mbox = g_build_filename (d, "box", NULL);
+  GError *e = NULL;
+  MsgtkSink *s = msgtk_sink_new (MSGTK_SINK_MBOX, mbox, &e);
+  g_assert_no_error (e);
+  g_autoptr (GDateTime) when = g_date_time_new_utc (2024, 1, 1, 0, 0, 0);
+  static const struct {
+    const char *in;
+    MsgtkFlags flags;
+  } cases[] = {
+    { "Subject: a\nStatus: RO\nX-Status: F\n\nbody\n", MSGTK_FLAG_SEEN | MSGTK_FLAG_FLAGGED },
+    { "Subject: b\n\nbody\n", MSGTK_FLAG_NONE },
+    { "Subject: c\nStatus: RO\nX-Status: AF\n  folded\nTo: x\n\nStatus: body\n",
+      MSGTK_FLAG_ANSWERED | MSGTK_FLAG_DRAFT },
+    { "Subject: d\r\n\r\nbody\r\n", MSGTK_FLAG_SEEN },
+    { "Subject: e\nStatus: RO\n\nbody\n", MSGTK_FLAG_NONE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GInputStream) in = mem (cases[i].in);
+    g_assert_true (msgtk_sink_write_stream (s, in, cases[i].flags, when, NULL, NULL, &e));
+    g_assert_no_error (e);
+  }
+  g_assert_true (msgtk_sink_commit (s, &e));
+  msgtk_sink_free (s);
+  g_autofree char *got = NULL;
+  g_assert_true (g_file_get_contents (mbox, &got, NULL, NULL));
+#define FROM_ "From MAILER-DAEMON Mon Jan  1 00:00:00 2024\n"
+  g_assert_cmpstr (
+      got, ==,
+      FROM_ "Subject: a\nStatus: RO\nX-Status: F\n\nbody\n\n" FROM_ "Subject: b\n\nbody\n\n" FROM_
+            "Subject: c\nTo: x\nStatus: O\nX-Status: AT\n\nStatus: body\n\n" FROM_
+            "Subject: d\r\nStatus: RO\r\n\r\nbody\r\n\n" FROM_ "Subject: e\nStatus: O\n\nbody\n\n");
+#undef FROM_
+  rm_rf (d);
+}
+
 static void
 test_maildir_and_dir (void)
 {
@@ -198,6 +239,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sink/flags", test_flags);
   g_test_add_func ("/sink/file-atomic", test_file_atomic);
   g_test_add_func ("/sink/mbox", test_mbox);
+  g_test_add_func ("/sink/mbox-status", test_mbox_status);
   g_test_add_func ("/sink/maildir-and-dir", test_maildir_and_dir);
   int r = g_test_run ();
   g_mime_shutdown ();

@@ -235,6 +235,41 @@ test_dir_and_file (void)
   rm_rf (d);
 }
 
+/* A .eml file's flags come from its own Status/X-Status fields (as in an
+ * mbox); an mbox with a UTF-8 byte order mark is still an mbox. */
+static void
+test_eml_flags_and_bom (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *a = g_build_filename (d, "a.eml", NULL);
+  g_autofree char *b = g_build_filename (d, "b.eml", NULL);
+  write_file (a, "Subject: a\nStatus: RO\nX-Status: FA\n\nStatus: body only\n");
+  write_file (b, "Subject: b\n\nX-Status: F\n");
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) s = msgtk_source_open (d, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_autoptr (GPtrArray) items = all_items (s);
+  g_assert_cmpuint (items->len, ==, 2);
+  g_assert_cmpint (((MsgtkItem *)items->pdata[0])->flags, ==,
+                   MSGTK_FLAG_SEEN | MSGTK_FLAG_FLAGGED | MSGTK_FLAG_ANSWERED);
+  g_assert_cmpint (((MsgtkItem *)items->pdata[1])->flags, ==, MSGTK_FLAG_NONE);
+  g_autofree char *t = item_text (items->pdata[0]);
+  g_assert_cmpstr (t, ==, "Subject: a\nStatus: RO\nX-Status: FA\n\nStatus: body only\n");
+
+  g_autofree char *box = g_build_filename (d, "bom.mbox", NULL);
+  write_file (box, "\xEF\xBB\xBF"
+                   "From a Mon Jan  1 00:00:00 2024\nSubject: 1\n\none\n\n"
+                   "From b Mon Jan  1 00:00:00 2024\nSubject: 2\n\ntwo\n");
+  g_autoptr (MsgtkSource) m = msgtk_source_open (box, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_assert_cmpint (msgtk_source_get_format (m), ==, MSGTK_SOURCE_FORMAT_MBOX);
+  g_autoptr (GPtrArray) msgs = all_items (m);
+  g_assert_cmpuint (msgs->len, ==, 2);
+  g_autofree char *t1 = item_text (msgs->pdata[0]);
+  g_assert_cmpstr (t1, ==, "Subject: 1\n\none\n");
+  rm_rf (d);
+}
+
 static void
 test_missing (void)
 {
@@ -254,6 +289,7 @@ main (int argc, char **argv)
   g_test_add_func ("/source/mbox-crlf-big", test_mbox_crlf_and_big);
   g_test_add_func ("/source/maildir", test_maildir);
   g_test_add_func ("/source/dir-and-file", test_dir_and_file);
+  g_test_add_func ("/source/eml-flags-bom", test_eml_flags_and_bom);
   g_test_add_func ("/source/missing", test_missing);
   return g_test_run ();
 }
