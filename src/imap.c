@@ -27,7 +27,8 @@ struct _MsgtkImapSession {
   GByteArray *scratch;   /* message data being CRLF-normalised */
   gssize secret_visible; /* >= 0: the next line holds a secret after that many bytes */
   char *auth_mech;
-  char *bye; /* text of a BYE seen */
+  char *examined; /* the mailbox left EXAMINE'd by Message-ID searches */
+  char *bye;      /* text of a BYE seen */
 };
 
 /* ---------------------------------------------------------------- parsing */
@@ -723,6 +724,7 @@ msgtk_imap_session_free (MsgtkImapSession *s)
   g_free (s->host);
   g_free (s->bye);
   g_free (s->auth_mech);
+  g_free (s->examined);
   g_free (s);
 }
 
@@ -1042,11 +1044,17 @@ msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
                                       const char *message_id, gboolean *found, GError **error)
 {
   *found = FALSE;
-  g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, NULL, error);
-  if (ex == NULL)
-    return FALSE;
-  if (strcmp (ex->status, "OK") != 0)
-    return TRUE; /* no such mailbox: nothing there */
+  if (g_strcmp0 (s->examined, mailbox) != 0) {
+    /* one EXAMINE for a run of searches in the same mailbox (the server
+     * shows messages other sessions add in the meantime) */
+    g_clear_pointer (&s->examined, g_free);
+    g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, NULL, error);
+    if (ex == NULL)
+      return FALSE;
+    if (strcmp (ex->status, "OK") != 0)
+      return TRUE; /* no such mailbox: nothing there */
+    s->examined = g_strdup (mailbox);
+  }
   g_autofree char *tag = next_tag (s);
   g_autoptr (GString) cmd = g_string_new (tag);
   g_string_append (cmd, " UID SEARCH HEADER Message-ID ");
@@ -1064,8 +1072,7 @@ msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
         && g_ascii_isdigit (u->data[7]))
       *found = TRUE;
   }
-  g_autoptr (ImapResponse) cl = simple_command (s, "CLOSE", NULL, error);
-  return cl != NULL;
+  return TRUE;
 }
 
 void
@@ -1442,6 +1449,7 @@ msgtk_imap_session_fetch_last_digests (MsgtkImapSession *s, const char *mailbox,
 {
   g_autoptr (GPtrArray) untagged
       = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
+  g_clear_pointer (&s->examined, g_free);
   g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, untagged, error);
   if (ex == NULL)
     return FALSE;

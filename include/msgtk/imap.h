@@ -78,8 +78,9 @@ gboolean msgtk_imap_session_get_delimiter (MsgtkImapSession *session, char *deli
 /* CREATE @mailbox (UTF-8 name). An existing mailbox is not an error. */
 gboolean msgtk_imap_session_create (MsgtkImapSession *session, const char *mailbox, GError **error);
 
-/* UID SEARCH HEADER Message-ID @message_id in @mailbox (EXAMINE'd). Sets
- * @found to whether at least one message matches. */
+/* UID SEARCH HEADER Message-ID @message_id in @mailbox (EXAMINE'd, and left
+ * so for the next search in it). Sets @found to whether at least one message
+ * matches; a mailbox that does not exist holds nothing. */
 gboolean msgtk_imap_session_search_message_id (MsgtkImapSession *session, const char *mailbox,
                                                const char *message_id, gboolean *found,
                                                GError **error);

@@ -528,6 +528,34 @@ test_throttled (void)
 }
 
 static void
+test_search_message_id (void)
+{
+  /* one EXAMINE for searches in the same mailbox; a missing mailbox has nothing */
+  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"
+                          "* 2 EXISTS\r\nA0001 OK [READ-ONLY] examined\r\n"
+                          "* SEARCH 7\r\nA0002 OK searched\r\n"
+                          "* SEARCH\r\nA0003 OK searched\r\n"
+                          "A0004 NO [NONEXISTENT] no such mailbox\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  gboolean found = FALSE;
+  g_assert_true (msgtk_imap_session_search_message_id (s, "INBOX", "<a@x>", &found, &error));
+  g_assert_true (found);
+  g_assert_true (msgtk_imap_session_search_message_id (s, "INBOX", "<b@x>", &found, &error));
+  g_assert_false (found);
+  g_assert_true (msgtk_imap_session_search_message_id (s, "Other", "<a@x>", &found, &error));
+  g_assert_false (found);
+  g_assert_no_error (error);
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_cmpstr (sent, ==,
+                   "A0001 EXAMINE \"INBOX\"\r\n"
+                   "A0002 UID SEARCH HEADER Message-ID \"<a@x>\"\r\n"
+                   "A0003 UID SEARCH HEADER Message-ID \"<b@x>\"\r\n"
+                   "A0004 EXAMINE \"Other\"\r\n");
+  script_free (&sc);
+}
+
+static void
 test_journal (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("msgtk-journal-XXXXXX", NULL);
@@ -612,6 +640,7 @@ main (int argc, char **argv)
   g_test_add_func ("/imap/starttls-injection", test_starttls_injection);
   g_test_add_func ("/imap/literal-minus", test_literal_minus);
   g_test_add_func ("/imap/throttled", test_throttled);
+  g_test_add_func ("/imap/search-message-id", test_search_message_id);
   g_test_add_func ("/imap/greeting-bye", test_greeting_bye);
   g_test_add_func ("/imap/append-sync", test_append_sync);
   g_test_add_func ("/imap/multiappend-retry", test_multiappend_retry);
