@@ -27,8 +27,9 @@ struct _MsgtkImapSession {
   GByteArray *scratch;   /* message data being CRLF-normalised */
   gssize secret_visible; /* >= 0: the next line holds a secret after that many bytes */
   char *auth_mech;
-  char *examined; /* the mailbox left EXAMINE'd by Message-ID searches */
-  char *bye;      /* text of a BYE seen */
+  char *examined;    /* the mailbox left EXAMINE'd by Message-ID searches */
+  GHashTable *early; /* tag → completion read while waiting for another */
+  char *bye;         /* text of a BYE seen */
 };
 
 /* ---------------------------------------------------------------- parsing */
@@ -515,11 +516,25 @@ read_response (MsgtkImapSession *s, GError **error)
   return imap_response_parse (line->str, lits, error);
 }
 
+/* A completion of a command other than the one waited for (commands in
+ * flight may complete in any order): kept until its command is waited for. */
+static void
+keep_early (MsgtkImapSession *s, ImapResponse *r)
+{
+  handle_code (s, r);
+  g_hash_table_replace (s->early, g_strdup (r->tag), r);
+}
+
 /* Read until the tagged completion of @tag; untagged data is handled and, if
  * @untagged is set, collected there. */
 static ImapResponse *
 wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError **error)
 {
+  gpointer early_tag, early;
+  if (g_hash_table_steal_extended (s->early, tag, &early_tag, &early)) {
+    g_free (early_tag);
+    return early;
+  }
   if (!flush (s, error))
     return NULL;
   for (;;) {
@@ -530,6 +545,10 @@ wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError *
       handle_code (s, r);
       return r;
     }
+    if (r->kind == IMAP_RESPONSE_TAGGED) {
+      keep_early (s, r);
+      continue;
+    }
     if (r->kind == IMAP_RESPONSE_UNTAGGED) {
       handle_untagged (s, r);
       if (untagged != NULL) {
@@ -537,7 +556,7 @@ wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError *
         continue;
       }
     }
-    /* tagged completions of other commands and stray continuations are ignored */
+    /* stray continuations are ignored */
     imap_response_free (r);
   }
 }
@@ -566,7 +585,9 @@ wait_continuation (MsgtkImapSession *s, const char *tag, char **text, ImapRespon
       *done = g_steal_pointer (&r);
       return FALSE;
     }
-    if (r->kind == IMAP_RESPONSE_UNTAGGED)
+    if (r->kind == IMAP_RESPONSE_TAGGED)
+      keep_early (s, g_steal_pointer (&r));
+    else if (r->kind == IMAP_RESPONSE_UNTAGGED)
       handle_untagged (s, r);
   }
 }
@@ -690,6 +711,8 @@ session_new (MsgtkConnection *conn, const char *host, gboolean secure)
   s->secret_visible = -1;
   s->scratch = g_byte_array_new ();
   s->caps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  s->early
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)imap_response_free);
   return s;
 }
 
@@ -721,6 +744,7 @@ msgtk_imap_session_free (MsgtkImapSession *s)
   msgtk_connection_free (s->conn);
   g_byte_array_unref (s->scratch);
   g_hash_table_unref (s->caps);
+  g_hash_table_unref (s->early);
   g_free (s->host);
   g_free (s->bye);
   g_free (s->auth_mech);
@@ -1090,20 +1114,22 @@ code_word (const char *code)
   return code ? g_strndup (code, strcspn (code, " ")) : NULL;
 }
 
-/* One APPEND command for @n messages. Returns the completion (NULL + error when the
- * connection failed). */
-static ImapResponse *
-append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
-                const MsgtkImapAppendOptions *o, GError **error)
+/* Send one APPEND command for @n messages. Returns its tag once it is all
+ * queued (its completion still to be read), or NULL when it ended early: a
+ * synchronising literal was answered with a completion (*@done), or the
+ * connection failed (@error). */
+static char *
+append_send (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
+             const MsgtkImapAppendOptions *o, ImapResponse **done, GError **error)
 {
+  *done = NULL;
   if (o->sending != NULL)
     o->sending (msgs, n, o->data);
   g_autofree char *tag = next_tag (s);
   g_autoptr (GString) cmd = g_string_new (tag);
   g_string_append (cmd, " APPEND ");
-  ImapResponse *done = NULL;
-  if (!cmd_string (s, cmd, tag, m, &done, error))
-    return done;
+  if (!cmd_string (s, cmd, tag, m, done, error))
+    return NULL;
   for (guint i = 0; i < n; i++) {
     gsize len;
     const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
@@ -1117,12 +1143,42 @@ append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guin
     gboolean nonsync = nonsync_ok (s, size);
     g_string_append_printf (cmd, " {%zu%s}", size, nonsync ? "+" : "");
     queue_line (s, cmd);
-    if (!nonsync && !wait_continuation (s, tag, NULL, &done, error))
-      return done;
+    if (!nonsync && !wait_continuation (s, tag, NULL, done, error))
+      return NULL;
     if (!queue_message_data (s, msgs[i].data, error))
       return NULL;
   }
-  return finish_command (s, cmd, tag, NULL, NULL, error);
+  queue_line (s, cmd);
+  return g_steal_pointer (&tag);
+}
+
+/* Whether an APPEND of @msgs to @m goes out without waiting for any '+'. */
+static gboolean
+append_nonsync (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n)
+{
+  g_autoptr (GString) q = g_string_new (NULL);
+  if (!imap_quote (q, m, s->utf8) && !nonsync_ok (s, strlen (m)))
+    return FALSE;
+  for (guint i = 0; i < n; i++) {
+    gsize len;
+    const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
+    if (!nonsync_ok (s, msgtk_imap_crlf_size (p, len)))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* One APPEND command for @n messages. Returns the completion (NULL + error when the
+ * connection failed). */
+static ImapResponse *
+append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
+                const MsgtkImapAppendOptions *o, GError **error)
+{
+  ImapResponse *done = NULL;
+  g_autofree char *tag = append_send (s, m, msgs, n, o, &done, error);
+  if (tag == NULL)
+    return done;
+  return wait_tagged (s, tag, NULL, error);
 }
 
 static void
@@ -1135,14 +1191,26 @@ refuse (MsgtkImapMessage *msg, const char *code, const char *text)
   msg->text = g_strdup (text);
 }
 
+/* Carry an APPEND of @msgs through to a settled state: @first is the
+ * completion of a command already sent (taken over; NULL: send it now), sent
+ * when *@created was @first_created.
+ * TRYCREATE creates the mailbox (once) and retries, a throttling reply backs
+ * off and retries, a refused batch is retried one message at a time. */
 static gboolean
 append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImapMessage *msgs,
-              guint n, const MsgtkImapAppendOptions *o, gboolean *created, GError **error)
+              guint n, const MsgtkImapAppendOptions *o, gboolean *created, ImapResponse *first,
+              gboolean first_created, GError **error)
 {
+  g_autoptr (ImapResponse) r = first;
+  /* a command sent before the mailbox was created may still say TRYCREATE */
+  gboolean created_before = first != NULL ? first_created : *created;
   for (guint attempt = 0;; attempt++) {
-    g_autoptr (ImapResponse) r = append_command (s, m, msgs, n, o, error);
-    if (r == NULL)
-      return FALSE;
+    if (r == NULL) {
+      created_before = *created;
+      r = append_command (s, m, msgs, n, o, error);
+      if (r == NULL)
+        return FALSE;
+    }
     if (strcmp (r->status, "OK") == 0) {
       g_autoptr (GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
       guint32 validity = 0;
@@ -1158,6 +1226,10 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
     }
     g_autofree char *word = code_word (r->code);
     if (word != NULL && g_ascii_strcasecmp (word, "TRYCREATE") == 0) {
+      if (*created && !created_before) {
+        g_clear_pointer (&r, imap_response_free);
+        continue;
+      }
       if (!o->create || *created) {
         g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
                      "mailbox '%s' does not exist on the server (%s); use --create to create it",
@@ -1167,6 +1239,7 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
       if (!msgtk_imap_session_create (s, mailbox, error))
         return FALSE;
       *created = TRUE;
+      g_clear_pointer (&r, imap_response_free);
       continue;
     }
     if (word != NULL && attempt < 3
@@ -1175,12 +1248,13 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
       /* the server is busy or throttling us: back off and try again */
       guint backoff = o->backoff_ms ? o->backoff_ms : 1000;
       g_usleep ((gulong)(backoff << attempt) * 1000);
+      g_clear_pointer (&r, imap_response_free);
       continue;
     }
     if (n > 1) {
       /* MULTIAPPEND is atomic: find the bad one(s) one at a time */
       for (guint i = 0; i < n; i++)
-        if (!append_batch (s, mailbox, m, msgs + i, 1, o, created, error))
+        if (!append_batch (s, mailbox, m, msgs + i, 1, o, created, NULL, FALSE, error))
           return FALSE;
       return TRUE;
     }
@@ -1189,6 +1263,43 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
       o->settled (msgs, 1, o->data);
     return TRUE;
   }
+}
+
+/* An APPEND command sent, its completion not read yet. */
+typedef struct {
+  char *tag;
+  MsgtkImapMessage *msgs; /* copies of the caller's, copied back when settled */
+  guint n;
+  guint at;         /* where its messages are in the batch order */
+  gboolean created; /* whether the mailbox had been created when it was sent */
+} Flight;
+
+static void
+flight_free (Flight *f)
+{
+  g_free (f->tag);
+  g_free (f->msgs);
+  g_free (f);
+}
+
+static Flight *
+flight_new (MsgtkImapMessage *msgs, const guint *idx, guint at, guint n)
+{
+  Flight *f = g_new0 (Flight, 1);
+  f->msgs = g_new (MsgtkImapMessage, n);
+  f->n = n;
+  f->at = at;
+  /* the batch's messages are contiguous unless APPENDLIMIT removed some */
+  for (guint j = 0; j < n; j++)
+    f->msgs[j] = msgs[idx[at + j]];
+  return f;
+}
+
+static void
+flight_copy_back (Flight *f, MsgtkImapMessage *msgs, const guint *idx)
+{
+  for (guint j = 0; j < f->n; j++)
+    msgs[idx[f->at + j]] = f->msgs[j];
 }
 
 gboolean
@@ -1204,6 +1315,7 @@ msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMe
   gboolean multi = msgtk_imap_session_has_capability (s, "MULTIAPPEND");
   guint max_count = multi ? (o->max_count ? o->max_count : 100) : 1;
   guint64 max_bytes = o->max_bytes ? o->max_bytes : 16 * 1024 * 1024;
+  guint depth = o->max_in_flight ? o->max_in_flight : 8;
   /* messages over APPENDLIMIT are refused here, the rest go in batches */
   g_autofree guint64 *sizes = g_new (guint64, n);
   g_autofree guint *idx = g_new (guint, n);
@@ -1226,22 +1338,53 @@ msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMe
     idx[k++] = i;
   }
   g_autoptr (GArray) batches = imap_split_batches (sizes, k, max_count, max_bytes);
-  gboolean created = FALSE;
+  gboolean created = FALSE, ok = TRUE;
+  /* commands whose literals need no '+' go out without waiting for the
+   * completion of those before them, up to @depth in flight; completions
+   * are taken in order (wait_tagged keeps those that come early) */
+  GQueue flights = G_QUEUE_INIT;
   guint at = 0;
-  for (guint b = 0; b < batches->len; b++) {
-    guint len = g_array_index (batches, guint, b);
-    /* the batch's messages are contiguous unless APPENDLIMIT removed some */
-    g_autofree MsgtkImapMessage *tmp = g_new (MsgtkImapMessage, len);
-    for (guint j = 0; j < len; j++)
-      tmp[j] = msgs[idx[at + j]];
-    gboolean ok = append_batch (s, mailbox, m, tmp, len, o, &created, error);
-    for (guint j = 0; j < len; j++)
-      msgs[idx[at + j]] = tmp[j];
-    if (!ok)
-      return FALSE;
-    at += len;
+  for (guint b = 0; ok && b <= batches->len; b++) {
+    Flight *next = NULL;
+    if (b < batches->len) {
+      next = flight_new (msgs, idx, at, g_array_index (batches, guint, b));
+      at += next->n;
+    }
+    gboolean pipeline = next != NULL && depth > 1 && append_nonsync (s, m, next->msgs, next->n);
+    if (pipeline) {
+      ImapResponse *done = NULL;
+      next->created = created;
+      next->tag = append_send (s, m, next->msgs, next->n, o, &done, error);
+      imap_response_free (done); /* never set: no literal waits for '+' */
+      g_queue_push_tail (&flights, next);
+      if (next->tag == NULL) {
+        ok = FALSE;
+        break;
+      }
+    }
+    /* settle the oldest while too many are in flight, or all of them before
+     * a command that must wait for '+', and at the end */
+    while (ok && !g_queue_is_empty (&flights) && (!pipeline || flights.length >= depth)) {
+      Flight *f = g_queue_peek_head (&flights);
+      ImapResponse *r = wait_tagged (s, f->tag, NULL, error);
+      ok = r != NULL
+           && append_batch (s, mailbox, m, f->msgs, f->n, o, &created, r, f->created, error);
+      flight_copy_back (f, msgs, idx);
+      flight_free (g_queue_pop_head (&flights));
+    }
+    if (ok && next != NULL && !pipeline) {
+      ok = append_batch (s, mailbox, m, next->msgs, next->n, o, &created, NULL, FALSE, error);
+      flight_copy_back (next, msgs, idx);
+    }
+    if (!pipeline && next != NULL)
+      flight_free (next);
   }
-  return TRUE;
+  /* after a failure: what was in flight stays PENDING */
+  for (Flight *f; (f = g_queue_pop_head (&flights)) != NULL;) {
+    flight_copy_back (f, msgs, idx);
+    flight_free (f);
+  }
+  return ok;
 }
 
 void

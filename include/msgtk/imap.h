@@ -113,6 +113,10 @@ typedef struct {
   /* on a throttling reply (NO [UNAVAILABLE], [INUSE], [THROTTLED]): wait this
    * many ms, then twice as long, ..., up to 4 tries in all; 0: 1000 */
   guint backoff_ms;
+  /* APPEND commands sent before the first one's completion is read, when
+   * none of their literals has to wait for '+' (LITERAL+, LITERAL-); 0: 8,
+   * 1: one at a time */
+  guint max_in_flight;
   /* called as soon as a command settles messages (stored or refused), before
    * the next command: the place to record them in a journal */
   void (*settled) (MsgtkImapMessage *messages, guint n, gpointer data);
@@ -123,12 +127,11 @@ typedef struct {
 } MsgtkImapAppendOptions;
 
 /* APPEND @messages (n of them) to @mailbox (UTF-8 name), as MULTIAPPEND
- * batches when offered, LITERAL+ / LITERAL- when offered, synchronising
- * literals otherwise. Each message gets its status: a batch refused as a whole
- * is retried one message at a time to single out the bad one. Returns FALSE
- * (with @error) only when the session cannot go on (connection lost, BYE,
- * mailbox missing and not created); messages not yet done then stay PENDING,
- * and those done keep their status. */
+ * batches when offered, LITERAL+ / LITERAL- when offered (several commands
+ * in flight then), synchronising literals otherwise. Each message gets its status: a batch refused
+ * as a whole is retried one message at a time to single out the bad one. Returns FALSE (with
+ * @error) only when the session cannot go on (connection lost, BYE, mailbox missing and not
+ * created); messages not yet done then stay PENDING, and those done keep their status. */
 gboolean msgtk_imap_session_append (MsgtkImapSession *session, const char *mailbox,
                                     MsgtkImapMessage *messages, guint n,
                                     const MsgtkImapAppendOptions *options, GError **error);

@@ -1,6 +1,7 @@
 """msgappend against a scripted IMAP server on loopback (what Dovecot cannot be
 made to do): ENABLE UTF8=ACCEPT and a UTF-8 mailbox name, APPENDLIMIT, LITERAL-
-with its 4096-byte limit, throttling replies backed off and retried, and a BYE
+with its 4096-byte limit, several APPENDs in flight with completions out of
+order, throttling replies backed off and retried, and a BYE
 in the middle of an upload (reported, the run goes on with a new session)."""
 import os
 import re
@@ -26,9 +27,12 @@ class FakeImap(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, caps, on_append=lambda n: None):
+    def __init__(self, caps, on_append=lambda n: None, hold=0):
         self.caps = caps
         self.on_append = on_append
+        self.hold = hold  # answer the first @hold APPENDs only once all arrived, last first
+        self.held = []
+        self.waited = False  # the client waited for an answer while commands were held
         self.appends = []
         self.stored = []
         self.lock = threading.Lock()
@@ -45,8 +49,18 @@ class Handler(socketserver.StreamRequestHandler):
     def handle(self):
         srv = self.server
         self.send(f"* PREAUTH [CAPABILITY {srv.caps}] fake server ready")
+        self.request.settimeout(5)
         while True:
-            line = self.rfile.readline()
+            try:
+                line = self.rfile.readline()
+            except socket.timeout:
+                # the client waits for an answer: give the held ones in order
+                srv.waited = True
+                for tag, answer in srv.held:
+                    self.send(f"{tag} {answer}")
+                srv.held = []
+                srv.hold = 0
+                continue
             if not line:
                 return
             line = line.rstrip(b"\r\n")
@@ -97,6 +111,14 @@ class Handler(socketserver.StreamRequestHandler):
             return True
         with srv.lock:
             srv.stored += [d for _, _, d in items]
+        if srv.hold:
+            srv.held.append((tag, f"OK [APPENDUID 9 {n}] append completed"))
+            if len(srv.held) == srv.hold:
+                for t_, answer in reversed(srv.held):
+                    self.send(f"{t_} {answer}")
+                srv.held = []
+                srv.hold = 0
+            return True
         self.send(f"{tag} OK append completed")
         return True
 
@@ -150,6 +172,18 @@ with tempfile.TemporaryDirectory(prefix="msgtk-fakeimap-") as work:
         t.check(r.returncode == 0, f"exit {r.returncode}: {out_of(r)}")
         t.check(len(srv.appends) == 2 and len(srv.appends[0][1]) == 3, f"{len(srv.appends)} APPEND commands")
         t.check(sorted(srv.stored) == sorted(msgs), "each message stored once")
+        srv.shutdown()
+
+    with t.case("several APPENDs in flight (LITERAL+, no MULTIAPPEND), completions in any order"):
+        srv = FakeImap("IMAP4rev1 LITERAL+ UIDPLUS", hold=4)
+        d = os.path.join(work, "inflight")
+        msgs = [message(i, 150 + i) for i in range(6)]
+        write_msgs(d, msgs)
+        r = upload(srv, d)
+        t.check(r.returncode == 0, f"exit {r.returncode}: {out_of(r)}")
+        t.check(not srv.waited, "four commands were sent before the first completion was read")
+        t.check("6 uploaded" in out_of(r), out_of(r))
+        t.check(srv.stored == msgs, "stored once each, in order")
         srv.shutdown()
 
     with t.case("BYE in the middle of an upload: reported with the server's words, the run goes on"):

@@ -447,10 +447,13 @@ test_multiappend_retry (void)
 static void
 test_trycreate_and_bye (void)
 {
+  /* LITERAL+ without MULTIAPPEND: both APPENDs go out before the first
+   * completion; both say TRYCREATE; CREATE once, then both again; BYE */
   Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ APPENDLIMIT=10] hi\r\n"
                           "A0001 NO [TRYCREATE] no such mailbox\r\n"
-                          "A0002 OK created\r\n"
-                          "A0003 OK [APPENDUID 1 1] ok\r\n"
+                          "A0002 NO [TRYCREATE] no such mailbox\r\n"
+                          "A0003 OK created\r\n"
+                          "A0004 OK [APPENDUID 1 1] ok\r\n"
                           "* BYE shutting down\r\n");
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
@@ -465,9 +468,12 @@ test_trycreate_and_bye (void)
   g_assert_cmpstr (m[1].code, ==, "TOOBIG");
   g_assert_cmpint (m[2].status, ==, MSGTK_IMAP_APPEND_PENDING);
   g_autofree char *sent = script_sent (&sc);
-  g_assert_true (g_str_has_prefix (sent, "A0001 APPEND \"New\" () {1+}\r\na\r\n"
-                                         "A0002 CREATE \"New\"\r\n"
-                                         "A0003 APPEND \"New\" () {1+}\r\na\r\n"));
+  g_assert_cmpstr (sent, ==,
+                   "A0001 APPEND \"New\" () {1+}\r\na\r\n"
+                   "A0002 APPEND \"New\" () {1+}\r\nc\r\n"
+                   "A0003 CREATE \"New\"\r\n"
+                   "A0004 APPEND \"New\" () {1+}\r\na\r\n"
+                   "A0005 APPEND \"New\" () {1+}\r\nc\r\n");
   for (guint i = 0; i < 3; i++)
     msgtk_imap_message_clear (&m[i]);
   script_free (&sc);
@@ -523,6 +529,34 @@ test_throttled (void)
   g_autofree char *want = g_strdup_printf ("A0001 %sA0002 %sA0003 %s", cmd, cmd, cmd);
   g_assert_cmpstr (sent, ==, want);
   for (guint i = 0; i < 2; i++)
+    msgtk_imap_message_clear (&m[i]);
+  script_free (&sc);
+}
+
+static void
+test_in_flight_any_order (void)
+{
+  /* three APPENDs in flight; completions come back in another order */
+  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS] hi\r\n"
+                          "A0003 OK [APPENDUID 5 3] third\r\n"
+                          "* 2 EXISTS\r\n"
+                          "A0001 OK [APPENDUID 5 1] first\r\n"
+                          "A0002 NO [LIMIT] second refused\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapMessage m[3] = { msg ("a", 0), msg ("b", 0), msg ("c", 0) };
+  g_assert_true (msgtk_imap_session_append (s, "INBOX", m, 3, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (m[0].uid, ==, 1);
+  g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
+  g_assert_cmpstr (m[1].code, ==, "LIMIT");
+  g_assert_cmpuint (m[2].uid, ==, 3);
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_cmpstr (sent, ==,
+                   "A0001 APPEND \"INBOX\" () {1+}\r\na\r\n"
+                   "A0002 APPEND \"INBOX\" () {1+}\r\nb\r\n"
+                   "A0003 APPEND \"INBOX\" () {1+}\r\nc\r\n");
+  for (guint i = 0; i < 3; i++)
     msgtk_imap_message_clear (&m[i]);
   script_free (&sc);
 }
@@ -641,6 +675,7 @@ main (int argc, char **argv)
   g_test_add_func ("/imap/literal-minus", test_literal_minus);
   g_test_add_func ("/imap/throttled", test_throttled);
   g_test_add_func ("/imap/search-message-id", test_search_message_id);
+  g_test_add_func ("/imap/in-flight-any-order", test_in_flight_any_order);
   g_test_add_func ("/imap/greeting-bye", test_greeting_bye);
   g_test_add_func ("/imap/append-sync", test_append_sync);
   g_test_add_func ("/imap/multiappend-retry", test_multiappend_retry);
