@@ -37,6 +37,17 @@ script_free (Script *sc)
   g_object_unref (sc->sent);
 }
 
+/* Check that the client sent exactly @want, then free the script and @n messages. */
+static void
+script_finish (Script *sc, const char *want, MsgtkImapMessage *m, guint n)
+{
+  g_autofree char *sent = script_sent (sc);
+  g_assert_cmpstr (sent, ==, want);
+  for (guint i = 0; i < n; i++)
+    msgtk_imap_message_clear (&m[i]);
+  script_free (sc);
+}
+
 static void
 test_parse (void)
 {
@@ -401,14 +412,11 @@ test_append_sync (void)
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
   g_assert_cmpstr (m[1].code, ==, "OVERQUOTA");
   g_assert_cmpstr (m[1].text, ==, "Quota exceeded");
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==,
-                   "A0001 APPEND \"Entw&APw-rfe\" (\\Seen) \"02-Jan-2020 03:04:05 +0000\" {17}\r\n"
-                   "Subject: a\r\n\r\nx\r\n\r\n"
-                   "A0002 APPEND \"Entw&APw-rfe\" () {15}\r\n");
-  for (guint i = 0; i < 2; i++)
-    msgtk_imap_message_clear (&m[i]);
-  script_free (&sc);
+  script_finish (&sc,
+                 "A0001 APPEND \"Entw&APw-rfe\" (\\Seen) \"02-Jan-2020 03:04:05 +0000\" {17}\r\n"
+                 "Subject: a\r\n\r\nx\r\n\r\n"
+                 "A0002 APPEND \"Entw&APw-rfe\" () {15}\r\n",
+                 m, 2);
 }
 
 static void
@@ -432,16 +440,13 @@ test_multiappend_retry (void)
   g_assert_cmpstr (m[1].code, ==, "LIMIT");
   g_assert_cmpint (m[2].status, ==, MSGTK_IMAP_APPEND_OK);
   g_assert_cmpuint (m[2].uid, ==, 2);
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (
-      sent, ==,
+  script_finish (
+      &sc,
       "A0001 APPEND \"INBOX\" () {3+}\r\na\r\n (\\Flagged) {4+}\r\nbb\r\n () {1+}\r\nc\r\n"
       "A0002 APPEND \"INBOX\" () {3+}\r\na\r\n\r\n"
       "A0003 APPEND \"INBOX\" (\\Flagged) {4+}\r\nbb\r\n\r\n"
-      "A0004 APPEND \"INBOX\" () {1+}\r\nc\r\n");
-  for (guint i = 0; i < 3; i++)
-    msgtk_imap_message_clear (&m[i]);
-  script_free (&sc);
+      "A0004 APPEND \"INBOX\" () {1+}\r\nc\r\n",
+      m, 3);
 }
 
 static void
@@ -467,16 +472,13 @@ test_trycreate_and_bye (void)
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
   g_assert_cmpstr (m[1].code, ==, "TOOBIG");
   g_assert_cmpint (m[2].status, ==, MSGTK_IMAP_APPEND_PENDING);
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==,
-                   "A0001 APPEND \"New\" () {1+}\r\na\r\n"
-                   "A0002 APPEND \"New\" () {1+}\r\nc\r\n"
-                   "A0003 CREATE \"New\"\r\n"
-                   "A0004 APPEND \"New\" () {1+}\r\na\r\n"
-                   "A0005 APPEND \"New\" () {1+}\r\nc\r\n");
-  for (guint i = 0; i < 3; i++)
-    msgtk_imap_message_clear (&m[i]);
-  script_free (&sc);
+  script_finish (&sc,
+                 "A0001 APPEND \"New\" () {1+}\r\na\r\n"
+                 "A0002 APPEND \"New\" () {1+}\r\nc\r\n"
+                 "A0003 CREATE \"New\"\r\n"
+                 "A0004 APPEND \"New\" () {1+}\r\na\r\n"
+                 "A0005 APPEND \"New\" () {1+}\r\nc\r\n",
+                 m, 3);
 }
 
 static void
@@ -496,14 +498,10 @@ test_literal_minus (void)
   g_assert_no_error (error);
   g_assert_cmpint (m[0].status, ==, MSGTK_IMAP_APPEND_OK);
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_OK);
-  g_autofree char *sent = script_sent (&sc);
   g_autofree char *want = g_strdup_printf ("A0001 APPEND \"INBOX\" () {4096+}\r\n%s\r\n"
                                            "A0002 APPEND \"INBOX\" () {4097}\r\n%s\r\n",
                                            edge, big);
-  g_assert_cmpstr (sent, ==, want);
-  for (guint i = 0; i < 2; i++)
-    msgtk_imap_message_clear (&m[i]);
-  script_free (&sc);
+  script_finish (&sc, want, m, 2);
 }
 
 static void
@@ -524,13 +522,9 @@ test_throttled (void)
   g_assert_cmpint (g_get_monotonic_time () - t0, >=, 3000); /* 1 ms, then 2 ms */
   g_assert_cmpint (m[0].status, ==, MSGTK_IMAP_APPEND_OK);
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_OK);
-  g_autofree char *sent = script_sent (&sc);
   const char *cmd = "APPEND \"INBOX\" () {1+}\r\na () {1+}\r\nb\r\n";
   g_autofree char *want = g_strdup_printf ("A0001 %sA0002 %sA0003 %s", cmd, cmd, cmd);
-  g_assert_cmpstr (sent, ==, want);
-  for (guint i = 0; i < 2; i++)
-    msgtk_imap_message_clear (&m[i]);
-  script_free (&sc);
+  script_finish (&sc, want, m, 2);
 }
 
 static void
@@ -551,14 +545,11 @@ test_in_flight_any_order (void)
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
   g_assert_cmpstr (m[1].code, ==, "LIMIT");
   g_assert_cmpuint (m[2].uid, ==, 3);
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==,
-                   "A0001 APPEND \"INBOX\" () {1+}\r\na\r\n"
-                   "A0002 APPEND \"INBOX\" () {1+}\r\nb\r\n"
-                   "A0003 APPEND \"INBOX\" () {1+}\r\nc\r\n");
-  for (guint i = 0; i < 3; i++)
-    msgtk_imap_message_clear (&m[i]);
-  script_free (&sc);
+  script_finish (&sc,
+                 "A0001 APPEND \"INBOX\" () {1+}\r\na\r\n"
+                 "A0002 APPEND \"INBOX\" () {1+}\r\nb\r\n"
+                 "A0003 APPEND \"INBOX\" () {1+}\r\nc\r\n",
+                 m, 3);
 }
 
 static void
