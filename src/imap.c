@@ -382,6 +382,13 @@ msgtk_imap_utf7_decode (const char *s)
 
 /* --------------------------------------------------------------- session */
 
+/* The first word of a response code ("APPENDUID 1 2" → "APPENDUID"). */
+static char *
+code_word (const char *code)
+{
+  return code ? g_strndup (code, strcspn (code, " ")) : NULL;
+}
+
 static void
 set_caps (MsgtkImapSession *s, const char *list)
 {
@@ -895,6 +902,7 @@ sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, con
   }
   msgtk_connection_redact_server (s->conn, FALSE);
   s->secret_visible = -1;
+  memset (cmd->str, 0, cmd->allocated_len); /* it held responses */
   if (r == NULL && error != NULL && *error == NULL)
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
                  "IMAP AUTHENTICATE %s with %s did not finish", mech, s->host);
@@ -923,12 +931,9 @@ login_command (MsgtkImapSession *s, const char *user, const char *password, GErr
     g_string_append_c (cmd, ' ');
     ok = cmd_string (s, cmd, tag, password, &done, error);
   }
-  if (!ok) {
-    s->secret_visible = -1;
-    return done;
-  }
-  ImapResponse *r = finish_command (s, cmd, tag, NULL, NULL, error);
+  ImapResponse *r = ok ? finish_command (s, cmd, tag, NULL, NULL, error) : done;
   s->secret_visible = -1;
+  memset (cmd->str, 0, cmd->allocated_len); /* it held the password */
   return r;
 }
 
@@ -972,7 +977,11 @@ msgtk_imap_session_authenticate (MsgtkImapSession *s, MsgtkAccount *account, GEr
     if (r == NULL)
       return FALSE;
     if (strcmp (r->status, "OK") != 0) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
+      g_autofree char *word = code_word (r->code);
+      /* [UNAVAILABLE]: the server's authentication service is down for now */
+      g_set_error (error, MSGTK_ERROR,
+                   g_ascii_strcasecmp (word ? word : "", "UNAVAILABLE") == 0 ? MSGTK_ERROR_TEMP_FAIL
+                                                                             : MSGTK_ERROR_NO_PERM,
                    "IMAP server %s refused authentication (%s as %s): %s%s%s%s (check the user "
                    "and the password)",
                    s->host, mech ? mech : "LOGIN", account->user, r->code ? "[" : "",
@@ -1106,12 +1115,6 @@ msgtk_imap_message_clear (MsgtkImapMessage *m)
   g_clear_pointer (&m->internal_date, g_date_time_unref);
   g_clear_pointer (&m->text, g_free);
   g_clear_pointer (&m->code, g_free);
-}
-
-static char *
-code_word (const char *code)
-{
-  return code ? g_strndup (code, strcspn (code, " ")) : NULL;
 }
 
 /* Send one APPEND command for @n messages. Returns its tag once it is all
