@@ -293,6 +293,12 @@ secret_from_file (const char *path, const char *what, GError **error)
     return NULL;
   }
   first_line (text);
+  if (*text == '\0') {
+    g_free (text);
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
+                 "%s %s is empty (the secret is its first line)", what, path);
+    return NULL;
+  }
   return text;
 }
 
@@ -378,6 +384,13 @@ msgtk_account_get_token (MsgtkAccount *a, GError **error)
   return NULL;
 }
 
+static gboolean
+env_set (const char *name)
+{
+  const char *v = g_getenv (name);
+  return v && *v;
+}
+
 gboolean
 msgtk_account_get_secret (MsgtkAccount *a, char **password, char **token, GError **error)
 {
@@ -413,9 +426,20 @@ msgtk_account_get_secret (MsgtkAccount *a, char **password, char **token, GError
 gboolean
 msgtk_account_has_credentials (MsgtkAccount *a)
 {
-  return a->user != NULL || a->password_command || a->password_file || a->password
-         || a->token_command || a->token_file || g_getenv ("MSGTK_PASSWORD")
-         || g_getenv ("MSGTK_TOKEN");
+  if (a->user != NULL || a->password_command || a->password_file || a->password || a->token_command
+      || a->token_file || env_set ("MSGTK_PASSWORD") || env_set ("MSGTK_TOKEN"))
+    return TRUE;
+  if (!a->netrc || a->host == NULL)
+    return FALSE;
+  /* A netrc entry for the host counts, and so does an unusable netrc file:
+   * msgtk_account_get_password() then reports why. */
+  g_autoptr (GError) error = NULL;
+  char *login = NULL;
+  char *pw = msgtk_netrc_lookup (g_getenv ("MSGTK_NETRC"), a->host, &login, &error);
+  gboolean found = pw != NULL || error != NULL;
+  msgtk_secret_free (pw);
+  g_free (login);
+  return found;
 }
 
 void

@@ -3,14 +3,17 @@
 
 #include "msgtk/error.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 
 struct _MsgtkConnection {
-  GIOStream *base; /* the TCP connection (or the stream given) */
-  GIOStream *io;   /* what we read and write: base, or TLS over it */
-  GByteArray *in;  /* read but not yet consumed */
-  GByteArray *out; /* queued, not yet written */
+  GIOStream *base;     /* the TCP connection (or the stream given) */
+  GIOStream *io;       /* what we read and write: base, or TLS over it */
+  GByteArray *in;      /* read but not yet consumed */
+  GByteArray *out;     /* queued, not yet written */
+  gboolean out_secret; /* out holds a secret line: zero it once written */
   char *host;
   guint16 port;
   guint timeout;
@@ -79,7 +82,7 @@ conn_new (const MsgtkConnectionConfig *c)
   conn->protocol = g_strdup (c->protocol ? c->protocol : "server");
   conn->starttls_option = g_strdup (c->starttls_option ? c->starttls_option : "--tls starttls");
   conn->implicit_option = g_strdup (c->implicit_option ? c->implicit_option : "--tls implicit");
-  /* GTlsFileDatabase wants an absolute path */
+  /* GTlsFileDatabase wants an absolute path. */
   conn->trust_file = c->trust_file ? g_canonicalize_filename (c->trust_file, NULL) : NULL;
   conn->fingerprint = c->fingerprint ? normalise_fingerprint (c->fingerprint) : NULL;
   conn->tls_insecure = c->tls_insecure;
@@ -158,6 +161,14 @@ cert_problem (GTlsCertificateFlags f)
   return "it failed verification";
 }
 
+static void
+trace_tls (MsgtkConnection *conn)
+{
+  g_autofree char *suite = g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (conn->io));
+  fprintf (conn->trace, "-- TLS established (%s) --\n", suite ? suite : "TLS");
+  fflush (conn->trace);
+}
+
 static gboolean
 tls_handshake (MsgtkConnection *conn, GError **error)
 {
@@ -227,10 +238,8 @@ tls_handshake (MsgtkConnection *conn, GError **error)
     g_object_unref (conn->io);
   conn->io = tls;
   conn->tls = TRUE;
-  if (conn->trace) {
-    g_autofree char *suite = g_tls_connection_get_ciphersuite_name (G_TLS_CONNECTION (tls));
-    fprintf (conn->trace, "-- TLS established (%s) --\n", suite ? suite : "TLS");
-  }
+  if (conn->trace)
+    trace_tls (conn);
   return TRUE;
 }
 
@@ -260,6 +269,9 @@ msgtk_connection_open (const MsgtkConnectionConfig *config, GError **error)
   }
   conn->base = G_IO_STREAM (sc);
   conn->io = conn->base;
+  /* Writes are batched here (one write per pipelined group): Nagle's
+   * algorithm would only hold a small group back behind a large one. */
+  g_socket_set_option (g_socket_connection_get_socket (sc), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   if (config->tls == MSGTK_TLS_IMPLICIT && !tls_handshake (conn, error)) {
     msgtk_connection_free (conn);
     return NULL;
@@ -449,6 +461,7 @@ msgtk_connection_queue_secret_line (MsgtkConnection *conn, const char *line, gsi
     g_autofree char *shown = g_strndup (line, MIN (visible, len));
     fprintf (conn->trace, "C: %s%s<redacted>\n", shown, visible && visible < len ? " " : "");
   }
+  conn->out_secret = TRUE;
   g_byte_array_append (conn->out, (const guint8 *)line, (guint)len);
   g_byte_array_append (conn->out, (const guint8 *)"\r\n", 2);
 }
@@ -473,8 +486,15 @@ msgtk_connection_flush (MsgtkConnection *conn, GError **error)
       = g_output_stream_write_all (os, conn->out->data, conn->out->len, &written, NULL, &local)
         && g_output_stream_flush (os, NULL, &local);
   conn->written += written;
-  memset (conn->out->data, 0, conn->out->len);
-  g_byte_array_set_size (conn->out, 0);
+  if (conn->out_secret)
+    memset (conn->out->data, 0, conn->out->len);
+  conn->out_secret = FALSE;
+  if (conn->out->len > 8 * 1024 * 1024) { /* do not keep the room a huge write took */
+    g_byte_array_unref (conn->out);
+    conn->out = g_byte_array_new ();
+  } else {
+    g_byte_array_set_size (conn->out, 0);
+  }
   if (!ok) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL, "writing to %s server %s failed: %s",
                  conn->protocol, conn->host, local->message);
@@ -487,6 +507,8 @@ void
 msgtk_connection_set_trace (MsgtkConnection *conn, FILE *out)
 {
   conn->trace = out;
+  if (out && conn->tls) /* implicit TLS: the handshake came before the trace */
+    trace_tls (conn);
 }
 
 void

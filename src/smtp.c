@@ -6,8 +6,10 @@
 #include "msgtk/sasl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include "gmime-autoptr-private.h"
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 struct _MsgtkSmtp {
@@ -18,6 +20,13 @@ struct _MsgtkSmtp {
   guint64 size_limit;
   char *auth_mech;
   gboolean usable;
+  GByteArray *body; /* the encoded message, reused from one message to the next */
+  /* The message sent last, whose final reply has not been read yet. */
+  struct {
+    MsgtkSmtpDoneFunc done; /* NULL: none pending */
+    gpointer data;
+    GPtrArray *results;
+  } pending;
 };
 
 typedef struct {
@@ -32,6 +41,16 @@ reply_clear (Reply *r)
     g_string_free (r->text, TRUE);
   r->text = NULL;
   r->code = 0;
+}
+
+/* Send what is queued; a session that cannot be written to is over. */
+static gboolean
+flush (MsgtkSmtp *s, GError **error)
+{
+  if (msgtk_connection_flush (s->conn, error))
+    return TRUE;
+  s->usable = FALSE;
+  return FALSE;
 }
 
 static gboolean
@@ -120,7 +139,7 @@ ehlo (MsgtkSmtp *s, GError **error)
   Reply r = { 0 };
   g_autofree char *cmd = g_strdup_printf ("EHLO %s", s->helo);
   msgtk_connection_queue_line (s->conn, cmd);
-  if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+  if (!flush (s, error) || !read_reply (s, &r, error))
     return FALSE;
   if (r.code == 250) {
     parse_ehlo (s, r.text->str);
@@ -131,7 +150,7 @@ ehlo (MsgtkSmtp *s, GError **error)
   g_free (cmd);
   cmd = g_strdup_printf ("HELO %s", s->helo);
   msgtk_connection_queue_line (s->conn, cmd);
-  if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+  if (!flush (s, error) || !read_reply (s, &r, error))
     return FALSE;
   if (r.code != 250) {
     set_reply_error (s, error, &r, "HELO", "EHLO and HELO");
@@ -168,16 +187,68 @@ msgtk_smtp_is_usable (MsgtkSmtp *s)
   return s->usable;
 }
 
+/* Report the deferred message with @ok, @error and forget it. */
+static void
+pending_report (MsgtkSmtp *s, gboolean ok, const GError *error)
+{
+  MsgtkSmtpDoneFunc done = s->pending.done;
+  GPtrArray *results = s->pending.results;
+  gpointer data = s->pending.data;
+  memset (&s->pending, 0, sizeof s->pending);
+  done (ok, results, error, data);
+  g_ptr_array_unref (results);
+}
+
+/* The session ended before the deferred message's final reply came. */
+static void
+pending_lost (MsgtkSmtp *s, const GError *why)
+{
+  if (s->pending.done == NULL)
+    return;
+  g_autoptr (GError) error
+      = g_error_new (MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                     "the SMTP session with %s ended before the server confirmed the message%s%s",
+                     s->host, why ? ": " : "", why ? why->message : "");
+  pending_report (s, FALSE, error);
+}
+
+/* Read the final reply of the deferred message (its commands are flushed)
+ * and report it. FALSE when the reply could not be read: the session is over. */
+static gboolean
+pending_finish (MsgtkSmtp *s, GError **error)
+{
+  if (s->pending.done == NULL)
+    return TRUE;
+  Reply r = { 0 };
+  g_autoptr (GError) local = NULL;
+  if (!read_reply (s, &r, &local)) {
+    reply_clear (&r);
+    pending_lost (s, local);
+    g_propagate_error (error, g_steal_pointer (&local));
+    return FALSE;
+  }
+  if (r.code == 250) {
+    pending_report (s, TRUE, NULL);
+  } else {
+    set_reply_error (s, &local, &r, "DATA", "the message");
+    pending_report (s, FALSE, local);
+  }
+  reply_clear (&r);
+  return TRUE;
+}
+
 void
 msgtk_smtp_free (MsgtkSmtp *s)
 {
   if (s == NULL)
     return;
+  pending_lost (s, NULL);
   msgtk_connection_free (s->conn);
   g_hash_table_unref (s->ext);
   g_free (s->host);
   g_free (s->helo);
   g_free (s->auth_mech);
+  g_byte_array_unref (s->body);
   g_free (s);
 }
 
@@ -197,6 +268,7 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
   cfg.max_line = 8192;
   g_autoptr (MsgtkSmtp) s = g_new0 (MsgtkSmtp, 1);
   s->ext = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  s->body = g_byte_array_new ();
   s->host = g_strdup (cfg.host);
   s->helo = g_strdup (helo ? helo : g_get_host_name ());
   s->conn = msgtk_connection_open (&cfg, error);
@@ -227,7 +299,7 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
       return NULL;
     }
     msgtk_connection_queue_line (s->conn, "STARTTLS");
-    if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+    if (!flush (s, error) || !read_reply (s, &r, error))
       return NULL;
     if (r.code != 220) {
       set_reply_error (s, error, &r, "STARTTLS", "STARTTLS");
@@ -278,8 +350,9 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
   if (msgtk_sasl_client_first (sasl)) {
     if (!msgtk_sasl_step (sasl, NULL, &resp, &done, error))
       return FALSE;
-    g_autofree char *line = g_strdup_printf ("%s %s", cmd, *resp ? resp : "=");
+    char *line = g_strdup_printf ("%s %s", cmd, *resp ? resp : "=");
     msgtk_connection_queue_secret_line (s->conn, line, strlen (cmd));
+    msgtk_secret_free (line);
     msgtk_secret_free (resp);
   } else {
     msgtk_connection_queue_line (s->conn, cmd);
@@ -287,7 +360,7 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
   msgtk_connection_redact_server (s->conn, TRUE);
   Reply r = { 0 };
   for (guint round = 0; round < 16; round++) {
-    if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+    if (!flush (s, error) || !read_reply (s, &r, error))
       goto out;
     if (r.code == 235) {
       ok = TRUE;
@@ -301,7 +374,7 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
     }
     if (!msgtk_sasl_step (sasl, r.text->str, &resp, &done, error)) {
       msgtk_connection_queue_line (s->conn, "*"); /* cancel the exchange */
-      msgtk_connection_flush (s->conn, NULL);
+      flush (s, NULL);
       read_reply (s, &r, NULL);
       goto out;
     }
@@ -334,7 +407,15 @@ msgtk_smtp_needs_8bit (GBytes *data)
 {
   gsize len;
   const guint8 *p = g_bytes_get_data (data, &len);
-  for (gsize i = 0; i < len; i++)
+  gsize i = 0;
+  /* Eight bytes at a time: any high bit set in the word. */
+  for (; i + 8 <= len; i += 8) {
+    guint64 w;
+    memcpy (&w, p + i, 8);
+    if (w & G_GUINT64_CONSTANT (0x8080808080808080))
+      return TRUE;
+  }
+  for (; i < len; i++)
     if (p[i] & 0x80)
       return TRUE;
   return FALSE;
@@ -349,42 +430,46 @@ is_ascii (const char *s)
   return TRUE;
 }
 
-/* Queue @data CRLF-normalised (and dot-stuffed for DATA) through GMime's
- * filters; returns the number of bytes queued. */
-static gsize
-queue_message (MsgtkSmtp *s, GBytes *data, gboolean dot_stuff, GByteArray *into)
+/* Nothing in an address may end the command early or start another one. */
+static gboolean
+address_ok (const char *a)
 {
-  g_autoptr (GMimeFilter) crlf = g_mime_filter_unix2dos_new (TRUE);
-  g_autoptr (GMimeFilter) dots = dot_stuff ? g_mime_filter_smtp_data_new () : NULL;
-  gsize len;
-  const char *in = g_bytes_get_data (data, &len);
-  gsize start = into->len;
-  const gsize chunk = 64 * 1024;
-  for (gsize off = 0; off < len || off == 0; off += chunk) {
-    gboolean last = off + chunk >= len;
-    gsize n = MIN (chunk, len - off);
-    char *out;
-    size_t outlen, outprespace;
-    if (last)
-      g_mime_filter_complete (crlf, (char *)in + off, n, 0, &out, &outlen, &outprespace);
-    else
-      g_mime_filter_filter (crlf, (char *)in + off, n, 0, &out, &outlen, &outprespace);
-    if (dots) {
-      char *out2;
-      size_t outlen2;
-      if (last)
-        g_mime_filter_complete (dots, out, outlen, 0, &out2, &outlen2, &outprespace);
-      else
-        g_mime_filter_filter (dots, out, outlen, 0, &out2, &outlen2, &outprespace);
-      out = out2;
-      outlen = outlen2;
-    }
-    g_byte_array_append (into, (const guint8 *)out, (guint)outlen);
-    if (last)
-      break;
+  for (; *a; a++)
+    if ((guchar)*a < 0x20 || *a == 0x7f || *a == '<' || *a == '>')
+      return FALSE;
+  return TRUE;
+}
+
+/* Append @len bytes of message data to @out with every line ending made
+ * CRLF (a bare LF becomes CRLF, CRLF stays, a lone CR is kept as it is), a
+ * final line ending added when missing, and for DATA every line that starts
+ * with "." given another (RFC 5321 4.5.2). One pass over the bytes, line by
+ * line with memchr; returns the number of bytes appended. */
+gsize
+msgtk_smtp_encode_data (const void *data, gsize len, gboolean dot_stuff, GByteArray *out)
+{
+  const char *in = data;
+  guint start = out->len;
+  /* Worst case: every byte a "\n" (2 bytes out) or ".\n" (4 out of 2). */
+  g_byte_array_set_size (out, (guint)(start + 2 * len + 3));
+  char *o = (char *)out->data + start;
+  const char *p = in, *end = in + len;
+  while (p < end) {
+    if (dot_stuff && *p == '.')
+      *o++ = '.';
+    const char *nl = memchr (p, '\n', (gsize)(end - p));
+    const char *stop = nl ? nl : end;
+    gsize n = (gsize)(stop - p);
+    if (nl && n > 0 && stop[-1] == '\r')
+      n--;
+    memcpy (o, p, n);
+    o += n;
+    *o++ = '\r';
+    *o++ = '\n';
+    p = nl ? nl + 1 : end;
   }
-  (void)s;
-  return into->len - start;
+  g_byte_array_set_size (out, (guint)(o - (char *)out->data));
+  return out->len - start;
 }
 
 static gboolean
@@ -394,7 +479,7 @@ rset (MsgtkSmtp *s)
   if (!s->usable)
     return FALSE;
   msgtk_connection_queue_line (s->conn, "RSET");
-  gboolean ok = msgtk_connection_flush (s->conn, NULL) && read_reply (s, &r, NULL) && r.code == 250;
+  gboolean ok = flush (s, NULL) && read_reply (s, &r, NULL) && r.code == 250;
   reply_clear (&r);
   if (!ok)
     s->usable = FALSE;
@@ -416,13 +501,46 @@ wire_size (GBytes *data)
   return size;
 }
 
-gboolean
-msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *data,
-                 const MsgtkSmtpSendOptions *opts, GPtrArray **results, GError **error)
+static guint
+count_accepted (GPtrArray *results, MsgtkSmtpRecipient **first_bad)
 {
-  static const MsgtkSmtpSendOptions defaults = { 0 };
-  if (opts == NULL)
-    opts = &defaults;
+  guint accepted = 0;
+  *first_bad = NULL;
+  for (guint i = 0; i < results->len; i++) {
+    MsgtkSmtpRecipient *rc = g_ptr_array_index (results, i);
+    if (rc->accepted)
+      accepted++;
+    else if (*first_bad == NULL)
+      *first_bad = rc;
+  }
+  return accepted;
+}
+
+static gboolean
+refuse_all (MsgtkSmtp *s, MsgtkSmtpRecipient *first_bad, GError **error)
+{
+  g_set_error (error, MSGTK_ERROR, msgtk_smtp_reply_error (first_bad->code, "RCPT"),
+               "SMTP server %s accepted no recipient (first refusal: <%s>: %d %s)", s->host,
+               first_bad->address, first_bad->code, first_bad->reply ? first_bad->reply : "");
+  return FALSE;
+}
+
+/* The message is out; its final reply will be read with the next commands. */
+static gboolean
+defer (MsgtkSmtp *s, const MsgtkSmtpSendOptions *opts, GPtrArray *results, gboolean *deferred)
+{
+  s->pending.done = opts->done;
+  s->pending.data = opts->done_data;
+  s->pending.results = g_ptr_array_ref (results);
+  *deferred = TRUE;
+  return TRUE;
+}
+
+static gboolean
+send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *data,
+              const MsgtkSmtpSendOptions *opts, GPtrArray **results, gboolean *deferred,
+              GError **error)
+{
   GPtrArray *res = g_ptr_array_new_with_free_func (recipient_free);
   *results = res;
   if (!s->usable) {
@@ -434,6 +552,8 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "no recipients");
     return FALSE;
   }
+  gsize len;
+  const void *data_bytes = g_bytes_get_data (data, &len);
   gsize size = wire_size (data);
   if (s->size_limit && size > s->size_limit) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
@@ -441,6 +561,16 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
                  " bytes of SMTP server %s; nothing was sent",
                  size, s->size_limit, s->host);
     return FALSE;
+  }
+  for (guint i = 0; i <= recipients->len; i++) {
+    const char *a = i < recipients->len ? g_ptr_array_index (recipients, i) : sender;
+    if (!address_ok (a)) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                   "<%s> cannot be used as an SMTP address: it has a control character or an "
+                   "angle bracket",
+                   a);
+      return FALSE;
+    }
   }
   gboolean utf8_addr = !is_ascii (sender);
   for (guint i = 0; i < recipients->len; i++)
@@ -478,7 +608,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
   msgtk_connection_queue_line (s->conn, mail->str);
   if (!pipelining) {
     Reply r = { 0 };
-    if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+    if (!flush (s, error) || !read_reply (s, &r, error))
       return FALSE;
     if (r.code != 250) {
       set_reply_error (s, error, &r, "MAIL", "the sender");
@@ -500,7 +630,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
     msgtk_connection_queue_line (s->conn, cmd);
     if (!pipelining) {
       Reply r = { 0 };
-      if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+      if (!flush (s, error) || !read_reply (s, &r, error))
         return FALSE;
       rc->code = r.code;
       rc->reply = g_strdup (r.text->str);
@@ -508,19 +638,35 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
       reply_clear (&r);
     }
   }
-  g_autoptr (GByteArray) body = g_byte_array_new ();
+  if (!pipelining && !opts->dry_run) {
+    MsgtkSmtpRecipient *bad = NULL;
+    if (count_accepted (res, &bad) == 0) {
+      /* Nobody to send the message to: neither DATA nor BDAT. */
+      rset (s);
+      return refuse_all (s, bad, error);
+    }
+  }
+  /* Keep the buffer between messages, but not the room a huge one took. */
+  if (s->body->len > 8 * 1024 * 1024) {
+    g_byte_array_unref (s->body);
+    s->body = g_byte_array_new ();
+  }
+  GByteArray *body = s->body;
+  g_byte_array_set_size (body, 0);
   if (!opts->dry_run) {
     if (chunking) {
-      queue_message (s, data, FALSE, body);
+      msgtk_smtp_encode_data (data_bytes, len, FALSE, body);
       g_autofree char *bdat = g_strdup_printf ("BDAT %u LAST", body->len);
       msgtk_connection_queue_line (s->conn, bdat);
       if (pipelining)
         msgtk_connection_queue_data (s->conn, body->data, body->len);
     } else {
       msgtk_connection_queue_line (s->conn, "DATA");
+      /* Ready before the 354 comes, not after. */
+      msgtk_smtp_encode_data (data_bytes, len, TRUE, body);
     }
   }
-  if (!msgtk_connection_flush (s->conn, error))
+  if (!flush (s, error) || !pending_finish (s, error))
     return FALSE;
   Reply r = { 0 };
   if (pipelining) {
@@ -537,13 +683,19 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
       rc->accepted = mail_code == 250 && (r.code == 250 || r.code == 251);
     }
     if (mail_code != 250) {
+      /* The RCPT replies to a refused MAIL say nothing about the recipients. */
+      for (guint i = 0; i < res->len; i++) {
+        MsgtkSmtpRecipient *rc = g_ptr_array_index (res, i);
+        rc->code = 0;
+        g_clear_pointer (&rc->reply, g_free);
+      }
       if (!opts->dry_run) { /* the DATA/BDAT reply */
         if (!read_reply (s, &r, error))
           return FALSE;
         if (!chunking && r.code == 354) {
           /* A broken server accepted DATA without a transaction: end it. */
           msgtk_connection_queue_line (s->conn, ".");
-          msgtk_connection_flush (s->conn, NULL);
+          flush (s, NULL);
           read_reply (s, &r, NULL);
         }
       }
@@ -555,15 +707,8 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
       return FALSE;
     }
   }
-  guint accepted = 0;
   MsgtkSmtpRecipient *first_bad = NULL;
-  for (guint i = 0; i < res->len; i++) {
-    MsgtkSmtpRecipient *rc = g_ptr_array_index (res, i);
-    if (rc->accepted)
-      accepted++;
-    else if (first_bad == NULL)
-      first_bad = rc;
-  }
+  guint accepted = count_accepted (res, &first_bad);
   if (opts->dry_run) {
     reply_clear (&r);
     rset (s);
@@ -577,10 +722,8 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
   }
   if (chunking) {
     if (!pipelining) {
-      if (accepted == 0)
-        goto none_accepted;
       msgtk_connection_queue_data (s->conn, body->data, body->len);
-      if (!msgtk_connection_flush (s->conn, error))
+      if (!flush (s, error))
         return FALSE;
     }
     if (!read_reply (s, &r, error))
@@ -602,7 +745,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
   if (accepted == 0) {
     if (r.code == 354) {
       msgtk_connection_queue_line (s->conn, ".");
-      msgtk_connection_flush (s->conn, NULL);
+      flush (s, NULL);
       read_reply (s, &r, NULL);
     }
     goto none_accepted;
@@ -613,10 +756,19 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
     rset (s);
     return FALSE;
   }
-  queue_message (s, data, TRUE, body);
   msgtk_connection_queue_data (s->conn, body->data, body->len);
+  if (pipelining && opts->done) {
+    /* The text goes now, so the server takes it in while the next message
+     * is read; the final "." waits to go in one write with the next
+     * message's commands (RFC 2920), whose replies then come back together
+     * with the one for this message. */
+    if (!flush (s, error))
+      return FALSE;
+    msgtk_connection_queue_line (s->conn, ".");
+    return defer (s, opts, res, deferred);
+  }
   msgtk_connection_queue_line (s->conn, ".");
-  if (!msgtk_connection_flush (s->conn, error) || !read_reply (s, &r, error))
+  if (!flush (s, error) || !read_reply (s, &r, error))
     return FALSE;
   if (r.code != 250) {
     set_reply_error (s, error, &r, "DATA", "the message");
@@ -630,10 +782,26 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
 none_accepted:
   reply_clear (&r);
   rset (s);
-  g_set_error (error, MSGTK_ERROR, msgtk_smtp_reply_error (first_bad->code, "RCPT"),
-               "SMTP server %s accepted no recipient (first refusal: <%s>: %d %s)", s->host,
-               first_bad->address, first_bad->code, first_bad->reply ? first_bad->reply : "");
-  return FALSE;
+  return refuse_all (s, first_bad, error);
+}
+
+gboolean
+msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *data,
+                 const MsgtkSmtpSendOptions *opts, GPtrArray **results, GError **error)
+{
+  static const MsgtkSmtpSendOptions defaults = { 0 };
+  if (opts == NULL)
+    opts = &defaults;
+  g_autoptr (GError) local = NULL;
+  gboolean deferred = FALSE;
+  gboolean ok = send_message (s, sender, recipients, data, opts, results, &deferred, &local);
+  if (!s->usable)
+    pending_lost (s, local);
+  if (ok && opts->done && !deferred)
+    opts->done (TRUE, *results, NULL, opts->done_data);
+  if (local)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return ok;
 }
 
 void
@@ -644,7 +812,7 @@ msgtk_smtp_quit (MsgtkSmtp *s)
   if (s->usable) {
     Reply r = { 0 };
     msgtk_connection_queue_line (s->conn, "QUIT");
-    if (msgtk_connection_flush (s->conn, NULL))
+    if (flush (s, NULL) && pending_finish (s, NULL))
       read_reply (s, &r, NULL);
     reply_clear (&r);
     msgtk_connection_close (s->conn);
@@ -658,6 +826,11 @@ msgtk_smtp_quit (MsgtkSmtp *s)
 static gsize
 header_length (const char *p, gsize len)
 {
+  /* A message that starts with the empty line has no header at all. */
+  if (len >= 1 && p[0] == '\n')
+    return 1;
+  if (len >= 2 && p[0] == '\r' && p[1] == '\n')
+    return 2;
   for (gsize i = 0; i < len; i++) {
     if (p[i] != '\n')
       continue;
@@ -687,6 +860,15 @@ msgtk_smtp_strip_bcc (GBytes *message)
   gsize len;
   const char *p = g_bytes_get_data (message, &len);
   gsize hlen = header_length (p, len);
+  gboolean any = FALSE;
+  for (gsize i = 0; i < hlen && !any;) {
+    const char *nl = memchr (p + i, '\n', hlen - i);
+    gsize end = nl ? (gsize)(nl - p) + 1 : hlen;
+    any = field_is (p + i, end - i, "Bcc") || field_is (p + i, end - i, "Resent-Bcc");
+    i = end;
+  }
+  if (!any)
+    return g_bytes_ref (message);
   GByteArray *out = g_byte_array_sized_new ((guint)len);
   gboolean skipping = FALSE;
   gsize i = 0;
@@ -953,6 +1135,28 @@ msgtk_smtp_spool_get (const char *dir, const char *name, char **sender, GPtrArra
     g_ptr_array_add (recipients, g_strdup (rcpts[i]));
   *message = g_bytes_new_take (data, len);
   return TRUE;
+}
+
+int
+msgtk_smtp_spool_lock (const char *dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error (error, MSGTK_ERROR, e == ENOENT ? MSGTK_ERROR_NO_INPUT : MSGTK_ERROR_CANT_CREATE,
+                 "cannot lock spool %s: %s", dir, g_strerror (e));
+    return -1;
+  }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    close (fd);
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                 "spool %s is being flushed by another process (%s); try again later", dir,
+                 g_strerror (e));
+    return -1;
+  }
+  return fd;
 }
 
 gboolean

@@ -87,6 +87,11 @@ cli_account_resolve (CliAccountOptions *o, const char *protocol, GError **error)
   }
   SET (password_command, o->password_command);
   SET (password_file, o->password_file);
+  /* Likewise a token source given as an option replaces the config's. */
+  if (o->token_command || o->token_file) {
+    g_clear_pointer (&a->token_command, g_free);
+    g_clear_pointer (&a->token_file, g_free);
+  }
   SET (token_command, o->token_command);
   SET (token_file, o->token_file);
 #undef SET

@@ -2,9 +2,13 @@
 #include "cli.h"
 
 #include <locale.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 static const char *prog = "msgsend";
 
@@ -45,15 +49,18 @@ typedef struct {
   MsgtkAccount *account;
   MsgtkSmtp *smtp;
   FILE *trace;
-  int worst; /* the most telling exit code so far */
+  GError *session_error; /* set once a session could not be set up: no more attempts */
+  int worst;             /* the most telling exit code so far */
   guint sent, failed, kept, partial;
 } Run;
 
 static void
 note_failure (Run *run, int code)
 {
-  /* A temporary failure is less final than a permanent one: keep the latter. */
-  if (run->worst == EX_OK || run->worst == EX_TEMPFAIL || run->worst == EX_NOUSER)
+  /* A permanent failure says more than a temporary one, and a refused
+   * recipient less than a failed message. */
+  if (run->worst == EX_OK || (run->worst == EX_TEMPFAIL && code != EX_TEMPFAIL)
+      || (run->worst == EX_NOUSER && code != EX_TEMPFAIL && code != EX_NOUSER))
     run->worst = code;
 }
 
@@ -63,21 +70,22 @@ ensure_session (Run *run, GError **error)
   if (run->smtp && msgtk_smtp_is_usable (run->smtp))
     return TRUE;
   g_clear_pointer (&run->smtp, msgtk_smtp_free);
-  run->smtp = msgtk_smtp_connect (run->account, opt_helo, run->trace, error);
-  if (run->smtp == NULL)
-    return FALSE;
-  if (!msgtk_smtp_authenticate (run->smtp, run->account, error)) {
-    g_clear_pointer (&run->smtp, msgtk_smtp_quit);
-    return FALSE;
+  if (run->session_error == NULL) {
+    run->smtp = msgtk_smtp_connect (run->account, opt_helo, run->trace, &run->session_error);
+    if (run->smtp && !msgtk_smtp_authenticate (run->smtp, run->account, &run->session_error))
+      g_clear_pointer (&run->smtp, msgtk_smtp_quit);
+    if (run->smtp)
+      return TRUE;
   }
-  return TRUE;
+  g_propagate_error (error, g_error_copy (run->session_error));
+  return FALSE;
 }
 
 static void
 keep (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes *data,
       const char *reason)
 {
-  if (opt_spool == NULL || opt_dry_run)
+  if (opt_spool == NULL || opt_dry_run || rcpts->len == 0)
     return;
   g_autoptr (GError) error = NULL;
   g_autofree char *name = NULL;
@@ -91,21 +99,102 @@ keep (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes
   }
 }
 
-/* Send one message. Returns TRUE when it reached every recipient. */
+/* Report how a message went (and keep it in the spool when it should be).
+ * Returns TRUE when it reached every recipient. */
 static gboolean
-send_one (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes *data)
+report (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes *data,
+        gboolean ok, GPtrArray *results, const GError *error)
+{
+  g_autoptr (GPtrArray) retry = g_ptr_array_new_with_free_func (g_free);
+  guint refused = 0, refused_for_good = 0;
+  for (guint i = 0; i < rcpts->len; i++) {
+    MsgtkSmtpRecipient *r = results && i < results->len ? g_ptr_array_index (results, i) : NULL;
+    if (r && r->code && !r->accepted) {
+      refused++;
+      fprintf (stderr, "%s: %s: recipient <%s> %srefused: %d %s\n", prog, origin, r->address,
+               opt_dry_run ? "would be " : "", r->code, r->reply ? r->reply : "");
+      if (r->code >= 500)
+        refused_for_good++;
+      else
+        g_ptr_array_add (retry, g_strdup (r->address));
+    } else if (!ok) {
+      g_ptr_array_add (retry, g_strdup (g_ptr_array_index (rcpts, i)));
+    }
+  }
+  if (!ok) {
+    run->failed++;
+    fprintf (stderr, "%s: %s: %s%s\n", prog, origin,
+             opt_dry_run ? "" : "not sent: ", error->message);
+    note_failure (run, msgtk_error_exit_code (error));
+    keep (run, origin, sender, retry, data, error->message);
+    return FALSE;
+  }
+  if (refused) {
+    run->partial++;
+    note_failure (run, refused_for_good ? EX_NOUSER : EX_TEMPFAIL);
+    keep (run, origin, sender, retry, data, "temporary recipient refusal");
+  }
+  run->sent++;
+  if (!opt_quiet)
+    fprintf (stderr, "%s: %s: %s %u of %u recipient%s\n", prog, origin,
+             opt_dry_run ? "would be accepted for" : "sent to", rcpts->len - refused, rcpts->len,
+             rcpts->len == 1 ? "" : "s");
+  return refused == 0;
+}
+
+/* A message whose outcome comes later (pipelined with the next one). */
+typedef struct {
+  Run *run;
+  char *origin, *sender;
+  GPtrArray *rcpts;
+  GBytes *data;
+} Outcome;
+
+static void
+outcome_free (Outcome *o)
+{
+  g_free (o->origin);
+  g_free (o->sender);
+  g_ptr_array_unref (o->rcpts);
+  g_bytes_unref (o->data);
+  g_free (o);
+}
+
+static void
+outcome_done (gboolean ok, GPtrArray *results, const GError *error, gpointer data)
+{
+  Outcome *o = data;
+  report (o->run, o->origin, o->sender, o->rcpts, o->data, ok, results, error);
+  outcome_free (o);
+}
+
+/* Send one message. With @pipelined, the outcome of a message that went out
+ * may be reported later, while the next one is sent (or at QUIT). */
+static void
+send_one (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes *data,
+          gboolean pipelined)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) results = NULL;
   MsgtkSmtpSendOptions so
-      = { opt_dsn_notify, opt_dsn_return, opt_envid, opt_dry_run, opt_no_chunking };
+      = { opt_dsn_notify, opt_dsn_return, opt_envid, opt_dry_run, opt_no_chunking, NULL, NULL };
   gboolean ok = FALSE;
   for (int attempt = 0; attempt < 2; attempt++) {
     g_clear_error (&error);
     g_clear_pointer (&results, g_ptr_array_unref);
     if (!ensure_session (run, &error))
       break;
+    if (pipelined) {
+      Outcome *o = g_new0 (Outcome, 1);
+      *o = (Outcome){ run, g_strdup (origin), g_strdup (sender), g_ptr_array_ref (rcpts),
+                      g_bytes_ref (data) };
+      so.done = outcome_done;
+      so.done_data = o;
+    }
     ok = msgtk_smtp_send (run->smtp, sender, rcpts, data, &so, &results, &error);
+    if (ok && pipelined)
+      return; /* outcome_done reports it */
+    g_clear_pointer ((Outcome **)&so.done_data, outcome_free);
     /* A session that broke before this message got anywhere: one new session. */
     if (ok || msgtk_smtp_is_usable (run->smtp) || attempt > 0)
       break;
@@ -115,43 +204,7 @@ send_one (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GB
     if (reached)
       break;
   }
-  g_autoptr (GPtrArray) retry = g_ptr_array_new_with_free_func (g_free);
-  guint refused = 0;
-  for (guint i = 0; results && i < results->len; i++) {
-    MsgtkSmtpRecipient *r = g_ptr_array_index (results, i);
-    if (r->code && !r->accepted) {
-      refused++;
-      fprintf (stderr, "%s: %s: recipient <%s> refused: %d %s\n", prog, origin, r->address, r->code,
-               r->reply ? r->reply : "");
-      if (r->code >= 400 && r->code < 500)
-        g_ptr_array_add (retry, g_strdup (r->address));
-    }
-  }
-  if (!ok) {
-    run->failed++;
-    fprintf (stderr, "%s: %s: %s%s\n", prog, origin,
-             opt_dry_run ? "" : "not sent: ", error->message);
-    note_failure (run, msgtk_error_exit_code (error));
-    int code = msgtk_error_exit_code (error);
-    /* Keep it unless every recipient was refused for good. */
-    if (code != EX_NOUSER && code != EX_UNAVAILABLE && code != EX_DATAERR && code != EX_NOPERM)
-      keep (run, origin, sender, retry->len ? retry : rcpts, data, error->message);
-    else if (retry->len)
-      keep (run, origin, sender, retry, data, error->message);
-    return FALSE;
-  }
-  if (refused) {
-    run->partial++;
-    note_failure (run, EX_NOUSER);
-    if (retry->len)
-      keep (run, origin, sender, retry, data, "temporary recipient refusal");
-  }
-  run->sent++;
-  if (!opt_quiet)
-    fprintf (stderr, "%s: %s: %s %u of %u recipient%s\n", prog, origin,
-             opt_dry_run ? "would be accepted for" : "sent to", results->len - refused,
-             results->len, results->len == 1 ? "" : "s");
-  return refused == 0;
+  report (run, origin, sender, rcpts, data, ok, results, error);
 }
 
 static gboolean
@@ -168,9 +221,14 @@ prepare (Run *run, GBytes *raw, const char *origin, char **sender, GPtrArray *rc
       note_failure (run, EX_DATAERR);
       return FALSE;
     }
-    if (opt_read_rcpts)
-      for (guint i = 0; i < hdr->len; i++)
-        g_ptr_array_add (rcpts, g_strdup (g_ptr_array_index (hdr, i)));
+    for (guint i = 0; opt_read_rcpts && i < hdr->len; i++) {
+      const char *a = g_ptr_array_index (hdr, i);
+      gboolean dup = FALSE;
+      for (guint j = 0; j < rcpts->len && !dup; j++)
+        dup = g_ascii_strcasecmp (a, g_ptr_array_index (rcpts, j)) == 0;
+      if (!dup) /* also given as an argument */
+        g_ptr_array_add (rcpts, g_strdup (a));
+    }
   }
   if (rcpts->len == 0) {
     fprintf (stderr, "%s: %s: no recipients (give them as arguments, or use -t)\n", prog, origin);
@@ -229,7 +287,7 @@ send_source (Run *run, const char *path)
       run->failed++;
       continue;
     }
-    send_one (run, origin, sender, rcpts, data);
+    send_one (run, origin, sender, rcpts, data, !opt_dry_run);
   }
 }
 
@@ -238,7 +296,8 @@ flush_spool (Run *run, const char *dir)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) names = msgtk_smtp_spool_list (dir, &error);
-  if (names == NULL) {
+  int lock = names ? msgtk_smtp_spool_lock (dir, &error) : -1;
+  if (lock < 0) {
     fprintf (stderr, "%s: %s\n", prog, error->message);
     note_failure (run, msgtk_error_exit_code (error));
     return;
@@ -261,7 +320,7 @@ flush_spool (Run *run, const char *dir)
     char *saved_spool = opt_spool;
     opt_spool = (char *)dir;
     guint kept_before = run->kept, sent_before = run->sent;
-    send_one (run, origin, sender, rcpts, data);
+    send_one (run, origin, sender, rcpts, data, FALSE);
     opt_spool = saved_spool;
     gboolean done = run->sent > sent_before; /* delivered, if only to some */
     if (run->kept > kept_before) {
@@ -271,12 +330,20 @@ flush_spool (Run *run, const char *dir)
     if (done)
       msgtk_smtp_spool_remove (dir, name, NULL);
   }
+  close (lock);
 }
 
 int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+#ifdef __GLIBC__
+  /* Each message passes through buffers of its own size, freed before the
+   * next: keep that memory in the process rather than handing it back to
+   * the kernel and faulting it in again for every message. */
+  mallopt (M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+#endif
   g_autoptr (GOptionContext) ctx = g_option_context_new ("[RECIPIENT...]");
   g_option_context_set_summary (ctx, "Submit messages over SMTP (STARTTLS or implicit TLS, SASL, "
                                      "PIPELINING, DATA or BDAT).");
@@ -295,7 +362,7 @@ main (int argc, char **argv)
   g_autoptr (MsgtkAccount) account = cli_account_resolve (&acct_opts, "smtp", &error);
   if (account == NULL)
     return cli_report_error (prog, error);
-  Run run = { account, NULL, acct_opts.trace ? stderr : NULL, EX_OK, 0, 0, 0, 0 };
+  Run run = { account, NULL, acct_opts.trace ? stderr : NULL, NULL, EX_OK, 0, 0, 0, 0 };
   if (opt_flush) {
     flush_spool (&run, opt_flush);
   } else if (opt_inputs) {
@@ -306,6 +373,7 @@ main (int argc, char **argv)
   }
   if (run.smtp)
     msgtk_smtp_quit (g_steal_pointer (&run.smtp));
+  g_clear_error (&run.session_error);
   if (!opt_quiet && run.sent + run.failed > 1)
     fprintf (stderr, "%s: %u sent%s, %u failed, %u partial, %u kept in the spool\n", prog, run.sent,
              opt_dry_run ? " (dry run)" : "", run.failed, run.partial, run.kept);

@@ -40,12 +40,29 @@ typedef struct {
   gboolean accepted;
 } MsgtkSmtpRecipient;
 
+/* The outcome of a message whose final reply was read after msgtk_smtp_send()
+ * returned (see MsgtkSmtpSendOptions.done). @results (the recipients, as
+ * from msgtk_smtp_send) and @error (set when @ok is FALSE) are valid during
+ * the call only. */
+typedef void (*MsgtkSmtpDoneFunc) (gboolean ok, GPtrArray *results, const GError *error,
+                                   gpointer user_data);
+
 typedef struct {
   const char *dsn_notify; /* "SUCCESS,FAILURE,DELAY" or "NEVER"; NULL: none */
   const char *dsn_return; /* "FULL" or "HDRS"; NULL: none */
   const char *envid;      /* DSN ENVID; NULL: none */
   gboolean dry_run;       /* RCPT everyone, then RSET instead of sending */
   gboolean no_chunking;   /* use DATA even when CHUNKING is offered */
+  /* Pipelining across messages (RFC 2920): when set and the server offers
+   * PIPELINING, a message sent with DATA does not wait for the server's
+   * final reply: its closing "." goes out in one write with the next
+   * message's commands (or QUIT from msgtk_smtp_quit()), and the reply that
+   * then comes back is given to @done. (BDAT needs no such thing: a message
+   * takes one round trip.) Whenever msgtk_smtp_send() returns TRUE, @done is called exactly
+   * once for the message (right away when nothing was deferred), with
+   * @done_data; when it returns FALSE, never. */
+  MsgtkSmtpDoneFunc done;
+  gpointer done_data;
 } MsgtkSmtpSendOptions;
 
 /* One transaction: MAIL FROM @sender, RCPT TO each of @recipients (char *),
@@ -54,14 +71,17 @@ typedef struct {
  * offered. *@results gets a MsgtkSmtpRecipient per recipient (free with
  * g_ptr_array_unref). Returns TRUE when the message was accepted for at least
  * one recipient (check the results for partial success; with dry_run: when
- * every recipient was accepted). On failure the session is reset and usable
- * unless the error is a connection error (msgtk_smtp_is_usable()). */
+ * every recipient was accepted; with options->done: when the message went
+ * out, its final outcome coming to done). On failure the session is reset
+ * and usable unless the error is a connection error (msgtk_smtp_is_usable()). */
 gboolean msgtk_smtp_send (MsgtkSmtp *smtp, const char *sender, GPtrArray *recipients, GBytes *data,
                           const MsgtkSmtpSendOptions *options, GPtrArray **results, GError **error);
 
 gboolean msgtk_smtp_is_usable (MsgtkSmtp *smtp);
 
-/* QUIT (errors ignored) and free. */
+/* QUIT (errors ignored; a deferred final reply is still read and reported)
+ * and free. Freeing without QUIT reports a deferred message as not
+ * confirmed. */
 void msgtk_smtp_quit (MsgtkSmtp *smtp);
 void msgtk_smtp_free (MsgtkSmtp *smtp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkSmtp, msgtk_smtp_free)
@@ -86,6 +106,12 @@ GBytes *msgtk_smtp_strip_bcc (GBytes *message);
  * when missing (@domain for the Message-ID; NULL: the local host name). */
 GBytes *msgtk_smtp_add_missing (GBytes *message, const char *domain);
 
+/* Append @len bytes of message data to @out as they go on the wire: line
+ * endings made CRLF (a lone CR stays), a final CRLF added when missing, and,
+ * with @dot_stuff (DATA), a "." doubled at the start of a line. Returns the
+ * number of bytes appended. */
+gsize msgtk_smtp_encode_data (const void *data, gsize len, gboolean dot_stuff, GByteArray *out);
+
 /* Whether @data has bytes over 127 (needs 8BITMIME or SMTPUTF8). */
 gboolean msgtk_smtp_needs_8bit (GBytes *data);
 
@@ -104,6 +130,11 @@ GPtrArray *msgtk_smtp_spool_list (const char *dir, GError **error);
 /* Read a spooled message and its envelope. */
 gboolean msgtk_smtp_spool_get (const char *dir, const char *name, char **sender,
                                GPtrArray *recipients, GBytes **message, GError **error);
+
+/* Lock the spool @dir against a concurrent flush: returns a descriptor to
+ * close() when done, or -1 with MSGTK_ERROR_TEMP_FAIL when another process
+ * holds the lock (or the spool cannot be read). */
+int msgtk_smtp_spool_lock (const char *dir, GError **error);
 
 /* Remove a spooled message (after it was sent). */
 gboolean msgtk_smtp_spool_remove (const char *dir, const char *name, GError **error);

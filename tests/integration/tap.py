@@ -93,3 +93,32 @@ def work_path(work, name, data=None):
         with open(p, "wb") as f:
             f.write(data if isinstance(data, bytes) else data.encode())
     return p
+
+
+def corpus_messages(limit=None, skip_mbox_like=False):
+    """(name, bytes) of the corpus' single-message files, sorted: no mbox files,
+    nothing empty, with NUL bytes, over 200 kB, or whose first line is no
+    header field; with @skip_mbox_like also none starting with "From "."""
+    out = []
+    for root, dirs, files in os.walk(CORPUS_DIR):
+        dirs.sort()
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            if "mbox" in f.lower() or f.endswith(".md"):
+                continue
+            with open(p, "rb") as fh:
+                data = fh.read()
+            if (not data.strip() or b"\0" in data or len(data) > 200_000
+                    or b":" not in data.split(b"\n", 1)[0]
+                    or (skip_mbox_like and data.startswith(b"From "))):
+                continue
+            out.append((os.path.relpath(p, CORPUS_DIR).replace("/", "_"), data))
+    return out[:limit] if limit else out
+
+
+def write_dir(path, msgs):
+    """Write (name, bytes) pairs as numbered .eml files into @path."""
+    os.makedirs(path, exist_ok=True)
+    for i, (name, data) in enumerate(msgs):
+        with open(os.path.join(path, f"{i:04d}-{name}.eml"), "wb") as f:
+            f.write(data)

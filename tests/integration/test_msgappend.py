@@ -19,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tap import Tap, tool, run, SOURCE_DIR, CORPUS_DIR  # noqa: E402
+from tap import Tap, tool, run, SOURCE_DIR, CORPUS_DIR, corpus_messages, write_dir  # noqa: E402,F401
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
 from peers import Dovecot, free_port  # noqa: E402
@@ -35,30 +35,7 @@ def crlf(data):
     return re.sub(rb"(?<!\r)\n", b"\r\n", data)
 
 
-def corpus_messages(limit=None):
-    """(name, bytes) of the corpus' single-message files usable as IMAP messages."""
-    out = []
-    for root, dirs, files in os.walk(CORPUS_DIR):
-        dirs.sort()
-        for f in sorted(files):
-            p = os.path.join(root, f)
-            if "mbox" in f.lower() or f.endswith(".md"):
-                continue
-            data = open(p, "rb").read()
-            if not data.strip() or b"\0" in data or len(data) > 200_000 or b":" not in data.split(b"\n", 1)[0]:
-                continue
-            out.append((os.path.relpath(p, CORPUS_DIR).replace("/", "_"), data))
-    return out[:limit] if limit else out
-
-
 MSGS = corpus_messages()
-
-
-def write_dir(path, msgs):
-    os.makedirs(path, exist_ok=True)
-    for i, (name, data) in enumerate(msgs):
-        with open(os.path.join(path, f"{i:04d}-{name}.eml"), "wb") as f:
-            f.write(data)
 
 
 FROM_DATE = "Mon Jan  3 04:05:06 2005"

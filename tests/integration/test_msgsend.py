@@ -1,0 +1,742 @@
+"""msgsend against a real private Dovecot submission service (STARTTLS and
+implicit TLS, PLAIN/LOGIN/CRAM-MD5/SCRAM) relaying to Postfix's smtp-sink:
+the corpus arrives byte for byte (minus Bcc); many messages in one session
+from a directory, an mbox and a maildir; -t envelopes; per-recipient results;
+--dry-run; trace redaction; TLS refusals and mode mismatches; every secret
+source and its permission check; config file accounts. Then the misbehaving
+peers of fakesmtp.py: each fault gives its exit code and one clear line, the
+message is kept with --spool, and --flush delivers it later."""
+import base64
+import hashlib
+import os
+import re
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap, tool, run, SOURCE_DIR, CORPUS_DIR, corpus_messages, write_dir  # noqa: E402,F401
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
+from peers import Dovecot, SmtpSink  # noqa: E402
+from fakesmtp import FakeSmtp  # noqa: E402
+
+MSGSEND = tool("msgsend")
+MSGBUILD = tool("msgbuild")
+EX_OK, EX_USAGE, EX_DATAERR, EX_NOUSER, EX_UNAVAILABLE = 0, 64, 65, 67, 69
+EX_IOERR, EX_TEMPFAIL, EX_PROTOCOL, EX_NOPERM, EX_CONFIG = 74, 75, 76, 77, 78
+t = Tap()
+# LeakSanitizer crashes on the dynamic TLS of the GIO TLS module (glibc >= 2.35)
+# unless __tls_get_addr is left alone.
+os.environ["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""), "intercept_tls_get_addr=0") if x)
+for var in ("MSGTK_PASSWORD", "MSGTK_TOKEN", "MSGTK_NETRC"):
+    os.environ.pop(var, None)
+
+work = tempfile.mkdtemp(prefix="msgsend-test-")
+# No config file or netrc of the user running the tests may leak in.
+os.environ["XDG_CONFIG_HOME"] = os.path.join(work, "xdg")
+os.environ["HOME"] = os.path.join(work, "home")
+os.makedirs(os.environ["HOME"], exist_ok=True)
+
+
+# ---- oracles ----
+
+def header_end(data):
+    m = re.search(rb"\r?\n\r?\n", data)
+    return m.end() if m else len(data)
+
+
+def strip_bcc(data):
+    """The message without its Bcc:/Resent-Bcc: fields (an independent oracle)."""
+    h = header_end(data)
+    out, skipping = [], False
+    for line in data[:h].splitlines(keepends=True):
+        if line[:1] not in (b" ", b"\t"):
+            skipping = re.match(rb"(?i)(resent-)?bcc[ \t]*:", line) is not None
+        if not skipping:
+            out.append(line)
+    return b"".join(out) + data[h:]
+
+
+def as_sink_stores(data):
+    """What smtp-sink writes for @data sent over SMTP: LF line ends, a final newline."""
+    data = re.sub(rb"(?<!\r)\n", b"\r\n", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data.replace(b"\r\n", b"\n")
+
+
+MSGS = corpus_messages(skip_mbox_like=True)
+
+
+def mbox_ok(data):
+    return not re.search(rb"(^|\n)>*From ", data)
+
+
+def write_mbox(path, msgs):
+    with open(path, "wb") as f:
+        for _, data in msgs:
+            f.write(b"From sender@example.org Mon Jan  3 04:05:06 2005\n")
+            f.write(data if data.endswith(b"\n") else data + b"\n")
+            f.write(b"\n")
+
+
+def write_maildir(path, msgs):
+    for sub in ("tmp", "new", "cur"):
+        os.makedirs(os.path.join(path, sub), exist_ok=True)
+    for i, (_, data) in enumerate(msgs):
+        with open(os.path.join(path, "new", f"{1000 + i}.M{i}P1.test"), "wb") as f:
+            f.write(data)
+
+
+def out_of(r):
+    return (r.stdout + r.stderr).decode(errors="replace")
+
+
+def err_lines(r):
+    return [l for l in r.stderr.decode(errors="replace").splitlines() if l.strip()]
+
+
+def write_secret(path, text, mode=0o600):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+def spool_entries(d):
+    try:
+        return sorted(os.listdir(os.path.join(d, "new")))
+    except FileNotFoundError:
+        return []
+
+
+# ---- peers ----
+
+sink = SmtpSink(os.path.join(work, "sink"), dump=True).start()
+dv = Dovecot(os.path.join(work, "dovecot"), relay_port=sink.port).start()
+PW = dv.password
+
+
+def wait_arrivals(n, timeout=60.0):
+    """Wait until exactly @n messages sit in the sink and their files stopped growing."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        files = sink._dump_files()
+        sizes = [os.path.getsize(p) for p in files]
+        if len(files) >= n and sizes == last:
+            return sink.messages()
+        last = sizes if len(files) >= n else None
+        time.sleep(0.2)
+    return sink.messages()
+
+
+def strip_transit(data):
+    """@data without the two Received: fields the relay (Dovecot) and smtp-sink
+    added. Unlike peers.strip_received this keeps a message's own leading
+    Received: fields, and a first line of its own that begins with a space
+    (the transit fields continue their lines with a tab only)."""
+    for _ in range(2):
+        if not data.startswith(b"Received:"):
+            break
+        end = data.find(b"\n")
+        while end >= 0 and data[end + 1:end + 2] == b"\t":
+            end = data.find(b"\n", end + 1)
+        data = data[end + 1:]
+    return data
+
+
+def arrived_bytes(msgs):
+    return [strip_transit(m["data"]) for m in msgs]
+
+
+def send(*args, tls="starttls", user=True, password=True, input=None, env=None, trust=True,
+         port=None, timeout=300):
+    a = [MSGSEND, "--host", "127.0.0.1"]
+    if port is None:
+        port = dv.submissions_port if tls == "implicit" else dv.submission_port
+    a += ["--port", str(port), "--tls", tls]
+    if trust:
+        a += ["--tls-trust-file", dv.cafile]
+    if user:
+        a += ["--user", dv.user]
+    e = {"MSGTK_PASSWORD": PW} if password else {}
+    if env:
+        e.update(env)
+    return run(a + list(args), input=input, env=e, timeout=timeout)
+
+
+def simple(subject, to="rcpt@example.org", extra=""):
+    return (f"From: Sender <sender@example.org>\nTo: {to}\n{extra}Subject: {subject}\n"
+            f"Message-ID: <{hashlib.md5(subject.encode()).hexdigest()}@example.org>\n\n"
+            f"Body of {subject}.\n.a line starting with a dot\n").encode()
+
+
+def fresh():
+    """Let late arrivals land, then empty the sink."""
+    wait_arrivals(10**6, timeout=0.6)
+    sink.clear()
+
+
+try:
+    # ---- the corpus, one session, STARTTLS + SCRAM-SHA-256 ----
+    with t.case(f"STARTTLS + SCRAM-SHA-256: all {len(MSGS)} corpus messages arrive byte for byte (minus Bcc), one session"):
+        fresh()
+        d = os.path.join(work, "corpus")
+        write_dir(d, MSGS)
+        r = send("--trace", "--from", "sender@example.org", "-i", d, "rcpt@example.org")
+        out = out_of(r)
+        t.check(r.returncode == 0, f"exit {r.returncode}: {out[-3000:]}")
+        t.check(out.count("-- TLS established") == 1 and len(re.findall(r"^S: 220 ", out, re.M)) == 2,
+                "one connection, one STARTTLS for every message")
+        t.check("C: AUTH SCRAM-SHA-256 " in out, "SCRAM-SHA-256 chosen as the strongest mechanism")
+        t.check(out.count("C: MAIL FROM:") == len(MSGS), "one MAIL per message")
+        got = arrived_bytes(wait_arrivals(len(MSGS)))
+        want = [as_sink_stores(strip_bcc(data)) for _, data in MSGS]
+        t.check(len(got) == len(want), f"{len(got)} arrived, want {len(want)}")
+        missing = [name for (name, _), w in zip(MSGS, want) if w not in got]
+        t.check(not missing, f"not byte-identical: {missing[:10]}")
+        t.check(sorted(got) == sorted(want), "the arrivals are exactly the corpus")
+
+    # ---- every mechanism, both TLS modes ----
+    for i, mech in enumerate(["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"]):
+        for tls in ("implicit", "starttls"):
+            with t.case(f"{tls} TLS + AUTH {mech}: sent, arrived, mechanism as asked"):
+                fresh()
+                msg = simple(f"{mech} over {tls}")
+                r = send("--trace", "--auth", mech, "rcpt@example.org", tls=tls, input=msg)
+                out = out_of(r)
+                t.check(r.returncode == 0, f"exit {r.returncode}: {out}")
+                t.check(f"C: AUTH {mech}" in out, f"AUTH {mech} used")
+                t.check(PW not in out, "password not in the trace")
+                if tls == "implicit":
+                    t.check(out.index("-- TLS established") < out.index("S: 220 "),
+                            "TLS before the greeting")
+                got = arrived_bytes(wait_arrivals(1))
+                t.check(got == [as_sink_stores(msg)], f"arrived byte for byte: {got!r}")
+
+    # ---- many messages from an mbox and a maildir ----
+    box_msgs = [m for m in MSGS if mbox_ok(m[1])][:25]
+    for kind, name, write in (("an mbox", "out.mbox", write_mbox), ("a maildir", "outbox", write_maildir)):
+        with t.case(f"{len(box_msgs)} messages from {kind} in one session, each byte for byte"):
+            fresh()
+            box = os.path.join(work, name)
+            write(box, box_msgs)
+            r = send("--trace", "--from", "sender@example.org", "-i", box, "rcpt@example.org")
+            out = out_of(r)
+            t.check(r.returncode == 0, f"exit {r.returncode}: {out[-2000:]}")
+            t.check(out.count("-- TLS established") == 1, "one session")
+            t.check(f"{len(box_msgs)} sent" in out, "summary counts every message")
+            got = arrived_bytes(wait_arrivals(len(box_msgs)))
+            want = [as_sink_stores(strip_bcc(d)) for _, d in box_msgs]
+            bad = [n for (n, _), w in zip(box_msgs, want) if w not in got]
+            t.check(sorted(got) == sorted(want), f"messages arrived byte for byte; not: {bad}")
+
+    # ---- -t envelope and Bcc ----
+    with t.case("-t: envelope from To/Cc/Bcc, sender from From, Bcc removed from the copy"):
+        fresh()
+        msg = simple("envelope", to="To One <to1@example.org>, to2@example.org",
+                     extra="Cc: cc@example.org\nBcc: Hidden <hidden@example.org>,\n  hidden2@example.org\n")
+        r = send("-t", input=msg)
+        t.check(r.returncode == 0, out_of(r))
+        m = wait_arrivals(1)
+        t.check(len(m) == 1, f"{len(m)} arrived")
+        t.check(m[0]["mail_from"].startswith("<sender@example.org>"), m[0]["mail_from"])
+        rcpts = sorted(x.split()[0] for x in m[0]["rcpts"])
+        t.check(rcpts == sorted(f"<{a}@example.org>" for a in ("to1", "to2", "cc", "hidden", "hidden2")),
+                f"envelope recipients {rcpts}")
+        data = strip_transit(m[0]["data"])
+        t.check(b"hidden" not in data.lower() and b"bcc" not in data.lower(), "no Bcc in what arrived")
+        t.check(data == as_sink_stores(strip_bcc(msg)), "the rest byte for byte")
+    with t.case("-t with Resent-* fields: the resent envelope, Resent-Bcc removed"):
+        fresh()
+        msg = (b"Resent-From: fwd@example.org\nResent-To: new@example.org\nResent-Bcc: rb@example.org\n"
+               + simple("resent", to="old@example.org"))
+        r = send("-t", input=msg)
+        t.check(r.returncode == 0, out_of(r))
+        m = wait_arrivals(1)
+        t.check(m[0]["mail_from"].startswith("<fwd@example.org>"), m[0]["mail_from"])
+        rcpts = sorted(x.split()[0] for x in m[0]["rcpts"])
+        t.check(rcpts == ["<new@example.org>", "<rb@example.org>"], f"envelope {rcpts}")
+        t.check(strip_transit(m[0]["data"]) == as_sink_stores(strip_bcc(msg)), "Resent-Bcc removed")
+    with t.case("msgbuild … | msgsend -t: a built message with Bcc arrives without it"):
+        fresh()
+        body = os.path.join(work, "report.txt")
+        with open(body, "w") as f:
+            f.write("Nightly report: all green.\n")
+        built = run([MSGBUILD, "--from", "me@example.org", "--to", "team@example.org", "--bcc",
+                     "boss@example.org", "--keep-bcc", "--subject", "Nightly report", "--text", body])
+        t.check(built.returncode == 0 and b"Bcc:" in built.stdout, out_of(built))
+        r = send("-t", input=built.stdout)
+        t.check(r.returncode == 0, out_of(r))
+        m = wait_arrivals(1)
+        rcpts = sorted(x.split()[0] for x in m[0]["rcpts"])
+        t.check(rcpts == ["<boss@example.org>", "<team@example.org>"], f"envelope {rcpts}")
+        t.check(strip_transit(m[0]["data"]) == as_sink_stores(strip_bcc(built.stdout)),
+                "built message arrived byte for byte minus Bcc")
+
+    with t.case("-t with a recipient also given as an argument: one RCPT for it"):
+        fresh()
+        r = send("--trace", "-t", "TO1@example.org", "extra@example.org",
+                 input=simple("dedupe", to="to1@example.org, to2@example.org"))
+        out = out_of(r)
+        t.check(r.returncode == 0, out)
+        t.check(out.count("C: RCPT TO:") == 3, f"three RCPT: {out.count('C: RCPT TO:')}")
+        wait_arrivals(1)
+
+    # ---- message handling options ----
+    with t.case("--add-missing adds Date and Message-ID at the top only when missing; without it nothing is added"):
+        fresh()
+        bare = b"From: sender@example.org\nTo: rcpt@example.org\nSubject: bare\n\nno date, no id\n"
+        r = send("-t", input=bare)
+        t.check(r.returncode == 0, out_of(r))
+        t.check(arrived_bytes(wait_arrivals(1)) == [as_sink_stores(bare)], "unchanged without --add-missing")
+        fresh()
+        r = send("-t", "--add-missing", input=bare)
+        t.check(r.returncode == 0, out_of(r))
+        got = arrived_bytes(wait_arrivals(1))[0]
+        m = re.match(rb"Date: [^\n]+\nMessage-ID: <[^@>\s]+@example\.org>\n", got)
+        t.check(m and got[m.end():] == as_sink_stores(bare), f"added on top: {got[:200]!r}")
+        fresh()
+        full = simple("has both", extra="Date: Mon, 3 Jan 2005 04:05:06 +0000\n")
+        r = send("-t", "--add-missing", input=full)
+        t.check(r.returncode == 0, out_of(r))
+        t.check(arrived_bytes(wait_arrivals(1)) == [as_sink_stores(full)], "nothing added when present")
+    with t.case("--no-chunking: DATA with dot-stuffing instead of BDAT, the dot line arrives intact"):
+        fresh()
+        msg = simple("dots") + b".\n..two dots\n. \n"
+        r = send("--trace", "--no-chunking", "x@example.org", input=msg)
+        out = out_of(r)
+        t.check(r.returncode == 0, out)
+        t.check("C: DATA" in out and "C: BDAT" not in out, "DATA used")
+        t.check(arrived_bytes(wait_arrivals(1)) == [as_sink_stores(msg)], "arrived byte for byte")
+    with t.case("BDAT is used when offered (CHUNKING), with the exact byte count"):
+        fresh()
+        msg = simple("bdat")
+        r = send("--trace", "x@example.org", input=msg)
+        out = out_of(r)
+        wire = len(as_sink_stores(msg).replace(b"\n", b"\r\n"))
+        t.check(f"C: BDAT {wire} LAST" in out and f"SIZE={wire}" in out, out)
+        wait_arrivals(1)
+    with t.case("DSN options reach a server offering DSN (smtp-sink, no TLS, no credentials)"):
+        fresh()
+        r = run([MSGSEND, "--host", "127.0.0.1", "--port", str(sink.port), "--tls", "none", "--dsn-notify",
+                 "SUCCESS,FAILURE", "--dsn-return", "HDRS", "--envid", "env-42", "-t"], input=simple("dsn"))
+        t.check(r.returncode == 0, out_of(r))
+        m = wait_arrivals(1)
+        t.check("RET=HDRS" in m[0]["mail_from"] and "ENVID=env-42" in m[0]["mail_from"], m[0]["mail_from"])
+        t.check("NOTIFY=SUCCESS,FAILURE" in m[0]["rcpts"][0], m[0]["rcpts"])
+    with t.case("--quiet prints nothing on success"):
+        fresh()
+        r = send("-q", "x@example.org", input=simple("quiet"))
+        t.check(r.returncode == 0 and r.stdout == b"" and r.stderr == b"", out_of(r))
+        wait_arrivals(1)
+
+    # ---- per-recipient results ----
+    with t.case("a recipient refused by the server: reported with its reply, the others get it, exit 67"):
+        fresh()
+        r = send("--from", "sender@example.org", "ok1@example.org", "bad@@example.org", "ok2@example.org",
+                 input=simple("partial"))
+        lines = err_lines(r)
+        t.check(r.returncode == EX_NOUSER, f"exit {r.returncode}: {lines}")
+        t.check(any("<bad@@example.org>" in l and "501" in l for l in lines), f"refusal reported: {lines}")
+        t.check(any("sent to 2 of 3 recipients" in l for l in lines), f"{lines}")
+        m = wait_arrivals(1)
+        rcpts = sorted(x.split()[0] for x in m[0]["rcpts"])
+        t.check(rcpts == ["<ok1@example.org>", "<ok2@example.org>"], f"{rcpts}")
+    with t.case("a control character in an address is refused before anything is sent (no command injection)"):
+        fresh()
+        r = send("--trace", "--from", "sender@example.org", "ok@example.org>\r\nRSET", input=simple("inject"))
+        out = out_of(r)
+        t.check(r.returncode == EX_USAGE, f"exit {r.returncode}: {out}")
+        t.check("C: MAIL" not in out, "no MAIL sent")
+
+    # ---- dry run ----
+    with t.case("--dry-run: MAIL and RCPT checked, RSET, nothing arrives"):
+        fresh()
+        r = send("--dry-run", "--trace", "-t", input=simple("dry", to="a@example.org, b@example.org"))
+        out = out_of(r)
+        t.check(r.returncode == 0, out)
+        t.check(out.count("C: RCPT TO:") == 2 and "C: RSET" in out, "RCPT for each, then RSET")
+        t.check("C: DATA" not in out and "C: BDAT" not in out, "no DATA/BDAT")
+        t.check("would be accepted for 2 of 2" in out, out)
+        time.sleep(2)
+        t.check(sink._dump_files() == [], "nothing arrived")
+    with t.case("--dry-run with a bad recipient: reported, exit non-zero, nothing spooled or sent"):
+        fresh()
+        sp = os.path.join(work, "dry-spool")
+        r = send("--dry-run", "--spool", sp, "--from", "s@example.org", "a@example.org", "bad@@example.org",
+                 input=simple("dry2"))
+        out = out_of(r)
+        t.check(r.returncode != 0, f"exit {r.returncode}")
+        t.check("bad@@example.org" in out and "501" in out, out)
+        t.check(spool_entries(sp) == [], "nothing spooled")
+        time.sleep(1.5)
+        t.check(sink._dump_files() == [], "nothing arrived")
+
+    # ---- trace redaction ----
+    for mech in ("PLAIN", "LOGIN"):
+        with t.case(f"--trace with AUTH {mech}: the password and its base64 forms never appear"):
+            fresh()
+            r = send("--trace", "--auth", mech, "x@example.org", input=simple(f"trace {mech}"))
+            out = out_of(r)
+            t.check(r.returncode == 0, out)
+            forms = [PW, base64.b64encode(PW.encode()).decode(),
+                     base64.b64encode(f"\0{dv.user}\0{PW}".encode()).decode()]
+            t.check(not any(f in out for f in forms), "no password form in the trace")
+            t.check(re.search(rf"^C: AUTH {mech}( <redacted>)?$", out, re.M), "AUTH line redacted")
+            t.check("<redacted>" in out, "redaction marked")
+            t.check(re.search(r"^C: <\d+ bytes of message data>$", out, re.M), "message data as a count")
+            wait_arrivals(1)
+
+    # ---- TLS and AUTH refusals ----
+    with t.case("credentials over a plaintext session are refused before AUTH (exit 77)"):
+        r = send("--trace", "x@example.org", tls="none", input=simple("plain"))
+        out = out_of(r)
+        t.check(r.returncode == EX_NOPERM, f"exit {r.returncode}: {out}")
+        t.check("C: AUTH" not in out and "C: MAIL" not in out, "no AUTH, no MAIL")
+        t.check("without TLS" in out, out)
+    with t.case("certificate not trusted without --tls-trust-file: exit 74, names the fix"):
+        r = send("x@example.org", trust=False, input=simple("untrusted"))
+        lines = err_lines(r)
+        t.check(r.returncode == EX_IOERR, f"exit {r.returncode}: {lines}")
+        t.check(any("--tls-trust-file" in l for l in lines), f"{lines}")
+    with t.case("--tls-fingerprint pins the certificate: the right one works, a wrong one is refused"):
+        fresh()
+        with open(dv.cafile) as f:
+            der = ssl.PEM_cert_to_DER_cert(f.read())
+        fp = ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+        r = send("--tls-fingerprint", fp, "x@example.org", trust=False, input=simple("pinned"))
+        t.check(r.returncode == 0, out_of(r))
+        wait_arrivals(1)
+        r = send("--tls-fingerprint", "00" * 32, "x@example.org", trust=False, input=simple("pin2"))
+        t.check(r.returncode == EX_IOERR, f"exit {r.returncode}: {out_of(r)}")
+    with t.case("--tls-insecure works without a trust file and says loudly what it disables"):
+        fresh()
+        r = send("--tls-insecure", "x@example.org", trust=False, input=simple("insecure"))
+        t.check(r.returncode == 0, out_of(r))
+        t.check("NOT checked" in out_of(r) and "credentials" in out_of(r), out_of(r))
+        wait_arrivals(1)
+    with t.case("--tls implicit against the plaintext port: a one-line error saying --tls starttls"):
+        r = send("--timeout", "10", "x@example.org", tls="implicit", port=dv.submission_port,
+                 input=simple("wrong mode"))
+        lines = err_lines(r)
+        t.check(r.returncode == EX_IOERR, f"exit {r.returncode}: {lines}")
+        t.check(any("--tls starttls" in l for l in lines), f"{lines}")
+    with t.case("--tls starttls against the implicit-TLS port: an error saying --tls implicit"):
+        r = send("--timeout", "3", "x@example.org", tls="starttls", port=dv.submissions_port,
+                 input=simple("wrong mode 2"))
+        lines = err_lines(r)
+        t.check(r.returncode == EX_TEMPFAIL, f"exit {r.returncode}: {lines}")
+        t.check(any("--tls implicit" in l for l in lines), f"{lines}")
+    with t.case("a wrong password: exit 77, the server's refusal in one line"):
+        r = send("x@example.org", env={"MSGTK_PASSWORD": "wrong"}, input=simple("badpw"))
+        lines = err_lines(r)
+        t.check(r.returncode == EX_NOPERM, f"exit {r.returncode}: {lines}")
+        t.check(any("refused authentication" in l and "535" in l for l in lines), f"{lines}")
+
+    # ---- secrets ----
+    sec = os.path.join(work, "secrets")
+    os.makedirs(sec, exist_ok=True)
+    with t.case("--password-file (mode 600) supplies the password"):
+        fresh()
+        pf = write_secret(os.path.join(sec, "pw"), PW + "\nsecond line ignored\n")
+        r = send("--password-file", pf, "x@example.org", password=False, input=simple("pwfile"))
+        t.check(r.returncode == 0, out_of(r))
+        t.check(len(wait_arrivals(1)) == 1, "arrived")
+    with t.case("--password-file readable by others is refused (exit 78, says chmod 600)"):
+        pf = write_secret(os.path.join(sec, "pw-open"), PW + "\n", 0o644)
+        r = send("--password-file", pf, "x@example.org", password=False, input=simple("pwfile2"))
+        lines = err_lines(r)
+        t.check(r.returncode == EX_CONFIG, f"exit {r.returncode}: {lines}")
+        t.check(any("chmod 600" in l and "pw-open" in l for l in lines), f"{lines}")
+        t.check(PW not in out_of(r), "password not printed")
+    with t.case("--password-command supplies the password (first line of its output)"):
+        fresh()
+        pf = write_secret(os.path.join(sec, "pw2"), PW + "\n")
+        r = send("--password-command", f"cat {pf}; echo trailing", "x@example.org", password=False,
+                 input=simple("pwcmd"))
+        t.check(r.returncode == 0, out_of(r))
+        t.check(len(wait_arrivals(1)) == 1, "arrived")
+    with t.case("a failing --password-command: exit 78 with its exit status"):
+        r = send("--password-command", "echo nope >&2; exit 3", "x@example.org", password=False,
+                 input=simple("pwcmd2"))
+        lines = err_lines(r)
+        t.check(r.returncode == EX_CONFIG, f"exit {r.returncode}: {lines}")
+        t.check(any("exit status 3" in l for l in lines), f"{lines}")
+    with t.case("--token-file readable by others, a --password-command printing nothing: exit 78 each"):
+        tf = write_secret(os.path.join(sec, "token-open"), "tok\n", 0o604)
+        r = send("--token-file", tf, "x@example.org", password=False, input=simple("token"))
+        t.check(r.returncode == EX_CONFIG and "chmod 600" in out_of(r), f"exit {r.returncode}: {out_of(r)}")
+        r = send("--password-command", "true", "x@example.org", password=False, input=simple("empty cmd"))
+        t.check(r.returncode == EX_CONFIG and "printed nothing" in out_of(r), f"exit {r.returncode}: {out_of(r)}")
+    with t.case("MSGTK_PASSWORD supplies the password"):
+        fresh()
+        r = send("x@example.org", input=simple("env"))
+        t.check(r.returncode == 0, out_of(r))
+        t.check(len(wait_arrivals(1)) == 1, "arrived")
+    with t.case("an empty MSGTK_PASSWORD is no credential: no AUTH tried, the server's 530 gives exit 77"):
+        r = send("--trace", "x@example.org", user=False, password=False, env={"MSGTK_PASSWORD": ""},
+                 input=simple("empty env"))
+        out = out_of(r)
+        t.check("C: AUTH" not in out, "no AUTH")
+        t.check(r.returncode == EX_NOPERM, f"exit {r.returncode}: {out[-1500:]}")
+    with t.case("netrc (MSGTK_NETRC, mode 600): login and password for the host, no --user needed"):
+        fresh()
+        nf = write_secret(os.path.join(sec, "netrc"),
+                          f"machine other.example login nobody password nothing\n"
+                          f"machine 127.0.0.1\n  login {dv.user}\n  password {PW}\n")
+        r = send("--trace", "x@example.org", user=False, password=False, env={"MSGTK_NETRC": nf},
+                 input=simple("netrc"))
+        out = out_of(r)
+        t.check(r.returncode == 0, out[-2000:])
+        t.check("C: AUTH " in out and PW not in out, "authenticated, password not shown")
+        t.check(len(wait_arrivals(1)) == 1, "arrived")
+    with t.case("a netrc readable by others is refused (exit 78)"):
+        nf = write_secret(os.path.join(sec, "netrc-open"), f"machine 127.0.0.1 login {dv.user} password {PW}\n",
+                          0o640)
+        r = send("x@example.org", user=False, password=False, env={"MSGTK_NETRC": nf},
+                 input=simple("netrc2"))
+        lines = err_lines(r)
+        t.check(r.returncode == EX_CONFIG, f"exit {r.returncode}: {lines}")
+        t.check(any("netrc-open" in l and "chmod 600" in l for l in lines), f"{lines}")
+
+    # ---- config file accounts ----
+    cfgdir = os.path.join(work, "xdg", "msgtk")
+    os.makedirs(cfgdir, exist_ok=True)
+    cfg = os.path.join(cfgdir, "config")
+    pwfile = write_secret(os.path.join(sec, "cfg-pw"), PW + "\n")
+    with open(cfg, "w") as f:
+        f.write(f"""# test accounts
+[defaults]
+timeout = 20
+port = 1
+
+[account work]
+host = 127.0.0.1
+smtp-port = {dv.submission_port}
+imap-port = {dv.imaps_port}
+tls = starttls
+user = {dv.user}
+from = work@example.org
+password-file = {pwfile}
+tls-trust-file = {dv.cafile}
+auth = SCRAM-SHA-1, PLAIN
+
+[account secure]
+host = 127.0.0.1
+port = {dv.submissions_port}
+tls = implicit
+user = {dv.user}
+password-command = cat {pwfile}
+tls-trust-file = {dv.cafile}
+
+[account clear]
+host = 127.0.0.1
+port = {dv.submission_port}
+tls = none
+user = {dv.user}
+allow-plaintext-auth = true
+""")
+    with t.case("--account from the default config: host, smtp-port over port, user, from, password-file, trust file, auth"):
+        fresh()
+        r = run([MSGSEND, "--account", "work", "--trace", "-t"], input=simple("account work"))
+        out = out_of(r)
+        t.check(r.returncode == 0, out[-2000:])
+        t.check("C: AUTH SCRAM-SHA-1" in out, "auth list honoured (strongest allowed)")
+        m = wait_arrivals(1)
+        t.check(m and m[0]["mail_from"].startswith("<work@example.org>"), "from key is the envelope sender")
+    with t.case("the README example: msgbuild … --bcc --keep-bcc | msgsend --account work -t"):
+        fresh()
+        cwd = os.path.join(work, "readme")
+        os.makedirs(cwd, exist_ok=True)
+        with open(os.path.join(cwd, "report.txt"), "w") as f:
+            f.write("All green.\n")
+        r = subprocess.run(f"'{MSGBUILD}' --from me@example.org --to team@example.org --bcc boss@example.org "
+                           f"--keep-bcc --subject 'Nightly report' --text report.txt "
+                           f"| '{MSGSEND}' --account work -t", shell=True, cwd=cwd,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        t.check(r.returncode == 0, out_of(r))
+        m = wait_arrivals(1)
+        t.check(len(m) == 1, f"{len(m)} arrived")
+        rcpts = sorted(x.split()[0] for x in m[0]["rcpts"])
+        t.check(rcpts == ["<boss@example.org>", "<team@example.org>"], f"envelope {rcpts}")
+        data = strip_transit(m[0]["data"])
+        t.check(b"Subject: Nightly report\n" in data and b"boss" not in data and b"All green." in data,
+                "arrived without Bcc")
+    with t.case("--config FILE --account with implicit TLS and a password-command; options override keys"):
+        fresh()
+        r = run([MSGSEND, "--config", cfg, "--account", "secure", "--from", "opt@example.org", "-t"],
+                input=simple("account secure"))
+        t.check(r.returncode == 0, out_of(r))
+        m = wait_arrivals(1)
+        t.check(m and m[0]["mail_from"].startswith("<opt@example.org>"), "--from overrides")
+    with t.case("allow-plaintext-auth = true lets credentials go without TLS"):
+        fresh()
+        r = run([MSGSEND, "--account", "clear", "--trace", "-t"], input=simple("account clear"),
+                env={"MSGTK_PASSWORD": PW})
+        out = out_of(r)
+        t.check(r.returncode == 0, out[-2000:])
+        t.check("-- TLS established" not in out and "C: AUTH" in out, "AUTH without TLS")
+        t.check(len(wait_arrivals(1)) == 1, "arrived")
+    with t.case("config problems: missing account, unknown key, bad port, a password key in a readable file (exit 78)"):
+        r = run([MSGSEND, "--account", "nosuch", "x@example.org"], input=simple("c"))
+        t.check(r.returncode == EX_CONFIG and "nosuch" in out_of(r), out_of(r))
+        bad = os.path.join(work, "bad.conf")
+        for body, needle in ((f"[account a]\nhost = h\nfrobnicate = 1\n", "frobnicate"),
+                             (f"[account a]\nport = 99999\n", "99999"),
+                             (f"[account a]\ntls = maybe\n", "maybe"),
+                             (f"[account a]\npassword = {PW}\n", "chmod 600")):
+            with open(bad, "w") as f:
+                f.write(body)
+            os.chmod(bad, 0o644)
+            r = run([MSGSEND, "--config", bad, "--account", "a", "x@example.org"], input=simple("c"))
+            t.check(r.returncode == EX_CONFIG, f"{body!r}: exit {r.returncode}")
+            t.check(needle in out_of(r) and PW not in out_of(r), f"{body!r}: {out_of(r)}")
+            t.check(len(err_lines(r)) == 1, f"one line: {err_lines(r)}")
+    with t.case("a password key in a private config file works"):
+        fresh()
+        priv = write_secret(os.path.join(work, "priv.conf"),
+                            f"[account p]\nhost = 127.0.0.1\nport = {dv.submission_port}\nuser = {dv.user}\n"
+                            f"password = {PW}\ntls-trust-file = {dv.cafile}\n")
+        r = run([MSGSEND, "--config", priv, "--account", "p", "-t"], input=simple("config password"))
+        t.check(r.returncode == 0, out_of(r))
+        t.check(len(wait_arrivals(1)) == 1, "arrived")
+    os.unlink(cfg)
+
+    # ---- faults: misbehaving peers, spool, flush ----
+    def flush(spool, *extra):
+        return send("--flush", spool, *extra)
+
+    FAULTS = [
+        # mode, exit, words in the one-line error, credentials (STARTTLS) or not
+        ("greet-421", EX_TEMPFAIL, "421", False),
+        ("no-starttls", EX_UNAVAILABLE, "does not offer STARTTLS", True),
+        ("inject", EX_PROTOCOL, "after agreeing to STARTTLS", True),
+        ("drop", EX_TEMPFAIL, "closed the connection", False),
+        ("silent", EX_TEMPFAIL, "within 2 s", False),
+        ("garbage", EX_PROTOCOL, "malformed reply", False),
+        ("longline", EX_PROTOCOL, "longer than", False),
+        ("size", EX_DATAERR, "SIZE limit of 1000", False),
+    ]
+    big = simple("fault", extra="X-Pad: " + "p" * 60 + "\n") + b"filler line of text\n" * 80
+    for mode, code, words, creds in FAULTS:
+        with t.case(f"fakesmtp {mode}: exit {code}, one clear line, kept in --spool, --flush delivers it later"):
+            fresh()
+            spool = os.path.join(work, f"spool-{mode}")
+            with FakeSmtp(os.path.join(work, "fake"), mode) as fk:
+                args = [MSGSEND, "--host", fk.host, "--port", str(fk.port), "--timeout", "2",
+                        "--spool", spool, "-t"]
+                env = {}
+                if creds:
+                    args += ["--tls", "starttls", "--user", "someone", "--tls-trust-file", fk.cafile]
+                    env["MSGTK_PASSWORD"] = "fake-secret"
+                else:
+                    args += ["--tls", "none"]
+                r = run(args, input=big, env=env, timeout=60)
+                verbs = fk.verbs()
+                delivered = list(fk.messages)
+            lines = err_lines(r)
+            t.check(r.returncode == code, f"exit {r.returncode}, want {code}: {lines}")
+            errs = [l for l in lines if "not sent" in l]
+            t.check(len(errs) == 1 and words in errs[0], f"one line saying {words!r}: {lines}")
+            t.check(not delivered, "the fake peer got no message")
+            if creds:
+                t.check("AUTH" not in verbs and "MAIL" not in verbs, f"nothing sent: {verbs}")
+                t.check("fake-secret" not in out_of(r), "secret not printed")
+            if mode == "inject":
+                t.check(verbs == ["EHLO", "STARTTLS"], f"stopped at the injection: {verbs}")
+            entries = spool_entries(spool)
+            t.check(len(entries) == 1, f"kept once in the spool: {entries}")
+            r = flush(spool)
+            t.check(r.returncode == 0, f"flush: {out_of(r)}")
+            t.check(spool_entries(spool) == [], "flush emptied the spool")
+            got = arrived_bytes(wait_arrivals(1))
+            t.check(got == [as_sink_stores(big)], "flushed message arrived byte for byte")
+    with t.case("fakesmtp rcpt-550: partial success, exit 67, refusals reported, nothing spooled"):
+        spool = os.path.join(work, "spool-550")
+        with FakeSmtp(os.path.join(work, "fake"), "rcpt-550") as fk:
+            r = run([MSGSEND, "--host", fk.host, "--port", str(fk.port), "--tls", "none", "--spool", spool,
+                     "--from", "s@example.org", "good@example.org", "bad1@example.org", "bad2@example.org"],
+                    input=simple("550"))
+            delivered = list(fk.messages)
+            rcpts = [c for c in fk.commands if c.startswith("RCPT")]
+        lines = err_lines(r)
+        t.check(r.returncode == EX_NOUSER, f"exit {r.returncode}: {lines}")
+        t.check(sum("550 5.1.1" in l for l in lines) == 2, f"both refusals reported: {lines}")
+        t.check(len(delivered) == 1 and len(rcpts) == 3, "delivered once, to the good one")
+        t.check(spool_entries(spool) == [], "permanent refusals not spooled")
+    with t.case("fakesmtp rcpt-452: exit 75, kept for the deferred recipient only, --flush sends to it alone"):
+        fresh()
+        spool = os.path.join(work, "spool-452")
+        with FakeSmtp(os.path.join(work, "fake"), "rcpt-452") as fk:
+            r = run([MSGSEND, "--host", fk.host, "--port", str(fk.port), "--tls", "none", "--spool", spool,
+                     "--from", "s@example.org", "good@example.org", "busy1@example.org"],
+                    input=simple("452"))
+            delivered = list(fk.messages)
+        lines = err_lines(r)
+        t.check(r.returncode == EX_TEMPFAIL, f"exit {r.returncode}: {lines}")
+        t.check(any("<busy1@example.org>" in l and "452" in l for l in lines), f"{lines}")
+        t.check(len(delivered) == 1, "the good recipient got it")
+        t.check(len(spool_entries(spool)) == 1, "kept")
+        r = flush(spool)
+        t.check(r.returncode == 0 and spool_entries(spool) == [], f"flushed: {out_of(r)}")
+        m = wait_arrivals(1)
+        t.check([x.split()[0] for x in m[0]["rcpts"]] == ["<busy1@example.org>"], f"only the deferred one: {m}")
+    with t.case("many messages into a dead server: one connection attempt, all kept, one flush sends all"):
+        fresh()
+        spool = os.path.join(work, "spool-many")
+        d = os.path.join(work, "many")
+        msgs = [(f"m{i}", simple(f"many {i}")) for i in range(5)]
+        write_dir(d, msgs)
+        with FakeSmtp(os.path.join(work, "fake"), "greet-421") as fk:
+            r = run([MSGSEND, "--host", fk.host, "--port", str(fk.port), "--tls", "none", "--spool", spool,
+                     "-t", "-i", d])
+            connections = fk.connections
+        t.check(r.returncode == EX_TEMPFAIL, out_of(r))
+        t.check(connections == 1, f"{connections} connections to the failing server")
+        t.check(len(spool_entries(spool)) == 5, f"all kept: {spool_entries(spool)}")
+        t.check("5 kept" in out_of(r), out_of(r))
+        r = flush(spool, "--trace")
+        t.check(r.returncode == 0, out_of(r)[-2000:])
+        t.check(out_of(r).count("-- TLS established") == 1, "one session for the whole queue")
+        t.check(spool_entries(spool) == [], "spool empty")
+        got = arrived_bytes(wait_arrivals(5))
+        t.check(sorted(got) == sorted(as_sink_stores(m) for _, m in msgs), "all five arrived")
+    with t.case("--flush against a server that still fails keeps the queue (re-queued, nothing lost)"):
+        spool = os.path.join(work, "spool-again")
+        with FakeSmtp(os.path.join(work, "fake"), "greet-421") as fk:
+            a = [MSGSEND, "--host", fk.host, "--port", str(fk.port), "--tls", "none"]
+            r = run(a + ["--spool", spool, "-t"], input=simple("again"))
+            t.check(r.returncode == EX_TEMPFAIL and len(spool_entries(spool)) == 1, out_of(r))
+            r = run(a + ["--flush", spool])
+        t.check(r.returncode == EX_TEMPFAIL, out_of(r))
+        t.check(len(spool_entries(spool)) == 1, f"still queued once: {spool_entries(spool)}")
+        with open(os.path.join(spool, "new", spool_entries(spool)[0]), "rb") as f:
+            t.check(f.read() == simple("again"), "queued bytes unchanged")
+    with t.case("a second --flush while one holds the spool lock: exit 75, the queue untouched"):
+        import fcntl
+        spool = os.path.join(work, "spool-again")
+        before = spool_entries(spool)
+        with open(os.path.join(spool, "lock"), "a") as lk:
+            fcntl.flock(lk, fcntl.LOCK_EX)
+            r = flush(spool)
+        lines = err_lines(r)
+        t.check(r.returncode == EX_TEMPFAIL, f"exit {r.returncode}: {lines}")
+        t.check(len(lines) == 1 and "another process" in lines[0], f"{lines}")
+        t.check(spool_entries(spool) == before and len(before) == 1, "queue untouched")
+        fresh()
+        r = flush(spool)
+        t.check(r.returncode == 0 and spool_entries(spool) == [], f"once free, flushed: {out_of(r)}")
+        t.check(arrived_bytes(wait_arrivals(1)) == [as_sink_stores(simple("again"))], "arrived")
+    with t.case("--flush with input or recipients is a usage error"):
+        r = run([MSGSEND, "--host", "127.0.0.1", "--flush", work, "x@example.org"])
+        t.check(r.returncode == EX_USAGE, out_of(r))
+finally:
+    dv.stop()
+    sink.stop()
+    subprocess.run(["rm", "-rf", work])
+t.done()
