@@ -205,6 +205,7 @@ struct _MsgtkSink {
   off_t orig_length;  /* MBOX: length before we started */
   GPtrArray *written; /* MAILDIR/DIR: files delivered (removed on abort) */
   GArray *pending;    /* MAILDIR: Pending files in tmp/ waiting for one sync */
+  GMutex lock;        /* MAILDIR: guards pending, written and count across threads */
   guint count;
   guint seq;     /* DIR: next number to try */
   gboolean done; /* committed or aborted */
@@ -294,6 +295,7 @@ msgtk_sink_new (MsgtkSinkKind kind, const char *path, GError **error)
 {
   g_autoptr (GString) host = NULL;
   MsgtkSink *sink = g_new0 (MsgtkSink, 1);
+  g_mutex_init (&sink->lock);
   sink->kind = kind;
   sink->path = g_strdup (path ? path : "-");
   sink->fd = -1;
@@ -622,11 +624,12 @@ sink_write (MsgtkSink *sink, const Payload *p, MsgtkFlags flags, GDateTime *date
     break;
   }
   case MSGTK_SINK_MAILDIR: {
-    static guint counter;
+    static gint counter;
     gint64 us = g_get_real_time ();
+    guint q = (guint)g_atomic_int_add (&counter, 1) + 1;
     g_autofree char *name
         = g_strdup_printf ("%" G_GINT64_FORMAT ".M%06dP%dQ%u.%s", us / G_USEC_PER_SEC,
-                           (int)(us % G_USEC_PER_SEC), (int)getpid (), ++counter, sink->hostname);
+                           (int)(us % G_USEC_PER_SEC), (int)getpid (), q, sink->hostname);
     g_autofree char *tmp = g_build_filename (sink->path, "tmp", name, NULL);
     int fd = g_open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -648,10 +651,12 @@ sink_write (MsgtkSink *sink, const Payload *p, MsgtkFlags flags, GDateTime *date
                      date ? g_date_time_to_unix (date) : -1 };
     if (path_out)
       *path_out = g_strdup (pend.final);
+    g_mutex_lock (&sink->lock);
     g_array_append_val (sink->pending, pend);
-    if (sink->pending->len >= PENDING_BATCH && !flush_pending (sink, error))
-      return FALSE;
-    break;
+    gboolean ok = sink->pending->len < PENDING_BATCH || flush_pending (sink, error);
+    sink->count += ok;
+    g_mutex_unlock (&sink->lock);
+    return ok;
   }
   case MSGTK_SINK_DIR: {
     int fd = -1;
@@ -810,5 +815,6 @@ msgtk_sink_free (MsgtkSink *sink)
   g_free (sink->hostname);
   g_ptr_array_unref (sink->written);
   g_array_unref (sink->pending);
+  g_mutex_clear (&sink->lock);
   g_free (sink);
 }

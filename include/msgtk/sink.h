@@ -54,7 +54,9 @@ MsgtkSink *msgtk_sink_new (MsgtkSinkKind kind, const char *path, GError **error)
 void msgtk_sink_set_eol (MsgtkSink *sink, MsgtkEol eol);
 
 /* Write @message. @internal_date (nullable) dates the mbox From_ line and the
- * maildir file; @path_out (nullable) gets the file written (maildir/dir/file). */
+ * maildir file; @path_out (nullable) gets the file written (maildir/dir/file).
+ * On a MAILDIR sink this and msgtk_sink_write_stream() may be called from
+ * several threads at once (not with commit or abort). */
 gboolean msgtk_sink_write_message (MsgtkSink *sink, GMimeMessage *message, MsgtkFlags flags,
                                    GDateTime *internal_date, char **path_out, GError **error);
 /* Write raw message bytes read from @input. @envelope_sender (nullable) is the
