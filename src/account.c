@@ -392,6 +392,38 @@ env_set (const char *name)
 }
 
 gboolean
+msgtk_account_get_secret (MsgtkAccount *a, char **password, char **token, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  *password = NULL;
+  *token = msgtk_account_get_token (a, &local);
+  if (local) {
+    g_propagate_error (error, g_steal_pointer (&local));
+    return FALSE;
+  }
+  if (*token == NULL) {
+    *password = msgtk_account_get_password (a, &local);
+    if (*password == NULL) {
+      if (local)
+        g_propagate_error (error, g_steal_pointer (&local));
+      else
+        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
+                     "no password for %s: use --password-command, --password-file, "
+                     "MSGTK_PASSWORD or ~/.netrc",
+                     a->user ? a->user : "the account");
+      return FALSE;
+    }
+  }
+  if (a->user == NULL) {
+    g_clear_pointer (password, msgtk_secret_free);
+    g_clear_pointer (token, msgtk_secret_free);
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "a password is set but no --user");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
 msgtk_account_has_credentials (MsgtkAccount *a)
 {
   if (a->user != NULL || a->password_command || a->password_file || a->password || a->token_command

@@ -363,7 +363,7 @@ fill (MsgtkConnection *conn, GError **error)
     conn->got_data = TRUE;
     return TRUE;
   }
-  if (n == 0) {
+  if (n == 0 || g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
                  "%s server %s closed the connection unexpectedly", conn->protocol, conn->host);
     return FALSE;
@@ -494,6 +494,12 @@ msgtk_connection_flush (MsgtkConnection *conn, GError **error)
     conn->out = g_byte_array_new ();
   } else {
     g_byte_array_set_size (conn->out, 0);
+  }
+  if (!ok && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                 "%s server %s closed the connection unexpectedly (while sending)", conn->protocol,
+                 conn->host);
+    return FALSE;
   }
   if (!ok) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL, "writing to %s server %s failed: %s",

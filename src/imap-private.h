@@ -39,8 +39,8 @@ gboolean imap_quote (GString *out, const char *s, gboolean utf8);
 /* "dd-Mon-yyyy hh:mm:ss +zzzz" (RFC 3501 date-time, without the quotes). */
 char *imap_format_date (GDateTime *date);
 
-/* "(\\Seen \\Flagged)" for MSGTK_IMAP_FLAG_* @flags ("()" for none). */
-char *imap_format_flags (guint flags);
+/* "(\\Seen \\Flagged)" for @flags ("()" for none). */
+char *imap_format_flags (MsgtkFlags flags);
 
 /* Split @n messages of @sizes into batches of at most @max_count messages and
  * @max_bytes bytes (a message bigger than @max_bytes is a batch of its own);

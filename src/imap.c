@@ -2,6 +2,7 @@
 #include "imap-private.h"
 
 #include <errno.h>
+#include <msgtk/sasl.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <msgtk/error.h>
@@ -9,21 +10,26 @@
 #include <unistd.h>
 
 #define MAX_LITERAL (512u * 1024 * 1024)
-#define WBUF_FLUSH (256 * 1024)
+#define MAX_LINE (1024 * 1024)   /* longest response line (literals excluded) */
+#define FLUSH_AT (256 * 1024)    /* send once this much is queued */
+#define DATA_CHUNK (1024 * 1024) /* message data is converted and queued in chunks */
 
 struct _MsgtkImapSession {
-  GIOStream *base; /* the TCP connection (or the given stream) */
-  GIOStream *tls;  /* the TLS layer, when any */
-  GDataInputStream *in;
-  GOutputStream *out;
-  GByteArray *wbuf;
-  gboolean secure;
+  MsgtkConnection *conn;
+  char *host;
+  gboolean secure; /* TLS, or a stream the caller vouches for */
   gboolean authenticated;
   gboolean utf8;
   GHashTable *caps; /* upper-case capability names */
   guint64 append_limit;
   guint tagn;
-  char *bye; /* text of a BYE seen */
+  gsize queued;          /* bytes queued since the last flush */
+  GByteArray *scratch;   /* message data being CRLF-normalised */
+  gssize secret_visible; /* >= 0: the next line holds a secret after that many bytes */
+  char *auth_mech;
+  char *examined;    /* the mailbox left EXAMINE'd by Message-ID searches */
+  GHashTable *early; /* tag → completion read while waiting for another */
+  char *bye;         /* text of a BYE seen */
 };
 
 /* ---------------------------------------------------------------- parsing */
@@ -161,16 +167,22 @@ imap_format_date (GDateTime *date)
 }
 
 char *
-imap_format_flags (guint flags)
+imap_format_flags (MsgtkFlags flags)
 {
-  static const char *const names[]
-      = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
+  static const struct {
+    MsgtkFlags flag;
+    const char *name;
+  } names[] = { { MSGTK_FLAG_SEEN, "\\Seen" },
+                { MSGTK_FLAG_ANSWERED, "\\Answered" },
+                { MSGTK_FLAG_FLAGGED, "\\Flagged" },
+                { MSGTK_FLAG_DELETED, "\\Deleted" },
+                { MSGTK_FLAG_DRAFT, "\\Draft" } };
   GString *s = g_string_new ("(");
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    if (flags & (1u << i)) {
+    if (flags & names[i].flag) {
       if (s->len > 1)
         g_string_append_c (s, ' ');
-      g_string_append (s, names[i]);
+      g_string_append (s, names[i].name);
     }
   g_string_append_c (s, ')');
   return g_string_free (s, FALSE);
@@ -370,6 +382,13 @@ msgtk_imap_utf7_decode (const char *s)
 
 /* --------------------------------------------------------------- session */
 
+/* The first word of a response code ("APPENDUID 1 2" → "APPENDUID"). */
+static char *
+code_word (const char *code)
+{
+  return code ? g_strndup (code, strcspn (code, " ")) : NULL;
+}
+
 static void
 set_caps (MsgtkImapSession *s, const char *list)
 {
@@ -394,7 +413,7 @@ handle_code (MsgtkImapSession *s, ImapResponse *r)
   if (g_ascii_strncasecmp (r->code, "CAPABILITY ", 11) == 0)
     set_caps (s, r->code + 11);
   else if (g_ascii_strcasecmp (r->code, "ALERT") == 0)
-    g_message ("IMAP server alert: %s", r->text);
+    g_printerr ("IMAP server %s alert: %s\n", s->host, r->text);
 }
 
 /* Untagged responses may come at any time; take what matters. */
@@ -415,43 +434,58 @@ handle_untagged (MsgtkImapSession *s, ImapResponse *r)
 static gboolean
 flush (MsgtkImapSession *s, GError **error)
 {
-  if (s->wbuf->len == 0)
-    return TRUE;
-  gsize written;
-  if (!g_output_stream_write_all (s->out, s->wbuf->data, s->wbuf->len, &written, NULL, error)) {
-    g_prefix_error (error, "cannot send to the IMAP server: ");
-    return FALSE;
-  }
-  g_byte_array_set_size (s->wbuf, 0);
-  return g_output_stream_flush (s->out, NULL, error);
+  s->queued = 0;
+  return msgtk_connection_flush (s->conn, error);
 }
 
-static gboolean
-send_str (MsgtkImapSession *s, const char *str, gsize len, GError **error)
+/* Queue a command line (CRLF added); the part of a command that holds a
+ * secret goes out redacted in the trace (see secret_visible). */
+static void
+queue_line (MsgtkImapSession *s, GString *line)
 {
-  g_byte_array_append (s->wbuf, (const guint8 *)str, len);
-  return s->wbuf->len < WBUF_FLUSH || flush (s, error);
+  if (s->secret_visible >= 0) {
+    msgtk_connection_queue_secret_line (s->conn, line->str, (gsize)s->secret_visible);
+    s->secret_visible = 0;
+  } else {
+    msgtk_connection_queue_line (s->conn, line->str);
+  }
+  s->queued += line->len + 2;
+  g_string_truncate (line, 0);
 }
 
 static gboolean
-send_message_data (MsgtkImapSession *s, GBytes *data, GError **error)
+queue_message_data (MsgtkImapSession *s, GBytes *data, GError **error)
 {
   gsize len;
   const guint8 *p = g_bytes_get_data (data, &len);
-  const gsize chunk = 64 * 1024;
-  for (gsize off = 0; off < len; off += chunk) {
-    gsize n = MIN (chunk, len - off);
+  for (gsize off = 0; off < len; off += DATA_CHUNK) {
+    gsize n = MIN (DATA_CHUNK, len - off);
+    g_byte_array_set_size (s->scratch, 0);
     /* a LF at the chunk start needs to know the byte before it */
     if (off > 0 && p[off] == '\n' && p[off - 1] != '\r') {
-      g_byte_array_append (s->wbuf, (const guint8 *)"\r\n", 2);
-      imap_crlf_append (s->wbuf, p + off + 1, n - 1);
+      g_byte_array_append (s->scratch, (const guint8 *)"\r\n", 2);
+      imap_crlf_append (s->scratch, p + off + 1, n - 1);
     } else {
-      imap_crlf_append (s->wbuf, p + off, n);
+      imap_crlf_append (s->scratch, p + off, n);
     }
-    if (s->wbuf->len >= WBUF_FLUSH && !flush (s, error))
+    msgtk_connection_queue_data (s->conn, s->scratch->data, s->scratch->len);
+    s->queued += s->scratch->len;
+    if (s->queued >= FLUSH_AT && !flush (s, error))
       return FALSE;
   }
   return TRUE;
+}
+
+static void
+set_read_error (MsgtkImapSession *s, GError *local, GError **error)
+{
+  if (s->bye != NULL && g_error_matches (local, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL)) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+                 "the IMAP server %s closed the connection: BYE %s", s->host, s->bye);
+    g_error_free (local);
+  } else {
+    g_propagate_error (error, local);
+  }
 }
 
 static ImapResponse *
@@ -460,24 +494,14 @@ read_response (MsgtkImapSession *s, GError **error)
   g_autoptr (GString) line = g_string_new (NULL);
   GPtrArray *lits = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   for (;;) {
-    gsize n = 0;
     GError *local = NULL;
-    g_autofree char *l = g_data_input_stream_read_line (s->in, &n, NULL, &local);
+    g_autofree char *l = msgtk_connection_read_line (s->conn, &local);
     if (l == NULL) {
       g_ptr_array_unref (lits);
-      if (local != NULL) {
-        g_propagate_prefixed_error (error, local, "cannot read from the IMAP server: ");
-      } else if (s->bye != NULL) {
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
-                     "the IMAP server closed the connection: BYE %s", s->bye);
-      } else {
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
-                     "the IMAP server closed the connection unexpectedly");
-      }
+      set_read_error (s, local, error);
       return NULL;
     }
-    if (n > 0 && l[n - 1] == '\r')
-      l[--n] = '\0';
+    gsize n = strlen (l);
     g_string_append_len (line, l, n);
     guint64 size;
     if (!imap_line_literal (l, n, &size))
@@ -488,22 +512,24 @@ read_response (MsgtkImapSession *s, GError **error)
                    "the IMAP server sent a literal of %" G_GUINT64_FORMAT " bytes (too big)", size);
       return NULL;
     }
-    guint8 *buf = g_malloc (size + 1);
-    gsize got = 0;
-    if (!g_input_stream_read_all (G_INPUT_STREAM (s->in), buf, size, &got, NULL, &local)
-        || got != size) {
-      g_free (buf);
+    GBytes *b = msgtk_connection_read_bytes (s->conn, (gsize)size, &local);
+    if (b == NULL) {
       g_ptr_array_unref (lits);
-      if (local != NULL)
-        g_propagate_prefixed_error (error, local, "cannot read from the IMAP server: ");
-      else
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
-                     "the IMAP server closed the connection inside a literal");
+      set_read_error (s, local, error);
       return NULL;
     }
-    g_ptr_array_add (lits, g_bytes_new_take (buf, size));
+    g_ptr_array_add (lits, b);
   }
   return imap_response_parse (line->str, lits, error);
+}
+
+/* A completion of a command other than the one waited for (commands in
+ * flight may complete in any order): kept until its command is waited for. */
+static void
+keep_early (MsgtkImapSession *s, ImapResponse *r)
+{
+  handle_code (s, r);
+  g_hash_table_replace (s->early, g_strdup (r->tag), r);
 }
 
 /* Read until the tagged completion of @tag; untagged data is handled and, if
@@ -511,6 +537,11 @@ read_response (MsgtkImapSession *s, GError **error)
 static ImapResponse *
 wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError **error)
 {
+  gpointer early_tag, early;
+  if (g_hash_table_steal_extended (s->early, tag, &early_tag, &early)) {
+    g_free (early_tag);
+    return early;
+  }
   if (!flush (s, error))
     return NULL;
   for (;;) {
@@ -521,6 +552,10 @@ wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError *
       handle_code (s, r);
       return r;
     }
+    if (r->kind == IMAP_RESPONSE_TAGGED) {
+      keep_early (s, r);
+      continue;
+    }
     if (r->kind == IMAP_RESPONSE_UNTAGGED) {
       handle_untagged (s, r);
       if (untagged != NULL) {
@@ -528,15 +563,17 @@ wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError *
         continue;
       }
     }
-    /* tagged completions of other commands and stray continuations are ignored */
+    /* stray continuations are ignored */
     imap_response_free (r);
   }
 }
 
-/* Wait for a continuation request; if the command completes instead, return
- * FALSE with *@done set to its completion. */
+/* Wait for a continuation request (its text into *@text when @text is not
+ * NULL); if the command completes instead, return FALSE with *@done set to
+ * its completion. */
 static gboolean
-wait_continuation (MsgtkImapSession *s, const char *tag, ImapResponse **done, GError **error)
+wait_continuation (MsgtkImapSession *s, const char *tag, char **text, ImapResponse **done,
+                   GError **error)
 {
   *done = NULL;
   if (!flush (s, error))
@@ -545,18 +582,25 @@ wait_continuation (MsgtkImapSession *s, const char *tag, ImapResponse **done, GE
     g_autoptr (ImapResponse) r = read_response (s, error);
     if (r == NULL)
       return FALSE;
-    if (r->kind == IMAP_RESPONSE_CONTINUATION)
+    if (r->kind == IMAP_RESPONSE_CONTINUATION) {
+      if (text != NULL)
+        *text = g_steal_pointer (&r->text);
       return TRUE;
+    }
     if (r->kind == IMAP_RESPONSE_TAGGED && strcmp (r->tag, tag) == 0) {
       handle_code (s, r);
       *done = g_steal_pointer (&r);
       return FALSE;
     }
-    if (r->kind == IMAP_RESPONSE_UNTAGGED)
+    if (r->kind == IMAP_RESPONSE_TAGGED)
+      keep_early (s, g_steal_pointer (&r));
+    else if (r->kind == IMAP_RESPONSE_UNTAGGED)
       handle_untagged (s, r);
   }
 }
 
+/* Whether a literal of @size may be sent without waiting for '+': LITERAL+,
+ * or LITERAL- up to 4096 bytes (RFC 7888). */
 static gboolean
 nonsync_ok (MsgtkImapSession *s, guint64 size)
 {
@@ -574,16 +618,11 @@ cmd_string (MsgtkImapSession *s, GString *cmd, const char *tag, const char *str,
   if (imap_quote (cmd, str, s->utf8))
     return TRUE;
   gsize len = strlen (str);
-  if (nonsync_ok (s, len)) {
-    g_string_append_printf (cmd, "{%zu+}\r\n", len);
-  } else {
-    g_string_append_printf (cmd, "{%zu}\r\n", len);
-    if (!send_str (s, cmd->str, cmd->len, error))
-      return FALSE;
-    g_string_truncate (cmd, 0);
-    if (!wait_continuation (s, tag, done, error))
-      return FALSE;
-  }
+  gboolean nonsync = nonsync_ok (s, len);
+  g_string_append_printf (cmd, "{%zu%s}", len, nonsync ? "+" : "");
+  queue_line (s, cmd);
+  if (!nonsync && !wait_continuation (s, tag, NULL, done, error))
+    return FALSE;
   g_string_append_len (cmd, str, len);
   return TRUE;
 }
@@ -605,9 +644,21 @@ static ImapResponse *
 simple_command (MsgtkImapSession *s, const char *command, GPtrArray *untagged, GError **error)
 {
   g_autofree char *tag = next_tag (s);
-  g_autofree char *line = g_strdup_printf ("%s %s\r\n", tag, command);
-  if (!send_str (s, line, strlen (line), error))
-    return NULL;
+  g_autoptr (GString) line = g_string_new (NULL);
+  g_string_printf (line, "%s %s", tag, command);
+  queue_line (s, line);
+  return wait_tagged (s, tag, untagged, error);
+}
+
+/* Finish a command built in @cmd (unless a literal wait already completed
+ * it: *@done) and wait for its completion. */
+static ImapResponse *
+finish_command (MsgtkImapSession *s, GString *cmd, const char *tag, ImapResponse *done,
+                GPtrArray *untagged, GError **error)
+{
+  if (done != NULL)
+    return done;
+  queue_line (s, cmd);
   return wait_tagged (s, tag, untagged, error);
 }
 
@@ -628,17 +679,6 @@ refresh_caps (MsgtkImapSession *s, GError **error)
   return r != NULL && require_ok (r, "CAPABILITY", error);
 }
 
-static void
-attach_stream (MsgtkImapSession *s, GIOStream *stream)
-{
-  g_clear_object (&s->in);
-  s->in = g_data_input_stream_new (g_io_stream_get_input_stream (stream));
-  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (s->in), FALSE);
-  g_data_input_stream_set_newline_type (s->in, G_DATA_STREAM_NEWLINE_TYPE_LF);
-  g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (s->in), 64 * 1024);
-  s->out = g_io_stream_get_output_stream (stream);
-}
-
 static gboolean
 read_greeting (MsgtkImapSession *s, GError **error)
 {
@@ -647,13 +687,13 @@ read_greeting (MsgtkImapSession *s, GError **error)
     return FALSE;
   if (r->kind != IMAP_RESPONSE_UNTAGGED || r->status == NULL) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
-                 "the server did not greet like an IMAP server");
+                 "the server %s did not greet like an IMAP server", s->host);
     return FALSE;
   }
   handle_code (s, r);
   if (strcmp (r->status, "BYE") == 0) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
-                 "the IMAP server refused the connection: %s", r->text);
+                 "the IMAP server %s refused the connection: %s", s->host, r->text);
     return FALSE;
   }
   if (strcmp (r->status, "PREAUTH") == 0)
@@ -669,21 +709,34 @@ read_greeting (MsgtkImapSession *s, GError **error)
 }
 
 static MsgtkImapSession *
-session_new (GIOStream *stream, gboolean secure)
+session_new (MsgtkConnection *conn, const char *host, gboolean secure)
 {
   MsgtkImapSession *s = g_new0 (MsgtkImapSession, 1);
-  s->base = g_object_ref (stream);
+  s->conn = conn;
+  s->host = g_strdup (host);
   s->secure = secure;
-  s->wbuf = g_byte_array_new ();
+  s->secret_visible = -1;
+  s->scratch = g_byte_array_new ();
   s->caps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  attach_stream (s, stream);
+  s->early
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)imap_response_free);
   return s;
+}
+
+static void
+imap_connection_config (MsgtkConnectionConfig *cfg)
+{
+  cfg->protocol = "IMAP";
+  cfg->max_line = MAX_LINE;
 }
 
 MsgtkImapSession *
 msgtk_imap_session_new_for_stream (GIOStream *stream, gboolean secure, GError **error)
 {
-  g_autoptr (MsgtkImapSession) s = session_new (stream, secure);
+  MsgtkConnectionConfig cfg = { .host = "localhost" };
+  imap_connection_config (&cfg);
+  g_autoptr (MsgtkImapSession) s
+      = session_new (msgtk_connection_new_for_stream (stream, &cfg), cfg.host, secure);
   if (!read_greeting (s, error))
     return NULL;
   return g_steal_pointer (&s);
@@ -694,114 +747,68 @@ msgtk_imap_session_free (MsgtkImapSession *s)
 {
   if (s == NULL)
     return;
-  g_clear_object (&s->in);
-  if (s->tls != NULL)
-    g_io_stream_close (s->tls, NULL, NULL);
-  g_io_stream_close (s->base, NULL, NULL);
-  g_clear_object (&s->tls);
-  g_clear_object (&s->base);
-  g_byte_array_unref (s->wbuf);
+  msgtk_connection_close (s->conn);
+  msgtk_connection_free (s->conn);
+  g_byte_array_unref (s->scratch);
   g_hash_table_unref (s->caps);
+  g_hash_table_unref (s->early);
+  g_free (s->host);
   g_free (s->bye);
+  g_free (s->auth_mech);
+  g_free (s->examined);
   g_free (s);
 }
 
-static GIOStream *
-tls_wrap (GIOStream *base, const MsgtkImapConfig *c, guint16 port, GError **error)
+gboolean
+msgtk_imap_session_starttls (MsgtkImapSession *s, GError **error)
 {
-  g_autoptr (GSocketConnectable) id = g_network_address_new (c->host, port);
-  GError *local = NULL;
-  g_autoptr (GIOStream) tls = g_tls_client_connection_new (base, id, &local);
-  if (tls == NULL) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
-                 "TLS is not available (%s): install the glib-networking package", local->message);
-    g_error_free (local);
-    return NULL;
-  }
-  if (c->trust_file != NULL) {
-    g_autofree char *abs = g_canonicalize_filename (c->trust_file, NULL);
-    g_autoptr (GTlsDatabase) db = g_tls_file_database_new (abs, &local);
-    if (db == NULL) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "cannot load the trust file '%s': %s",
-                   c->trust_file, local->message);
-      g_error_free (local);
-      return NULL;
-    }
-    g_tls_connection_set_database (G_TLS_CONNECTION (tls), db);
-  }
-  if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, &local)) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
-                 "TLS handshake with %s:%u failed: %s (check --tls-trust-file and the host name)",
-                 c->host, port, local->message);
-    g_error_free (local);
-    return NULL;
-  }
-  return g_steal_pointer (&tls);
-}
-
-MsgtkImapSession *
-msgtk_imap_session_connect (const MsgtkImapConfig *c, GError **error)
-{
-  guint16 port = c->port ? c->port : c->tls == MSGTK_IMAP_TLS_IMPLICIT ? 993 : 143;
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_socket_client_set_timeout (client, c->timeout ? c->timeout : 60);
-  /* IMAP goes straight to the server (and libproxy is not safe everywhere) */
-  g_socket_client_set_enable_proxy (client, FALSE);
-  GError *local = NULL;
-  g_autoptr (GSocketConnection) conn
-      = g_socket_client_connect_to_host (client, c->host, port, NULL, &local);
-  if (conn == NULL) {
-    g_set_error (error, MSGTK_ERROR,
-                 g_error_matches (local, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND)
-                     ? MSGTK_ERROR_NO_HOST
-                     : MSGTK_ERROR_TEMP_FAIL,
-                 "cannot connect to IMAP server %s:%u: %s", c->host, port, local->message);
-    g_error_free (local);
-    return NULL;
-  }
-  g_tcp_connection_set_graceful_disconnect (G_TCP_CONNECTION (conn), FALSE);
-  if (c->tls == MSGTK_IMAP_TLS_IMPLICIT) {
-    g_autoptr (GIOStream) tls = tls_wrap (G_IO_STREAM (conn), c, port, error);
-    if (tls == NULL)
-      return NULL;
-    g_autoptr (MsgtkImapSession) s = session_new (G_IO_STREAM (conn), TRUE);
-    s->tls = g_steal_pointer (&tls);
-    attach_stream (s, s->tls);
-    if (!read_greeting (s, error))
-      return NULL;
-    return g_steal_pointer (&s);
-  }
-  g_autoptr (MsgtkImapSession) s = session_new (G_IO_STREAM (conn), FALSE);
-  if (!read_greeting (s, error))
-    return NULL;
-  if (c->tls == MSGTK_IMAP_TLS_NONE)
-    return g_steal_pointer (&s);
   if (s->authenticated) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
                  "the IMAP server %s pre-authenticated the connection before STARTTLS; refusing",
-                 c->host);
-    return NULL;
+                 s->host);
+    return FALSE;
   }
   if (!msgtk_imap_session_has_capability (s, "STARTTLS")) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
-                 "the IMAP server %s:%u does not offer STARTTLS; use --tls implicit (port 993) "
-                 "if it has TLS there",
-                 c->host, port);
-    return NULL;
+                 "the IMAP server %s does not offer STARTTLS, which this account requires; "
+                 "nothing was sent (use --tls implicit for a TLS port such as 993, or --tls none "
+                 "only on a trusted network)",
+                 s->host);
+    return FALSE;
   }
   g_autoptr (ImapResponse) r = simple_command (s, "STARTTLS", NULL, error);
   if (r == NULL || !require_ok (r, "STARTTLS", error))
-    return NULL;
-  /* anything the server sent after the OK arrived in clear: drop it */
-  g_clear_object (&s->in);
-  g_autoptr (GIOStream) tls = tls_wrap (G_IO_STREAM (conn), c, port, error);
-  if (tls == NULL)
-    return NULL;
-  s->tls = g_steal_pointer (&tls);
+    return FALSE;
+  if (!msgtk_connection_starttls (s->conn, error))
+    return FALSE;
   s->secure = TRUE;
-  attach_stream (s, s->tls);
+  /* what the server said in clear no longer counts */
   g_hash_table_remove_all (s->caps);
-  if (!refresh_caps (s, error))
+  s->append_limit = 0;
+  return refresh_caps (s, error);
+}
+
+MsgtkImapSession *
+msgtk_imap_session_connect (MsgtkAccount *account, FILE *trace, GError **error)
+{
+  MsgtkConnectionConfig cfg = { 0 };
+  msgtk_account_connection_config (account, &cfg);
+  imap_connection_config (&cfg);
+  if (cfg.host == NULL) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                 "no IMAP server given: use --host or an account with a host");
+    return NULL;
+  }
+  if (cfg.port == 0)
+    cfg.port = cfg.tls == MSGTK_TLS_IMPLICIT ? 993 : 143;
+  MsgtkConnection *conn = msgtk_connection_open (&cfg, error);
+  if (conn == NULL)
+    return NULL;
+  msgtk_connection_set_trace (conn, trace);
+  g_autoptr (MsgtkImapSession) s = session_new (conn, cfg.host, msgtk_connection_is_tls (conn));
+  if (!read_greeting (s, error))
+    return NULL;
+  if (cfg.tls == MSGTK_TLS_STARTTLS && !msgtk_imap_session_starttls (s, error))
     return NULL;
   return g_steal_pointer (&s);
 }
@@ -819,55 +826,175 @@ msgtk_imap_session_get_append_limit (MsgtkImapSession *s)
   return s->append_limit;
 }
 
+const char *
+msgtk_imap_session_get_auth_mechanism (MsgtkImapSession *s)
+{
+  return s->auth_mech;
+}
+
 gboolean
-msgtk_imap_session_login (MsgtkImapSession *s, const char *user, const char *password,
-                          GError **error)
+msgtk_imap_session_is_utf8 (MsgtkImapSession *s)
+{
+  return s->utf8;
+}
+
+/* The SASL mechanisms offered (AUTH=X capabilities), space-separated. */
+static char *
+offered_mechanisms (MsgtkImapSession *s)
+{
+  GString *out = g_string_new (NULL);
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init (&it, s->caps);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    if (g_str_has_prefix (key, "AUTH="))
+      g_string_append_printf (out, "%s%s", out->len ? " " : "", (const char *)key + 5);
+  return g_string_free (out, FALSE);
+}
+
+/* AUTHENTICATE @mech; returns the completion (NULL with @error when the
+ * exchange could not be carried out). */
+static ImapResponse *
+sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, const char *password,
+               const char *token, GError **error)
+{
+  g_autoptr (MsgtkSasl) sasl
+      = msgtk_sasl_new (mech, account->user, password, token, "imap", s->host, error);
+  if (sasl == NULL)
+    return NULL;
+  g_autofree char *tag = next_tag (s);
+  g_autoptr (GString) cmd = g_string_new (NULL);
+  g_string_printf (cmd, "%s AUTHENTICATE %s", tag, mech);
+  gboolean done = FALSE;
+  if (msgtk_sasl_client_first (sasl) && msgtk_imap_session_has_capability (s, "SASL-IR")) {
+    char *resp = NULL;
+    if (!msgtk_sasl_step (sasl, NULL, &resp, &done, error))
+      return NULL;
+    s->secret_visible = (gssize)cmd->len;
+    g_string_append_printf (cmd, " %s", *resp ? resp : "=");
+    msgtk_secret_free (resp);
+  }
+  queue_line (s, cmd);
+  msgtk_connection_redact_server (s->conn, TRUE);
+  ImapResponse *r = NULL;
+  for (guint round = 0; round < 16 && r == NULL; round++) {
+    ImapResponse *c = NULL;
+    g_autofree char *challenge = NULL;
+    if (!wait_continuation (s, tag, &challenge, &c, error)) {
+      r = c;
+      if (c == NULL)
+        break;
+      continue;
+    }
+    char *resp = NULL;
+    if (!msgtk_sasl_step (sasl, challenge, &resp, &done, error)) {
+      /* cancel the exchange (RFC 3501 6.2.2) and report the SASL error */
+      s->secret_visible = -1;
+      g_string_assign (cmd, "*");
+      queue_line (s, cmd);
+      imap_response_free (wait_tagged (s, tag, NULL, NULL));
+      break;
+    }
+    s->secret_visible = 0;
+    g_string_assign (cmd, resp);
+    msgtk_secret_free (resp);
+    queue_line (s, cmd);
+  }
+  msgtk_connection_redact_server (s->conn, FALSE);
+  s->secret_visible = -1;
+  memset (cmd->str, 0, cmd->allocated_len); /* it held responses */
+  if (r == NULL && error != NULL && *error == NULL)
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                 "IMAP AUTHENTICATE %s with %s did not finish", mech, s->host);
+  if (r != NULL && strcmp (r->status, "OK") == 0 && g_str_has_prefix (mech, "SCRAM-") && !done) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                 "the IMAP server %s accepted %s without proving that it knows the password; "
+                 "refusing to go on",
+                 s->host, mech);
+    g_clear_pointer (&r, imap_response_free);
+  }
+  return r;
+}
+
+/* LOGIN user password: quoted strings, or literals. */
+static ImapResponse *
+login_command (MsgtkImapSession *s, const char *user, const char *password, GError **error)
+{
+  g_autofree char *tag = next_tag (s);
+  g_autoptr (GString) cmd = g_string_new (NULL);
+  g_string_printf (cmd, "%s LOGIN", tag);
+  s->secret_visible = (gssize)cmd->len;
+  g_string_append_c (cmd, ' ');
+  ImapResponse *done = NULL;
+  gboolean ok = cmd_string (s, cmd, tag, user, &done, error);
+  if (ok) {
+    g_string_append_c (cmd, ' ');
+    ok = cmd_string (s, cmd, tag, password, &done, error);
+  }
+  ImapResponse *r = ok ? finish_command (s, cmd, tag, NULL, NULL, error) : done;
+  s->secret_visible = -1;
+  memset (cmd->str, 0, cmd->allocated_len); /* it held the password */
+  return r;
+}
+
+gboolean
+msgtk_imap_session_authenticate (MsgtkImapSession *s, MsgtkAccount *account, GError **error)
 {
   if (!s->authenticated) {
-    if (!s->secure) {
+    if (!s->secure && !account->allow_plaintext_auth) {
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
-                   "refusing to send the password for '%s' over a connection without TLS; "
-                   "use --tls starttls or --tls implicit",
-                   user);
+                   "refusing to send the credentials for '%s' to %s without TLS; use --tls "
+                   "starttls or --tls implicit (allow-plaintext-auth = true in the account "
+                   "overrides this)",
+                   account->user ? account->user : "the account", s->host);
       return FALSE;
     }
-    if (msgtk_imap_session_has_capability (s, "LOGINDISABLED")) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
-                   "the IMAP server does not allow LOGIN (LOGINDISABLED)");
+    char *password = NULL, *token = NULL;
+    if (!msgtk_account_get_secret (account, &password, &token, error))
       return FALSE;
-    }
-    g_autofree char *tag = next_tag (s);
-    g_autoptr (GString) cmd = g_string_new (tag);
-    g_string_append (cmd, " LOGIN ");
-    ImapResponse *done = NULL;
-    gboolean ok = cmd_string (s, cmd, tag, user, &done, error);
-    if (ok) {
-      g_string_append_c (cmd, ' ');
-      ok = cmd_string (s, cmd, tag, password, &done, error);
-    }
-    if (!ok && done == NULL)
+    msgtk_connection_add_secret (s->conn, password);
+    msgtk_connection_add_secret (s->conn, token);
+    g_autofree char *offered = offered_mechanisms (s);
+    g_autoptr (GError) choose = NULL;
+    const char *mech = msgtk_sasl_choose (offered, account->auth, token != NULL, &choose);
+    /* the LOGIN command sends the password as PLAIN would */
+    gboolean login_allowed = token == NULL
+                             && !msgtk_imap_session_has_capability (s, "LOGINDISABLED")
+                             && (account->auth == NULL
+                                 || msgtk_sasl_choose ("PLAIN LOGIN", account->auth, FALSE, NULL));
+    g_autoptr (ImapResponse) r = NULL;
+    if (mech != NULL)
+      r = sasl_exchange (s, mech, account, password, token, error);
+    else if (login_allowed)
+      r = login_command (s, account->user, password, error);
+    else
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE, "IMAP server %s: %s%s", s->host,
+                   choose->message,
+                   msgtk_imap_session_has_capability (s, "LOGINDISABLED") ? " (LOGINDISABLED)"
+                                                                          : "");
+    msgtk_secret_free (password);
+    msgtk_secret_free (token);
+    if (r == NULL)
       return FALSE;
-    g_autoptr (ImapResponse) r = done;
-    if (r == NULL) {
-      g_string_append (cmd, "\r\n");
-      if (!send_str (s, cmd->str, cmd->len, error))
-        return FALSE;
-      r = wait_tagged (s, tag, NULL, error);
-      if (r == NULL)
-        return FALSE;
-    }
     if (strcmp (r->status, "OK") != 0) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
-                   "IMAP login as '%s' failed: %s (check the user and the password)", user,
-                   r->text);
+      g_autofree char *word = code_word (r->code);
+      /* [UNAVAILABLE]: the server's authentication service is down for now */
+      g_set_error (error, MSGTK_ERROR,
+                   g_ascii_strcasecmp (word ? word : "", "UNAVAILABLE") == 0 ? MSGTK_ERROR_TEMP_FAIL
+                                                                             : MSGTK_ERROR_NO_PERM,
+                   "IMAP server %s refused authentication (%s as %s): %s%s%s%s (check the user "
+                   "and the password)",
+                   s->host, mech ? mech : "LOGIN", account->user, r->code ? "[" : "",
+                   r->code ? r->code : "", r->code ? "] " : "", r->text);
       return FALSE;
     }
     s->authenticated = TRUE;
+    s->auth_mech = g_strdup (mech ? mech : "LOGIN");
     if (r->code == NULL || g_ascii_strncasecmp (r->code, "CAPABILITY ", 11) != 0)
       if (!refresh_caps (s, error))
         return FALSE;
   }
-  if (msgtk_imap_session_has_capability (s, "UTF8=ACCEPT")) {
+  if (!s->utf8 && msgtk_imap_session_has_capability (s, "UTF8=ACCEPT")) {
     g_autoptr (ImapResponse) r = simple_command (s, "ENABLE UTF8=ACCEPT", NULL, error);
     if (r == NULL)
       return FALSE;
@@ -901,10 +1028,7 @@ mailbox_command (MsgtkImapSession *s, const char *verb, const char *mailbox, con
   if (!cmd_string (s, cmd, tag, m, &done, error))
     return done;
   g_string_append (cmd, suffix ? suffix : "");
-  g_string_append (cmd, "\r\n");
-  if (!send_str (s, cmd->str, cmd->len, error))
-    return NULL;
-  return wait_tagged (s, tag, untagged, error);
+  return finish_command (s, cmd, tag, NULL, untagged, error);
 }
 
 gboolean
@@ -953,26 +1077,26 @@ msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
                                       const char *message_id, gboolean *found, GError **error)
 {
   *found = FALSE;
-  g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, NULL, error);
-  if (ex == NULL)
-    return FALSE;
-  if (strcmp (ex->status, "OK") != 0)
-    return TRUE; /* no such mailbox: nothing there */
+  if (g_strcmp0 (s->examined, mailbox) != 0) {
+    /* one EXAMINE for a run of searches in the same mailbox (the server
+     * shows messages other sessions add in the meantime) */
+    g_clear_pointer (&s->examined, g_free);
+    g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, NULL, error);
+    if (ex == NULL)
+      return FALSE;
+    if (strcmp (ex->status, "OK") != 0)
+      return TRUE; /* no such mailbox: nothing there */
+    s->examined = g_strdup (mailbox);
+  }
   g_autofree char *tag = next_tag (s);
   g_autoptr (GString) cmd = g_string_new (tag);
   g_string_append (cmd, " UID SEARCH HEADER Message-ID ");
   ImapResponse *done = NULL;
-  if (!cmd_string (s, cmd, tag, message_id, &done, error)) {
-    gboolean completed = done != NULL;
-    imap_response_free (done);
-    return completed;
-  }
-  g_string_append (cmd, "\r\n");
+  if (!cmd_string (s, cmd, tag, message_id, &done, error) && done == NULL)
+    return FALSE;
   g_autoptr (GPtrArray) untagged
       = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
-  if (!send_str (s, cmd->str, cmd->len, error))
-    return FALSE;
-  g_autoptr (ImapResponse) r = wait_tagged (s, tag, untagged, error);
+  g_autoptr (ImapResponse) r = finish_command (s, cmd, tag, done, untagged, error);
   if (r == NULL || !require_ok (r, "UID SEARCH", error))
     return FALSE;
   for (guint i = 0; i < untagged->len; i++) {
@@ -981,8 +1105,7 @@ msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
         && g_ascii_isdigit (u->data[7]))
       *found = TRUE;
   }
-  g_autoptr (ImapResponse) cl = simple_command (s, "CLOSE", NULL, error);
-  return cl != NULL;
+  return TRUE;
 }
 
 void
@@ -994,26 +1117,22 @@ msgtk_imap_message_clear (MsgtkImapMessage *m)
   g_clear_pointer (&m->code, g_free);
 }
 
+/* Send one APPEND command for @n messages. Returns its tag once it is all
+ * queued (its completion still to be read), or NULL when it ended early: a
+ * synchronising literal was answered with a completion (*@done), or the
+ * connection failed (@error). */
 static char *
-code_word (const char *code)
+append_send (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
+             const MsgtkImapAppendOptions *o, ImapResponse **done, GError **error)
 {
-  return code ? g_strndup (code, strcspn (code, " ")) : NULL;
-}
-
-/* One APPEND command for @n messages. Returns the completion (NULL + error when the
- * connection failed). */
-static ImapResponse *
-append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
-                const MsgtkImapAppendOptions *o, GError **error)
-{
+  *done = NULL;
   if (o->sending != NULL)
     o->sending (msgs, n, o->data);
   g_autofree char *tag = next_tag (s);
   g_autoptr (GString) cmd = g_string_new (tag);
   g_string_append (cmd, " APPEND ");
-  ImapResponse *done = NULL;
-  if (!cmd_string (s, cmd, tag, m, &done, error))
-    return done;
+  if (!cmd_string (s, cmd, tag, m, done, error))
+    return NULL;
   for (guint i = 0; i < n; i++) {
     gsize len;
     const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
@@ -1025,17 +1144,43 @@ append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guin
       g_string_append_printf (cmd, " \"%s\"", date);
     }
     gboolean nonsync = nonsync_ok (s, size);
-    g_string_append_printf (cmd, " {%zu%s}\r\n", size, nonsync ? "+" : "");
-    if (!send_str (s, cmd->str, cmd->len, error))
+    g_string_append_printf (cmd, " {%zu%s}", size, nonsync ? "+" : "");
+    queue_line (s, cmd);
+    if (!nonsync && !wait_continuation (s, tag, NULL, done, error))
       return NULL;
-    g_string_truncate (cmd, 0);
-    if (!nonsync && !wait_continuation (s, tag, &done, error))
-      return done;
-    if (!send_message_data (s, msgs[i].data, error))
+    if (!queue_message_data (s, msgs[i].data, error))
       return NULL;
   }
-  if (!send_str (s, "\r\n", 2, error))
-    return NULL;
+  queue_line (s, cmd);
+  return g_steal_pointer (&tag);
+}
+
+/* Whether an APPEND of @msgs to @m goes out without waiting for any '+'. */
+static gboolean
+append_nonsync (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n)
+{
+  g_autoptr (GString) q = g_string_new (NULL);
+  if (!imap_quote (q, m, s->utf8) && !nonsync_ok (s, strlen (m)))
+    return FALSE;
+  for (guint i = 0; i < n; i++) {
+    gsize len;
+    const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
+    if (!nonsync_ok (s, msgtk_imap_crlf_size (p, len)))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* One APPEND command for @n messages. Returns the completion (NULL + error when the
+ * connection failed). */
+static ImapResponse *
+append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
+                const MsgtkImapAppendOptions *o, GError **error)
+{
+  ImapResponse *done = NULL;
+  g_autofree char *tag = append_send (s, m, msgs, n, o, &done, error);
+  if (tag == NULL)
+    return done;
   return wait_tagged (s, tag, NULL, error);
 }
 
@@ -1049,14 +1194,26 @@ refuse (MsgtkImapMessage *msg, const char *code, const char *text)
   msg->text = g_strdup (text);
 }
 
+/* Carry an APPEND of @msgs through to a settled state: @first is the
+ * completion of a command already sent (taken over; NULL: send it now), sent
+ * when *@created was @first_created.
+ * TRYCREATE creates the mailbox (once) and retries, a throttling reply backs
+ * off and retries, a refused batch is retried one message at a time. */
 static gboolean
 append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImapMessage *msgs,
-              guint n, const MsgtkImapAppendOptions *o, gboolean *created, GError **error)
+              guint n, const MsgtkImapAppendOptions *o, gboolean *created, ImapResponse *first,
+              gboolean first_created, GError **error)
 {
+  g_autoptr (ImapResponse) r = first;
+  /* a command sent before the mailbox was created may still say TRYCREATE */
+  gboolean created_before = first != NULL ? first_created : *created;
   for (guint attempt = 0;; attempt++) {
-    g_autoptr (ImapResponse) r = append_command (s, m, msgs, n, o, error);
-    if (r == NULL)
-      return FALSE;
+    if (r == NULL) {
+      created_before = *created;
+      r = append_command (s, m, msgs, n, o, error);
+      if (r == NULL)
+        return FALSE;
+    }
     if (strcmp (r->status, "OK") == 0) {
       g_autoptr (GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
       guint32 validity = 0;
@@ -1072,6 +1229,10 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
     }
     g_autofree char *word = code_word (r->code);
     if (word != NULL && g_ascii_strcasecmp (word, "TRYCREATE") == 0) {
+      if (*created && !created_before) {
+        g_clear_pointer (&r, imap_response_free);
+        continue;
+      }
       if (!o->create || *created) {
         g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
                      "mailbox '%s' does not exist on the server (%s); use --create to create it",
@@ -1081,19 +1242,22 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
       if (!msgtk_imap_session_create (s, mailbox, error))
         return FALSE;
       *created = TRUE;
+      g_clear_pointer (&r, imap_response_free);
       continue;
     }
     if (word != NULL && attempt < 3
-        && (g_ascii_strcasecmp (word, "UNAVAILABLE") == 0
-            || g_ascii_strcasecmp (word, "INUSE") == 0)) {
-      /* the server is busy: back off and try again */
-      g_usleep ((1u << attempt) * G_USEC_PER_SEC);
+        && (g_ascii_strcasecmp (word, "UNAVAILABLE") == 0 || g_ascii_strcasecmp (word, "INUSE") == 0
+            || g_ascii_strcasecmp (word, "THROTTLED") == 0)) {
+      /* the server is busy or throttling us: back off and try again */
+      guint backoff = o->backoff_ms ? o->backoff_ms : 1000;
+      g_usleep ((gulong)(backoff << attempt) * 1000);
+      g_clear_pointer (&r, imap_response_free);
       continue;
     }
     if (n > 1) {
       /* MULTIAPPEND is atomic: find the bad one(s) one at a time */
       for (guint i = 0; i < n; i++)
-        if (!append_batch (s, mailbox, m, msgs + i, 1, o, created, error))
+        if (!append_batch (s, mailbox, m, msgs + i, 1, o, created, NULL, FALSE, error))
           return FALSE;
       return TRUE;
     }
@@ -1102,6 +1266,43 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
       o->settled (msgs, 1, o->data);
     return TRUE;
   }
+}
+
+/* An APPEND command sent, its completion not read yet. */
+typedef struct {
+  char *tag;
+  MsgtkImapMessage *msgs; /* copies of the caller's, copied back when settled */
+  guint n;
+  guint at;         /* where its messages are in the batch order */
+  gboolean created; /* whether the mailbox had been created when it was sent */
+} Flight;
+
+static void
+flight_free (Flight *f)
+{
+  g_free (f->tag);
+  g_free (f->msgs);
+  g_free (f);
+}
+
+static Flight *
+flight_new (MsgtkImapMessage *msgs, const guint *idx, guint at, guint n)
+{
+  Flight *f = g_new0 (Flight, 1);
+  f->msgs = g_new (MsgtkImapMessage, n);
+  f->n = n;
+  f->at = at;
+  /* the batch's messages are contiguous unless APPENDLIMIT removed some */
+  for (guint j = 0; j < n; j++)
+    f->msgs[j] = msgs[idx[at + j]];
+  return f;
+}
+
+static void
+flight_copy_back (Flight *f, MsgtkImapMessage *msgs, const guint *idx)
+{
+  for (guint j = 0; j < f->n; j++)
+    msgs[idx[f->at + j]] = f->msgs[j];
 }
 
 gboolean
@@ -1117,6 +1318,7 @@ msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMe
   gboolean multi = msgtk_imap_session_has_capability (s, "MULTIAPPEND");
   guint max_count = multi ? (o->max_count ? o->max_count : 100) : 1;
   guint64 max_bytes = o->max_bytes ? o->max_bytes : 16 * 1024 * 1024;
+  guint depth = o->max_in_flight ? o->max_in_flight : 8;
   /* messages over APPENDLIMIT are refused here, the rest go in batches */
   g_autofree guint64 *sizes = g_new (guint64, n);
   g_autofree guint *idx = g_new (guint, n);
@@ -1139,22 +1341,53 @@ msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMe
     idx[k++] = i;
   }
   g_autoptr (GArray) batches = imap_split_batches (sizes, k, max_count, max_bytes);
-  gboolean created = FALSE;
+  gboolean created = FALSE, ok = TRUE;
+  /* commands whose literals need no '+' go out without waiting for the
+   * completion of those before them, up to @depth in flight; completions
+   * are taken in order (wait_tagged keeps those that come early) */
+  GQueue flights = G_QUEUE_INIT;
   guint at = 0;
-  for (guint b = 0; b < batches->len; b++) {
-    guint len = g_array_index (batches, guint, b);
-    /* the batch's messages are contiguous unless APPENDLIMIT removed some */
-    g_autofree MsgtkImapMessage *tmp = g_new (MsgtkImapMessage, len);
-    for (guint j = 0; j < len; j++)
-      tmp[j] = msgs[idx[at + j]];
-    gboolean ok = append_batch (s, mailbox, m, tmp, len, o, &created, error);
-    for (guint j = 0; j < len; j++)
-      msgs[idx[at + j]] = tmp[j];
-    if (!ok)
-      return FALSE;
-    at += len;
+  for (guint b = 0; ok && b <= batches->len; b++) {
+    Flight *next = NULL;
+    if (b < batches->len) {
+      next = flight_new (msgs, idx, at, g_array_index (batches, guint, b));
+      at += next->n;
+    }
+    gboolean pipeline = next != NULL && depth > 1 && append_nonsync (s, m, next->msgs, next->n);
+    if (pipeline) {
+      ImapResponse *done = NULL;
+      next->created = created;
+      next->tag = append_send (s, m, next->msgs, next->n, o, &done, error);
+      imap_response_free (done); /* never set: no literal waits for '+' */
+      g_queue_push_tail (&flights, next);
+      if (next->tag == NULL) {
+        ok = FALSE;
+        break;
+      }
+    }
+    /* settle the oldest while too many are in flight, or all of them before
+     * a command that must wait for '+', and at the end */
+    while (ok && !g_queue_is_empty (&flights) && (!pipeline || flights.length >= depth)) {
+      Flight *f = g_queue_peek_head (&flights);
+      ImapResponse *r = wait_tagged (s, f->tag, NULL, error);
+      ok = r != NULL
+           && append_batch (s, mailbox, m, f->msgs, f->n, o, &created, r, f->created, error);
+      flight_copy_back (f, msgs, idx);
+      flight_free (g_queue_pop_head (&flights));
+    }
+    if (ok && next != NULL && !pipeline) {
+      ok = append_batch (s, mailbox, m, next->msgs, next->n, o, &created, NULL, FALSE, error);
+      flight_copy_back (next, msgs, idx);
+    }
+    if (!pipeline && next != NULL)
+      flight_free (next);
   }
-  return TRUE;
+  /* after a failure: what was in flight stays PENDING */
+  for (Flight *f; (f = g_queue_pop_head (&flights)) != NULL;) {
+    flight_copy_back (f, msgs, idx);
+    flight_free (f);
+  }
+  return ok;
 }
 
 void
@@ -1362,6 +1595,7 @@ msgtk_imap_session_fetch_last_digests (MsgtkImapSession *s, const char *mailbox,
 {
   g_autoptr (GPtrArray) untagged
       = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
+  g_clear_pointer (&s->examined, g_free);
   g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, untagged, error);
   if (ex == NULL)
     return FALSE;

@@ -331,30 +331,9 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
                  "SMTP server %s does not offer AUTH, but credentials are configured", s->host);
     return FALSE;
   }
-  g_autoptr (GError) local = NULL;
-  char *token = msgtk_account_get_token (account, &local);
-  if (local) {
-    g_propagate_error (error, g_steal_pointer (&local));
+  char *password = NULL, *token = NULL;
+  if (!msgtk_account_get_secret (account, &password, &token, error))
     return FALSE;
-  }
-  char *password = NULL;
-  if (token == NULL) {
-    password = msgtk_account_get_password (account, error);
-    if (password == NULL) {
-      if (error && *error == NULL)
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
-                     "no password for %s: use --password-command, --password-file, "
-                     "MSGTK_PASSWORD or ~/.netrc",
-                     account->user ? account->user : "the account");
-      return FALSE;
-    }
-  }
-  if (account->user == NULL) {
-    msgtk_secret_free (password);
-    msgtk_secret_free (token);
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "a password is set but no --user");
-    return FALSE;
-  }
   msgtk_connection_add_secret (s->conn, password);
   msgtk_connection_add_secret (s->conn, token);
   gboolean ok = FALSE;

@@ -13,8 +13,7 @@
 
 typedef enum { DATE_SOURCE, DATE_HEADER, DATE_NOW } DateFrom;
 
-static char *opt_host, *opt_tls = NULL, *opt_user, *opt_trust, *opt_password_command;
-static int opt_port;
+static CliAccountOptions acct_opts;
 static char *opt_mailbox = NULL, *opt_journal, *opt_dedupe, *opt_date_from;
 static gboolean opt_create, opt_dry_run, opt_no_journal;
 static int opt_jobs = 1;
@@ -22,15 +21,6 @@ static int opt_batch = 100;
 static char **opt_paths;
 
 static GOptionEntry entries[] = {
-  { "host", 'H', 0, G_OPTION_ARG_STRING, &opt_host, "IMAP server host name", "HOST" },
-  { "port", 'p', 0, G_OPTION_ARG_INT, &opt_port,
-    "port (default 993 for implicit TLS, 143 otherwise)", "PORT" },
-  { "tls", 0, 0, G_OPTION_ARG_STRING, &opt_tls, "implicit (default), starttls or none", "MODE" },
-  { "user", 'u', 0, G_OPTION_ARG_STRING, &opt_user, "user name to log in as", "USER" },
-  { "tls-trust-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_trust,
-    "PEM file of CA certificates to trust", "FILE" },
-  { "password-command", 0, 0, G_OPTION_ARG_STRING, &opt_password_command,
-    "command printing the password (else $MSGTK_PASSWORD)", "CMD" },
   { "mailbox", 'm', 0, G_OPTION_ARG_FILENAME, &opt_mailbox, "target mailbox (default INBOX)",
     "NAME" },
   { "create", 0, 0, G_OPTION_ARG_NONE, &opt_create, "create missing mailboxes", NULL },
@@ -83,9 +73,8 @@ batch_free (Batch *b)
 }
 
 typedef struct {
-  MsgtkImapConfig config;
-  const char *user;
-  const char *password;
+  MsgtkAccount *account;
+  FILE *trace;
   MsgtkImapJournal *journal;
   GAsyncQueue *queue; /* Batch*, NULL ends */
   GMutex lock;
@@ -111,8 +100,8 @@ add_failure (Run *run, const char *name, const char *why)
 static MsgtkImapSession *
 open_session (Run *run, GError **error)
 {
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_connect (&run->config, error);
-  if (s == NULL || !msgtk_imap_session_login (s, run->user, run->password, error))
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_connect (run->account, run->trace, error);
+  if (s == NULL || !msgtk_imap_session_authenticate (s, run->account, error))
     return NULL;
   return g_steal_pointer (&s);
 }
@@ -284,16 +273,6 @@ header_date (GBytes *data)
   return d ? g_mime_utils_header_decode_date (d) : NULL;
 }
 
-static guint
-imap_flags (MsgtkFlags f)
-{
-  return ((f & MSGTK_FLAG_SEEN) ? MSGTK_IMAP_FLAG_SEEN : 0)
-         | ((f & MSGTK_FLAG_ANSWERED) ? MSGTK_IMAP_FLAG_ANSWERED : 0)
-         | ((f & MSGTK_FLAG_FLAGGED) ? MSGTK_IMAP_FLAG_FLAGGED : 0)
-         | ((f & MSGTK_FLAG_DELETED) ? MSGTK_IMAP_FLAG_DELETED : 0)
-         | ((f & MSGTK_FLAG_DRAFT) ? MSGTK_IMAP_FLAG_DRAFT : 0);
-}
-
 static char *
 target_mailbox (const char *base, const char *folder, char delim)
 {
@@ -326,32 +305,27 @@ progress (Run *run, gboolean final)
   g_mutex_unlock (&run->lock);
 }
 
-static char *
-read_password (GError **error)
+/* Fetch the password once (a password command runs once, not once per
+ * connection) and keep it in the account for every session. */
+static gboolean
+resolve_password (MsgtkAccount *account, GError **error)
 {
-  if (opt_password_command != NULL) {
-    g_autofree char *out = NULL;
-    int status = 0;
-    const char *argv[] = { "/bin/sh", "-c", opt_password_command, NULL };
-    if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status,
-                       error))
-      return NULL;
-    if (!g_spawn_check_wait_status (status, NULL)) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "the password command failed");
-      return NULL;
-    }
-    char *nl = strchr (out, '\n');
-    if (nl)
-      *nl = '\0';
-    return g_steal_pointer (&out);
+  if (!msgtk_account_has_credentials (account) || account->token_command || account->token_file
+      || g_getenv ("MSGTK_TOKEN"))
+    return TRUE;
+  GError *local = NULL;
+  char *password = msgtk_account_get_password (account, &local);
+  if (local != NULL) {
+    g_propagate_error (error, local);
+    return FALSE;
   }
-  const char *env = g_getenv ("MSGTK_PASSWORD");
-  if (env == NULL) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
-                 "no password: set MSGTK_PASSWORD or use --password-command");
-    return NULL;
+  if (password != NULL) {
+    g_clear_pointer (&account->password_command, g_free);
+    g_clear_pointer (&account->password_file, g_free);
+    msgtk_secret_free (account->password);
+    account->password = password;
   }
-  return g_strdup (env);
+  return TRUE;
 }
 
 static int
@@ -371,6 +345,7 @@ main (int argc, char **argv)
       ctx, "PATH is a message file, a directory of .eml files, an mbox or a "
            "maildir (with maildir++ folders); none or - reads standard input.");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, cli_account_option_group (&acct_opts));
   if (!cli_parse (ctx, PROG, &argc, &argv))
     return EX_USAGE;
   DateFrom date_from = DATE_SOURCE;
@@ -388,32 +363,18 @@ main (int argc, char **argv)
     return usage_error ("-j takes 1 to 64");
   if (opt_batch < 1 || opt_batch > 1000)
     return usage_error ("--batch takes 1 to 1000");
-  Run run = { 0 };
-  run.config.host = opt_host;
-  run.config.port = (guint16)opt_port;
-  run.config.trust_file = opt_trust;
-  if (opt_tls == NULL || strcmp (opt_tls, "implicit") == 0)
-    run.config.tls = MSGTK_IMAP_TLS_IMPLICIT;
-  else if (strcmp (opt_tls, "starttls") == 0)
-    run.config.tls = MSGTK_IMAP_TLS_STARTTLS;
-  else if (strcmp (opt_tls, "none") == 0)
-    run.config.tls = MSGTK_IMAP_TLS_NONE;
-  else
-    return usage_error ("--tls takes implicit, starttls or none");
   const char *base = opt_mailbox ? opt_mailbox : "INBOX";
   if (!g_utf8_validate (base, -1, NULL) || *base == '\0')
     return usage_error ("--mailbox takes a non-empty UTF-8 name");
   g_autoptr (GError) error = NULL;
-  g_autofree char *password = NULL;
-  if (!opt_dry_run) {
-    if (opt_host == NULL || opt_user == NULL)
-      return usage_error ("--host and --user are required (unless --dry-run)");
-    password = read_password (&error);
-    if (password == NULL)
-      return cli_report_error (PROG, error);
-  }
-  run.user = opt_user;
-  run.password = password;
+  g_autoptr (MsgtkAccount) account = cli_account_resolve (&acct_opts, "imap", &error);
+  if (account == NULL)
+    return cli_report_error (PROG, error);
+  if (!opt_dry_run && !resolve_password (account, &error))
+    return cli_report_error (PROG, error);
+  Run run = { 0 };
+  run.account = account;
+  run.trace = acct_opts.trace ? stderr : NULL;
   g_autoptr (MsgtkImapJournal) journal = NULL;
   if (!opt_no_journal) {
     g_autofree char *jpath
@@ -543,7 +504,7 @@ main (int argc, char **argv)
         cur = batch_new (mailbox);
       MsgtkImapMessage m = { 0 };
       m.data = g_bytes_ref (data);
-      m.flags = imap_flags (item->flags);
+      m.flags = item->flags;
       if (date_from == DATE_SOURCE)
         m.internal_date
             = item->internal_date ? g_date_time_ref (item->internal_date) : header_date (data);
@@ -563,7 +524,7 @@ main (int argc, char **argv)
   if (cur != NULL)
     enqueue (&run, cur, 2 * opt_jobs);
   for (guint i = 0; i < threads->len; i++)
-    g_async_queue_push (run.queue, g_new0 (Batch, 1));
+    enqueue (&run, g_new0 (Batch, 1), G_MAXUINT); /* counted, as workers count every pop */
   for (guint i = 0; i < threads->len; i++) {
     while (tty && run.queued > 0) {
       progress (&run, FALSE);

@@ -56,6 +56,13 @@ char *msgtk_account_get_password (MsgtkAccount *account, GError **error);
 /* The OAuth2 bearer token: token command, token file, MSGTK_TOKEN. */
 char *msgtk_account_get_token (MsgtkAccount *account, GError **error);
 
+/* The secret to authenticate with: the OAuth2 token when one is set (into
+ * *@token), else the password (into *@password); the other stays NULL. FALSE
+ * with MSGTK_ERROR_CONFIG when there is neither or when the account has no
+ * user. Free both with msgtk_secret_free(). */
+gboolean msgtk_account_get_secret (MsgtkAccount *account, char **password, char **token,
+                                   GError **error);
+
 /* Whether the account has any credentials configured (then TLS is required). */
 gboolean msgtk_account_has_credentials (MsgtkAccount *account);
 

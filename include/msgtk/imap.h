@@ -1,46 +1,49 @@
 /* msgtk — IMAP4rev1 client session (RFC 3501, 9051) for uploading messages.
  *
- * Greeting (OK, PREAUTH, BYE), CAPABILITY, STARTTLS or implicit TLS, LOGIN,
- * ENABLE UTF8=ACCEPT, LIST (hierarchy delimiter), CREATE, APPEND with flags and
- * internal date (synchronising literals, LITERAL+ / LITERAL-, MULTIAPPEND,
- * UIDPLUS APPENDUID), UID SEARCH HEADER Message-ID. The response reader copes
- * with untagged responses at any time and literals inside responses.
+ * Greeting (OK, PREAUTH, BYE), CAPABILITY, STARTTLS or implicit TLS over a
+ * MsgtkConnection (certificate checks, timeouts, trace with secrets
+ * redacted), AUTHENTICATE through the sasl module (SASL-IR when offered) or
+ * LOGIN, ENABLE UTF8=ACCEPT, LIST (hierarchy delimiter), CREATE, APPEND with
+ * flags and internal date (synchronising literals, LITERAL+ / LITERAL-,
+ * MULTIAPPEND, UIDPLUS APPENDUID, APPENDLIMIT), UID SEARCH HEADER Message-ID.
+ * The response reader copes with untagged responses at any time and
+ * literals inside responses.
  *
  * Messages are sent byte for byte as given, with bare LF turned into CRLF;
  * the literal size is the size after that normalisation. */
 #pragma once
 
-#include <gio/gio.h>
+#include <msgtk/account.h>
+#include <msgtk/connection.h>
+#include <msgtk/sink.h>
+#include <stdio.h>
 
 G_BEGIN_DECLS
 
-typedef enum {
-  MSGTK_IMAP_TLS_IMPLICIT, /* TLS from the first byte (port 993) */
-  MSGTK_IMAP_TLS_STARTTLS, /* plaintext, then STARTTLS, required (port 143) */
-  MSGTK_IMAP_TLS_NONE,     /* no TLS: LOGIN is then refused */
-} MsgtkImapTls;
-
-typedef struct {
-  const char *host;
-  guint16 port; /* 0: 993 for IMPLICIT, 143 otherwise */
-  MsgtkImapTls tls;
-  const char *trust_file; /* PEM CA file to trust instead of the system's; NULL: system */
-  guint timeout;          /* seconds for connect and each read; 0: 60 */
-} MsgtkImapConfig;
-
 typedef struct _MsgtkImapSession MsgtkImapSession;
 
-/* Connect, read the greeting and the capabilities, and upgrade with STARTTLS
- * when @config asks for it (refusing a server that does not offer it). */
-MsgtkImapSession *msgtk_imap_session_connect (const MsgtkImapConfig *config, GError **error);
+/* Connect to the server of @account (host, port — default 993 with implicit
+ * TLS, 143 otherwise —, TLS mode, trust file, fingerprint, timeout), read the
+ * greeting and the capabilities, and upgrade with STARTTLS when the account
+ * asks for it (refusing a server that does not offer it). @trace (nullable)
+ * gets the dialogue, secrets redacted. */
+MsgtkImapSession *msgtk_imap_session_connect (MsgtkAccount *account, FILE *trace, GError **error);
 
 /* A session over an already connected @stream (@secure: whether it is
- * protected by TLS); reads the greeting. Used for tests and custom transports. */
+ * protected, e.g. by TLS); reads the greeting. For tests and custom
+ * transports. */
 MsgtkImapSession *msgtk_imap_session_new_for_stream (GIOStream *stream, gboolean secure,
                                                      GError **error);
 
 void msgtk_imap_session_free (MsgtkImapSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkImapSession, msgtk_imap_session_free)
+
+/* STARTTLS (done by msgtk_imap_session_connect when the account asks for
+ * it): refused when the server does not offer it or pre-authenticated the
+ * connection; anything the server sent after its OK and before the
+ * handshake is refused (MSGTK_ERROR_PROTOCOL); capabilities are asked again
+ * over TLS. */
+gboolean msgtk_imap_session_starttls (MsgtkImapSession *session, GError **error);
 
 /* Whether the server advertised @capability (case-insensitive, e.g. "LITERAL+"). */
 gboolean msgtk_imap_session_has_capability (MsgtkImapSession *session, const char *capability);
@@ -48,12 +51,25 @@ gboolean msgtk_imap_session_has_capability (MsgtkImapSession *session, const cha
 /* The APPENDLIMIT the server advertised, 0 if none. */
 guint64 msgtk_imap_session_get_append_limit (MsgtkImapSession *session);
 
-/* LOGIN (quoted strings, or literals for 8-bit / CR / LF). Refused without TLS
- * (MSGTK_ERROR_NO_PERM) so that a password never crosses the network in clear.
- * A PREAUTH session is already authenticated: this then does nothing. Then
- * ENABLE UTF8=ACCEPT when offered. */
-gboolean msgtk_imap_session_login (MsgtkImapSession *session, const char *user,
-                                   const char *password, GError **error);
+/* Authenticate with the credentials of @account (user, and the token or
+ * password from its secret sources). Refused without TLS
+ * (MSGTK_ERROR_NO_PERM) unless the account allows plaintext authentication.
+ * AUTHENTICATE with the strongest mechanism the server offers and the
+ * account allows (msgtk_sasl_choose; the initial response in the command
+ * with SASL-IR), else LOGIN (quoted strings, or literals for 8-bit / CR / LF)
+ * when the server allows it and the account's mechanisms are unrestricted or
+ * include PLAIN or LOGIN. A PREAUTH session is already authenticated: nothing
+ * is sent. Then ENABLE UTF8=ACCEPT when offered (mailbox names then go out as
+ * UTF-8). */
+gboolean msgtk_imap_session_authenticate (MsgtkImapSession *session, MsgtkAccount *account,
+                                          GError **error);
+
+/* The mechanism used by msgtk_imap_session_authenticate ("SCRAM-SHA-256", or
+ * "LOGIN" for the LOGIN command); NULL before, or for PREAUTH. */
+const char *msgtk_imap_session_get_auth_mechanism (MsgtkImapSession *session);
+
+/* Whether UTF8=ACCEPT was enabled. */
+gboolean msgtk_imap_session_is_utf8 (MsgtkImapSession *session);
 
 /* The hierarchy delimiter (LIST "" ""); '\0' for a flat server. */
 gboolean msgtk_imap_session_get_delimiter (MsgtkImapSession *session, char *delimiter,
@@ -62,8 +78,9 @@ gboolean msgtk_imap_session_get_delimiter (MsgtkImapSession *session, char *deli
 /* CREATE @mailbox (UTF-8 name). An existing mailbox is not an error. */
 gboolean msgtk_imap_session_create (MsgtkImapSession *session, const char *mailbox, GError **error);
 
-/* UID SEARCH HEADER Message-ID @message_id in @mailbox (EXAMINE'd). Sets
- * @found to whether at least one message matches. */
+/* UID SEARCH HEADER Message-ID @message_id in @mailbox (EXAMINE'd, and left
+ * so for the next search in it). Sets @found to whether at least one message
+ * matches; a mailbox that does not exist holds nothing. */
 gboolean msgtk_imap_session_search_message_id (MsgtkImapSession *session, const char *mailbox,
                                                const char *message_id, gboolean *found,
                                                GError **error);
@@ -76,7 +93,7 @@ typedef enum {
 
 typedef struct {
   GBytes *data;             /* the message bytes as in the source */
-  guint flags;              /* MSGTK_IMAP_FLAG_* */
+  MsgtkFlags flags;         /* sent as IMAP system flags (\Seen, \Answered, ...) */
   GDateTime *internal_date; /* NULL: the server's time */
   /* results */
   MsgtkImapAppendStatus status;
@@ -87,20 +104,19 @@ typedef struct {
   gpointer user_data; /* the caller's, untouched */
 } MsgtkImapMessage;
 
-enum {
-  MSGTK_IMAP_FLAG_SEEN = 1 << 0,
-  MSGTK_IMAP_FLAG_ANSWERED = 1 << 1,
-  MSGTK_IMAP_FLAG_FLAGGED = 1 << 2,
-  MSGTK_IMAP_FLAG_DELETED = 1 << 3,
-  MSGTK_IMAP_FLAG_DRAFT = 1 << 4,
-};
-
 void msgtk_imap_message_clear (MsgtkImapMessage *message);
 
 typedef struct {
   guint max_count;   /* messages per MULTIAPPEND command; 0: 100 */
   guint64 max_bytes; /* bytes per MULTIAPPEND command; 0: 16 MiB */
   gboolean create;   /* on NO [TRYCREATE]: CREATE the mailbox and retry */
+  /* on a throttling reply (NO [UNAVAILABLE], [INUSE], [THROTTLED]): wait this
+   * many ms, then twice as long, ..., up to 4 tries in all; 0: 1000 */
+  guint backoff_ms;
+  /* APPEND commands sent before the first one's completion is read, when
+   * none of their literals has to wait for '+' (LITERAL+, LITERAL-); 0: 8,
+   * 1: one at a time */
+  guint max_in_flight;
   /* called as soon as a command settles messages (stored or refused), before
    * the next command: the place to record them in a journal */
   void (*settled) (MsgtkImapMessage *messages, guint n, gpointer data);
@@ -111,12 +127,11 @@ typedef struct {
 } MsgtkImapAppendOptions;
 
 /* APPEND @messages (n of them) to @mailbox (UTF-8 name), as MULTIAPPEND
- * batches when offered, LITERAL+ / LITERAL- when offered, synchronising
- * literals otherwise. Each message gets its status: a batch refused as a whole
- * is retried one message at a time to single out the bad one. Returns FALSE
- * (with @error) only when the session cannot go on (connection lost, BYE,
- * mailbox missing and not created); messages not yet done then stay PENDING,
- * and those done keep their status. */
+ * batches when offered, LITERAL+ / LITERAL- when offered (several commands
+ * in flight then), synchronising literals otherwise. Each message gets its status: a batch refused
+ * as a whole is retried one message at a time to single out the bad one. Returns FALSE (with
+ * @error) only when the session cannot go on (connection lost, BYE, mailbox missing and not
+ * created); messages not yet done then stay PENDING, and those done keep their status. */
 gboolean msgtk_imap_session_append (MsgtkImapSession *session, const char *mailbox,
                                     MsgtkImapMessage *messages, guint n,
                                     const MsgtkImapAppendOptions *options, GError **error);

@@ -1,9 +1,13 @@
 """msgappend against a real private Dovecot over TLS: corpus as files, mbox and
 maildir read back with IMAP FETCH (bytes, flags, dates); resume after kill -9 and
 after a dropped connection; TRYCREATE; OVERQUOTA; a refused message inside a
-MULTIAPPEND batch; the synchronising-literal path; refusing LOGIN without TLS."""
+MULTIAPPEND batch; the synchronising-literal path; refusing credentials without
+TLS; AUTHENTICATE SCRAM-SHA-256 and PLAIN, LOGIN as fallback; a config-file
+account; --date-from; the progress line on a terminal."""
+import datetime
 import imaplib
 import os
+import pty
 import re
 import signal
 import socket
@@ -229,6 +233,102 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             t.check(r.returncode == 77, f"exit {r.returncode}: {out_of(r)}")
             t.check("without TLS" in out_of(r) and dv.password not in out_of(r), out_of(r))
 
+        small = os.path.join(work, "small")
+        small_msgs = [(f"s{i}", f"Subject: small {i}\nMessage-ID: <s{i}@example.org>\n\nsmall {i}\n".encode())
+                      for i in range(6)]
+        write_dir(small, small_msgs)
+
+        with t.case("AUTHENTICATE SCRAM-SHA-256 over STARTTLS (the strongest offered); --trace redacts"):
+            r = append(dv, "--no-journal", "--trace", "--mailbox", "Scram", "--create", small, tls="starttls")
+            err = r.stderr.decode(errors="replace")
+            t.check(r.returncode == 0, out_of(r))
+            t.check("-- TLS established" in err and "C: A0001 STARTTLS" in err, err[:2000])
+            t.check(re.search(r"C: A\d+ AUTHENTICATE SCRAM-SHA-256 <redacted>", err), err[:2000])
+            t.check(dv.password not in out_of(r), "the password never appears in the trace")
+            t.check(re.search(r"C: <\d+ bytes of message data>", err), "message data only as a byte count")
+            t.check("ETA" not in err, "no progress line when stderr is not a terminal")
+            check_exactly_once(dv, "Scram", [d for _, d in small_msgs])
+
+        with t.case("a wrong password: the server's refusal, exit 77, the password not shown"):
+            r = append(dv, "--no-journal", "--mailbox", "Scram", small, env={"MSGTK_PASSWORD": "wr0ng-Secret"})
+            t.check(r.returncode == 77, f"exit {r.returncode}: {out_of(r)}")
+            t.check("refused authentication" in out_of(r) and "wr0ng-Secret" not in out_of(r), out_of(r))
+
+        with t.case("a config-file account: host, imap-port, TLS, user, trust file, password file"):
+            cfg = os.path.join(work, "xdg")
+            os.makedirs(os.path.join(cfg, "msgtk"), exist_ok=True)
+            pwfile = os.path.join(work, "imap-password")
+            with open(pwfile, "w") as fh:
+                fh.write(dv.password + "\n")
+            os.chmod(pwfile, 0o600)
+            with open(os.path.join(cfg, "msgtk", "config"), "w") as fh:
+                fh.write(f"[defaults]\nport = 1\ntls = none\n\n[account dv]\nhost = 127.0.0.1\n"
+                         f"imap-port = {dv.imaps_port}\nimap-tls = implicit\nuser = {dv.user}\n"
+                         f"tls-trust-file = {dv.cafile}\npassword-file = {pwfile}\n")
+            env = {k: v for k, v in os.environ.items() if k not in ("MSGTK_PASSWORD", "MSGTK_TOKEN")}
+            env["XDG_CONFIG_HOME"] = cfg
+            r = subprocess.run([MSGAPPEND, "--account", "dv", "--no-journal", "--mailbox", "Config", "--create",
+                                small], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+            t.check(r.returncode == 0, out_of(r))
+            check_exactly_once(dv, "Config", [d for _, d in small_msgs])
+            os.chmod(pwfile, 0o644)
+            r = subprocess.run([MSGAPPEND, "--account", "dv", "--no-journal", "--mailbox", "Config", small],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+            t.check(r.returncode == 78 and "chmod 600" in out_of(r), f"exit {r.returncode}: {out_of(r)}")
+
+        with t.case("--password-command runs once for -j 3 connections"):
+            count = os.path.join(work, "pwcount")
+            cmd = f"echo run >> {count}; echo '{dv.password}'"
+            r = append(dv, "--no-journal", "-j", "3", "--batch", "1", "--password-command", cmd,
+                       "--mailbox", "PwCmd", "--create", small, env={"MSGTK_PASSWORD": ""})
+            t.check(r.returncode == 0, out_of(r))
+            t.check(open(count).read().count("run") == 1, "password command runs: " + open(count).read())
+            check_exactly_once(dv, "PwCmd", [d for _, d in small_msgs])
+
+        with t.case("--date-from source (From_ line), header (Date) and now"):
+            dated = os.path.join(work, "dated.mbox")
+            dmsgs = [(f"t{i}", f"Date: Tue, 01 Mar 2011 10:20:3{i} +0100\nSubject: t{i}\n\nbody\n".encode())
+                     for i in range(2)]
+            write_mbox(dated, dmsgs)
+            def instant(d):
+                return datetime.datetime.strptime(d, "%d-%b-%Y %H:%M:%S %z").timestamp()
+            want = {"source": {instant("03-Jan-2005 04:05:06 +0000")},
+                    "header": {instant("01-Mar-2011 10:20:30 +0100"), instant("01-Mar-2011 10:20:31 +0100")}}
+            for mode in ("source", "header", "now"):
+                box = "Date" + mode.capitalize()
+                r = append(dv, "--no-journal", "--date-from", mode, "--mailbox", box, "--create", dated)
+                t.check(r.returncode == 0, out_of(r))
+                dates = {instant(m[2]) for m in fetch_all(dv, box)}
+                if mode in want:
+                    t.check(dates == want[mode], f"{mode}: {dates}")
+                else:
+                    t.check(dates and all(abs(d - time.time()) < 600 for d in dates), f"now: {dates}")
+
+        with t.case("a progress line on a terminal (messages, MB, rate, ETA), then the summary"):
+            master, slave = pty.openpty()
+            p = subprocess.Popen([MSGAPPEND, "--host", "127.0.0.1", "--port", str(dv.imaps_port), "--tls",
+                                  "implicit", "--tls-trust-file", dv.cafile, "--user", dv.user, "--no-journal",
+                                  "--mailbox", "Progress", "--create", files],
+                                 env=dict(os.environ, MSGTK_PASSWORD=dv.password),
+                                 stdout=subprocess.PIPE, stderr=slave)
+            os.close(slave)
+            tty_out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                tty_out += chunk
+            out, _ = p.communicate(timeout=120)
+            os.close(master)
+            text = tty_out.decode(errors="replace")
+            t.check(p.returncode == 0, text + out.decode(errors="replace"))
+            t.check(re.search(rf"\r{len(MSGS)}/{len(MSGS)} messages, [0-9.]+ MB, \d+ msg/s, [0-9.]+ MB/s, ETA", text),
+                    repr(text[-300:]))
+            t.check(f"{len(MSGS)} uploaded" in out.decode(), "the summary on standard output")
+
         with t.case("a dropped connection mid-literal, then a re-run: each message exactly once"):
             total = sum(len(d) for _, d in MSGS)
             proxy = DropProxy(dv.imaps_port, total // 2)
@@ -242,6 +342,39 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             r = append(dv, "--journal", j2, "--mailbox", "Drop", files)
             t.check(r.returncode == 0, out_of(r))
             check_exactly_once(dv, "Drop", [d for _, d in MSGS])
+
+    # a server offering only PLAIN: AUTHENTICATE PLAIN with SASL-IR, and LOGIN
+    with Dovecot(os.path.join(work, "dv-plain"), auth_mechanisms="plain") as dv:
+        small = os.path.join(work, "small")
+        with t.case("AUTHENTICATE PLAIN (the only mechanism offered), initial response in the command"):
+            r = append(dv, "--no-journal", "--trace", "--mailbox", "Plain", "--create", small)
+            err = r.stderr.decode(errors="replace")
+            t.check(r.returncode == 0, out_of(r))
+            t.check(re.search(r"AUTH=PLAIN", err) and not re.search(r"AUTH=SCRAM", err), "only PLAIN offered")
+            t.check(re.search(r"C: A\d+ AUTHENTICATE PLAIN <redacted>", err), err[:2000])
+            t.check(dv.password not in out_of(r), "the password never appears in the trace")
+            check_exactly_once(dv, "Plain", [d for _, d in small_msgs])
+
+        with t.case("LOGIN when no allowed mechanism is offered (--auth login)"):
+            r = append(dv, "--no-journal", "--trace", "--auth", "login", "--mailbox", "Login", "--create", small)
+            err = r.stderr.decode(errors="replace")
+            t.check(r.returncode == 0, out_of(r))
+            t.check(re.search(r"C: A\d+ LOGIN <redacted>", err) and "AUTHENTICATE" not in err, err[:2000])
+            t.check(dv.password not in out_of(r), "the password never appears in the trace")
+            check_exactly_once(dv, "Login", [d for _, d in small_msgs])
+
+        with t.case("a relative --tls-trust-file path"):
+            r = run([MSGAPPEND, "--host", "127.0.0.1", "--port", str(dv.imaps_port), "--tls", "implicit",
+                     "--tls-trust-file", os.path.basename(dv.cafile), "--user", dv.user, "--no-journal",
+                     "--mailbox", "Relative", "--create", small], env={"MSGTK_PASSWORD": dv.password},
+                    cwd=os.path.dirname(dv.cafile))
+            t.check(r.returncode == 0, out_of(r))
+            t.check(dv.message_count("Relative") == len(small_msgs), "uploaded")
+
+        with t.case("--auth scram-sha-256 against a PLAIN-only server: nothing sent, a clear error"):
+            r = append(dv, "--no-journal", "--auth", "scram-sha-256", "--mailbox", "Login", small)
+            t.check(r.returncode == 69, f"exit {r.returncode}: {out_of(r)}")
+            t.check("no usable authentication mechanism" in out_of(r), out_of(r))
 
     # a server without LITERAL+ and MULTIAPPEND: synchronising literals
     with Dovecot(os.path.join(work, "dv2"), imap_capability="IMAP4rev1 UIDPLUS") as dv:
@@ -258,7 +391,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             many = [(n, b"X-Copy: " + n.encode() + b"\n" + d) for n, d in many]
             write_mbox(big, many)
             p = subprocess.Popen([MSGAPPEND, "--host", "127.0.0.1", "--port", str(dv.imaps_port),
-                                  "--tls-trust-file", dv.cafile, "--user", dv.user, "--journal", j3,
+                                  "--tls", "implicit", "--tls-trust-file", dv.cafile, "--user", dv.user, "--journal", j3,
                                   "--mailbox", "Killed", "--create", big],
                                  env=dict(os.environ, MSGTK_PASSWORD=dv.password),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -365,6 +365,36 @@ test_token_sources (void)
   g_unsetenv ("MSGTK_PASSWORD");
 }
 
+/* The secret to authenticate with: a token over a password; errors say what is missing. */
+static void
+test_secret (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkAccount) a = msgtk_account_new ();
+  a->netrc = FALSE;
+  char *pw = NULL, *tok = NULL;
+  g_assert_false (msgtk_account_get_secret (a, &pw, &tok, &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "--password-command"));
+  g_clear_error (&error);
+  a->password = g_strdup ("pw");
+  g_assert_false (msgtk_account_get_secret (a, &pw, &tok, &error)); /* no user */
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG);
+  g_assert_null (pw);
+  g_assert_null (tok);
+  g_clear_error (&error);
+  a->user = g_strdup ("me");
+  g_assert_true (msgtk_account_get_secret (a, &pw, &tok, &error));
+  g_assert_cmpstr (pw, ==, "pw");
+  g_assert_null (tok);
+  msgtk_secret_free (pw);
+  a->token_command = g_strdup ("echo tok");
+  g_assert_true (msgtk_account_get_secret (a, &pw, &tok, &error));
+  g_assert_null (pw);
+  g_assert_cmpstr (tok, ==, "tok");
+  msgtk_secret_free (tok);
+}
+
 /* The tools' options over the config file; secrets never from argv. */
 static MsgtkAccount *
 resolve (const char *const *args, GError **error)
@@ -478,6 +508,7 @@ main (int argc, char **argv)
   g_test_add_func ("/account/password-sources", test_password_sources);
   g_test_add_func ("/account/netrc", test_netrc);
   g_test_add_func ("/account/token-sources", test_token_sources);
+  g_test_add_func ("/account/secret", test_secret);
   g_test_add_func ("/account/cli-overrides", test_cli_overrides);
   g_test_add_func ("/account/tls-modes", test_tls_modes);
   int rc = g_test_run ();

@@ -37,6 +37,17 @@ script_free (Script *sc)
   g_object_unref (sc->sent);
 }
 
+/* Check that the client sent exactly @want, then free the script and @n messages. */
+static void
+script_finish (Script *sc, const char *want, MsgtkImapMessage *m, guint n)
+{
+  g_autofree char *sent = script_sent (sc);
+  g_assert_cmpstr (sent, ==, want);
+  for (guint i = 0; i < n; i++)
+    msgtk_imap_message_clear (&m[i]);
+  script_free (sc);
+}
+
 static void
 test_parse (void)
 {
@@ -134,8 +145,13 @@ test_quote_and_format (void)
   g_assert_cmpstr (ds, ==, "07-Mar-2004 09:05:01 -0730");
   g_autofree char *f0 = imap_format_flags (0);
   g_assert_cmpstr (f0, ==, "()");
-  g_autofree char *f = imap_format_flags (MSGTK_IMAP_FLAG_SEEN | MSGTK_IMAP_FLAG_DRAFT);
+  g_autofree char *f = imap_format_flags (MSGTK_FLAG_SEEN | MSGTK_FLAG_DRAFT);
   g_assert_cmpstr (f, ==, "(\\Seen \\Draft)");
+  /* the shared flags: maildir letters and mbox Status/X-Status to IMAP */
+  g_autofree char *fm = imap_format_flags (msgtk_flags_from_maildir_name ("1.M1P1.h:2,DFRST"));
+  g_assert_cmpstr (fm, ==, "(\\Seen \\Answered \\Flagged \\Deleted \\Draft)");
+  g_autofree char *fb = imap_format_flags (msgtk_flags_from_mbox_status ("RO", "AT"));
+  g_assert_cmpstr (fb, ==, "(\\Seen \\Answered \\Draft)");
 }
 
 static void
@@ -176,16 +192,28 @@ test_crlf (void)
 
 #define GREETING "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready\r\n"
 
+static MsgtkAccount *
+account_new (const char *user, const char *password)
+{
+  MsgtkAccount *a = msgtk_account_new ();
+  a->user = g_strdup (user);
+  a->password = g_strdup (password);
+  a->netrc = FALSE;
+  return a;
+}
+
 static void
 test_login_refused_in_clear (void)
 {
   Script sc = script_new (GREETING);
   g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkAccount) a = account_new ("u", "secret");
   g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
   g_assert_no_error (error);
   g_assert_true (msgtk_imap_session_has_capability (s, "starttls"));
-  g_assert_false (msgtk_imap_session_login (s, "u", "secret", &error));
+  g_assert_false (msgtk_imap_session_authenticate (s, a, &error));
   g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM);
+  g_assert_nonnull (strstr (error->message, "without TLS"));
   g_assert_null (strstr (error->message, "secret"));
   g_autofree char *sent = script_sent (&sc);
   g_assert_cmpstr (sent, ==, "");
@@ -195,21 +223,144 @@ test_login_refused_in_clear (void)
 static void
 test_login_literal (void)
 {
-  /* 8-bit password without LITERAL+: a synchronising literal; untagged data interleaved */
+  /* no SASL mechanism offered: LOGIN; an 8-bit password without LITERAL+ is
+   * a synchronising literal; untagged data interleaved */
   Script sc = script_new ("* OK hello\r\n"
-                          "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n"
+                          "* CAPABILITY IMAP4rev1\r\n"
                           "A0001 OK done\r\n"
                           "+ go on\r\n"
                           "* 3 EXISTS\r\n"
                           "A0002 OK [CAPABILITY IMAP4rev1 MULTIAPPEND] logged in\r\n");
   g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkAccount) a = account_new ("us\"er", "pä\\ss");
   g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_true (msgtk_imap_session_login (s, "us\"er", "pä\\ss", &error));
+  g_assert_true (msgtk_imap_session_authenticate (s, a, &error));
   g_assert_no_error (error);
+  g_assert_cmpstr (msgtk_imap_session_get_auth_mechanism (s), ==, "LOGIN");
   g_assert_true (msgtk_imap_session_has_capability (s, "MULTIAPPEND"));
   g_autofree char *sent = script_sent (&sc);
   g_assert_cmpstr (sent, ==, "A0001 CAPABILITY\r\nA0002 LOGIN \"us\\\"er\" {6}\r\npä\\ss\r\n");
+  script_free (&sc);
+}
+
+static void
+test_authenticate_sasl_ir (void)
+{
+  /* SASL-IR: PLAIN's initial response in the command; then ENABLE UTF8=ACCEPT
+   * and a UTF-8 mailbox name sent as it is */
+  Script sc = script_new ("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=LOGIN] hi\r\n"
+                          "A0001 OK [CAPABILITY IMAP4rev1 UTF8=ACCEPT LITERAL+] welcome\r\n"
+                          "* ENABLED UTF8=ACCEPT\r\n"
+                          "A0002 OK enabled\r\n"
+                          "A0003 OK [APPENDUID 4 9] stored\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkAccount) a = account_new ("user", "pass");
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (msgtk_imap_session_authenticate (s, a, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (msgtk_imap_session_get_auth_mechanism (s), ==, "PLAIN");
+  g_assert_true (msgtk_imap_session_is_utf8 (s));
+  MsgtkImapMessage m = { 0 };
+  m.data = g_bytes_new_static ("x", 1);
+  g_assert_true (msgtk_imap_session_append (s, "Entwürfe", &m, 1, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (m.uid, ==, 9);
+  msgtk_imap_message_clear (&m);
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_cmpstr (sent, ==,
+                   "A0001 AUTHENTICATE PLAIN AHVzZXIAcGFzcw==\r\n"
+                   "A0002 ENABLE UTF8=ACCEPT\r\n"
+                   "A0003 APPEND \"Entwürfe\" () {1+}\r\nx\r\n");
+  script_free (&sc);
+}
+
+static void
+test_authenticate_continuation (void)
+{
+  /* no SASL-IR: the initial response after an empty continuation; the
+   * capabilities are asked again after authentication */
+  Script sc = script_new ("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n"
+                          "+ \r\n"
+                          "A0001 OK done\r\n"
+                          "* CAPABILITY IMAP4rev1 MULTIAPPEND\r\n"
+                          "A0002 OK caps\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkAccount) a = account_new ("user", "pass");
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
+  g_assert_true (msgtk_imap_session_authenticate (s, a, &error));
+  g_assert_no_error (error);
+  g_assert_true (msgtk_imap_session_has_capability (s, "MULTIAPPEND"));
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_cmpstr (sent, ==,
+                   "A0001 AUTHENTICATE PLAIN\r\nAHVzZXIAcGFzcw==\r\nA0002 CAPABILITY\r\n");
+  script_free (&sc);
+}
+
+static void
+test_authenticate_refusals (void)
+{
+  g_autoptr (GError) error = NULL;
+  /* the account allows only SCRAM-SHA-256, the server offers PLAIN: nothing sent */
+  Script sc = script_new ("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n");
+  g_autoptr (MsgtkAccount) a = account_new ("user", "hunter2");
+  a->auth = g_strdup ("SCRAM-SHA-256");
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
+  g_assert_false (msgtk_imap_session_authenticate (s, a, &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE);
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_cmpstr (sent, ==, "");
+  g_clear_pointer (&s, msgtk_imap_session_free);
+  script_free (&sc);
+  g_clear_error (&error);
+
+  /* no mechanism and LOGINDISABLED */
+  sc = script_new ("* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] hi\r\n");
+  g_clear_pointer (&a->auth, g_free);
+  s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
+  g_assert_false (msgtk_imap_session_authenticate (s, a, &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "LOGINDISABLED"));
+  g_clear_pointer (&s, msgtk_imap_session_free);
+  script_free (&sc);
+  g_clear_error (&error);
+
+  /* wrong password: the server's words, no secret */
+  sc = script_new ("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n"
+                   "A0001 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n");
+  s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
+  g_assert_false (msgtk_imap_session_authenticate (s, a, &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM);
+  g_assert_nonnull (strstr (error->message, "AUTHENTICATIONFAILED"));
+  g_assert_null (strstr (error->message, a->password));
+  g_clear_pointer (&s, msgtk_imap_session_free);
+  script_free (&sc);
+}
+
+static void
+test_starttls_injection (void)
+{
+  /* a response smuggled in after the OK to STARTTLS, before the handshake */
+  Script sc = script_new ("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\r\n"
+                          "A0001 OK Begin TLS negotiation now\r\n"
+                          "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  g_assert_false (msgtk_imap_session_starttls (s, &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL);
+  g_assert_false (msgtk_imap_session_has_capability (s, "AUTH=PLAIN"));
+  g_clear_error (&error);
+  script_free (&sc);
+
+  /* STARTTLS not offered: refused, nothing sent */
+  sc = script_new ("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n");
+  g_clear_pointer (&s, msgtk_imap_session_free);
+  s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  g_assert_false (msgtk_imap_session_starttls (s, &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE);
+  g_autofree char *sent = script_sent (&sc);
+  g_assert_cmpstr (sent, ==, "");
   script_free (&sc);
 }
 
@@ -226,7 +377,7 @@ test_greeting_bye (void)
 }
 
 static MsgtkImapMessage
-msg (const char *text, guint flags)
+msg (const char *text, MsgtkFlags flags)
 {
   MsgtkImapMessage m = { 0 };
   m.data = g_bytes_new (text, strlen (text));
@@ -247,9 +398,10 @@ test_append_sync (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
   g_assert_no_error (error);
-  g_assert_true (msgtk_imap_session_login (s, "u", "p", &error)); /* PREAUTH: nothing sent */
+  g_autoptr (MsgtkAccount) a = account_new ("u", "p");
+  g_assert_true (msgtk_imap_session_authenticate (s, a, &error)); /* PREAUTH: nothing sent */
   MsgtkImapMessage m[2]
-      = { msg ("Subject: a\n\nx\n", MSGTK_IMAP_FLAG_SEEN), msg ("Subject: b\r\n\r\ny", 0) };
+      = { msg ("Subject: a\n\nx\n", MSGTK_FLAG_SEEN), msg ("Subject: b\r\n\r\ny", 0) };
   g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
   m[0].internal_date = g_date_time_new (utc, 2020, 1, 2, 3, 4, 5);
   g_assert_true (msgtk_imap_session_append (s, "Entwürfe", m, 2, NULL, &error));
@@ -260,14 +412,11 @@ test_append_sync (void)
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
   g_assert_cmpstr (m[1].code, ==, "OVERQUOTA");
   g_assert_cmpstr (m[1].text, ==, "Quota exceeded");
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==,
-                   "A0001 APPEND \"Entw&APw-rfe\" (\\Seen) \"02-Jan-2020 03:04:05 +0000\" {17}\r\n"
-                   "Subject: a\r\n\r\nx\r\n\r\n"
-                   "A0002 APPEND \"Entw&APw-rfe\" () {15}\r\n");
-  for (guint i = 0; i < 2; i++)
-    msgtk_imap_message_clear (&m[i]);
-  script_free (&sc);
+  script_finish (&sc,
+                 "A0001 APPEND \"Entw&APw-rfe\" (\\Seen) \"02-Jan-2020 03:04:05 +0000\" {17}\r\n"
+                 "Subject: a\r\n\r\nx\r\n\r\n"
+                 "A0002 APPEND \"Entw&APw-rfe\" () {15}\r\n",
+                 m, 2);
 }
 
 static void
@@ -283,7 +432,7 @@ test_multiappend_retry (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
   g_assert_no_error (error);
-  MsgtkImapMessage m[3] = { msg ("a\n", 0), msg ("bb\n", MSGTK_IMAP_FLAG_FLAGGED), msg ("c", 0) };
+  MsgtkImapMessage m[3] = { msg ("a\n", 0), msg ("bb\n", MSGTK_FLAG_FLAGGED), msg ("c", 0) };
   g_assert_true (msgtk_imap_session_append (s, "INBOX", m, 3, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (m[0].status, ==, MSGTK_IMAP_APPEND_OK);
@@ -291,25 +440,25 @@ test_multiappend_retry (void)
   g_assert_cmpstr (m[1].code, ==, "LIMIT");
   g_assert_cmpint (m[2].status, ==, MSGTK_IMAP_APPEND_OK);
   g_assert_cmpuint (m[2].uid, ==, 2);
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (
-      sent, ==,
+  script_finish (
+      &sc,
       "A0001 APPEND \"INBOX\" () {3+}\r\na\r\n (\\Flagged) {4+}\r\nbb\r\n () {1+}\r\nc\r\n"
       "A0002 APPEND \"INBOX\" () {3+}\r\na\r\n\r\n"
       "A0003 APPEND \"INBOX\" (\\Flagged) {4+}\r\nbb\r\n\r\n"
-      "A0004 APPEND \"INBOX\" () {1+}\r\nc\r\n");
-  for (guint i = 0; i < 3; i++)
-    msgtk_imap_message_clear (&m[i]);
-  script_free (&sc);
+      "A0004 APPEND \"INBOX\" () {1+}\r\nc\r\n",
+      m, 3);
 }
 
 static void
 test_trycreate_and_bye (void)
 {
+  /* LITERAL+ without MULTIAPPEND: both APPENDs go out before the first
+   * completion; both say TRYCREATE; CREATE once, then both again; BYE */
   Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ APPENDLIMIT=10] hi\r\n"
                           "A0001 NO [TRYCREATE] no such mailbox\r\n"
-                          "A0002 OK created\r\n"
-                          "A0003 OK [APPENDUID 1 1] ok\r\n"
+                          "A0002 NO [TRYCREATE] no such mailbox\r\n"
+                          "A0003 OK created\r\n"
+                          "A0004 OK [APPENDUID 1 1] ok\r\n"
                           "* BYE shutting down\r\n");
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
@@ -323,12 +472,111 @@ test_trycreate_and_bye (void)
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
   g_assert_cmpstr (m[1].code, ==, "TOOBIG");
   g_assert_cmpint (m[2].status, ==, MSGTK_IMAP_APPEND_PENDING);
+  script_finish (&sc,
+                 "A0001 APPEND \"New\" () {1+}\r\na\r\n"
+                 "A0002 APPEND \"New\" () {1+}\r\nc\r\n"
+                 "A0003 CREATE \"New\"\r\n"
+                 "A0004 APPEND \"New\" () {1+}\r\na\r\n"
+                 "A0005 APPEND \"New\" () {1+}\r\nc\r\n",
+                 m, 3);
+}
+
+static void
+test_literal_minus (void)
+{
+  /* LITERAL-: non-synchronising up to 4096 bytes, synchronising above */
+  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL-] hi\r\n"
+                          "A0001 OK small stored\r\n"
+                          "+ go ahead\r\n"
+                          "A0002 OK big stored\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  g_autofree char *big = g_strnfill (4097, 'b');
+  g_autofree char *edge = g_strnfill (4096, 'e');
+  MsgtkImapMessage m[2] = { msg (edge, 0), msg (big, 0) };
+  g_assert_true (msgtk_imap_session_append (s, "INBOX", m, 2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (m[0].status, ==, MSGTK_IMAP_APPEND_OK);
+  g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_OK);
+  g_autofree char *want = g_strdup_printf ("A0001 APPEND \"INBOX\" () {4096+}\r\n%s\r\n"
+                                           "A0002 APPEND \"INBOX\" () {4097}\r\n%s\r\n",
+                                           edge, big);
+  script_finish (&sc, want, m, 2);
+}
+
+static void
+test_throttled (void)
+{
+  /* a throttling reply: back off, send the same batch again */
+  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ MULTIAPPEND] hi\r\n"
+                          "A0001 NO [UNAVAILABLE] try again later\r\n"
+                          "A0002 NO [THROTTLED] slow down\r\n"
+                          "A0003 OK stored\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapMessage m[2] = { msg ("a", 0), msg ("b", 0) };
+  MsgtkImapAppendOptions o = { .backoff_ms = 1 };
+  gint64 t0 = g_get_monotonic_time ();
+  g_assert_true (msgtk_imap_session_append (s, "INBOX", m, 2, &o, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, 3000); /* 1 ms, then 2 ms */
+  g_assert_cmpint (m[0].status, ==, MSGTK_IMAP_APPEND_OK);
+  g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_OK);
+  const char *cmd = "APPEND \"INBOX\" () {1+}\r\na () {1+}\r\nb\r\n";
+  g_autofree char *want = g_strdup_printf ("A0001 %sA0002 %sA0003 %s", cmd, cmd, cmd);
+  script_finish (&sc, want, m, 2);
+}
+
+static void
+test_in_flight_any_order (void)
+{
+  /* three APPENDs in flight; completions come back in another order */
+  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS] hi\r\n"
+                          "A0003 OK [APPENDUID 5 3] third\r\n"
+                          "* 2 EXISTS\r\n"
+                          "A0001 OK [APPENDUID 5 1] first\r\n"
+                          "A0002 NO [LIMIT] second refused\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapMessage m[3] = { msg ("a", 0), msg ("b", 0), msg ("c", 0) };
+  g_assert_true (msgtk_imap_session_append (s, "INBOX", m, 3, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (m[0].uid, ==, 1);
+  g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
+  g_assert_cmpstr (m[1].code, ==, "LIMIT");
+  g_assert_cmpuint (m[2].uid, ==, 3);
+  script_finish (&sc,
+                 "A0001 APPEND \"INBOX\" () {1+}\r\na\r\n"
+                 "A0002 APPEND \"INBOX\" () {1+}\r\nb\r\n"
+                 "A0003 APPEND \"INBOX\" () {1+}\r\nc\r\n",
+                 m, 3);
+}
+
+static void
+test_search_message_id (void)
+{
+  /* one EXAMINE for searches in the same mailbox; a missing mailbox has nothing */
+  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"
+                          "* 2 EXISTS\r\nA0001 OK [READ-ONLY] examined\r\n"
+                          "* SEARCH 7\r\nA0002 OK searched\r\n"
+                          "* SEARCH\r\nA0003 OK searched\r\n"
+                          "A0004 NO [NONEXISTENT] no such mailbox\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  gboolean found = FALSE;
+  g_assert_true (msgtk_imap_session_search_message_id (s, "INBOX", "<a@x>", &found, &error));
+  g_assert_true (found);
+  g_assert_true (msgtk_imap_session_search_message_id (s, "INBOX", "<b@x>", &found, &error));
+  g_assert_false (found);
+  g_assert_true (msgtk_imap_session_search_message_id (s, "Other", "<a@x>", &found, &error));
+  g_assert_false (found);
+  g_assert_no_error (error);
   g_autofree char *sent = script_sent (&sc);
-  g_assert_true (g_str_has_prefix (sent, "A0001 APPEND \"New\" () {1+}\r\na\r\n"
-                                         "A0002 CREATE \"New\"\r\n"
-                                         "A0003 APPEND \"New\" () {1+}\r\na\r\n"));
-  for (guint i = 0; i < 3; i++)
-    msgtk_imap_message_clear (&m[i]);
+  g_assert_cmpstr (sent, ==,
+                   "A0001 EXAMINE \"INBOX\"\r\n"
+                   "A0002 UID SEARCH HEADER Message-ID \"<a@x>\"\r\n"
+                   "A0003 UID SEARCH HEADER Message-ID \"<b@x>\"\r\n"
+                   "A0004 EXAMINE \"Other\"\r\n");
   script_free (&sc);
 }
 
@@ -411,6 +659,14 @@ main (int argc, char **argv)
   g_test_add_func ("/imap/crlf", test_crlf);
   g_test_add_func ("/imap/login-refused-in-clear", test_login_refused_in_clear);
   g_test_add_func ("/imap/login-literal", test_login_literal);
+  g_test_add_func ("/imap/authenticate-sasl-ir", test_authenticate_sasl_ir);
+  g_test_add_func ("/imap/authenticate-continuation", test_authenticate_continuation);
+  g_test_add_func ("/imap/authenticate-refusals", test_authenticate_refusals);
+  g_test_add_func ("/imap/starttls-injection", test_starttls_injection);
+  g_test_add_func ("/imap/literal-minus", test_literal_minus);
+  g_test_add_func ("/imap/throttled", test_throttled);
+  g_test_add_func ("/imap/search-message-id", test_search_message_id);
+  g_test_add_func ("/imap/in-flight-any-order", test_in_flight_any_order);
   g_test_add_func ("/imap/greeting-bye", test_greeting_bye);
   g_test_add_func ("/imap/append-sync", test_append_sync);
   g_test_add_func ("/imap/multiappend-retry", test_multiappend_retry);
