@@ -1735,12 +1735,15 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
                    v);
     }
     if (GMIME_IS_MULTIPART (n->object)) {
-      const char *boundary = g_mime_multipart_get_boundary (GMIME_MULTIPART (n->object));
+      /* the parameter itself: g_mime_multipart_get_boundary() would make one
+       * up, re-encoding the Content-Type (without bound for some garbage
+       * parameter names) */
       GMimeContentType *ct = g_mime_object_get_content_type (n->object);
-      if (ct == NULL || g_mime_content_type_get_parameter (ct, "boundary") == NULL) {
+      const char *boundary = ct != NULL ? g_mime_content_type_get_parameter (ct, "boundary") : NULL;
+      if (boundary == NULL) {
         add_finding (out, "BOUNDARY_MISSING", MSGTK_SEVERITY_ERROR, loc,
                      "a multipart without a boundary parameter");
-      } else if (boundary != NULL) {
+      } else {
         g_autofree char *close = g_strdup_printf ("--%s--", boundary);
         if (g_strstr_len (data, (gssize)len, close) == NULL
             && memmem (data, len, close, strlen (close)) == NULL)

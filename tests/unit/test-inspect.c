@@ -226,6 +226,9 @@ test_lint (void)
       = inspect ("From: a@b\nContent-Type: multipart/mixed\n\nx\n", MSGTK_INSPECT_FULL);
   g_autoptr (GPtrArray) f2 = msgtk_inspection_check (nob);
   g_assert_true (has_finding (f2, "BOUNDARY_MISSING", MSGTK_SEVERITY_ERROR, NULL));
+  /* the lint's own finding on the part, not a made-up boundary never closed */
+  g_assert_true (has_finding (f2, "BOUNDARY_MISSING", MSGTK_SEVERITY_ERROR, "part 1"));
+  g_assert_false (has_finding (f2, "BOUNDARY_UNCLOSED", MSGTK_SEVERITY_WARNING, NULL));
 
   g_autoptr (GString) many = g_string_new (NULL);
   for (guint i = 0; i < 20; i++)
