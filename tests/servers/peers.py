@@ -420,14 +420,18 @@ class Dovecot:
             with open(early, errors="replace") as f:
                 raise PeerFailed("dovecot did not start: " + f.read() + self.log_tail())
         pidfile = os.path.join(self.base_dir, "master.pid")
+        # The daemon creates master.pid and writes it a moment later: wait for
+        # the number, not just the file.
         deadline = time.monotonic() + 10
-        while not os.path.exists(pidfile) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        try:
-            with open(pidfile) as f:
-                self.pid = int(f.read().strip())
-        except (OSError, ValueError):
-            raise PeerFailed("dovecot wrote no master.pid" + self.log_tail())
+        while True:
+            try:
+                with open(pidfile) as f:
+                    self.pid = int(f.read().strip())
+                break
+            except (OSError, ValueError):
+                if time.monotonic() >= deadline:
+                    raise PeerFailed("dovecot wrote no master.pid" + self.log_tail())
+                time.sleep(0.05)
         try:
             for port in (self.imap_port, self.imaps_port, self.submission_port, self.submissions_port):
                 wait_port(port, pid=self.pid)
