@@ -3,11 +3,13 @@
 #include <msgtk/source.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define READ_CHUNK (256 * 1024)
 
@@ -877,62 +879,87 @@ mbox_next (MsgtkSource *s, GError **error)
 
 /* ---- files ---- */
 
-/* The header block at the start of @in, through its blank line (all of it
- * when there is none). */
+/* The header block at the start of the file open on @fd, through its blank
+ * line (all of it when there is none); NULL with errno set when a read
+ * fails. Most header blocks fit the first read, on the stack. */
 static GBytes *
-read_header_block (GInputStream *in, GError **error)
+read_header_block (int fd)
 {
-  GByteArray *a = g_byte_array_new ();
-  gsize scanned = 0;
+  guint8 first[16384];
+  g_autoptr (GByteArray) a = NULL; /* when the block is longer */
+  guint8 *d = first;
+  gsize len = 0, cap = sizeof first, scanned = 0;
   for (;;) {
-    guint old = a->len;
-    g_byte_array_set_size (a, old + 16384);
-    gssize n = g_input_stream_read (in, a->data + old, 16384, NULL, error);
-    if (n < 0) {
-      g_byte_array_unref (a);
-      return NULL;
+    if (len == cap) {
+      if (a == NULL) {
+        a = g_byte_array_sized_new ((guint)(2 * cap));
+        g_byte_array_append (a, first, (guint)len);
+      }
+      cap *= 2;
+      g_byte_array_set_size (a, (guint)cap);
+      d = a->data;
     }
-    g_byte_array_set_size (a, old + (guint)n);
+    gssize n = read (fd, d + len, cap - len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return NULL;
+    gsize old = len;
+    len += (gsize)n;
     /* a blank line: one at the very start, or "\n\n" or "\n\r\n" */
-    const guint8 *d = a->data;
     gsize end = 0;
-    if (old == 0 && a->len > 0 && d[0] == '\n')
+    if (old == 0 && len > 0 && d[0] == '\n')
       end = 1;
-    else if (old == 0 && a->len > 1 && d[0] == '\r' && d[1] == '\n')
+    else if (old == 0 && len > 1 && d[0] == '\r' && d[1] == '\n')
       end = 2;
-    for (gsize i = scanned; end == 0 && i < a->len; i++) {
-      const guint8 *nl = memchr (d + i, '\n', a->len - i);
+    for (gsize i = scanned; end == 0 && i < len; i++) {
+      const guint8 *nl = memchr (d + i, '\n', len - i);
       if (nl == NULL)
         break;
       i = (gsize)(nl - d);
-      if (i + 1 < a->len && d[i + 1] == '\n')
+      if (i + 1 < len && d[i + 1] == '\n')
         end = i + 2;
-      else if (i + 2 < a->len && d[i + 1] == '\r' && d[i + 2] == '\n')
+      else if (i + 2 < len && d[i + 1] == '\r' && d[i + 2] == '\n')
         end = i + 3;
     }
-    if (end > 0) {
-      GBytes *block = g_bytes_new (a->data, end); /* not the 16 KiB reads */
-      g_byte_array_unref (a);
-      return block;
-    }
+    if (end > 0)
+      return g_bytes_new (d, end);
+    if (n == 0)
+      return g_bytes_new (d, len);
     /* a blank line may straddle this read and the next */
-    scanned = a->len > 2 ? a->len - 2 : 0;
-    if (n == 0) {
-      GBytes *block = g_bytes_new (a->data, a->len);
-      g_byte_array_unref (a);
-      return block;
-    }
+    scanned = len > 2 ? len - 2 : 0;
   }
 }
 
 static MsgtkItem *
 file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
 {
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  GError *local = NULL;
-  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, &local);
   GStatBuf st;
-  if (in == NULL || g_stat (path, &st) != 0) {
+  GBytes *block = NULL;
+  if (s->headers_only) {
+    /* only the header block: plain reads, no stream object per file */
+    int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+    int e = errno;
+    if (fd >= 0) {
+      if (fstat (fd, &st) == 0)
+        block = read_header_block (fd);
+      e = errno;
+      close (fd);
+    }
+    if (block == NULL) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", path,
+                   g_strerror (e));
+      s->index++;
+      return NULL;
+    }
+  }
+  g_autoptr (GFileInputStream) in = NULL;
+  GError *local = NULL;
+  if (block == NULL) {
+    g_autoptr (GFile) file = g_file_new_for_path (path);
+    in = g_file_read (file, NULL, &local);
+  }
+  if (block == NULL && (in == NULL || g_stat (path, &st) != 0)) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", path,
                  local != NULL ? local->message : g_strerror (errno));
     g_clear_error (&local);
@@ -943,13 +970,8 @@ file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
   item->index = ++s->index;
   item->path = g_strdup (path);
   item->size = st.st_size;
-  if (s->headers_only) {
-    item->bytes = read_header_block (G_INPUT_STREAM (in), error);
-    if (item->bytes == NULL) {
-      g_prefix_error (error, "cannot read '%s': ", path);
-      msgtk_item_free (item);
-      return NULL;
-    }
+  if (block != NULL) {
+    item->bytes = block;
     item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
   } else
     item->stream = G_INPUT_STREAM (g_steal_pointer (&in));
