@@ -105,6 +105,17 @@ client (Server *sv, MsgtkTlsMode tls, GError **error)
   return msgtk_smtp_connect (a, "test", NULL, error);
 }
 
+/* A plaintext session with a server playing @steps (which must greet). */
+static MsgtkSmtp *
+connected (const Step *steps, Server **sv)
+{
+  g_autoptr (GError) error = NULL;
+  *sv = server_start (steps, FALSE);
+  MsgtkSmtp *s = client (*sv, MSGTK_TLS_NONE, &error);
+  g_assert_no_error (error);
+  return s;
+}
+
 static GPtrArray *
 strv_array (const char *first, ...)
 {
@@ -145,10 +156,9 @@ test_capabilities (void)
     BYE,
     END,
   };
-  Server *sv = server_start (steps, FALSE);
+  Server *sv;
+  MsgtkSmtp *s = connected (steps, &sv);
   g_autoptr (GError) error = NULL;
-  MsgtkSmtp *s = client (sv, MSGTK_TLS_NONE, &error);
-  g_assert_no_error (error);
   g_assert_true (msgtk_smtp_has_extension (s, "PIPELINING"));
   g_assert_true (msgtk_smtp_has_extension (s, "chunking"));
   g_assert_true (msgtk_smtp_has_extension (s, "AUTH"));
@@ -241,10 +251,9 @@ test_helo_and_data (void)
     BYE,
     END,
   };
-  Server *sv = server_start (steps, FALSE);
+  Server *sv;
+  MsgtkSmtp *s = connected (steps, &sv);
   g_autoptr (GError) error = NULL;
-  MsgtkSmtp *s = client (sv, MSGTK_TLS_NONE, &error);
-  g_assert_no_error (error);
   g_assert_false (msgtk_smtp_has_extension (s, "PIPELINING"));
   g_autoptr (GPtrArray) rcpts = strv_array ("b@example.net", NULL);
   g_autoptr (GBytes) msg = bytes ("Subject: x\n\n.leading dot\nline\r\n..two\n.\nlast");
@@ -281,10 +290,9 @@ test_pipelining_partial (void)
     BYE,
     END,
   };
-  Server *sv = server_start (steps, FALSE);
+  Server *sv;
+  MsgtkSmtp *s = connected (steps, &sv);
   g_autoptr (GError) error = NULL;
-  MsgtkSmtp *s = client (sv, MSGTK_TLS_NONE, &error);
-  g_assert_no_error (error);
   g_autoptr (GPtrArray) rcpts = strv_array ("b@example.net", "nobody@example.net", NULL);
   const char *text = "Subject: caf\xc3\xa9\n\nbody\n";
   g_autoptr (GBytes) msg = bytes (text);
@@ -320,10 +328,9 @@ test_all_refused_pipelined (void)
     BYE,
     END,
   };
-  Server *sv = server_start (steps, FALSE);
+  Server *sv;
+  MsgtkSmtp *s = connected (steps, &sv);
   g_autoptr (GError) error = NULL;
-  MsgtkSmtp *s = client (sv, MSGTK_TLS_NONE, &error);
-  g_assert_no_error (error);
   g_autoptr (GPtrArray) rcpts = strv_array ("x@example.net", NULL);
   g_autoptr (GBytes) msg = bytes ("Subject: x\n\nbody\n");
   g_autoptr (GPtrArray) results = NULL;
@@ -352,10 +359,9 @@ test_all_refused_no_pipelining (void)
     BYE,
     END,
   };
-  Server *sv = server_start (steps, FALSE);
+  Server *sv;
+  MsgtkSmtp *s = connected (steps, &sv);
   g_autoptr (GError) error = NULL;
-  MsgtkSmtp *s = client (sv, MSGTK_TLS_NONE, &error);
-  g_assert_no_error (error);
   g_autoptr (GPtrArray) rcpts = strv_array ("x@example.net", NULL);
   g_autoptr (GBytes) msg = bytes ("Subject: x\n\nbody\n");
   g_autoptr (GPtrArray) results = NULL;
@@ -381,10 +387,9 @@ test_sender_refused (void)
     BYE,
     END,
   };
-  Server *sv = server_start (steps, FALSE);
+  Server *sv;
+  MsgtkSmtp *s = connected (steps, &sv);
   g_autoptr (GError) error = NULL;
-  MsgtkSmtp *s = client (sv, MSGTK_TLS_NONE, &error);
-  g_assert_no_error (error);
   g_autoptr (GPtrArray) rcpts = strv_array ("b@example.net", NULL);
   g_autoptr (GBytes) msg = bytes ("Subject: x\n\nbody\n");
   g_autoptr (GPtrArray) results = NULL;
@@ -408,10 +413,9 @@ test_bdat (void)
     BYE,
     END,
   };
-  Server *sv = server_start (steps, FALSE);
+  Server *sv;
+  MsgtkSmtp *s = connected (steps, &sv);
   g_autoptr (GError) error = NULL;
-  MsgtkSmtp *s = client (sv, MSGTK_TLS_NONE, &error);
-  g_assert_no_error (error);
   g_autoptr (GPtrArray) rcpts = strv_array ("b@example.net", NULL);
   g_autoptr (GBytes) msg = bytes (text);
   g_autoptr (GPtrArray) results = NULL;
@@ -475,10 +479,9 @@ test_smtputf8 (void)
     BYE,
     END,
   };
-  Server *sv = server_start (steps, FALSE);
+  Server *sv;
+  MsgtkSmtp *s = connected (steps, &sv);
   g_autoptr (GError) error = NULL;
-  MsgtkSmtp *s = client (sv, MSGTK_TLS_NONE, &error);
-  g_assert_no_error (error);
   g_autoptr (GPtrArray) rcpts = strv_array ("b@example.net", NULL);
   g_autoptr (GBytes) msg = bytes ("Subject: x\n\nascii\n");
   g_autoptr (GPtrArray) results = NULL;
@@ -524,10 +527,9 @@ test_pipelining_across_messages (void)
     { "QUIT\r\n", "554 5.7.1 rejected 2\r\n221 bye\r\n" },
     END,
   };
-  Server *sv = server_start (steps, FALSE);
+  Server *sv;
+  MsgtkSmtp *s = connected (steps, &sv);
   g_autoptr (GError) error = NULL;
-  MsgtkSmtp *s = client (sv, MSGTK_TLS_NONE, &error);
-  g_assert_no_error (error);
   g_autoptr (GPtrArray) rcpts = strv_array ("b@example.net", NULL);
   g_autoptr (GBytes) m1 = bytes ("Subject: one\n\nbody one\n");
   g_autoptr (GBytes) m2 = bytes ("Subject: two\n\nbody two\n");
