@@ -337,6 +337,15 @@ with t.case("error in the 3rd of 4 JSON Lines drafts leaves the maildir and mbox
     md = path("Maildir2")
     r = build("--draft", jl, "--maildir", md)
     t.check(r.returncode == EX_NOINPUT, f"exit {r.returncode}")
+    t.check("line 3" in r.stderr.decode(), f"names the draft: {r.stderr!r}")
+    left = [f for dp, _, fs in os.walk(md) for f in fs] if os.path.exists(md) else []
+    t.check(left == [], f"left {left}")
+    # drafts 2.. are built in parallel into a maildir: the first bad one is named
+    bad = json.dumps({"from": "a@example.org", "to": "bad@", "subject": "x"})
+    jl = path("bad-merge-many.jsonl", "\n".join(lines[:2] + [bad] * 50) + "\n")
+    r = build("--draft", jl, "--maildir", md)
+    t.check(r.returncode == EX_DATAERR and "draft 3 of 52" in r.stderr.decode(),
+            f"exit {r.returncode}: {r.stderr!r}")
     left = [f for dp, _, fs in os.walk(md) for f in fs] if os.path.exists(md) else []
     t.check(left == [], f"left {left}")
     mb = path("keep.mbox", "From x@y Mon Jan  1 00:00:00 2024\nSubject: old\n\nold\n\n")
