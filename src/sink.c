@@ -792,8 +792,11 @@ msgtk_sink_abort (MsgtkSink *sink)
     break;
   case MSGTK_SINK_MAILDIR:
   case MSGTK_SINK_DIR:
-    for (guint i = 0; i < sink->pending->len; i++)
-      g_unlink (g_array_index (sink->pending, Pending, i).tmp);
+    for (guint i = 0; i < sink->pending->len; i++) {
+      const char *tmp = g_array_index (sink->pending, Pending, i).tmp;
+      if (tmp != NULL) /* NULL: moved into place before a batch failed */
+        g_unlink (tmp);
+    }
     g_array_set_size (sink->pending, 0);
     for (guint i = 0; i < sink->written->len; i++)
       g_unlink (g_ptr_array_index (sink->written, i));
