@@ -158,7 +158,6 @@ test_capabilities (void)
   };
   Server *sv;
   MsgtkSmtp *s = connected (steps, &sv);
-  g_autoptr (GError) error = NULL;
   g_assert_true (msgtk_smtp_has_extension (s, "PIPELINING"));
   g_assert_true (msgtk_smtp_has_extension (s, "chunking"));
   g_assert_true (msgtk_smtp_has_extension (s, "AUTH"));
