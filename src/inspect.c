@@ -171,52 +171,58 @@ iconv_to_utf8 (const char *name, gboolean *owned)
 }
 
 /* Open (and keep) a converter for each charset named in an encoded word
- * ("=?koi8-r?B?…?=") or an RFC 2231 value ("koi8-r'ru'…") of @headers, so
- * that GMime's decoding of them does not load and unload a gconv module each
- * time. */
+ * ("=?koi8-r?B?…?=") or an RFC 2231 value ("koi8-r'ru'…") of the raw header
+ * value @v, so that GMime's decoding of it does not load and unload a gconv
+ * module each time. */
+static void
+hold_value_charsets (const char *v)
+{
+  for (const char *p = v; (p = strpbrk (p, "?'")) != NULL; p++) {
+    const char *start = p;
+    if (*p == '?') {
+      if (p == v || p[-1] != '=')
+        continue;
+      start = p + 1;
+      p = strpbrk (start, "?* \t\r\n");
+    } else {
+      while (start > v && (g_ascii_isalnum (start[-1]) || strchr ("-_:.", start[-1]) != NULL))
+        start--;
+      if (start - v < 2 || start[-1] != '=' || start[-2] != '*')
+        continue;
+    }
+    if (p == NULL)
+      break;
+    gsize len = (gsize)(p - start);
+    if (len == 0 || len > 40)
+      continue;
+    char name[41];
+    memcpy (name, start, len);
+    name[len] = '\0';
+    gboolean owned;
+    iconv_t cd = iconv_to_utf8 (g_mime_charset_iconv_name (name), &owned);
+    if (owned)
+      g_mime_iconv_close (cd);
+  }
+}
+
+/* The same for every field of @headers. */
 static void
 hold_header_charsets (GMimeHeaderList *headers)
 {
   int count = headers != NULL ? g_mime_header_list_get_count (headers) : 0;
   for (int i = 0; i < count; i++) {
     const char *v = g_mime_header_get_raw_value (g_mime_header_list_get_header_at (headers, i));
-    if (v == NULL)
-      continue;
-    for (const char *p = v; (p = strpbrk (p, "?'")) != NULL; p++) {
-      const char *start = p;
-      if (*p == '?') {
-        if (p == v || p[-1] != '=')
-          continue;
-        start = p + 1;
-        p = strpbrk (start, "?* \t\r\n");
-      } else {
-        while (start > v && (g_ascii_isalnum (start[-1]) || strchr ("-_:.", start[-1]) != NULL))
-          start--;
-        if (start - v < 2 || start[-1] != '=' || start[-2] != '*')
-          continue;
-      }
-      if (p == NULL)
-        break;
-      gsize len = (gsize)(p - start);
-      if (len == 0 || len > 40)
-        continue;
-      char name[41];
-      memcpy (name, start, len);
-      name[len] = '\0';
-      gboolean owned;
-      iconv_t cd = iconv_to_utf8 (g_mime_charset_iconv_name (name), &owned);
-      if (owned)
-        g_mime_iconv_close (cd);
-    }
+    if (v != NULL)
+      hold_value_charsets (v);
   }
 }
 
 /* The same for the fallback charsets, which GMime tries on 8-bit header
  * text. */
 static void
-hold_fallback_charsets (MsgtkInspection *in)
+hold_fallback_charsets (const char *const *fallbacks)
 {
-  for (const char *const *fb = in->fallbacks; *fb != NULL; fb++) {
+  for (const char *const *fb = fallbacks; *fb != NULL; fb++) {
     gboolean owned;
     iconv_t cd = iconv_to_utf8 (g_mime_charset_iconv_name (*fb), &owned);
     if (owned)
@@ -432,50 +438,77 @@ header_block_length (const char *data, gsize len)
   return len;
 }
 
+/* The header fields the summary shows. */
+enum { FIELD_DATE, FIELD_FROM, FIELD_SUBJECT, FIELD_CONTENT_TYPE, N_SUMMARY_FIELDS };
+static const char *const summary_names[N_SUMMARY_FIELDS]
+    = { "Date", "From", "Subject", "Content-Type" };
+#define MAX_SUMMARY_FIELDS 16
+
+typedef struct {
+  guint which;       /* FIELD_* */
+  const char *start; /* of the field name */
+  const char *value; /* after the colon */
+  const char *end;   /* after the field's last line (its newline included) */
+} RawField;
+
+typedef struct {
+  RawField fields[MAX_SUMMARY_FIELDS]; /* in the order they came */
+  guint n;
+  guint count[N_SUMMARY_FIELDS];
+} FieldScan;
+
 /* Of a header block of well-formed fields ("Name: value", continuation
- * lines), the fields the summary shows, then a blank line; NULL when there
- * are none or when some line is not well-formed (GMime then sees the block
- * as it is). */
-static GByteArray *
-summary_fields (const char *data, gsize len)
+ * lines), the fields the summary shows, in order. FALSE when there are none,
+ * more than MAX_SUMMARY_FIELDS, or some line is not well-formed (GMime then
+ * sees the block as it is). */
+static gboolean
+scan_summary_fields (const char *data, gsize len, FieldScan *scan)
 {
-  static const char *const wanted[] = { "Date", "From", "Subject", "Content-Type" };
-  GByteArray *out = g_byte_array_new ();
-  gboolean keep = FALSE;
+  scan->n = 0;
+  memset (scan->count, 0, sizeof scan->count);
+  RawField *current = NULL;
   for (const char *p = data, *end = data + len; p < end;) {
     const char *nl = memchr (p, '\n', (gsize)(end - p));
     const char *next = nl != NULL ? nl + 1 : end;
     if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
       break; /* the blank line */
     if (*p == ' ' || *p == '\t') {
-      if (p == data) { /* a continuation of nothing */
-        g_byte_array_unref (out);
-        return NULL;
-      }
-      if (keep)
-        g_byte_array_append (out, (const guint8 *)p, (guint)(next - p));
+      if (p == data)
+        return FALSE; /* a continuation of nothing */
+      if (current != NULL)
+        current->end = next;
       p = next;
       continue;
     }
     const char *colon = p;
     while (colon<next && * colon> ' ' && *colon < 0x7f && *colon != ':')
       colon++;
-    if (colon == p || colon == next || *colon != ':') {
-      g_byte_array_unref (out);
-      return NULL;
-    }
-    keep = FALSE;
-    for (guint i = 0; i < G_N_ELEMENTS (wanted); i++)
-      if ((gsize)(colon - p) == strlen (wanted[i])
-          && g_ascii_strncasecmp (p, wanted[i], (gsize)(colon - p)) == 0)
-        keep = TRUE;
-    if (keep)
-      g_byte_array_append (out, (const guint8 *)p, (guint)(next - p));
+    if (colon == p || colon == next || *colon != ':')
+      return FALSE;
+    current = NULL;
+    for (guint i = 0; i < N_SUMMARY_FIELDS; i++)
+      if ((gsize)(colon - p) == strlen (summary_names[i])
+          && g_ascii_strncasecmp (p, summary_names[i], (gsize)(colon - p)) == 0) {
+        if (scan->n == MAX_SUMMARY_FIELDS)
+          return FALSE;
+        current = &scan->fields[scan->n++];
+        *current = (RawField){ i, p, colon + 1, next };
+        scan->count[i]++;
+        break;
+      }
     p = next;
   }
-  if (out->len == 0) {
-    g_byte_array_unref (out);
-    return NULL;
+  return scan->n > 0;
+}
+
+/* The scanned fields as a header block of their own (then a blank line). */
+static GByteArray *
+summary_fields (const FieldScan *scan)
+{
+  GByteArray *out = g_byte_array_new ();
+  for (guint i = 0; i < scan->n; i++) {
+    const RawField *f = &scan->fields[i];
+    g_byte_array_append (out, (const guint8 *)f->start, (guint)(f->end - f->start));
   }
   if (out->data[out->len - 1] != '\n')
     g_byte_array_append (out, (const guint8 *)"\n", 1);
@@ -523,13 +556,15 @@ msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
   g_mime_parser_options_set_parameter_compliance_mode (in->parser_options,
                                                        GMIME_RFC_COMPLIANCE_LOOSE);
 
-  hold_fallback_charsets (in);
+  hold_fallback_charsets (in->fallbacks);
   gsize len;
   const char *data = g_bytes_get_data (raw, &len);
   if (flags & (MSGTK_INSPECT_HEADERS_ONLY | MSGTK_INSPECT_SUMMARY))
     len = header_block_length (data, len);
   g_autoptr (GByteArray) fields = NULL;
-  if ((flags & MSGTK_INSPECT_SUMMARY) && (fields = summary_fields (data, len)) != NULL) {
+  FieldScan scan;
+  if ((flags & MSGTK_INSPECT_SUMMARY) && scan_summary_fields (data, len, &scan)) {
+    fields = summary_fields (&scan);
     data = (const char *)fields->data;
     len = fields->len;
   }
@@ -603,8 +638,10 @@ msgtk_inspection_defects (MsgtkInspection *in)
 
 /* ---- accessors ---- */
 
+/* A value GMime decoded as UTF-8 text; bytes that are not, replaced (a
+ * CHARSET_UNDECODABLE finding in @defects unless it is NULL). */
 static char *
-decode_value (MsgtkInspection *in, const char *value, const char *what)
+decoded_text (const char *value, const char *const *fallbacks, GPtrArray *defects, const char *what)
 {
   if (value == NULL)
     return NULL;
@@ -613,11 +650,17 @@ decode_value (MsgtkInspection *in, const char *value, const char *what)
   if (g_utf8_validate (value, -1, NULL))
     return g_strdup (value);
   gboolean replaced = FALSE;
-  char *s = msgtk_inspect_to_utf8 (value, -1, NULL, in->fallbacks, &replaced);
-  if (replaced)
-    add_finding (in->defects, "CHARSET_UNDECODABLE", MSGTK_SEVERITY_WARNING, what,
+  char *s = msgtk_inspect_to_utf8 (value, -1, NULL, fallbacks, &replaced);
+  if (replaced && defects != NULL)
+    add_finding (defects, "CHARSET_UNDECODABLE", MSGTK_SEVERITY_WARNING, what,
                  "bytes no charset could decode were replaced with U+FFFD");
   return s;
+}
+
+static char *
+decode_value (MsgtkInspection *in, const char *value, const char *what)
+{
+  return decoded_text (value, in->fallbacks, in->defects, what);
 }
 
 static guint
@@ -906,18 +949,19 @@ is_text_type (const char *type)
 
 /* ---- summary and headers ---- */
 
-static char *
-address_list_text (MsgtkInspection *in, InternetAddressList *list, const char *what)
+/* The first address of @list as the summary shows it: its name, else its
+ * address. */
+static const char *
+first_address_text (InternetAddressList *list)
 {
   if (list == NULL || internet_address_list_length (list) == 0)
     return NULL;
   InternetAddress *a = internet_address_list_get_address (list, 0);
   const char *name = internet_address_get_name (a);
-  const char *text = name != NULL && *name ? name
-                     : INTERNET_ADDRESS_IS_MAILBOX (a)
-                         ? internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a))
-                         : "";
-  return decode_value (in, text, what);
+  return name != NULL && *name ? name
+         : INTERNET_ADDRESS_IS_MAILBOX (a)
+             ? internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a))
+             : "";
 }
 
 static char *
@@ -947,24 +991,110 @@ human_size (goffset n)
   return g_strdup_printf ("%.1fM", (double)n / (1024.0 * 1024.0));
 }
 
-char *
-msgtk_inspection_summary (MsgtkInspection *in)
+/* The summary line of its decoded parts (@from and @subject valid UTF-8). */
+static char *
+summary_line (GDateTime *dt, const char *from, const char *subject, gboolean mixed, goffset size)
 {
-  GDateTime *dt = g_mime_message_get_date (in->message);
   g_autofree char *date = dt != NULL ? g_date_time_format (dt, "%Y-%m-%d %H:%M") : g_strdup ("");
-  g_autofree char *from
-      = address_list_text (in, g_mime_message_get_from (in->message), "header From");
-  g_autofree char *subject = get_subject (in);
   g_autofree char *d = fit (date, 16);
   g_autofree char *f = fit (from, 24);
   g_autofree char *s
       = subject != NULL ? fit (subject, (guint)g_utf8_strlen (subject, -1)) : g_strdup ("");
-  g_autofree char *size = human_size (in->size);
+  g_autofree char *sz = human_size (size);
+  return g_strdup_printf ("%s  %s %s %6s  %s", d, f, mixed ? "@" : " ", sz, s);
+}
+
+char *
+msgtk_inspection_summary (MsgtkInspection *in)
+{
+  g_autofree char *from = decode_value (
+      in, first_address_text (g_mime_message_get_from (in->message)), "header From");
+  g_autofree char *subject = get_subject (in);
   GMimeContentType *ct = in->message->mime_part != NULL
                              ? g_mime_object_get_content_type (in->message->mime_part)
                              : NULL;
   gboolean mixed = ct != NULL && g_mime_content_type_is_type (ct, "multipart", "mixed");
-  return g_strdup_printf ("%s  %s %s %6s  %s", d, f, mixed ? "@" : " ", size, s);
+  return summary_line (g_mime_message_get_date (in->message), from, subject, mixed, in->size);
+}
+
+/* The summary straight from the scanned fields, decoded by the GMime
+ * functions its message object would use on them: the first address of the
+ * From fields together, the last Date and Subject, the Content-Type. NULL
+ * when that is not certain to be what the parsed message says (more than one
+ * Content-Type, NUL bytes). */
+static char *
+summary_from_fields (const FieldScan *scan, goffset size, const char *const *fallbacks)
+{
+  if (scan->count[FIELD_CONTENT_TYPE] > 1)
+    return NULL;
+  for (guint i = 0; i < scan->n; i++)
+    if (memchr (scan->fields[i].value, '\0', (gsize)(scan->fields[i].end - scan->fields[i].value))
+        != NULL)
+      return NULL;
+  GMimeParserOptions *options = g_mime_parser_options_new ();
+  g_mime_parser_options_set_fallback_charsets (options, (const char **)fallbacks);
+  g_mime_parser_options_set_rfc2047_compliance_mode (options, GMIME_RFC_COMPLIANCE_LOOSE);
+  g_mime_parser_options_set_parameter_compliance_mode (options, GMIME_RFC_COMPLIANCE_LOOSE);
+  hold_fallback_charsets (fallbacks);
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree char *from = NULL, *subject = NULL;
+  gboolean mixed = FALSE;
+  for (guint i = 0; i < scan->n; i++) {
+    const RawField *f = &scan->fields[i];
+    g_autofree char *raw = g_strndup (f->value, (gsize)(f->end - f->value));
+    hold_value_charsets (raw);
+    switch (f->which) {
+    case FIELD_DATE:
+    case FIELD_SUBJECT: {
+      g_autofree char *unfolded = g_mime_utils_header_unfold (raw);
+      g_autofree char *value = g_mime_utils_header_decode_text (options, unfolded);
+      if (f->which == FIELD_SUBJECT) {
+        g_free (subject);
+        subject = decoded_text (value, fallbacks, NULL, NULL);
+      } else {
+        g_clear_pointer (&dt, g_date_time_unref);
+        dt = g_mime_utils_header_decode_date (value);
+      }
+      break;
+    }
+    case FIELD_FROM:
+      if (from == NULL) {
+        InternetAddressList *list = internet_address_list_parse (options, raw);
+        from = decoded_text (first_address_text (list), fallbacks, NULL, NULL);
+        g_clear_object (&list);
+      }
+      break;
+    case FIELD_CONTENT_TYPE: {
+      GMimeContentType *ct = g_mime_content_type_parse (options, raw);
+      mixed = g_mime_content_type_is_type (ct, "multipart", "mixed");
+      g_object_unref (ct);
+      break;
+    }
+    default: g_assert_not_reached ();
+    }
+  }
+  g_mime_parser_options_free (options);
+  return summary_line (dt, from, subject, mixed, size);
+}
+
+char *
+msgtk_inspect_summary (GBytes *header_block, goffset message_size,
+                       const MsgtkInspectOptions *options, GError **error)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (header_block, &len);
+  len = header_block_length (data, len);
+  const char *const *fallbacks = options != NULL && options->fallback_charsets != NULL
+                                     ? options->fallback_charsets
+                                     : default_fallbacks;
+  FieldScan scan;
+  char *line;
+  if (scan_summary_fields (data, len, &scan)
+      && (line = summary_from_fields (&scan, message_size, fallbacks)) != NULL)
+    return line;
+  g_autoptr (MsgtkInspection) in = msgtk_inspection_new_for_headers (
+      header_block, message_size, options, MSGTK_INSPECT_SUMMARY, error);
+  return in != NULL ? msgtk_inspection_summary (in) : NULL;
 }
 
 char *

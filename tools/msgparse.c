@@ -159,17 +159,19 @@ run_job (Job *job)
   if (job->heading) {
     g_string_append_printf (job->out, "==> %s <==\n", job->label);
   }
-  MsgtkInspectFlags flags = view == VIEW_SUMMARY ? MSGTK_INSPECT_SUMMARY : MSGTK_INSPECT_FULL;
+  if (view == VIEW_SUMMARY) {
+    g_autofree char *s
+        = msgtk_inspect_summary (job->raw, job->item->size, &inspect_options, &job->error);
+    if (s != NULL)
+      g_string_append_printf (job->out, "%5u  %s\n", job->item->index, s);
+    return;
+  }
   g_autoptr (MsgtkInspection) in = msgtk_inspection_new_for_headers (
-      job->raw, job->item->size, &inspect_options, flags, &job->error);
+      job->raw, job->item->size, &inspect_options, MSGTK_INSPECT_FULL, &job->error);
   if (in == NULL)
     goto done;
   switch (view) {
-  case VIEW_SUMMARY: {
-    g_autofree char *s = msgtk_inspection_summary (in);
-    g_string_append_printf (job->out, "%5u  %s\n", job->item->index, s);
-    break;
-  }
+  case VIEW_SUMMARY: g_assert_not_reached ();
   case VIEW_HEADERS: {
     g_autofree char *s = msgtk_inspection_headers (in, opt.raw);
     g_string_append (job->out, s);

@@ -69,6 +69,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkInspection, msgtk_inspection_free)
  * multipart/mixed (has attachments). */
 char *msgtk_inspection_summary (MsgtkInspection *inspection);
 
+/* The same line for a message of which @header_block is the header block (or
+ * the whole message) and @message_size the whole size, without parsing it
+ * into a message when its summary fields are plain: they are decoded by the
+ * GMime functions the parsed message would use. Errors as
+ * msgtk_inspection_new_for_headers(). */
+char *msgtk_inspect_summary (GBytes *header_block, goffset message_size,
+                             const MsgtkInspectOptions *options, GError **error);
+
 /* All header fields, "Name: value\n" each; decoded to UTF-8 and unfolded, or
  * with @raw as sent (folding kept, 8-bit bytes made valid UTF-8). */
 char *msgtk_inspection_headers (MsgtkInspection *inspection, gboolean raw);

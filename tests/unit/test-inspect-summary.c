@@ -1,6 +1,8 @@
 /* The summary from a headers-only inspection (MSGTK_INSPECT_SUMMARY on the
- * header block, msgtk_inspection_new_for_headers()) is the one a full
- * inspection gives. */
+ * header block, msgtk_inspection_new_for_headers()) and from
+ * msgtk_inspect_summary(), which decodes plain fields without parsing a
+ * message, is the one a full inspection gives: for awkward header blocks
+ * and for every message of the corpus. */
 #include <msgtk/msgtk.h>
 #include <string.h>
 
@@ -23,33 +25,160 @@ static const char *const messages[] = {
   "From: y@example.org\r\nSubject: crlf\r\n\r\nbody\r\n",
   "Subject: no blank line and no body",
   "just text, no header at all\n",
+  /* repeated fields: the last Date and Subject, the From fields together */
+  "Date: Mon, 2 Feb 2026 10:00:00 +0100\nDate: not a date\nFrom: first@example.org\n"
+  "Subject: a\nSubject: =?utf-8?B?w6k=?=\n\nbody\n",
+  "Date: garbage\nDate: Tue, 03 Feb 2026 23:59:59 -0800\n\n",
+  "From: undisclosed-recipients:;\nFrom: later@example.org\n\n",
+  "From:\nFrom: \"Second, Person\" <second@example.org>\n\n",
+  "From: Group: a@example.org, b@example.org;\n\n",
+  "Content-Type: text/plain\nContent-Type: multipart/mixed; boundary=x\nFrom: two@example.org\n\n",
+  "Content-Type: multipart/mixed\nContent-Type: text/plain\n\n",
+  "Content-Type: Multipart/MIXED (a comment); boundary=\"b\"\n\n--b\n\n--b--\n",
+  "Content-Type: multipart/alternative; boundary=b\nFrom: x@example.org\n\n",
+  "Content-Type: multipart\nFrom: x@example.org\n\n",
+  "Content-Type: ;;;\nFrom: x@example.org\n\n",
+  /* CRLF, folding, tabs, control characters */
+  "From: =?utf-8?Q?Zo=C3=AB?=\r\n <zoe@example.org>\r\nSubject: one\r\n\ttwo\r\n three\r\n"
+  "Date: Mon, 2 Feb 2026\r\n 10:00:00 +0100\r\n\r\nbody\r\n",
+  "Subject: tab\there and \x01 control \x7f\nFrom: a@example.org\n\n",
+  "Subject:\nFrom: a@example.org\n\n",
+  "Subject:    \n\n",
+  /* 8-bit and encoded words in any charset, broken ones, unknown ones */
+  "Subject: Gr\xfc\xdf"
+  "e aus K\xf6ln\nFrom: J\xf6rg <j@example.org>\n\n",
+  "Subject: \xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xff\xfe\n\n",
+  "Subject: =?koi8-r?B?8NLJ18XU?= =?windows-1251?Q?=CF=F0=E8?=\n\n",
+  "Subject: =?x-unknown?Q?abc?= and =?utf-8?Q?unclosed\n\n",
+  "Subject: =?utf-8?B?not*base64?=\nFrom: =?iso-2022-jp?B?GyRCJUYlOSVIGyhC?= <j@example.jp>\n\n",
+  "Subject: =?utf-8?q?a?==?utf-8?q?b?=\n\n",
+  "From: \"Quoted \\\"Name\\\"\" <q@example.org> (comment)\n\n",
+  "From: <@route.example:odd@example.org>\n\n",
+  "From: no-domain\n\n",
+  "From: a@example.org (Name In Comment)\n\n",
+  /* dates */
+  "Date: 2 Feb 2026 10:00 GMT\n\n",
+  "Date: Mon, 2 Feb 26 10:00:00 EST\n\n",
+  "Date: Mon, 31 Feb 2026 25:61:61 +9999\n\n",
+  "Date: =?utf-8?Q?Mon,_2_Feb_2026_10:00:00_+0000?=\n\n",
+  /* more summary fields than the fast path keeps */
+  "From: a@example.org\nFrom: b@example.org\nFrom: c@example.org\nFrom: d@example.org\n"
+  "From: e@example.org\nFrom: f@example.org\nFrom: g@example.org\nFrom: h@example.org\n"
+  "From: i@example.org\nFrom: j@example.org\nFrom: k@example.org\nFrom: l@example.org\n"
+  "From: m@example.org\nFrom: n@example.org\nFrom: o@example.org\nFrom: p@example.org\n"
+  "Subject: seventeen fields\n\n",
 };
+
+/* The length of the header block of @m (through its blank line). */
+static gsize
+head_length (const char *m, gsize len)
+{
+  for (gsize i = 0; i + 1 < len; i++) {
+    if (m[i] == '\n' && m[i + 1] == '\n')
+      return i + 2;
+    if (m[i] == '\n' && m[i + 1] == '\r' && i + 2 < len && m[i + 2] == '\n')
+      return i + 3;
+  }
+  return len;
+}
+
+/* Every way of making the summary of @m gives the same line (or error). */
+static void
+assert_same_summary (const char *m, gsize len, const char *what)
+{
+  g_autoptr (GBytes) whole = g_bytes_new_static (m, len);
+  g_autoptr (GBytes) block = g_bytes_new_static (m, head_length (m, len));
+  g_autoptr (GError) e1 = NULL, e2 = NULL, e3 = NULL;
+  g_autoptr (MsgtkInspection) full = msgtk_inspection_new (whole, NULL, MSGTK_INSPECT_FULL, &e1);
+  g_autoptr (MsgtkInspection) fast
+      = msgtk_inspection_new_for_headers (block, (goffset)len, NULL, MSGTK_INSPECT_SUMMARY, &e2);
+  g_autofree char *line = msgtk_inspect_summary (block, (goffset)len, NULL, &e3);
+  if (full == NULL) {
+    g_assert_null (fast);
+    g_assert_null (line);
+    g_assert_cmpstr (e1->message, ==, e2->message);
+    g_assert_cmpstr (e1->message, ==, e3->message);
+    return;
+  }
+  g_autofree char *want = msgtk_inspection_summary (full);
+  g_assert_nonnull (fast);
+  g_autofree char *got = msgtk_inspection_summary (fast);
+  if (g_strcmp0 (got, want) != 0 || g_strcmp0 (line, want) != 0)
+    g_test_message ("%s", what);
+  g_assert_cmpstr (got, ==, want);
+  g_assert_cmpstr (line, ==, want);
+  g_assert_true (g_utf8_validate (line, -1, NULL));
+}
 
 static void
 test_same_summary (void)
 {
   for (guint i = 0; i < G_N_ELEMENTS (messages); i++) {
-    const char *m = messages[i];
-    g_autoptr (GBytes) whole = g_bytes_new_static (m, strlen (m));
-    const char *blank = strstr (m, "\n\n");
-    const char *crlf = strstr (m, "\r\n\r\n");
-    gsize head = crlf != NULL    ? (gsize)(crlf + 4 - m)
-                 : blank != NULL ? (gsize)(blank + 2 - m)
-                                 : strlen (m);
-    g_autoptr (GBytes) block = g_bytes_new_static (m, head);
-    g_autoptr (GError) e1 = NULL, e2 = NULL;
-    g_autoptr (MsgtkInspection) full = msgtk_inspection_new (whole, NULL, MSGTK_INSPECT_FULL, &e1);
-    g_autoptr (MsgtkInspection) fast = msgtk_inspection_new_for_headers (
-        block, (goffset)strlen (m), NULL, MSGTK_INSPECT_SUMMARY, &e2);
-    g_assert_true ((full == NULL) == (fast == NULL));
-    if (full == NULL) {
-      g_assert_cmpstr (e1->message, ==, e2->message);
+    g_autofree char *what = g_strdup_printf ("message %u", i);
+    assert_same_summary (messages[i], strlen (messages[i]), what);
+  }
+  static const char nul[] = "Subject: nul \0 inside\nFrom: a@example.org\n\n";
+  assert_same_summary (nul, sizeof nul - 1, "NUL byte");
+}
+
+/* The corpus, read as the tool reads it: each file as a message or an
+ * archive, the summary from a headers-only source. */
+static void
+test_corpus (void)
+{
+  const char *dir = g_getenv ("MSGTK_CORPUS_DIR");
+  g_assert_nonnull (dir);
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+  GPtrArray *todo = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (todo, g_strdup (dir));
+  guint messages_seen = 0;
+  while (todo->len > 0) {
+    g_autofree char *path = g_ptr_array_steal_index (todo, todo->len - 1);
+    if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+      g_assert_nonnull (d);
+      for (const char *name; (name = g_dir_read_name (d)) != NULL;)
+        g_ptr_array_add (todo, g_build_filename (path, name, NULL));
       continue;
     }
-    g_autofree char *want = msgtk_inspection_summary (full);
-    g_autofree char *got = msgtk_inspection_summary (fast);
-    g_assert_cmpstr (got, ==, want);
+    if (g_str_has_suffix (path, ".md"))
+      continue; /* SOURCES.md */
+    g_autoptr (GError) error = NULL;
+    g_autoptr (MsgtkSource) source = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &error);
+    if (source == NULL)
+      continue; /* not a message or an archive at all */
+    msgtk_source_set_headers_only (source, TRUE);
+    g_autoptr (MsgtkSource) whole = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &error);
+    g_assert_no_error (error);
+    for (;;) {
+      g_autoptr (GError) e1 = NULL, e2 = NULL;
+      MsgtkItem *head = msgtk_source_next (source, &e1);
+      MsgtkItem *item = msgtk_source_next (whole, &e2);
+      g_assert_true ((head == NULL) == (item == NULL));
+      if (item == NULL)
+        break;
+      g_autoptr (GBytes) block = msgtk_item_read_bytes (head, NULL);
+      g_autoptr (GBytes) raw = msgtk_item_read_bytes (item, NULL);
+      g_assert_nonnull (block);
+      g_assert_nonnull (raw);
+      g_autoptr (GError) e3 = NULL, e4 = NULL;
+      g_autoptr (MsgtkInspection) full = msgtk_inspection_new (raw, NULL, MSGTK_INSPECT_FULL, &e3);
+      g_autofree char *line = msgtk_inspect_summary (block, head->size, NULL, &e4);
+      g_assert_true ((full == NULL) == (line == NULL));
+      if (full != NULL) {
+        g_autofree char *want = msgtk_inspection_summary (full);
+        if (g_strcmp0 (line, want) != 0)
+          g_test_message ("%s#%u", path, item->index);
+        g_assert_cmpstr (line, ==, want);
+        messages_seen++;
+      }
+      msgtk_item_free (head);
+      msgtk_item_free (item);
+    }
   }
+  g_ptr_array_unref (todo);
+  g_test_message ("%u corpus messages", messages_seen);
+  g_assert_cmpuint (messages_seen, >=, 250);
 }
 
 int
@@ -58,6 +187,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_mime_init ();
   g_test_add_func ("/inspect/summary-headers-only", test_same_summary);
+  g_test_add_func ("/inspect/summary-corpus", test_corpus);
   int rc = g_test_run ();
   g_mime_shutdown ();
   return rc;
