@@ -669,27 +669,83 @@ mbox_message_strip (MboxMessage *m)
   g_byte_array_set_size (d, (guint)(d->len - (k - from_body)));
 }
 
-/* After a Content-Length body: is the next thing the end, a From_ line or a
- * blank line and then one of those? Consumes nothing. */
+/* Is @p (the @avail bytes after a Content-Length body, up to 8192 of them)
+ * the end, a From_ line, or a blank line and then one of those? */
 static gboolean
-mbox_boundary_follows (Reader *r, GError **error)
+boundary_at (const guint8 *p, gsize avail)
 {
-  if (!reader_fill (r, 8192, error))
-    return FALSE;
-  const guint8 *p = r->buf + r->pos;
-  gsize avail = r->len - r->pos;
   if (avail == 0)
     return TRUE;
   if (is_from_line (p, avail))
     return TRUE;
   gsize skip = 0;
-  if (avail >= 1 && p[0] == '\n')
+  if (p[0] == '\n')
     skip = 1;
   else if (avail >= 2 && p[0] == '\r' && p[1] == '\n')
     skip = 2;
   if (skip == 0)
     return FALSE;
   return avail == skip || is_from_line (p + skip, avail - skip);
+}
+
+/* A Content-Length the reader checks by reading up to it; beyond this, on a
+ * stream that cannot seek, the field is not trusted (it would be held in
+ * memory only to find out). */
+#define MAX_UNSEEKABLE_LENGTH (64 * 1024 * 1024)
+
+typedef enum { AHEAD_NO, AHEAD_YES, AHEAD_UNKNOWN } Ahead;
+
+/* Does a boundary (boundary_at()) come @distance bytes into the unread data?
+ * Within reach of the buffer it is read; further on, a stream that can seek
+ * is looked at there and put back, so that a body need not be read to check
+ * its length. AHEAD_UNKNOWN: the stream cannot seek. */
+static Ahead
+reader_boundary_ahead (Reader *r, gsize distance, GError **error)
+{
+  gsize buffered = r->len - r->pos;
+  if (distance <= buffered + READ_CHUNK || !G_IS_SEEKABLE (r->in)
+      || !g_seekable_can_seek (G_SEEKABLE (r->in))) {
+    if (distance > buffered + READ_CHUNK)
+      return AHEAD_UNKNOWN;
+    if (!reader_fill (r, distance + 8192, error))
+      return AHEAD_NO;
+    if (r->len - r->pos < distance)
+      return AHEAD_NO; /* the data ends before that */
+    return boundary_at (r->buf + r->pos + distance, MIN (r->len - r->pos - distance, (gsize)8192))
+               ? AHEAD_YES
+               : AHEAD_NO;
+  }
+  GSeekable *sk = G_SEEKABLE (r->in);
+  goffset here = g_seekable_tell (sk); /* the end of the buffered data */
+  goffset target = here - (goffset)buffered + (goffset)distance;
+  guint8 peek[8192];
+  gsize got = 0;
+  Ahead verdict = AHEAD_NO;
+  if (g_seekable_seek (sk, 0, G_SEEK_END, NULL, error)) {
+    if (target <= g_seekable_tell (sk) && g_seekable_seek (sk, target, G_SEEK_SET, NULL, error)
+        && g_input_stream_read_all (r->in, peek, sizeof peek, &got, NULL, error))
+      verdict = boundary_at (peek, got) ? AHEAD_YES : AHEAD_NO;
+    if (!g_seekable_seek (sk, here, G_SEEK_SET, NULL, error && *error ? NULL : error))
+      verdict = AHEAD_NO;
+  }
+  return verdict;
+}
+
+/* Pass over @n unread bytes (there are that many: reader_boundary_ahead()
+ * said so), seeking past those not buffered. */
+static gboolean
+reader_skip (Reader *r, gsize n, GError **error)
+{
+  gsize buffered = r->len - r->pos;
+  if (n > buffered) {
+    if (!g_seekable_seek (G_SEEKABLE (r->in), (goffset)(n - buffered), G_SEEK_CUR, NULL, error))
+      return FALSE;
+    r->pos = r->len = 0;
+    r->eof = FALSE;
+  } else
+    r->pos += n;
+  r->offset += (goffset)n;
+  return TRUE;
 }
 
 /* The body up to the next From_ line that follows a blank line (taken as the
@@ -824,36 +880,55 @@ mbox_next (MsgtkSource *s, GError **error)
   if (!body_done && clen != NULL) {
     char *end = NULL;
     guint64 want = g_ascii_strtoull (clen, &end, 10);
-    if (end != clen && *end == '\0' && want < G_MAXUINT32) {
+    GError *local = NULL;
+    Ahead ahead = end != clen && *end == '\0' && want < G_MAXUINT32
+                      ? reader_boundary_ahead (r, (gsize)want, &local)
+                      : AHEAD_NO;
+    if (local != NULL) {
+      g_propagate_error (error, local);
+      return NULL;
+    }
+    if (ahead == AHEAD_UNKNOWN && want <= MAX_UNSEEKABLE_LENGTH) {
+      /* read it, then look */
       gsize before = msg->len, got = 0;
       if (!reader_take (r, msg, (gsize)want, &got, error))
         return NULL;
-      GError *local = NULL;
-      gboolean ok = got == want && mbox_boundary_follows (r, &local);
+      ahead = got == want ? reader_boundary_ahead (r, 0, &local) : AHEAD_NO;
       if (local != NULL) {
         g_propagate_error (error, local);
         return NULL;
       }
-      if (ok) {
-        body_done = TRUE;
-        if (s->headers_only) {
-          body_size = msg->len - before;
-          g_byte_array_set_size (msg, (guint)before);
-        }
-        /* skip the separating blank line, take the next From_ line */
-        if (!reader_line (r, &line, &n, error))
+      reader_unread (r, msg->data + before, msg->len - before);
+      g_byte_array_set_size (msg, (guint)before);
+    }
+    /* otherwise Content-Length lied (or cannot be checked): the body is
+     * read by From_ lines instead */
+    if (ahead == AHEAD_YES) {
+      body_done = TRUE;
+      if (s->headers_only) {
+        body_size = (gsize)want;
+        if (!reader_skip (r, (gsize)want, error))
           return NULL;
-        if (is_blank (line, n) && !reader_line (r, &line, &n, error))
-          return NULL;
-        if (n > 0) {
-          s->pending_from = g_byte_array_new ();
-          g_byte_array_append (s->pending_from, line, (guint)n);
-          s->pending_offset = r->offset - (goffset)n;
-        }
       } else {
-        /* Content-Length lied: read the body by From_ lines instead */
-        reader_unread (r, msg->data + before, msg->len - before);
-        g_byte_array_set_size (msg, (guint)before);
+        gsize got = 0;
+        if (!reader_take (r, msg, (gsize)want, &got, error))
+          return NULL;
+        if (got != want) {
+          g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO,
+                       "'%s' changed while it was read: message %u is cut short", s->path,
+                       s->index + 1);
+          return NULL;
+        }
+      }
+      /* skip the separating blank line, take the next From_ line */
+      if (!reader_line (r, &line, &n, error))
+        return NULL;
+      if (is_blank (line, n) && !reader_line (r, &line, &n, error))
+        return NULL;
+      if (n > 0) {
+        s->pending_from = g_byte_array_new ();
+        g_byte_array_append (s->pending_from, line, (guint)n);
+        s->pending_offset = r->offset - (goffset)n;
       }
     }
   }

@@ -58,6 +58,17 @@ all_items (MsgtkSource *s)
   return a;
 }
 
+/* Every item of the source at @path, read whole or headers-only. */
+static GPtrArray *
+items_at (const char *path, gboolean headers_only)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) s = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  msgtk_source_set_headers_only (s, headers_only);
+  return all_items (s);
+}
+
 static const char mboxrd[] = "From alice@example.org Tue Nov 24 09:52:57 2026\n"
                              "From: alice@example.org\n"
                              "Status: RO\n"
@@ -168,9 +179,29 @@ test_mbox_crlf_and_big (void)
   g_assert_cmpstr (t2, ==, "Subject: y\r\n\r\ny\r\n");
 }
 
-/* The items of @box read from a stream, read from a file, and
- * read headers-only from both: the same messages; headers-only items hold
- * the header block and the whole size. */
+/* @data as a stream that cannot seek (as a pipe): deflated, then read
+ * through an inflating converter. */
+static GInputStream *
+unseekable_stream (const char *data, gsize len)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (GZlibCompressor) c = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW, 1);
+  g_autoptr (GInputStream) plain = g_memory_input_stream_new_from_data (data, (gssize)len, NULL);
+  g_autoptr (GInputStream) deflate = g_converter_input_stream_new (plain, G_CONVERTER (c));
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_output_stream_splice (out, deflate, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &e);
+  g_assert_no_error (e);
+  g_autoptr (GBytes) packed = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  g_autoptr (GZlibDecompressor) d = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW);
+  g_autoptr (GInputStream) src = g_memory_input_stream_new_from_bytes (packed);
+  GInputStream *in = g_converter_input_stream_new (src, G_CONVERTER (d));
+  g_assert_false (G_IS_SEEKABLE (in));
+  return in;
+}
+
+/* The items of @box read from a stream, read from a file and from a stream
+ * that cannot seek, and read headers-only from those two: the same
+ * messages; headers-only items hold the header block and the whole size. */
 static void
 check_readers_agree (const char *box, gsize len)
 {
@@ -184,8 +215,12 @@ check_readers_agree (const char *box, gsize len)
       = msgtk_source_new_for_stream (in, "box", MSGTK_SOURCE_FORMAT_AUTO, &e);
   g_assert_no_error (e);
   g_autoptr (GPtrArray) full = all_items (stream);
-  for (int headers_only = 0; headers_only <= 1; headers_only++) {
-    g_autoptr (MsgtkSource) file = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  for (int round = 0; round < 4; round++) {
+    gboolean headers_only = round % 2 == 1;
+    g_autoptr (GInputStream) pipe = round >= 2 ? unseekable_stream (box, len) : NULL;
+    g_autoptr (MsgtkSource) file
+        = pipe != NULL ? msgtk_source_new_for_stream (pipe, "pipe", MSGTK_SOURCE_FORMAT_AUTO, &e)
+                       : msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &e);
     g_assert_no_error (e);
     msgtk_source_set_headers_only (file, headers_only);
     g_autoptr (GPtrArray) a = all_items (file);
@@ -218,6 +253,8 @@ check_readers_agree (const char *box, gsize len)
   rm_rf (d);
 }
 
+static char *far_content_length_box (gsize *first_size);
+
 static void
 test_readers_agree (void)
 {
@@ -244,6 +281,65 @@ test_readers_agree (void)
   g_string_append (g, "From y Mon Jan  5 10:00:00 2015\nSubject: y\n\ny");
   check_readers_agree (g->str, g->len);
   g_string_free (g, TRUE);
+  g_autofree char *far = far_content_length_box (NULL);
+  check_readers_agree (far, strlen (far));
+}
+
+/* Content-Length bodies far beyond the read buffer: a true one whose body
+ * holds unquoted From_ lines, one past the end of the data, one that lands
+ * inside the next message's body; then plain messages. */
+static char *
+far_content_length_box (gsize *first_size)
+{
+  GString *body = g_string_new (NULL);
+  while (body->len < 2 * 1024 * 1024)
+    g_string_append (body,
+                     body->len % 50000 == 0 ? "\nFrom inside a body\n" : "0123456789abcdef\n");
+  GString *g = g_string_new (NULL);
+  g_string_append_printf (g, "From a Mon Jan  5 10:00:00 2015\nContent-Length: %zu\n\n%s\n",
+                          body->len, body->str);
+  if (first_size != NULL)
+    *first_size
+        = strlen ("Content-Length: \n\n") + (gsize)snprintf (NULL, 0, "%zu", body->len) + body->len;
+  g_string_append (g, "From b Mon Jan  5 10:00:01 2015\nContent-Length: 4000000000\n\nb\n\n");
+  g_string_append (g, "From c Mon Jan  5 10:00:02 2015\nContent-Length: 1500000\n\nc\n\n");
+  g_string_append (g, "From d Mon Jan  5 10:00:03 2015\nSubject: d\n\n");
+  for (gsize i = 0; i < 100000; i++)
+    g_string_append (g, "0123456789abcdef0123456789\n");
+  g_string_append (g, "\nFrom e Mon Jan  5 10:00:04 2015\nSubject: e\n\ne\n");
+  g_string_free (body, TRUE);
+  return g_string_free (g, FALSE);
+}
+
+static void
+test_mbox_content_length_far (void)
+{
+  gsize first_size;
+  g_autofree char *box = far_content_length_box (&first_size);
+  g_autofree char *d = tmpdir ();
+  g_autofree char *path = g_build_filename (d, "far.mbox", NULL);
+  write_file (path, box);
+  for (int headers_only = 0; headers_only <= 1; headers_only++) {
+    g_autoptr (GError) e = NULL;
+    g_autoptr (GPtrArray) a = items_at (path, headers_only);
+    g_assert_cmpuint (a->len, ==, 5);
+    MsgtkItem *first = a->pdata[0];
+    g_assert_cmpint (first->size, ==, (goffset)first_size);
+    static const char *const want[]
+        = { NULL, "Content-Length: 4000000000\n\nb\n", "Content-Length: 1500000\n\nc\n", NULL,
+            "Subject: e\n\ne\n" };
+    for (guint i = 0; i < G_N_ELEMENTS (want); i++) {
+      if (want[i] == NULL)
+        continue;
+      MsgtkItem *item = a->pdata[i];
+      g_assert_cmpint (item->size, ==, (goffset)strlen (want[i]));
+      g_autoptr (GBytes) b = msgtk_item_read_bytes (item, &e);
+      g_assert_no_error (e);
+      gsize n = headers_only ? (gsize)(strstr (want[i], "\n\n") + 2 - want[i]) : strlen (want[i]);
+      g_assert_cmpmem (g_bytes_get_data (b, NULL), g_bytes_get_size (b), want[i], n);
+    }
+  }
+  rm_rf (d);
 }
 
 static void
@@ -261,10 +357,7 @@ test_maildir_headers_only (void)
   write_file (m1, big->str);
   write_file (m2, "Subject: 2\nno blank line, no body");
   g_autoptr (GError) e = NULL;
-  g_autoptr (MsgtkSource) s = msgtk_source_open (d, MSGTK_SOURCE_FORMAT_AUTO, &e);
-  g_assert_no_error (e);
-  msgtk_source_set_headers_only (s, TRUE);
-  g_autoptr (GPtrArray) a = all_items (s);
+  g_autoptr (GPtrArray) a = items_at (d, TRUE);
   g_assert_cmpuint (a->len, ==, 2);
   MsgtkItem *i1 = a->pdata[0], *i2 = a->pdata[1];
   g_assert_cmpint (i1->size, ==, (goffset)big->len);
@@ -398,6 +491,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/source/mbox", test_mbox);
   g_test_add_func ("/source/mbox-content-length", test_mbox_content_length);
+  g_test_add_func ("/source/mbox-content-length-far", test_mbox_content_length_far);
   g_test_add_func ("/source/mbox-crlf-big", test_mbox_crlf_and_big);
   g_test_add_func ("/source/readers-agree", test_readers_agree);
   g_test_add_func ("/source/maildir", test_maildir);
