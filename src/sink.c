@@ -375,13 +375,38 @@ is_status_field (const char *line, gsize n)
          || (n >= 9 && g_ascii_strncasecmp (line, "X-Status:", 9) == 0);
 }
 
+/* The address of a Return-Path field's line (@n bytes, name included) as a
+ * From_ line can hold it; NULL for the null path "<>" or anything odd. */
+static char *
+return_path_address (const char *line, gsize n)
+{
+  if (n < 12 || g_ascii_strncasecmp (line, "Return-Path:", 12) != 0)
+    return NULL;
+  g_autofree char *v = g_strstrip (g_strndup (line + 12, n - 12));
+  char *a = v, *lt = strchr (v, '<');
+  if (lt != NULL) {
+    a = lt + 1;
+    char *gt = strchr (a, '>');
+    if (gt == NULL)
+      return NULL;
+    *gt = '\0';
+  }
+  if (*a == '\0')
+    return NULL;
+  for (const char *c = a; *c; c++)
+    if ((guchar)*c <= ' ' || *c == 0x7f || *c == '<' || *c == '>')
+      return NULL;
+  return g_strdup (a);
+}
+
 /* mbox: the message's own Status/X-Status fields must say @flags. Reads the
  * header block of @input (at most MBOX_MAX_HEAD bytes) and returns what to
  * write before the rest of @input: the bytes read, unchanged when the fields
  * already say @flags, else with Status/X-Status replaced at the end of the
- * header block. */
+ * header block. *@return_path gets the address of its Return-Path field,
+ * if any (for the From_ line). */
 static GBytes *
-mbox_status_head (GInputStream *input, MsgtkFlags flags, GError **error)
+mbox_status_head (GInputStream *input, MsgtkFlags flags, char **return_path, GError **error)
 {
   g_autoptr (GByteArray) buf = g_byte_array_new ();
   gsize end = 0; /* header block length, blank line excluded; 0: not found yet */
@@ -417,6 +442,8 @@ mbox_status_head (GInputStream *input, MsgtkFlags flags, GError **error)
   for (gsize p = 0; p < end;) {
     const char *nl = memchr (data + p, '\n', end - p);
     gsize n = nl != NULL ? (gsize)(nl - (data + p)) : end - p;
+    if (*return_path == NULL)
+      *return_path = return_path_address (data + p, n);
     if (is_status_field (data + p, n)) {
       gboolean x = g_ascii_tolower (data[p]) == 'x';
       const char *colon = memchr (data + p, ':', n);
@@ -720,14 +747,17 @@ msgtk_sink_write_stream (MsgtkSink *sink, GInputStream *input, MsgtkFlags flags,
                          GError **error)
 {
   Payload p = { NULL, input, NULL };
+  g_autofree char *return_path = NULL;
   if (sink->kind == MSGTK_SINK_MBOX && !sink->done) {
-    p.head = mbox_status_head (input, flags, error);
+    p.head = mbox_status_head (input, flags, &return_path, error);
     if (p.head == NULL) {
       g_prefix_error (error, "cannot read message for '%s': ", sink->path);
       return FALSE;
     }
   }
-  gboolean ok = sink_write (sink, &p, flags, internal_date, envelope_sender, path_out, error);
+  gboolean ok
+      = sink_write (sink, &p, flags, internal_date,
+                    envelope_sender != NULL ? envelope_sender : return_path, path_out, error);
   if (p.head != NULL)
     g_bytes_unref (p.head);
   return ok;

@@ -148,6 +148,7 @@ msgtk_item_free (MsgtkItem *item)
   g_clear_pointer (&item->internal_date, g_date_time_unref);
   g_free (item->path);
   g_free (item->identity);
+  g_free (item->envelope_sender);
   g_free (item->folder);
   g_clear_pointer (&item->bytes, g_bytes_unref);
   g_free (item);
@@ -538,6 +539,19 @@ parse_from_date (const guint8 *line, gsize n)
     return g_date_time_new_utc (year, mon, day, hh, mm, ss);
   }
   return NULL;
+}
+
+/* The address of a From_ line ("From sender date"); NULL when it has none. */
+static char *
+from_line_sender (const guint8 *line, gsize n)
+{
+  gsize i = 5, start;
+  while (i < n && line[i] == ' ')
+    i++;
+  start = i;
+  while (i < n && line[i] > ' ' && line[i] != 0x7f)
+    i++;
+  return i > start ? g_strndup ((const char *)line + start, i - start) : NULL;
 }
 
 static gboolean
@@ -946,6 +960,7 @@ mbox_next (MsgtkSource *s, GError **error)
   item->identity = g_strdup_printf ("mbox:%s@%" G_GINT64_FORMAT, s->abs_path, (gint64)from_offset);
   item->flags = msgtk_flags_from_mbox_status (status, x_status);
   item->internal_date = parse_from_date (from->data, from->len);
+  item->envelope_sender = from_line_sender (from->data, from->len);
   item->size = (goffset)(msg->len + body_size);
   item->bytes = bytes_fitted (g_steal_pointer (&msg));
   item->stream = g_memory_input_stream_new_from_bytes (item->bytes);

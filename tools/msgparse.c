@@ -341,7 +341,7 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
     if (view == VIEW_CONVERT) {
       /* byte for byte, in order, on this thread */
       gboolean ok = msgtk_sink_write_stream (sink, item->stream, item->flags, item->internal_date,
-                                             NULL, NULL, &error);
+                                             item->envelope_sender, NULL, &error);
       guint index = item->index;
       msgtk_item_free (item);
       if (!ok) {

@@ -60,7 +60,8 @@ void msgtk_sink_set_eol (MsgtkSink *sink, MsgtkEol eol);
 gboolean msgtk_sink_write_message (MsgtkSink *sink, GMimeMessage *message, MsgtkFlags flags,
                                    GDateTime *internal_date, char **path_out, GError **error);
 /* Write raw message bytes read from @input. @envelope_sender (nullable) is the
- * mbox From_ address ("MAILER-DAEMON" when NULL). */
+ * mbox From_ address; when NULL, the message's Return-Path, else
+ * "MAILER-DAEMON". */
 gboolean msgtk_sink_write_stream (MsgtkSink *sink, GInputStream *input, MsgtkFlags flags,
                                   GDateTime *internal_date, const char *envelope_sender,
                                   char **path_out, GError **error);

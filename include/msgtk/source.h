@@ -36,6 +36,7 @@ typedef struct {
   guint index;              /* 1-based position in the source */
   goffset offset;           /* byte offset in @path (mbox: of the From_ line) */
   char *identity;           /* stable identity string, unique in the source */
+  char *envelope_sender;    /* mbox: the From_ line's address; NULL otherwise */
   char *folder;             /* maildir++ folder ("Sent", "Lists.gtk"); NULL at the top */
   GBytes *bytes;            /* the bytes @stream yields when the source holds them in memory
                              * anyway (mbox, a stream); NULL otherwise */

@@ -426,19 +426,28 @@ with t.case("mbox → maildir → mbox: every message byte-identical, every flag
             f"flags {fa} / {fb}")
     t.check(a[0].endswith(b"body\nFrom quoted\n>From twice\n"), f"mboxrd unquoting: {a[0]!r}")
     t.check(b">From quoted\n>>From twice\n" in open(back, "rb").read(), "mboxrd quoting on write")
+    # mbox → mbox keeps each From_ line (sender and date): the same file
+    again = path("again.mbox")
+    r = mp("--to-mbox", again, src)
+    t.check(r.returncode == 0, f"--to-mbox: {r.stderr!r}")
+    t.check(open(again, "rb").read() == FLAGGED_MBOX, open(again, "rb").read()[:400])
 
 with t.case("maildir flags → mbox Status/X-Status (replaced only when they disagree)"):
     md2 = os.path.join(work, "md2")
     for sub in ("cur", "new", "tmp"):
         os.makedirs(os.path.join(md2, sub))
     path("md2/cur/1.host:2,FS", b"From: x@example.org\nSubject: one\n\nbody\n")
-    path("md2/cur/2.host:2,", b"From: y@example.org\nStatus: RO\nX-Status: F\nSubject: two\n\nbody\n")
+    path("md2/cur/2.host:2,", b"Return-Path: <bounce@example.net>\nFrom: y@example.org\nStatus: RO\n"
+         b"X-Status: F\nSubject: two\n\nbody\n")
     out = path("md2.mbox")
     t.check(mp("--to-mbox", out, md2).returncode == 0, "--to-mbox")
+    senders = [line.split()[1] for line in open(out, "rb").read().split(b"\n") if line.startswith(b"From ")]
+    t.check(senders == [b"MAILER-DAEMON", b"bounce@example.net"], f"From_ senders {senders}")
     msgs, flags = messages_of(out, "dir-md2")
     t.check(flags == [["seen", "flagged"], []], f"flags {flags}")
     t.check(msgs[0] == b"From: x@example.org\nSubject: one\nStatus: RO\nX-Status: F\n\nbody\n", repr(msgs[0]))
-    t.check(msgs[1] == b"From: y@example.org\nSubject: two\nStatus: O\n\nbody\n", repr(msgs[1]))
+    t.check(msgs[1] == b"Return-Path: <bounce@example.net>\nFrom: y@example.org\nSubject: two\nStatus: O\n\nbody\n",
+            repr(msgs[1]))
 
 with t.case("--to-dir numbers files, never overwrites; --crlf and --lf convert line ends"):
     d = os.path.join(work, "todir")

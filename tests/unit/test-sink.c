@@ -142,10 +142,12 @@ test_mbox (void)
   rm_rf (d);
 }
 
-/* Flags go into an mbox as Status/X-Status; a message whose own fields
- * already say its flags is copied unchanged. */
-static void
-test_mbox_status (void)
+/* A new mbox with the messages @in written to it (@flags and
+ * @envelope_senders, each nullable, say what for each; dated 2024-01-01),
+ * read back. */
+static char *
+mbox_of (guint n, const char *const *in, const MsgtkFlags *flags,
+         const char *const *envelope_senders)
 {
   g_autofree char *d = tmpdir ();
   g_autofree char *mbox = g_build_filename (d, "box", NULL);
@@ -153,26 +155,70 @@ test_mbox_status (void)
   MsgtkSink *s = msgtk_sink_new (MSGTK_SINK_MBOX, mbox, &e);
   g_assert_no_error (e);
   g_autoptr (GDateTime) when = g_date_time_new_utc (2024, 1, 1, 0, 0, 0);
-  static const struct {
-    const char *in;
-    MsgtkFlags flags;
-  } cases[] = {
-    { "Subject: a\nStatus: RO\nX-Status: F\n\nbody\n", MSGTK_FLAG_SEEN | MSGTK_FLAG_FLAGGED },
-    { "Subject: b\n\nbody\n", MSGTK_FLAG_NONE },
-    { "Subject: c\nStatus: RO\nX-Status: AF\n  folded\nTo: x\n\nStatus: body\n",
-      MSGTK_FLAG_ANSWERED | MSGTK_FLAG_DRAFT },
-    { "Subject: d\r\n\r\nbody\r\n", MSGTK_FLAG_SEEN },
-    { "Subject: e\nStatus: RO\n\nbody\n", MSGTK_FLAG_NONE },
-  };
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autoptr (GInputStream) in = mem (cases[i].in);
-    g_assert_true (msgtk_sink_write_stream (s, in, cases[i].flags, when, NULL, NULL, &e));
+  for (guint i = 0; i < n; i++) {
+    g_autoptr (GInputStream) m = mem (in[i]);
+    g_assert_true (msgtk_sink_write_stream (s, m, flags != NULL ? flags[i] : 0, when,
+                                            envelope_senders != NULL ? envelope_senders[i] : NULL,
+                                            NULL, &e));
     g_assert_no_error (e);
   }
   g_assert_true (msgtk_sink_commit (s, &e));
   msgtk_sink_free (s);
-  g_autofree char *got = NULL;
+  char *got = NULL;
   g_assert_true (g_file_get_contents (mbox, &got, NULL, NULL));
+  rm_rf (d);
+  return got;
+}
+
+/* Without an envelope sender the From_ line takes the Return-Path; the null
+ * path and odd ones give MAILER-DAEMON. */
+static void
+test_mbox_return_path (void)
+{
+  static const char *const in[] = {
+    "Received: by x\nReturn-Path: <bounce+1@example.org>\nSubject: a\n\nbody\n",
+    "return-path:bare@example.org\r\n\r\nbody\r\n",
+    "Return-Path: <>\nSubject: null path\n\nbody\n",
+    "Return-Path: <two words@example.org>\n\nbody\n",
+    "Subject: none\n\nReturn-Path: <in-the-body@example.org>\n",
+    "Return-Path: <bounce@example.org>\n\nbody\n",
+  };
+  static const char *const senders[] = { NULL, NULL, NULL, NULL, NULL, "envelope@example.org" };
+  g_autofree char *got = mbox_of (G_N_ELEMENTS (in), in, NULL, senders);
+  g_auto (GStrv) lines = g_strsplit (got, "\n", -1);
+  GString *from = g_string_new (NULL);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "From "))
+      g_string_append_printf (from, "%s;", strchr (lines[i], ' ') + 1);
+  g_assert_cmpstr (from->str, ==,
+                   "bounce+1@example.org Mon Jan  1 00:00:00 2024;"
+                   "bare@example.org Mon Jan  1 00:00:00 2024;"
+                   "MAILER-DAEMON Mon Jan  1 00:00:00 2024;MAILER-DAEMON Mon Jan  1 00:00:00 2024;"
+                   "MAILER-DAEMON Mon Jan  1 00:00:00 2024;"
+                   "envelope@example.org Mon Jan  1 00:00:00 2024;");
+  g_string_free (from, TRUE);
+}
+
+/* Flags go into an mbox as Status/X-Status; a message whose own fields
+ * already say its flags is copied unchanged. */
+static void
+test_mbox_status (void)
+{
+  static const char *const in[] = {
+    "Subject: a\nStatus: RO\nX-Status: F\n\nbody\n",
+    "Subject: b\n\nbody\n",
+    "Subject: c\nStatus: RO\nX-Status: AF\n  folded\nTo: x\n\nStatus: body\n",
+    "Subject: d\r\n\r\nbody\r\n",
+    "Subject: e\nStatus: RO\n\nbody\n",
+  };
+  static const MsgtkFlags flags[] = {
+    MSGTK_FLAG_SEEN | MSGTK_FLAG_FLAGGED,
+    MSGTK_FLAG_NONE,
+    MSGTK_FLAG_ANSWERED | MSGTK_FLAG_DRAFT,
+    MSGTK_FLAG_SEEN,
+    MSGTK_FLAG_NONE,
+  };
+  g_autofree char *got = mbox_of (G_N_ELEMENTS (in), in, flags, NULL);
 #define FROM_ "From MAILER-DAEMON Mon Jan  1 00:00:00 2024\n"
   g_assert_cmpstr (
       got, ==,
@@ -180,7 +226,6 @@ test_mbox_status (void)
             "Subject: c\nTo: x\nStatus: O\nX-Status: AT\n\nStatus: body\n\n" FROM_
             "Subject: d\r\nStatus: RO\r\n\r\nbody\r\n\n" FROM_ "Subject: e\nStatus: O\n\nbody\n\n");
 #undef FROM_
-  rm_rf (d);
 }
 
 static void
@@ -239,6 +284,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sink/flags", test_flags);
   g_test_add_func ("/sink/file-atomic", test_file_atomic);
   g_test_add_func ("/sink/mbox", test_mbox);
+  g_test_add_func ("/sink/mbox-return-path", test_mbox_return_path);
   g_test_add_func ("/sink/mbox-status", test_mbox_status);
   g_test_add_func ("/sink/maildir-and-dir", test_maildir_and_dir);
   int r = g_test_run ();

@@ -109,6 +109,8 @@ test_mbox (void)
   g_assert_nonnull (one->internal_date);
   g_autofree char *iso = g_date_time_format_iso8601 (one->internal_date);
   g_assert_cmpstr (iso, ==, "2026-11-24T09:52:57Z");
+  g_assert_cmpstr (one->envelope_sender, ==, "alice@example.org");
+  g_assert_cmpstr (two->envelope_sender, ==, "bob@example.org");
   g_autofree char *t2 = item_text (two);
   g_assert_cmpstr (t2, ==, "Subject: two\n\nsecond\n");
   g_assert_cmpint (two->offset, ==, (goffset)(strstr (mboxrd, "From bob") - mboxrd));
