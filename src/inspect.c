@@ -818,16 +818,36 @@ typedef struct {
   gsize size;
 } DecodedCount;
 
-static const guchar base64_char[256] = {
-  ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-  ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-  ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-  ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-  ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-  ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
-  ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
-  ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
-};
+static inline gboolean
+is_base64_char (guchar x)
+{
+  return (guchar)((x | 32) - 'a') < 26 || (guchar)(x - '0') < 10 || x == '+' || x == '/';
+}
+
+/* How many of @len bytes at @p are base64 characters: 16 at a time with
+ * vector compares (GCC/clang vector extensions, SSE2 or NEON or plain code,
+ * whatever the target has), counted per lane for up to 255 blocks. */
+typedef guint8 Bytes16 __attribute__ ((vector_size (16)));
+
+static gsize
+base64_chars (const guchar *p, gsize len)
+{
+  gsize chars = 0, i = 0;
+  while (len - i >= 16) {
+    Bytes16 lanes = { 0 };
+    gsize blocks = MIN ((len - i) / 16, 255);
+    for (gsize b = 0; b < blocks; b++, i += 16) {
+      Bytes16 x;
+      memcpy (&x, p + i, 16);
+      lanes -= (Bytes16)(((x | 32) - 'a' < 26) | (x - '0' < 10) | (x == '+') | (x == '/'));
+    }
+    for (int k = 0; k < 16; k++)
+      chars += lanes[k];
+  }
+  for (; i < len; i++)
+    chars += is_base64_char (p[i]);
+  return chars;
+}
 
 static void
 decoded_count (DecodedCount *c, const guchar *p, gsize len)
@@ -837,9 +857,7 @@ decoded_count (DecodedCount *c, const guchar *p, gsize len)
     if (c->state < 0)
       return; /* the stream ended at a '=' */
     const guchar *eq = memchr (p, '=', len);
-    gsize chars = 0;
-    for (const guchar *q = p; q < (eq != NULL ? eq : end); q++)
-      chars += base64_char[*q];
+    gsize chars = base64_chars (p, (gsize)((eq != NULL ? eq : end) - p));
     chars += (gsize)c->state;
     c->size += 3 * (chars / 4);
     c->state = (int)(chars % 4);

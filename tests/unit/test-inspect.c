@@ -401,6 +401,68 @@ test_extract (void)
   rm_rf (dir);
 }
 
+/* The tree counts decoded sizes without decoding: for base64 and
+ * quoted-printable bodies of every shape (line lengths, CRLF, characters
+ * that are not base64, '=' early, missing padding, broken escapes, soft
+ * breaks) the count is the length GMime's decoder gives. */
+static void
+test_decoded_sizes (void)
+{
+  g_autoptr (GRand) rnd = g_rand_new_with_seed (2026);
+  for (guint round = 0; round < 400; round++) {
+    gboolean b64 = round % 2 == 0;
+    gboolean crlf = g_rand_int_range (rnd, 0, 4) == 0;
+    GString *body = g_string_new (NULL);
+    if (b64) {
+      gsize n = (gsize)g_rand_int_range (rnd, 0, 3000);
+      g_autofree guchar *data = g_malloc (n + 1);
+      for (gsize i = 0; i < n; i++)
+        data[i] = (guchar)g_rand_int_range (rnd, 0, 256);
+      g_autofree char *enc = g_base64_encode (data, n);
+      gsize width = (gsize)g_rand_int_range (rnd, 4, 120);
+      for (const char *c = enc; *c; c++) {
+        int r = g_rand_int_range (rnd, 0, 400);
+        if (r == 0)
+          g_string_append_c (body, " *\x80\t-"[g_rand_int_range (rnd, 0, 5)]);
+        else if (r == 1 && round % 8 == 0)
+          g_string_append_c (body, '='); /* ends the data early */
+        g_string_append_c (body, *c);
+        if ((gsize)(c - enc) % width == width - 1)
+          g_string_append (body, crlf ? "\r\n" : "\n");
+      }
+      if (round % 6 == 2) /* padding lost */
+        while (body->len > 0 && body->str[body->len - 1] == '=')
+          g_string_truncate (body, body->len - 1);
+    } else {
+      gsize n = (gsize)g_rand_int_range (rnd, 0, 2000);
+      static const char *const bits[] = { "=3D", "=C3=A9", "=\n",  "=\r\n", "=",  "=G1", "=4",
+                                          "=a9", "==",     "= \n", "\r",    "\n", "\r\n" };
+      while (body->len < n) {
+        if (g_rand_int_range (rnd, 0, 6) == 0)
+          g_string_append (body, bits[g_rand_int_range (rnd, 0, G_N_ELEMENTS (bits))]);
+        else
+          g_string_append_c (body, (char)g_rand_int_range (rnd, 32, 127));
+      }
+    }
+    g_autofree char *raw = g_strdup_printf (
+        "Content-Type: application/octet-stream\nContent-Transfer-Encoding: %s\n\n%s",
+        b64 ? "base64" : "quoted-printable", body->str);
+    g_string_free (body, TRUE);
+    g_autoptr (GBytes) bytes = g_bytes_new (raw, strlen (raw));
+    g_autoptr (GError) e = NULL;
+    g_autoptr (MsgtkInspection) in = msgtk_inspection_new (bytes, NULL, MSGTK_INSPECT_FULL, &e);
+    g_assert_no_error (e);
+    g_autofree char *tree = msgtk_inspection_tree (in);
+    const char *at = strstr (tree, " size=");
+    g_assert_nonnull (at);
+    g_autoptr (GBytes) content = msgtk_inspection_part_content (in, "1", FALSE, &e);
+    g_assert_no_error (e);
+    if (g_ascii_strtoull (at + 6, NULL, 10) != g_bytes_get_size (content))
+      g_test_message ("round %u: %s", round, raw);
+    g_assert_cmpuint (g_ascii_strtoull (at + 6, NULL, 10), ==, g_bytes_get_size (content));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -409,6 +471,7 @@ main (int argc, char **argv)
   g_test_add_func ("/inspect/summary", test_summary);
   g_test_add_func ("/inspect/headers", test_headers);
   g_test_add_func ("/inspect/tree", test_tree);
+  g_test_add_func ("/inspect/decoded-sizes", test_decoded_sizes);
   g_test_add_func ("/inspect/text", test_text);
   g_test_add_func ("/inspect/json", test_json);
   g_test_add_func ("/inspect/part-content", test_part_content);
