@@ -762,6 +762,32 @@ reader_skip (Reader *r, gsize n, GError **error)
   return TRUE;
 }
 
+typedef guint8 Bytes16 __attribute__ ((vector_size (16)));
+
+/* The first newline in [@p, @end - 1) followed by 'F' or '>' (the line after
+ * it may be a From_ line or a quoted one), or NULL: 16 bytes at a time with
+ * vector compares (GCC/clang vector extensions). */
+static const guint8 *
+next_from_candidate (const guint8 *p, const guint8 *end)
+{
+  for (; end - p >= 17; p += 16) {
+    Bytes16 x, y;
+    memcpy (&x, p, 16);
+    memcpy (&y, p + 1, 16);
+    Bytes16 hit = (Bytes16)((x == '\n') & ((y == 'F') | (y == '>')));
+    guint64 half[2];
+    memcpy (half, &hit, sizeof half);
+    if ((half[0] | half[1]) != 0)
+      for (int k = 0; k < 16; k++)
+        if (hit[k])
+          return p + k;
+  }
+  for (; end - p >= 2; p++)
+    if (*p == '\n' && (p[1] == 'F' || p[1] == '>'))
+      return p;
+  return NULL;
+}
+
 /* The body up to the next From_ line that follows a blank line (taken as the
  * pending From_ line) or the end, ">From " quoting undone, the separating
  * blank line dropped. Only lines that start with "From " or ">" need a
@@ -778,6 +804,19 @@ mbox_body (MsgtkSource *s, MboxMessage *msg, GError **error)
     const guint8 *start = r->buf + r->pos + held, *end = r->buf + r->len;
     const guint8 *p = start, *span = start, *nl;
     while (p < end) {
+      if (*p != 'F' && *p != '>') {
+        /* pass over the lines that can be neither a From_ line nor a
+         * quoted one, up to the next that may be (or the last whole one) */
+        nl = next_from_candidate (p, end);
+        if (nl == NULL)
+          nl = memrchr (p, '\n', (gsize)(end - p));
+        if (nl != NULL) {
+          prev_blank = nl == p || (nl[-1] == '\n' && nl - 1 >= p)
+                       || (nl[-1] == '\r' && (nl - 1 == p || (nl - 2 >= p && nl[-2] == '\n')));
+          p = nl + 1;
+          continue;
+        }
+      }
       nl = memchr (p, '\n', (gsize)(end - p));
       if (nl == NULL) {
         if (!r->eof)

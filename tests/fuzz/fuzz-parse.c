@@ -65,11 +65,22 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (whole);
   g_autoptr (MsgtkSource) source
       = msgtk_source_new_for_stream (in, "fuzz", MSGTK_SOURCE_FORMAT_MBOX, NULL);
+  /* and read headers-only (as the summary does): the same messages and sizes */
+  g_autoptr (GInputStream) in2 = g_memory_input_stream_new_from_bytes (whole);
+  g_autoptr (MsgtkSource) heads
+      = msgtk_source_new_for_stream (in2, "fuzz", MSGTK_SOURCE_FORMAT_MBOX, NULL);
+  if ((source == NULL) != (heads == NULL))
+    __builtin_trap ();
+  if (heads != NULL)
+    msgtk_source_set_headers_only (heads, TRUE);
   guint n = 0;
   MsgtkItem *item;
   while (source != NULL && n++ < 64 && (item = msgtk_source_next (source, NULL)) != NULL) {
     g_autoptr (GBytes) b = msgtk_item_read_bytes (item, NULL);
     if (b == NULL || (goffset)g_bytes_get_size (b) != item->size)
+      __builtin_trap ();
+    g_autoptr (MsgtkItem) head = msgtk_source_next (heads, NULL);
+    if (head == NULL || head->size != item->size || head->offset != item->offset)
       __builtin_trap ();
     if (n <= 4)
       inspect_one (b);
