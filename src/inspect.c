@@ -876,6 +876,18 @@ decoded_count (DecodedCount *c, const guchar *p, gsize len)
       c->size += (gsize)((eq != NULL ? eq : end) - p);
       if (eq == NULL)
         return;
+      if (end - eq >= 3) { /* the whole of it is here: as states 1 and 2 do */
+        if (eq[1] == '\n') {
+          p = eq + 2;
+          continue;
+        }
+        if (g_ascii_isxdigit (eq[1]) && g_ascii_isxdigit (eq[2]))
+          c->size += 1;
+        else if (!(eq[2] == '\n' && eq[1] == '\r'))
+          c->size += 3;
+        p = eq + 3;
+        continue;
+      }
       p = eq + 1;
       c->state = 1;
     } else if (c->state == 1) {
@@ -914,6 +926,18 @@ node_decoded_size (Node *n)
   gboolean identity = c.encoding != GMIME_CONTENT_ENCODING_BASE64
                       && c.encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
   g_mime_stream_reset (src);
+  gint64 length = g_mime_stream_length (src);
+  if (identity && length >= 0)
+    return (gsize)length;
+  /* content in memory (a part of the message GMime parsed): counted where it is */
+  GByteArray *mem = GMIME_IS_STREAM_MEM (src)
+                        ? g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (src))
+                        : NULL;
+  gint64 at = g_mime_stream_tell (src);
+  if (mem != NULL && length >= 0 && at >= 0 && at + length <= (gint64)mem->len) {
+    decoded_count (&c, mem->data + at, (gsize)length);
+    return c.size;
+  }
   char buf[65536];
   gssize nread;
   while ((nread = g_mime_stream_read (src, buf, sizeof buf)) > 0) {

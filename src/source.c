@@ -1060,27 +1060,60 @@ read_header_block (int fd)
   }
 }
 
+/* Files up to this size are read whole when an item is made (they would be
+ * read whole anyway); bigger ones are streamed. */
+#define WHOLE_FILE_MAX (1024 * 1024)
+
+/* All of the file open on @fd, of @size bytes by its fstat() (read to its
+ * end, whatever that is by now); NULL with errno set when a read fails. */
+static GBytes *
+read_whole_file (int fd, gsize size)
+{
+  g_autoptr (GByteArray) a = g_byte_array_sized_new ((guint)size + 1);
+  g_byte_array_set_size (a, (guint)size + 1); /* one more: the end shows at once */
+  gsize len = 0;
+  for (;;) {
+    if (len == a->len)
+      g_byte_array_set_size (a, 2 * a->len);
+    gssize n = read (fd, a->data + len, a->len - len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return NULL;
+    if (n == 0)
+      break;
+    len += (gsize)n;
+  }
+  g_byte_array_set_size (a, (guint)len);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&a));
+}
+
 static MsgtkItem *
 file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
 {
   GStatBuf st;
   GBytes *block = NULL;
-  if (s->headers_only) {
-    /* only the header block: plain reads, no stream object per file */
-    int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-    int e = errno;
-    if (fd >= 0) {
-      if (fstat (fd, &st) == 0)
+  gboolean whole = FALSE;
+  /* the header block only, or a file that is not big: plain reads, no
+   * stream object per file */
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  int e = errno;
+  if (fd >= 0) {
+    if (fstat (fd, &st) == 0) {
+      whole = !s->headers_only && S_ISREG (st.st_mode) && st.st_size <= WHOLE_FILE_MAX;
+      if (s->headers_only)
         block = read_header_block (fd);
-      e = errno;
-      close (fd);
+      else if (whole)
+        block = read_whole_file (fd, (gsize)st.st_size);
     }
-    if (block == NULL) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", path,
-                   g_strerror (e));
-      s->index++;
-      return NULL;
-    }
+    e = errno;
+    close (fd);
+  }
+  if (block == NULL && (s->headers_only || whole || fd < 0)) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", path,
+                 g_strerror (e));
+    s->index++;
+    return NULL;
   }
   g_autoptr (GFileInputStream) in = NULL;
   GError *local = NULL;
@@ -1098,7 +1131,7 @@ file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
   MsgtkItem *item = g_new0 (MsgtkItem, 1);
   item->index = ++s->index;
   item->path = g_strdup (path);
-  item->size = st.st_size;
+  item->size = whole ? (goffset)g_bytes_get_size (block) : st.st_size;
   if (block != NULL) {
     item->bytes = block;
     item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
