@@ -37,12 +37,13 @@ struct _MsgtkInspection {
   const char *const *fallbacks;
   guint max_headers, max_line;
   GMimeParserOptions *parser_options;
-  GMimeStream *stream; /* what GMime parsed: a memory stream over @view or over its own copy */
-  GByteArray *view;    /* @raw's bytes as a byte array that does not own them */
-  GMimeMessage *message;
-  GPtrArray *nodes;   /* Node*, depth-first */
-  GPtrArray *headers; /* GMimeHeader* of the top header block, in order (borrowed) */
-  GPtrArray *defects; /* MsgtkFinding* */
+  GMimeStream *stream;   /* what GMime parsed: a memory stream over @view or over its own copy */
+  GByteArray *view;      /* @raw's bytes as a byte array that does not own them */
+  GMimeMessage *message; /* NULL with MSGTK_INSPECT_STRUCTURE */
+  GMimeObject *top;      /* the top part: the message's, or (structure only) the parsed one */
+  GPtrArray *nodes;      /* Node*, depth-first */
+  GPtrArray *headers;    /* GMimeHeader* of the top header block, in order (borrowed) */
+  GPtrArray *defects;    /* MsgtkFinding* */
 };
 
 /* ---- findings ---- */
@@ -580,12 +581,37 @@ msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
   }
   g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (in->stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
-  in->message = g_mime_parser_construct_message (parser, in->parser_options);
+  GMimeObject *lists[2] = { NULL, NULL };
+  if (flags & MSGTK_INSPECT_STRUCTURE) {
+    /* a part: no message object, whose fields GMime would decode */
+    in->top = g_mime_parser_construct_part (parser, in->parser_options);
+    lists[0] = in->top;
+    if (in->top == NULL
+        || g_mime_header_list_get_count (g_mime_object_get_header_list (in->top)) == 0) {
+      /* GMime finds a message's fields after a From_ line, a part's not:
+       * parsed as a message, it is what a full inspection sees */
+      g_clear_object (&in->top);
+      lists[0] = NULL;
+      g_ptr_array_set_size (in->defects, 0);
+      g_mime_stream_reset (in->stream);
+      g_clear_object (&parser);
+      parser = g_mime_parser_new_with_stream (in->stream);
+      g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
+      flags &= ~MSGTK_INSPECT_STRUCTURE;
+    }
+  }
+  if (!(flags & MSGTK_INSPECT_STRUCTURE)) {
+    in->message = g_mime_parser_construct_message (parser, in->parser_options);
+    if (in->message != NULL) {
+      /* GMime keeps the Content-* fields of the top header block in the top
+       * part's list: merge both back into the order they came in */
+      in->top = in->message->mime_part != NULL ? g_object_ref (in->message->mime_part) : NULL;
+      lists[0] = GMIME_OBJECT (in->message);
+      lists[1] = in->top;
+    }
+  }
   in->headers = g_ptr_array_new ();
-  if (in->message != NULL) {
-    /* GMime keeps the Content-* fields of the top header block in the top
-     * part's list: merge both back into the order they came in */
-    GMimeObject *lists[] = { GMIME_OBJECT (in->message), in->message->mime_part };
+  if (lists[0] != NULL) {
     for (guint l = 0; l < G_N_ELEMENTS (lists); l++) {
       GMimeHeaderList *hl = lists[l] != NULL ? g_mime_object_get_header_list (lists[l]) : NULL;
       int n = hl != NULL ? g_mime_header_list_get_count (hl) : 0;
@@ -605,8 +631,8 @@ msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
     add_finding (in->defects, "LIMIT_HEADER_COUNT", MSGTK_SEVERITY_WARNING, "header",
                  "%u header fields, more than the limit of %u; the rest are not shown",
                  in->headers->len, in->max_headers);
-  hold_header_charsets (g_mime_object_get_header_list (GMIME_OBJECT (in->message)));
-  add_nodes (in, in->message->mime_part, "1", 0);
+  hold_header_charsets (g_mime_object_get_header_list (lists[0]));
+  add_nodes (in, in->top, "1", 0);
   return in;
 }
 
@@ -617,6 +643,7 @@ msgtk_inspection_free (MsgtkInspection *in)
     return;
   g_ptr_array_unref (in->nodes);
   g_clear_pointer (&in->headers, g_ptr_array_unref);
+  g_clear_object (&in->top);
   g_clear_object (&in->message);
   g_clear_object (&in->stream);
   if (in->view != NULL) {
@@ -1049,12 +1076,11 @@ summary_line (GDateTime *dt, const char *from, const char *subject, gboolean mix
 char *
 msgtk_inspection_summary (MsgtkInspection *in)
 {
+  g_return_val_if_fail (in->message != NULL, NULL); /* not with MSGTK_INSPECT_STRUCTURE */
   g_autofree char *from = decode_value (
       in, first_address_text (g_mime_message_get_from (in->message)), "header From");
   g_autofree char *subject = get_subject (in);
-  GMimeContentType *ct = in->message->mime_part != NULL
-                             ? g_mime_object_get_content_type (in->message->mime_part)
-                             : NULL;
+  GMimeContentType *ct = in->top != NULL ? g_mime_object_get_content_type (in->top) : NULL;
   gboolean mixed = ct != NULL && g_mime_content_type_is_type (ct, "multipart", "mixed");
   return summary_line (g_mime_message_get_date (in->message), from, subject, mixed, in->size);
 }
@@ -1473,6 +1499,7 @@ json_part (MsgtkInspection *in, JsonBuilder *b, guint i)
 JsonNode *
 msgtk_inspection_to_json (MsgtkInspection *in)
 {
+  g_return_val_if_fail (in->message != NULL, NULL); /* not with MSGTK_INSPECT_STRUCTURE */
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   g_autofree char *subject = get_subject (in);
@@ -1931,6 +1958,7 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
 GPtrArray *
 msgtk_inspection_check (MsgtkInspection *in)
 {
+  g_return_val_if_fail (in->message != NULL, NULL); /* not with MSGTK_INSPECT_STRUCTURE */
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)finding_free);
   GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (in->message));
   if (!g_mime_header_list_contains (hl, "From"))

@@ -166,8 +166,11 @@ run_job (Job *job)
       g_string_append_printf (job->out, "%5u  %s\n", job->item->index, s);
     return;
   }
+  /* only JSON and lint need the message's own fields decoded */
+  MsgtkInspectFlags flags
+      = view == VIEW_JSON || view == VIEW_CHECK ? MSGTK_INSPECT_FULL : MSGTK_INSPECT_STRUCTURE;
   g_autoptr (MsgtkInspection) in = msgtk_inspection_new_for_headers (
-      job->raw, job->item->size, &inspect_options, MSGTK_INSPECT_FULL, &job->error);
+      job->raw, job->item->size, &inspect_options, flags, &job->error);
   if (in == NULL)
     goto done;
   switch (view) {

@@ -48,6 +48,10 @@ typedef enum {
   MSGTK_INSPECT_HEADERS_ONLY = 1 << 0, /* parse only the top header block */
   MSGTK_INSPECT_SUMMARY = 1 << 1,      /* parse only the header fields the summary shows
                                         * (fastest; for msgtk_inspection_summary() only) */
+  MSGTK_INSPECT_STRUCTURE = 1 << 2,    /* parse the MIME structure, not the message's own
+                                        * fields (faster): for the header fields, tree,
+                                        * text, part content and extraction, not for the
+                                        * summary, JSON or lint */
 } MsgtkInspectFlags;
 
 typedef struct _MsgtkInspection MsgtkInspection;

@@ -1,7 +1,8 @@
 /* libFuzzer target: arbitrary bytes through the source (as an mbox or a
  * single message), the inspect parser, every view, JSON and lint. Checks
- * that every string produced is valid UTF-8, that JSON round-trips and that
- * the summary without a parsed message is the parsed message's. */
+ * that every string produced is valid UTF-8, that JSON round-trips, and that
+ * the summary without a parsed message and the structure-only views are the
+ * parsed message's. */
 #include <gmime/gmime.h>
 #include <msgtk/msgtk.h>
 #include <string.h>
@@ -46,7 +47,18 @@ inspect_one (GBytes *raw)
     must_be_utf8 (f->message);
   }
   g_autoptr (GBytes) part = msgtk_inspection_part_content (in, "1", TRUE, NULL);
-  (void)part;
+  /* the structure-only inspection shows the same */
+  g_autoptr (MsgtkInspection) st = msgtk_inspection_new (raw, NULL, MSGTK_INSPECT_STRUCTURE, NULL);
+  if (st == NULL)
+    __builtin_trap ();
+  g_autofree char *st_tree = msgtk_inspection_tree (st);
+  g_autofree char *st_text = msgtk_inspection_text (st);
+  g_autofree char *st_headers = msgtk_inspection_headers (st, FALSE);
+  g_autoptr (GBytes) st_part = msgtk_inspection_part_content (st, "1", TRUE, NULL);
+  if (strcmp (st_tree, tree) != 0 || strcmp (st_text, text) != 0
+      || strcmp (st_headers, headers) != 0 || (part == NULL) != (st_part == NULL)
+      || (part != NULL && !g_bytes_equal (part, st_part)))
+    __builtin_trap ();
 }
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
