@@ -1014,7 +1014,7 @@ mbox_next (MsgtkSource *s, GError **error)
 static GBytes *
 read_header_block (int fd)
 {
-  guint8 first[16384];
+  guint8 first[4096];
   g_autoptr (GByteArray) a = NULL; /* when the block is longer */
   guint8 *d = first;
   gsize len = 0, cap = sizeof first, scanned = 0;
