@@ -21,6 +21,9 @@ typedef struct {
   gsize cap, pos, len;
   gboolean eof;
   goffset offset; /* absolute offset of buf[pos] */
+  gsize keep;     /* bytes from here on are kept even when read; G_MAXSIZE: none */
+  GBytes *shared; /* owns buf once slices of it were handed out: the bytes
+                   * read so far are then never moved or written again */
 } Reader;
 
 static void
@@ -30,13 +33,54 @@ reader_init (Reader *r, GInputStream *in)
   r->in = g_object_ref (in);
   r->cap = READ_CHUNK * 2;
   r->buf = g_malloc (r->cap);
+  r->keep = G_MAXSIZE;
 }
 
 static void
 reader_clear (Reader *r)
 {
   g_clear_object (&r->in);
-  g_clear_pointer (&r->buf, g_free);
+  if (r->shared != NULL)
+    g_clear_pointer (&r->shared, g_bytes_unref);
+  else
+    g_free (r->buf);
+  r->buf = NULL;
+}
+
+/* Bytes [@from, len) of the buffer moved to the start of a buffer with room
+ * for @room more: the same one, or a new one when the old is shared. */
+static void
+reader_compact (Reader *r, gsize from, gsize room)
+{
+  gsize n = r->len - from;
+  if (r->shared != NULL) {
+    gsize cap = MAX (READ_CHUNK * 2, n + room);
+    guint8 *fresh = g_malloc (cap);
+    memcpy (fresh, r->buf + from, n);
+    g_clear_pointer (&r->shared, g_bytes_unref); /* the slices keep it */
+    r->buf = fresh;
+    r->cap = cap;
+  } else {
+    if (from > 0)
+      memmove (r->buf, r->buf + from, n);
+    if (r->cap - n < room) {
+      r->cap = MAX (r->cap * 2, n + room);
+      r->buf = g_realloc (r->buf, r->cap);
+    }
+  }
+  r->len = n;
+  r->pos -= from;
+  if (r->keep != G_MAXSIZE)
+    r->keep = r->keep > from ? r->keep - from : 0;
+}
+
+/* @n bytes at @at of the buffer as bytes that stay valid (no copy). */
+static GBytes *
+reader_slice (Reader *r, gsize at, gsize n)
+{
+  if (r->shared == NULL)
+    r->shared = g_bytes_new_take (r->buf, r->cap);
+  return g_bytes_new_from_bytes (r->shared, at, n);
 }
 
 /* Make at least @want unread bytes available (fewer only at EOF). */
@@ -44,15 +88,9 @@ static gboolean
 reader_fill (Reader *r, gsize want, GError **error)
 {
   while (r->len - r->pos < want && !r->eof) {
-    if (r->pos > 0) {
-      memmove (r->buf, r->buf + r->pos, r->len - r->pos);
-      r->len -= r->pos;
-      r->pos = 0;
-    }
-    if (r->cap - r->len < READ_CHUNK) {
-      r->cap = MAX (r->cap * 2, r->len + READ_CHUNK);
-      r->buf = g_realloc (r->buf, r->cap);
-    }
+    gsize from = MIN (r->keep, r->pos);
+    if (from > 0 || r->cap - r->len < READ_CHUNK)
+      reader_compact (r, from, READ_CHUNK);
     gssize n = g_input_stream_read (r->in, r->buf + r->len, r->cap - r->len, NULL, error);
     if (n < 0)
       return FALSE;
@@ -90,6 +128,8 @@ reader_line (Reader *r, const guint8 **line, gsize *n, GError **error)
 static void
 reader_unread (Reader *r, const guint8 *data, gsize n)
 {
+  if (r->shared != NULL)
+    reader_compact (r, r->pos, n); /* the data is not written where slices are */
   if (n <= r->pos) {
     r->pos -= n;
     memmove (r->buf + r->pos, data, n);
@@ -638,6 +678,8 @@ typedef struct {
   gboolean count_only;
   gsize counted;
   guint8 tail[4];
+  gboolean may_slice; /* the message starts at the reader's keep mark */
+  GBytes *slice;      /* set instead of @data: the message where it lies in the buffer */
 } MboxMessage;
 
 static void
@@ -854,6 +896,18 @@ mbox_body (MsgtkSource *s, MboxMessage *msg, GError **error)
     if (!reader_fill (r, r->len - r->pos + 1, error))
       return FALSE;
   }
+  gsize start = r->keep;
+  if (held > 0 && msg->may_slice && quoted == NULL && start <= r->pos
+      && r->pos - start == msg->data->len) {
+    /* nothing unquoted, the header block as read: the message is the bytes
+     * in the buffer, header block and body, taken as they are */
+    gsize len = r->pos + held - start;
+    gsize k = trailing_blank (r->buf + start + len - MIN (len, 4), len);
+    msg->slice = reader_slice (r, start, len - k);
+    r->pos += held;
+    r->offset += (goffset)held;
+    held = 0;
+  }
   if (held > 0) {
     guint nquoted = quoted != NULL ? quoted->len : 0;
     gsize at = msg->data->len, from = 0;
@@ -879,7 +933,8 @@ mbox_body (MsgtkSource *s, MboxMessage *msg, GError **error)
     g_byte_array_append (s->pending_from, line, (guint)n);
     s->pending_offset = r->offset - (goffset)n;
   }
-  mbox_message_strip (msg);
+  if (msg->slice == NULL)
+    mbox_message_strip (msg);
   return TRUE;
 }
 
@@ -896,6 +951,9 @@ mbox_next (MsgtkSource *s, GError **error)
   const guint8 *line;
   gsize n;
   gboolean found_next = FALSE;
+  /* a whole message stays in the buffer from its start, to be taken
+   * without a copy (mbox_body()) */
+  r->keep = s->headers_only ? G_MAXSIZE : r->pos;
 
   /* header block */
   for (;;) {
@@ -985,12 +1043,19 @@ mbox_next (MsgtkSource *s, GError **error)
       }
     }
   }
+  if (clen != NULL)
+    r->keep = G_MAXSIZE; /* its checks may read ahead and put bytes back */
+  g_autoptr (GBytes) slice = NULL;
   if (!body_done) {
-    MboxMessage m = { .data = msg, .count_only = s->headers_only };
-    if (!mbox_body (s, &m, error))
+    MboxMessage m
+        = { .data = msg, .count_only = s->headers_only, .may_slice = r->keep != G_MAXSIZE };
+    gboolean ok = mbox_body (s, &m, error);
+    slice = m.slice;
+    if (!ok)
       return NULL;
     body_size = m.counted;
   }
+  r->keep = G_MAXSIZE;
 
   MsgtkItem *item = g_new0 (MsgtkItem, 1);
   item->index = ++s->index;
@@ -1000,8 +1065,8 @@ mbox_next (MsgtkSource *s, GError **error)
   item->flags = msgtk_flags_from_mbox_status (status, x_status);
   item->internal_date = parse_from_date (from->data, from->len);
   item->envelope_sender = from_line_sender (from->data, from->len);
-  item->size = (goffset)(msg->len + body_size);
-  item->bytes = bytes_fitted (g_steal_pointer (&msg));
+  item->size = slice != NULL ? (goffset)g_bytes_get_size (slice) : (goffset)(msg->len + body_size);
+  item->bytes = slice != NULL ? g_steal_pointer (&slice) : bytes_fitted (g_steal_pointer (&msg));
   item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
   return item;
 }
