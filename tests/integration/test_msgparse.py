@@ -602,6 +602,7 @@ with t.case("--fallback-charsets changes how undeclared bytes are read"):
     t.check(json_lines(r.stdout, "")[0]["subject"] == "Привет", r.stdout)
     t.check(default != "Привет", "windows-1252 fallback by default")
     t.check(mp("--text", "--fallback-charsets", "koi8-r", p).stdout.decode() == "Тест\n", "body too")
+    t.check(mp("--fallback-charsets", "koi8-r", p).stdout.decode().rstrip().endswith("Привет"), "summary too")
 
 with t.case("bytes no charset decodes are replaced and recorded as a defect"):
     p = path("undecodable.eml", b"From: a@example.org\nSubject: s\nContent-Type: text/plain; charset=utf-8\n\n"
