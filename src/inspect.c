@@ -1113,31 +1113,37 @@ summary_from_fields (const FieldScan *scan, goffset size, const char *const *fal
     hold_value_charsets (raw);
     switch (f->which) {
     case FIELD_DATE:
-    case FIELD_SUBJECT: {
+    case FIELD_SUBJECT:
+    case FIELD_CONTENT_TYPE: {
+      /* what GMime's header value is: unfolded, encoded words decoded */
       g_autofree char *unfolded = g_mime_utils_header_unfold (raw);
       g_autofree char *value = g_mime_utils_header_decode_text (options, unfolded);
       if (f->which == FIELD_SUBJECT) {
         g_free (subject);
         subject = decoded_text (value, fallbacks, NULL, NULL);
-      } else {
+      } else if (f->which == FIELD_DATE) {
         g_clear_pointer (&dt, g_date_time_unref);
         dt = g_mime_utils_header_decode_date (value);
+      } else {
+        GMimeContentType *ct = g_mime_content_type_parse (options, value);
+        mixed = g_mime_content_type_is_type (ct, "multipart", "mixed");
+        g_object_unref (ct);
       }
       break;
     }
     case FIELD_FROM:
       if (from == NULL) {
         InternetAddressList *list = internet_address_list_parse (options, raw);
+        if (list == NULL) {
+          /* a parse error: the message keeps the addresses before it, this
+           * function none; the full parse decides */
+          g_mime_parser_options_free (options);
+          return NULL;
+        }
         from = decoded_text (first_address_text (list), fallbacks, NULL, NULL);
-        g_clear_object (&list);
+        g_object_unref (list);
       }
       break;
-    case FIELD_CONTENT_TYPE: {
-      GMimeContentType *ct = g_mime_content_type_parse (options, raw);
-      mixed = g_mime_content_type_is_type (ct, "multipart", "mixed");
-      g_object_unref (ct);
-      break;
-    }
     default: g_assert_not_reached ();
     }
   }

@@ -796,6 +796,11 @@ reader_skip (Reader *r, gsize n, GError **error)
   if (n > buffered) {
     if (!g_seekable_seek (G_SEEKABLE (r->in), (goffset)(n - buffered), G_SEEK_CUR, NULL, error))
       return FALSE;
+    if (r->shared != NULL) { /* slices of it are out: read on in a new one */
+      g_clear_pointer (&r->shared, g_bytes_unref);
+      r->cap = READ_CHUNK * 2;
+      r->buf = g_malloc (r->cap);
+    }
     r->pos = r->len = 0;
     r->eof = FALSE;
   } else
@@ -988,6 +993,8 @@ mbox_next (MsgtkSource *s, GError **error)
 
   gboolean body_done = found_next || n == 0;
   gsize body_size = 0; /* headers-only: the body's bytes (not in @msg) */
+  if (clen != NULL)
+    r->keep = G_MAXSIZE; /* its body is copied (and its checks read ahead): nothing to keep */
   if (!body_done && clen != NULL) {
     char *end = NULL;
     guint64 want = g_ascii_strtoull (clen, &end, 10);
@@ -1043,8 +1050,6 @@ mbox_next (MsgtkSource *s, GError **error)
       }
     }
   }
-  if (clen != NULL)
-    r->keep = G_MAXSIZE; /* its checks may read ahead and put bytes back */
   g_autoptr (GBytes) slice = NULL;
   if (!body_done) {
     MboxMessage m

@@ -40,6 +40,14 @@ static const char *const messages[] = {
   "Content-Type: multipart/alternative; boundary=b\nFrom: x@example.org\n\n",
   "Content-Type: multipart\nFrom: x@example.org\n\n",
   "Content-Type: ;;;\nFrom: x@example.org\n\n",
+  /* GMime's type comes from the decoded, unfolded value */
+  "Subject: s\nContent-Type: =?us-ascii?q?multipart/mixed?=\n\n",
+  "Content-Type: multipart/mi\rxed\n\n",
+  "Content-Type: multipart/mixed=?utf-8?q?x?=\n\n",
+  "Content-Type: multipart/mixed\x90\x90; boundary=b\n\n",
+  /* an address list with an error after its first address */
+  "From: Alice <alice@example.org> (unclosed comment\nSubject: s\n\n",
+  "From: Alice <alice@example.org> (x\nFrom: bob@example.org\n\n",
   /* CRLF, folding, tabs, control characters */
   "From: =?utf-8?Q?Zo=C3=AB?=\r\n <zoe@example.org>\r\nSubject: one\r\n\ttwo\r\n three\r\n"
   "Date: Mon, 2 Feb 2026\r\n 10:00:00 +0100\r\n\r\nbody\r\n",

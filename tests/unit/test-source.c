@@ -313,6 +313,40 @@ far_content_length_box (gsize *first_size)
   return g_string_free (g, FALSE);
 }
 
+/* Messages taken whole are slices of the reader's buffer: reading on (here
+ * headers-only, past a long Content-Length body by seeking) never writes
+ * where they are. */
+static void
+test_mbox_slices_stay (void)
+{
+  GString *g = g_string_new ("From a Mon Jan  5 10:00:00 2015\nSubject: one\n\nfirst\n\n");
+  GString *body = g_string_new (NULL);
+  while (body->len < 1600 * 1024)
+    g_string_append (body, "0123456789abcdef0123456789abcdef\n");
+  g_string_append_printf (g, "From b Mon Jan  5 10:00:01 2015\nContent-Length: %zu\n\n%s\n",
+                          body->len, body->str);
+  g_string_append (g, "From c Mon Jan  5 10:00:02 2015\nSubject: three\n\nthird\n");
+  g_string_free (body, TRUE);
+  g_autofree char *d = tmpdir ();
+  g_autofree char *path = g_build_filename (d, "box", NULL);
+  write_file (path, g->str);
+  g_string_free (g, TRUE);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) s = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_autoptr (MsgtkItem) first = msgtk_source_next (s, &e);
+  g_assert_no_error (e);
+  g_autoptr (GBytes) bytes = msgtk_item_read_bytes (first, &e);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                   "Subject: one\n\nfirst\n", 20);
+  msgtk_source_set_headers_only (s, TRUE);
+  g_autoptr (GPtrArray) rest = all_items (s);
+  g_assert_cmpuint (rest->len, ==, 2);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                   "Subject: one\n\nfirst\n", 20);
+  rm_rf (d);
+}
+
 static void
 test_mbox_content_length_far (void)
 {
@@ -494,6 +528,7 @@ main (int argc, char **argv)
   g_test_add_func ("/source/mbox", test_mbox);
   g_test_add_func ("/source/mbox-content-length", test_mbox_content_length);
   g_test_add_func ("/source/mbox-content-length-far", test_mbox_content_length_far);
+  g_test_add_func ("/source/mbox-slices-stay", test_mbox_slices_stay);
   g_test_add_func ("/source/mbox-crlf-big", test_mbox_crlf_and_big);
   g_test_add_func ("/source/readers-agree", test_readers_agree);
   g_test_add_func ("/source/maildir", test_maildir);
