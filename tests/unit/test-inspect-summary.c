@@ -166,16 +166,16 @@ test_corpus (void)
   const char *dir = g_getenv ("MSGTK_CORPUS_DIR");
   g_assert_nonnull (dir);
   g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
-  GPtrArray *todo = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (todo, g_strdup (dir));
+  GPtrArray *unvisited = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (unvisited, g_strdup (dir));
   guint messages_seen = 0;
-  while (todo->len > 0) {
-    g_autofree char *path = g_ptr_array_steal_index (todo, todo->len - 1);
+  while (unvisited->len > 0) {
+    g_autofree char *path = g_ptr_array_steal_index (unvisited, unvisited->len - 1);
     if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
       g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
       g_assert_nonnull (d);
       for (const char *name; (name = g_dir_read_name (d)) != NULL;)
-        g_ptr_array_add (todo, g_build_filename (path, name, NULL));
+        g_ptr_array_add (unvisited, g_build_filename (path, name, NULL));
       continue;
     }
     if (g_str_has_suffix (path, ".md"))
@@ -213,7 +213,7 @@ test_corpus (void)
       msgtk_item_free (item);
     }
   }
-  g_ptr_array_unref (todo);
+  g_ptr_array_unref (unvisited);
   g_test_message ("%u corpus messages", messages_seen);
   g_assert_cmpuint (messages_seen, >=, 250);
 }
