@@ -1,13 +1,68 @@
-/* msgtk — error domain and mapping to sysexits(3) exit codes. */
-#include "msgtk/error.h"
+/* msgtk — error domain, hints, and mapping to sysexits(3) exit codes. */
+#include "error-private.h"
 
 #include <gio/gio.h>
 #include <sysexits.h>
 
+/* What an MSGTK_ERROR carries beside its code (GLib's extended error domains). */
+typedef struct {
+  MsgtkErrorHint hint;
+} MsgtkErrorPrivate;
+
+static MsgtkErrorPrivate *
+error_private (const GError *error)
+{
+  /* where g_error_domain_register_static() puts it: just before the GError,
+   * aligned as GLib aligns it (G_DEFINE_EXTENDED_ERROR's computation) */
+  const gsize align = 2 * sizeof (gsize);
+  const gsize size = (sizeof (MsgtkErrorPrivate) + (align - 1)) & -align;
+  return (MsgtkErrorPrivate *)(((guint8 *)error) - size);
+}
+
+static void
+private_init (GError *error)
+{
+  error_private (error)->hint = MSGTK_ERROR_HINT_NONE;
+}
+
+static void
+private_copy (const GError *src, GError *dest)
+{
+  *error_private (dest) = *error_private (src);
+}
+
+static void
+private_clear (GError *error)
+{
+  (void)error;
+}
+
 GQuark
 msgtk_error_quark (void)
 {
-  return g_quark_from_static_string ("msgtk-error-quark");
+  static GQuark quark;
+  static gsize once;
+  if (g_once_init_enter (&once)) {
+    quark = g_error_domain_register_static ("msgtk-error-quark", sizeof (MsgtkErrorPrivate),
+                                            private_init, private_copy, private_clear);
+    g_once_init_leave (&once, 1);
+  }
+  return quark;
+}
+
+MsgtkErrorHint
+msgtk_error_get_hint (const GError *error)
+{
+  if (error == NULL || error->domain != MSGTK_ERROR)
+    return MSGTK_ERROR_HINT_NONE;
+  return error_private (error)->hint;
+}
+
+void
+msgtk_error_set_hint (GError *error, MsgtkErrorHint hint)
+{
+  if (error != NULL && error->domain == MSGTK_ERROR)
+    error_private (error)->hint = hint;
 }
 
 int
@@ -109,4 +164,17 @@ msgtk_exit_code_name (int exit_code)
   case EX_CONFIG: return "EX_CONFIG";
   default: return "EX_UNKNOWN";
   }
+}
+
+void
+msgtk_set_error_hint (GError **error, MsgtkErrorHint hint, MsgtkError code, const char *format, ...)
+{
+  if (error == NULL)
+    return;
+  va_list ap;
+  va_start (ap, format);
+  GError *e = g_error_new_valist (MSGTK_ERROR, (gint)code, format, ap);
+  va_end (ap);
+  msgtk_error_set_hint (e, hint);
+  g_propagate_error (error, e);
 }

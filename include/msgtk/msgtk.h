@@ -2,6 +2,7 @@
 #pragma once
 
 #include <msgtk/error.h>
+#include <msgtk/init.h>
 #include <msgtk/imap.h>
 #include <msgtk/source.h>
 #include <msgtk/inspect.h>

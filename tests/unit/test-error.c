@@ -30,6 +30,34 @@ test_foreign_domains (void)
 }
 
 static void
+test_hints (void)
+{
+  g_autoptr (GError) e = g_error_new (MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE, "no such mailbox");
+  g_assert_cmpint (msgtk_error_get_hint (e), ==, MSGTK_ERROR_HINT_NONE);
+  msgtk_error_set_hint (e, MSGTK_ERROR_HINT_CREATE_MAILBOX);
+  g_assert_cmpint (msgtk_error_get_hint (e), ==, MSGTK_ERROR_HINT_CREATE_MAILBOX);
+  /* copies and prefixes keep it */
+  g_autoptr (GError) copy = g_error_copy (e);
+  g_prefix_error (&copy, "upload: ");
+  g_assert_cmpint (msgtk_error_get_hint (copy), ==, MSGTK_ERROR_HINT_CREATE_MAILBOX);
+  g_assert_cmpstr (copy->message, ==, "upload: no such mailbox");
+  g_assert_cmpint (msgtk_error_exit_code (copy), ==, EX_CANTCREAT);
+  /* other domains carry none */
+  g_autoptr (GError) io = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+  msgtk_error_set_hint (io, MSGTK_ERROR_HINT_CREATE_MAILBOX);
+  g_assert_cmpint (msgtk_error_get_hint (io), ==, MSGTK_ERROR_HINT_NONE);
+  g_assert_cmpint (msgtk_error_get_hint (NULL), ==, MSGTK_ERROR_HINT_NONE);
+}
+
+static void
+test_init (void)
+{
+  msgtk_init ();
+  msgtk_init ();
+  g_assert_cmpstr (msgtk_version (), !=, "");
+}
+
+static void
 test_names (void)
 {
   g_assert_cmpstr (msgtk_exit_code_name (EX_DATAERR), ==, "EX_DATAERR");
@@ -44,5 +72,7 @@ main (int argc, char **argv)
   g_test_add_func ("/error/msgtk-codes", test_msgtk_codes);
   g_test_add_func ("/error/foreign-domains", test_foreign_domains);
   g_test_add_func ("/error/names", test_names);
+  g_test_add_func ("/error/hints", test_hints);
+  g_test_add_func ("/error/init", test_init);
   return g_test_run ();
 }
