@@ -4,6 +4,8 @@
 #include <msgtk/draft.h>
 #include <msgtk/error.h>
 
+#include "charset-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -113,52 +115,13 @@ check_value (const char *field, const char *value, GError **error)
   return TRUE;
 }
 
-/* iconv descriptors kept for the life of the process: g_convert opens iconv,
- * and loads its modules, on every call, which is far too slow when building
- * thousands of messages. */
-G_LOCK_DEFINE_STATIC (iconv_cache);
-static GHashTable *iconv_cache;
-
-static GIConv
-cached_iconv (const char *to, const char *from)
-{
-  g_autofree char *key = g_strdup_printf ("%s\n%s", to, from);
-  GIConv cd;
-  G_LOCK (iconv_cache);
-  if (!iconv_cache)
-    iconv_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  gpointer v;
-  if (g_hash_table_lookup_extended (iconv_cache, key, NULL, &v)) {
-    cd = (GIConv)v;
-  } else {
-    cd = g_iconv_open (to, from);
-    g_hash_table_insert (iconv_cache, g_steal_pointer (&key), cd);
-  }
-  G_UNLOCK (iconv_cache);
-  return cd;
-}
-
-static char *
-convert (const char *text, gssize len, const char *to, const char *from, gsize *bytes_read,
-         gsize *bytes_written, GError **error)
-{
-  GIConv cd = cached_iconv (to, from);
-  if (cd == (GIConv)-1) {
-    g_set_error (error, G_CONVERT_ERROR, G_CONVERT_ERROR_NO_CONVERSION,
-                 "conversion from %s to %s is not supported", from, to);
-    return NULL;
-  }
-  G_LOCK (iconv_cache);
-  g_iconv (cd, NULL, NULL, NULL, NULL); /* reset the shift state */
-  char *out = g_convert_with_iconv (text, len, cd, bytes_read, bytes_written, error);
-  G_UNLOCK (iconv_cache);
-  return out;
-}
-
 static gboolean
 check_charset (const char *charset, GError **error)
 {
-  if (cached_iconv (charset, "UTF-8") == (GIConv)-1) {
+  gboolean owned;
+  iconv_t cd = charset_iconv (charset, "UTF-8", &owned);
+  charset_iconv_release (cd, owned);
+  if (cd == (iconv_t)-1) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "unknown charset '%s'; name one iconv knows (e.g. UTF-8, ISO-8859-1)", charset);
     return FALSE;
@@ -173,7 +136,7 @@ to_charset (const char *what, const char *text, gssize len, const char *charset,
 {
   g_autoptr (GError) e = NULL;
   gsize read = 0;
-  char *out = convert (text, len, charset, "UTF-8", &read, out_len, &e);
+  char *out = charset_convert (text, len, charset, "UTF-8", &read, out_len, &e);
   if (!out) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
                  "%s cannot be written in charset '%s' (character at byte %lu); name another "
@@ -370,7 +333,7 @@ pick_charset (const char *text, const char *named)
   if (g_str_is_ascii (text))
     return "us-ascii";
   for (guint i = 0; i < G_N_ELEMENTS (small_charsets); i++) {
-    char *c = convert (text, -1, small_charsets[i], "UTF-8", NULL, NULL, NULL);
+    char *c = charset_convert (text, -1, small_charsets[i], "UTF-8", NULL, NULL, NULL);
     if (c) {
       g_free (c);
       return small_charsets[i];
@@ -456,7 +419,7 @@ emit_encoded (Folder *f, const char *seg, const char *charset, gboolean space)
     gsize clen = (gsize)(g_utf8_next_char (p) - p);
     g_autofree char *conv = NULL;
     if (!utf8)
-      conv = convert (p, (gssize)clen, charset, "UTF-8", NULL, &clen, NULL);
+      conv = charset_convert (p, (gssize)clen, charset, "UTF-8", NULL, &clen, NULL);
     if (!utf8 && !conv) /* cannot happen: the charset was checked to hold the text */
       clen = (gsize)(g_utf8_next_char (p) - p);
     g_string_append_len (all, conv ? conv : p, (gssize)clen);
@@ -910,7 +873,7 @@ body_to_utf8 (MsgtkDraft *d, const char *what, GBytes *bytes, gboolean is_utf8, 
   } else {
     g_autoptr (GError) e = NULL;
     gsize read = 0;
-    utf8 = convert (data, (gssize)n, "UTF-8", incs, &read, NULL, &e);
+    utf8 = charset_convert (data, (gssize)n, "UTF-8", incs, &read, NULL, &e);
     if (!utf8) {
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA, "%s is not valid %s at byte %lu: %s", what,
                    incs, (unsigned long)read, e->message);

@@ -36,12 +36,6 @@ gboolean imap_line_literal (const char *line, gsize len, guint64 *size);
  * @s needs a literal (CR, LF, NUL, or 8-bit when @utf8 is FALSE). */
 gboolean imap_quote (GString *out, const char *s, gboolean utf8);
 
-/* "dd-Mon-yyyy hh:mm:ss +zzzz" (RFC 3501 date-time, without the quotes). */
-char *imap_format_date (GDateTime *date);
-
-/* "(\\Seen \\Flagged)" for @flags ("()" for none). */
-char *imap_format_flags (MsgtkFlags flags);
-
 /* Split @n messages of @sizes into batches of at most @max_count messages and
  * @max_bytes bytes (a message bigger than @max_bytes is a batch of its own);
  * returns the batch lengths (guint) in order. */
@@ -50,8 +44,5 @@ GArray *imap_split_batches (const guint64 *sizes, guint n, guint max_count, guin
 /* Parse an APPENDUID code ("APPENDUID 38505 3955" or "... 3955:3957,3960") into
  * the uidvalidity and the list of uids (guint32) in order. */
 gboolean imap_parse_appenduid (const char *code, guint32 *uidvalidity, GArray *uids);
-
-/* Write @len bytes of @data to @out with bare LF turned into CRLF. */
-void imap_crlf_append (GByteArray *out, const guint8 *data, gsize len);
 
 G_END_DECLS

@@ -1,5 +1,7 @@
 /* msgtk — IMAP4rev1 client session and resume journal. */
 #include "imap-private.h"
+#include "date-private.h"
+#include "wire-private.h"
 
 #include <errno.h>
 #include <msgtk/sasl.h>
@@ -150,44 +152,6 @@ imap_quote (GString *out, const char *s, gboolean utf8)
   return TRUE;
 }
 
-char *
-imap_format_date (GDateTime *date)
-{
-  static const char *const months[]
-      = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-  GTimeSpan off = g_date_time_get_utc_offset (date) / G_TIME_SPAN_MINUTE;
-  char sign = off < 0 ? '-' : '+';
-  if (off < 0)
-    off = -off;
-  return g_strdup_printf ("%02d-%s-%04d %02d:%02d:%02d %c%02d%02d",
-                          g_date_time_get_day_of_month (date),
-                          months[g_date_time_get_month (date) - 1], g_date_time_get_year (date),
-                          g_date_time_get_hour (date), g_date_time_get_minute (date),
-                          g_date_time_get_second (date), sign, (int)(off / 60), (int)(off % 60));
-}
-
-char *
-imap_format_flags (MsgtkFlags flags)
-{
-  static const struct {
-    MsgtkFlags flag;
-    const char *name;
-  } names[] = { { MSGTK_FLAG_SEEN, "\\Seen" },
-                { MSGTK_FLAG_ANSWERED, "\\Answered" },
-                { MSGTK_FLAG_FLAGGED, "\\Flagged" },
-                { MSGTK_FLAG_DELETED, "\\Deleted" },
-                { MSGTK_FLAG_DRAFT, "\\Draft" } };
-  GString *s = g_string_new ("(");
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    if (flags & names[i].flag) {
-      if (s->len > 1)
-        g_string_append_c (s, ' ');
-      g_string_append (s, names[i].name);
-    }
-  g_string_append_c (s, ')');
-  return g_string_free (s, FALSE);
-}
-
 GArray *
 imap_split_batches (const guint64 *sizes, guint n, guint max_count, guint64 max_bytes)
 {
@@ -245,30 +209,6 @@ imap_parse_appenduid (const char *code, guint32 *uidvalidity, GArray *uids)
   }
   *uidvalidity = (guint32)v;
   return *p == '\0';
-}
-
-gsize
-msgtk_imap_crlf_size (const guint8 *data, gsize len)
-{
-  gsize n = len;
-  for (gsize i = 0; i < len; i++)
-    if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
-      n++;
-  return n;
-}
-
-void
-imap_crlf_append (GByteArray *out, const guint8 *data, gsize len)
-{
-  gsize start = 0;
-  for (gsize i = 0; i < len; i++) {
-    if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r')) {
-      g_byte_array_append (out, data + start, i - start);
-      g_byte_array_append (out, (const guint8 *)"\r\n", 2);
-      start = i + 1;
-    }
-  }
-  g_byte_array_append (out, data + start, len - start);
 }
 
 /* ------------------------------------------------------ modified UTF-7 */
@@ -458,16 +398,12 @@ queue_message_data (MsgtkImapSession *s, GBytes *data, GError **error)
 {
   gsize len;
   const guint8 *p = g_bytes_get_data (data, &len);
+  WireEncoder w;
+  wire_encoder_init (&w, WIRE_CRLF);
   for (gsize off = 0; off < len; off += DATA_CHUNK) {
     gsize n = MIN (DATA_CHUNK, len - off);
     g_byte_array_set_size (s->scratch, 0);
-    /* a LF at the chunk start needs to know the byte before it */
-    if (off > 0 && p[off] == '\n' && p[off - 1] != '\r') {
-      g_byte_array_append (s->scratch, (const guint8 *)"\r\n", 2);
-      imap_crlf_append (s->scratch, p + off + 1, n - 1);
-    } else {
-      imap_crlf_append (s->scratch, p + off, n);
-    }
+    wire_encode (&w, p + off, n, s->scratch);
     msgtk_connection_queue_data (s->conn, s->scratch->data, s->scratch->len);
     s->queued += s->scratch->len;
     if (s->queued >= FLUSH_AT && !flush (s, error))
@@ -1136,11 +1072,11 @@ append_send (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n
   for (guint i = 0; i < n; i++) {
     gsize len;
     const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
-    gsize size = msgtk_imap_crlf_size (p, len);
-    g_autofree char *flags = imap_format_flags (msgs[i].flags);
+    gsize size = wire_size (p, len, WIRE_CRLF);
+    g_autofree char *flags = msgtk_flags_to_imap (msgs[i].flags);
     g_string_append_printf (cmd, " %s", flags);
     if (msgs[i].internal_date != NULL) {
-      g_autofree char *date = imap_format_date (msgs[i].internal_date);
+      g_autofree char *date = date_format_imap (msgs[i].internal_date);
       g_string_append_printf (cmd, " \"%s\"", date);
     }
     gboolean nonsync = nonsync_ok (s, size);
@@ -1165,7 +1101,7 @@ append_nonsync (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guin
   for (guint i = 0; i < n; i++) {
     gsize len;
     const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
-    if (!nonsync_ok (s, msgtk_imap_crlf_size (p, len)))
+    if (!nonsync_ok (s, wire_size (p, len, WIRE_CRLF)))
       return FALSE;
   }
   return TRUE;
@@ -1326,7 +1262,7 @@ msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMe
   for (guint i = 0; i < n; i++) {
     gsize len;
     const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
-    guint64 size = msgtk_imap_crlf_size (p, len);
+    guint64 size = wire_size (p, len, WIRE_CRLF);
     if (s->append_limit > 0 && size > s->append_limit) {
       g_autofree char *text
           = g_strdup_printf ("message of %" G_GUINT64_FORMAT
@@ -1584,9 +1520,7 @@ msgtk_imap_wire_digest (GBytes *data)
 {
   gsize len;
   const guint8 *p = g_bytes_get_data (data, &len);
-  g_autoptr (GByteArray) wire = g_byte_array_sized_new (msgtk_imap_crlf_size (p, len));
-  imap_crlf_append (wire, p, len);
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, wire->data, wire->len);
+  return wire_sha256 (p, len, WIRE_CRLF);
 }
 
 gboolean

@@ -2,6 +2,8 @@
 #include <msgtk/error.h>
 #include <msgtk/inspect.h>
 
+#include "charset-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -18,8 +20,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFilter, g_object_unref)
 #define DEFAULT_MAX_LINE 65536
 #define MAX_NAME_BYTES 200
 #define MAX_DEPTH 32 /* MIME nesting shown; deeper parts are a LIMIT_NESTING_DEPTH defect */
-
-static const char *const default_fallbacks[] = { "UTF-8", "windows-1252", NULL };
 
 typedef struct {
   char *number;
@@ -127,86 +127,7 @@ add_finding (GPtrArray *list, const char *code, MsgtkSeverity severity, const ch
 
 /* ---- charsets ---- */
 
-/* Converters to UTF-8 by iconv charset name, one table per thread (no
- * locking). Opening the first converter of a charset loads its gconv module
- * and closing the last one unloads it again, which costs more than
- * converting a whole message; held open here, the module also stays loaded
- * for GMime's own header decoding. Unknown names are remembered as -1. At
- * most ICONV_CACHE_MAX names are kept; beyond that converters are opened
- * per use. */
-#define ICONV_CACHE_MAX 64
-
-static void
-iconv_cache_close (gpointer cd)
-{
-  if ((iconv_t)cd != (iconv_t)-1)
-    g_mime_iconv_close ((iconv_t)cd);
-}
-
-static GPrivate iconv_cache = G_PRIVATE_INIT ((GDestroyNotify)g_hash_table_unref);
-
-/* A converter from @name to UTF-8 in its initial state, or (iconv_t)-1. It
- * belongs to the calling thread's cache unless *@owned is set (close it). */
-static iconv_t
-iconv_to_utf8 (const char *name, gboolean *owned)
-{
-  *owned = FALSE;
-  GHashTable *table = g_private_get (&iconv_cache);
-  if (table == NULL) {
-    table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, iconv_cache_close);
-    g_private_set (&iconv_cache, table);
-  }
-  gpointer v;
-  if (g_hash_table_lookup_extended (table, name, NULL, &v)) {
-    iconv_t cd = (iconv_t)v;
-    if (cd != (iconv_t)-1)
-      iconv (cd, NULL, NULL, NULL, NULL); /* back to the initial shift state */
-    return cd;
-  }
-  iconv_t cd = g_mime_iconv_open ("UTF-8", name);
-  if (g_hash_table_size (table) < ICONV_CACHE_MAX)
-    g_hash_table_insert (table, g_strdup (name), (gpointer)cd);
-  else
-    *owned = cd != (iconv_t)-1;
-  return cd;
-}
-
-/* Open (and keep) a converter for each charset named in an encoded word
- * ("=?koi8-r?B?…?=") or an RFC 2231 value ("koi8-r'ru'…") of the raw header
- * value @v, so that GMime's decoding of it does not load and unload a gconv
- * module each time. */
-static void
-hold_value_charsets (const char *v)
-{
-  for (const char *p = v; (p = strpbrk (p, "?'")) != NULL; p++) {
-    const char *start = p;
-    if (*p == '?') {
-      if (p == v || p[-1] != '=')
-        continue;
-      start = p + 1;
-      p = strpbrk (start, "?* \t\r\n");
-    } else {
-      while (start > v && (g_ascii_isalnum (start[-1]) || strchr ("-_:.", start[-1]) != NULL))
-        start--;
-      if (start - v < 2 || start[-1] != '=' || start[-2] != '*')
-        continue;
-    }
-    if (p == NULL)
-      break;
-    gsize len = (gsize)(p - start);
-    if (len == 0 || len > 40)
-      continue;
-    char name[41];
-    memcpy (name, start, len);
-    name[len] = '\0';
-    gboolean owned;
-    iconv_t cd = iconv_to_utf8 (g_mime_charset_iconv_name (name), &owned);
-    if (owned)
-      g_mime_iconv_close (cd);
-  }
-}
-
-/* The same for every field of @headers. */
+/* Keep open the converters GMime's decoding of the fields of @headers will want. */
 static void
 hold_header_charsets (GMimeHeaderList *headers)
 {
@@ -214,127 +135,8 @@ hold_header_charsets (GMimeHeaderList *headers)
   for (int i = 0; i < count; i++) {
     const char *v = g_mime_header_get_raw_value (g_mime_header_list_get_header_at (headers, i));
     if (v != NULL)
-      hold_value_charsets (v);
+      charset_hold_value (v);
   }
-}
-
-/* The same for the fallback charsets, which GMime tries on 8-bit header
- * text. */
-static void
-hold_fallback_charsets (const char *const *fallbacks)
-{
-  for (const char *const *fb = fallbacks; *fb != NULL; fb++) {
-    gboolean owned;
-    iconv_t cd = iconv_to_utf8 (g_mime_charset_iconv_name (*fb), &owned);
-    if (owned)
-      g_mime_iconv_close (cd);
-  }
-}
-
-/* Strict conversion of @data from @charset to UTF-8 through GMime's iconv;
- * NULL when the charset is unknown or the bytes are not valid in it. */
-static char *
-convert_strict (const char *data, gsize len, const char *charset)
-{
-  const char *name = g_mime_charset_iconv_name (charset);
-  if (g_ascii_strcasecmp (name, "UTF-8") == 0 || g_ascii_strcasecmp (name, "utf8") == 0) {
-    if (!g_utf8_validate_len (data, len, NULL))
-      return NULL;
-    return g_strndup (data, len);
-  }
-  if (g_ascii_strcasecmp (name, "us-ascii") == 0 || g_ascii_strcasecmp (name, "ascii") == 0) {
-    for (gsize i = 0; i < len; i++)
-      if ((guchar)data[i] >= 0x80 || data[i] == '\0')
-        return NULL;
-    return g_strndup (data, len);
-  }
-  gboolean owned;
-  iconv_t cd = iconv_to_utf8 (name, &owned);
-  if (cd == (iconv_t)-1)
-    return NULL;
-  gsize cap = len * 4 + 16;
-  char *out = g_malloc (cap + 1);
-  char *inbuf = (char *)data, *outbuf = out;
-  gsize inleft = len, outleft = cap;
-  gboolean ok = TRUE;
-  while (inleft > 0) {
-    if (g_mime_iconv (cd, &inbuf, &inleft, &outbuf, &outleft) == (size_t)-1) {
-      if (errno == E2BIG) {
-        gsize used = (gsize)(outbuf - out);
-        cap *= 2;
-        out = g_realloc (out, cap + 1);
-        outbuf = out + used;
-        outleft = cap - used;
-        continue;
-      }
-      ok = FALSE;
-      break;
-    }
-  }
-  if (ok && g_mime_iconv (cd, NULL, NULL, &outbuf, &outleft) == (size_t)-1)
-    ok = FALSE;
-  if (owned)
-    g_mime_iconv_close (cd);
-  if (!ok) {
-    g_free (out);
-    return NULL;
-  }
-  *outbuf = '\0';
-  gsize outlen = (gsize)(outbuf - out);
-  if (memchr (out, '\0', outlen) != NULL || !g_utf8_validate_len (out, outlen, NULL)) {
-    g_free (out);
-    return NULL;
-  }
-  return out;
-}
-
-static gboolean
-charset_known (const char *charset)
-{
-  gboolean owned;
-  iconv_t cd = iconv_to_utf8 (g_mime_charset_iconv_name (charset), &owned);
-  if (owned)
-    g_mime_iconv_close (cd);
-  return cd != (iconv_t)-1;
-}
-
-char *
-msgtk_inspect_to_utf8 (const char *data, gssize len, const char *charset,
-                       const char *const *fallback_charsets, gboolean *replaced)
-{
-  gsize n = len < 0 ? strlen (data) : (gsize)len;
-  if (replaced != NULL)
-    *replaced = FALSE;
-  /* NUL bytes are never text: they go as replacements */
-  gboolean has_nul = memchr (data, '\0', n) != NULL;
-  if (!has_nul) {
-    char *s;
-    if (charset != NULL && *charset != '\0' && (s = convert_strict (data, n, charset)) != NULL)
-      return s;
-    const char *const *fb = fallback_charsets != NULL ? fallback_charsets : default_fallbacks;
-    for (; *fb != NULL; fb++)
-      if ((s = convert_strict (data, n, *fb)) != NULL)
-        return s;
-  }
-  if (replaced != NULL)
-    *replaced = TRUE;
-  GString *out = g_string_sized_new (n);
-  const char *p = data, *end = data + n;
-  while (p < end) {
-    const char *bad;
-    if (g_utf8_validate_len (p, (gsize)(end - p), &bad)
-        && memchr (p, '\0', (gsize)(end - p)) == NULL) {
-      g_string_append_len (out, p, end - p);
-      break;
-    }
-    const char *nul = memchr (p, '\0', (gsize)(end - p));
-    if (nul != NULL && nul < bad)
-      bad = nul;
-    g_string_append_len (out, p, bad - p);
-    g_string_append (out, "\xEF\xBF\xBD");
-    p = bad + 1;
-  }
-  return g_string_free (out, FALSE);
 }
 
 /* ---- parsing ---- */
@@ -543,7 +345,7 @@ msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
   in->size = message_size;
   in->flags = flags;
   in->fallbacks = options != NULL && options->fallback_charsets != NULL ? options->fallback_charsets
-                                                                        : default_fallbacks;
+                                                                        : charset_default_fallbacks;
   in->max_headers
       = options != NULL && options->max_headers ? options->max_headers : DEFAULT_MAX_HEADERS;
   in->max_line = options != NULL && options->max_line ? options->max_line : DEFAULT_MAX_LINE;
@@ -557,7 +359,7 @@ msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
   g_mime_parser_options_set_parameter_compliance_mode (in->parser_options,
                                                        GMIME_RFC_COMPLIANCE_LOOSE);
 
-  hold_fallback_charsets (in->fallbacks);
+  charset_hold (in->fallbacks);
   gsize len;
   const char *data = g_bytes_get_data (raw, &len);
   if (flags & (MSGTK_INSPECT_HEADERS_ONLY | MSGTK_INSPECT_SUMMARY))
@@ -677,7 +479,7 @@ decoded_text (const char *value, const char *const *fallbacks, GPtrArray *defect
   if (g_utf8_validate (value, -1, NULL))
     return g_strdup (value);
   gboolean replaced = FALSE;
-  char *s = msgtk_inspect_to_utf8 (value, -1, NULL, fallbacks, &replaced);
+  char *s = msgtk_charset_to_utf8 (value, -1, NULL, fallbacks, &replaced);
   if (replaced && defects != NULL)
     add_finding (defects, "CHARSET_UNDECODABLE", MSGTK_SEVERITY_WARNING, what,
                  "bytes no charset could decode were replaced with U+FFFD");
@@ -1103,14 +905,14 @@ summary_from_fields (const FieldScan *scan, goffset size, const char *const *fal
   g_mime_parser_options_set_fallback_charsets (options, (const char **)fallbacks);
   g_mime_parser_options_set_rfc2047_compliance_mode (options, GMIME_RFC_COMPLIANCE_LOOSE);
   g_mime_parser_options_set_parameter_compliance_mode (options, GMIME_RFC_COMPLIANCE_LOOSE);
-  hold_fallback_charsets (fallbacks);
+  charset_hold (fallbacks);
   g_autoptr (GDateTime) dt = NULL;
   g_autofree char *from = NULL, *subject = NULL;
   gboolean mixed = FALSE;
   for (guint i = 0; i < scan->n; i++) {
     const RawField *f = &scan->fields[i];
     g_autofree char *raw = g_strndup (f->value, (gsize)(f->end - f->value));
-    hold_value_charsets (raw);
+    charset_hold_value (raw);
     switch (f->which) {
     case FIELD_DATE:
     case FIELD_SUBJECT:
@@ -1160,7 +962,7 @@ msgtk_inspect_summary (GBytes *header_block, goffset message_size,
   len = header_block_length (data, len);
   const char *const *fallbacks = options != NULL && options->fallback_charsets != NULL
                                      ? options->fallback_charsets
-                                     : default_fallbacks;
+                                     : charset_default_fallbacks;
   FieldScan scan;
   char *line;
   if (scan_summary_fields (data, len, &scan)
@@ -1182,7 +984,7 @@ msgtk_inspection_headers (MsgtkInspection *in, gboolean raw)
     if (raw) {
       const char *rv = g_mime_header_get_raw_value (h);
       g_autofree char *v
-          = msgtk_inspect_to_utf8 (rv != NULL ? rv : "", -1, NULL, in->fallbacks, NULL);
+          = msgtk_charset_to_utf8 (rv != NULL ? rv : "", -1, NULL, in->fallbacks, NULL);
       g_string_append_printf (out, "%s:%s%s", name, v, g_str_has_suffix (v, "\n") ? "" : "\n");
     } else {
       g_autofree char *v = header_decoded (in, h);
@@ -1240,7 +1042,7 @@ node_text (MsgtkInspection *in, Node *n)
   gsize len = 0;
   const char *data = b != NULL ? g_bytes_get_data (b, &len) : "";
   gboolean replaced = FALSE;
-  char *s = msgtk_inspect_to_utf8 (data != NULL ? data : "", (gssize)len, part_charset (n->object),
+  char *s = msgtk_charset_to_utf8 (data != NULL ? data : "", (gssize)len, part_charset (n->object),
                                    in->fallbacks, &replaced);
   if (replaced) {
     g_autofree char *loc = g_strdup_printf ("part %s", n->number);
@@ -1792,7 +1594,7 @@ check_encoded_words (MsgtkInspection *in, GPtrArray *out, const char *name, cons
     if (bad)
       add_finding (out, "ENCODED_WORD_INVALID", MSGTK_SEVERITY_WARNING, loc,
                    "an encoded word is malformed (bad encoding letter, characters or padding)");
-    else if (!charset_known (charset)) {
+    else if (!msgtk_charset_is_known (charset)) {
       g_autofree char *cs = valid_utf8 (charset, -1);
       add_finding (out, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, loc,
                    "unknown charset \"%s\" in an encoded word", cs);
@@ -1934,7 +1736,7 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
     Node *n = in->nodes->pdata[i];
     g_autofree char *loc = g_strdup_printf ("part %s", n->number);
     const char *cs = part_charset (n->object);
-    if (cs != NULL && !charset_known (cs)) {
+    if (cs != NULL && !msgtk_charset_is_known (cs)) {
       g_autofree char *v = valid_utf8 (cs, -1);
       add_finding (out, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, loc, "unknown charset \"%s\"",
                    v);

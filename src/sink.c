@@ -3,6 +3,7 @@
 #include <msgtk/error.h>
 #include <msgtk/sink.h>
 
+#include "date-private.h"
 #include "gmime-autoptr-private.h"
 
 #include <errno.h>
@@ -11,87 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* ---- flags ------------------------------------------------------------- */
-
-char *
-msgtk_flags_to_maildir (MsgtkFlags flags)
-{
-  GString *s = g_string_new (NULL);
-  if (flags & MSGTK_FLAG_DRAFT)
-    g_string_append_c (s, 'D');
-  if (flags & MSGTK_FLAG_FLAGGED)
-    g_string_append_c (s, 'F');
-  if (flags & MSGTK_FLAG_ANSWERED)
-    g_string_append_c (s, 'R');
-  if (flags & MSGTK_FLAG_SEEN)
-    g_string_append_c (s, 'S');
-  if (flags & MSGTK_FLAG_DELETED)
-    g_string_append_c (s, 'T');
-  return g_string_free (s, FALSE);
-}
-
-MsgtkFlags
-msgtk_flags_from_maildir (const char *letters)
-{
-  MsgtkFlags f = MSGTK_FLAG_NONE;
-  for (const char *p = letters; p && *p; p++) {
-    switch (*p) {
-    case 'D': f |= MSGTK_FLAG_DRAFT; break;
-    case 'F': f |= MSGTK_FLAG_FLAGGED; break;
-    case 'R': f |= MSGTK_FLAG_ANSWERED; break;
-    case 'S': f |= MSGTK_FLAG_SEEN; break;
-    case 'T': f |= MSGTK_FLAG_DELETED; break;
-    default: break;
-    }
-  }
-  return f;
-}
-
-MsgtkFlags
-msgtk_flags_from_maildir_name (const char *filename)
-{
-  const char *base = filename ? strrchr (filename, '/') : NULL;
-  const char *info = strstr (base ? base + 1 : (filename ? filename : ""), ":2,");
-  return info ? msgtk_flags_from_maildir (info + 3) : MSGTK_FLAG_NONE;
-}
-
-void
-msgtk_flags_to_mbox_status (MsgtkFlags flags, char **status, char **x_status)
-{
-  if (status)
-    *status = g_strdup ((flags & MSGTK_FLAG_SEEN) ? "RO" : "O");
-  if (x_status) {
-    GString *s = g_string_new (NULL);
-    if (flags & MSGTK_FLAG_ANSWERED)
-      g_string_append_c (s, 'A');
-    if (flags & MSGTK_FLAG_FLAGGED)
-      g_string_append_c (s, 'F');
-    if (flags & MSGTK_FLAG_DRAFT)
-      g_string_append_c (s, 'T');
-    if (flags & MSGTK_FLAG_DELETED)
-      g_string_append_c (s, 'D');
-    *x_status = g_string_free (s, FALSE);
-  }
-}
-
-MsgtkFlags
-msgtk_flags_from_mbox_status (const char *status, const char *x_status)
-{
-  MsgtkFlags f = MSGTK_FLAG_NONE;
-  if (status && strchr (status, 'R'))
-    f |= MSGTK_FLAG_SEEN;
-  for (const char *p = x_status; p && *p; p++) {
-    switch (*p) {
-    case 'A': f |= MSGTK_FLAG_ANSWERED; break;
-    case 'F': f |= MSGTK_FLAG_FLAGGED; break;
-    case 'T': f |= MSGTK_FLAG_DRAFT; break;
-    case 'D': f |= MSGTK_FLAG_DELETED; break;
-    default: break;
-    }
-  }
-  return f;
-}
 
 /* ---- mboxrd quoting filter: ">*From " at a line start gets one more '>' -- */
 
@@ -585,16 +505,7 @@ mbox_from_line (MsgtkSink *sink, const char *sender, GDateTime *date)
   g_autoptr (GDateTime) now = NULL;
   if (!date)
     date = now = g_date_time_new_now_utc ();
-  g_autoptr (GDateTime) utc = g_date_time_to_utc (date);
-  static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-  static const char *const months[]
-      = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-  /* asctime(3) form, in the C locale whatever the user's locale is. */
-  g_autofree char *when = g_strdup_printf (
-      "%s %s %2d %02d:%02d:%02d %d", days[g_date_time_get_day_of_week (utc) - 1],
-      months[g_date_time_get_month (utc) - 1], g_date_time_get_day_of_month (utc),
-      g_date_time_get_hour (utc), g_date_time_get_minute (utc), g_date_time_get_second (utc),
-      g_date_time_get_year (utc));
+  g_autofree char *when = date_format_asctime (date);
   /* A From_ address may not contain spaces: the line is split on the first. */
   g_autofree char *who = g_strdup (sender && *sender ? sender : "MAILER-DAEMON");
   for (char *c = who; *c; c++)

@@ -5,9 +5,11 @@
 #include "msgtk/error.h"
 #include "msgtk/sasl.h"
 
+#include "gmime-autoptr-private.h"
+#include "wire-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include "gmime-autoptr-private.h"
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -440,38 +442,6 @@ address_ok (const char *a)
   return TRUE;
 }
 
-/* Append @len bytes of message data to @out with every line ending made
- * CRLF (a bare LF becomes CRLF, CRLF stays, a lone CR is kept as it is), a
- * final line ending added when missing, and for DATA every line that starts
- * with "." given another (RFC 5321 4.5.2). One pass over the bytes, line by
- * line with memchr; returns the number of bytes appended. */
-gsize
-msgtk_smtp_encode_data (const void *data, gsize len, gboolean dot_stuff, GByteArray *out)
-{
-  const char *in = data;
-  guint start = out->len;
-  /* Worst case: every byte a "\n" (2 bytes out) or ".\n" (4 out of 2). */
-  g_byte_array_set_size (out, (guint)(start + 2 * len + 3));
-  char *o = (char *)out->data + start;
-  const char *p = in, *end = in + len;
-  while (p < end) {
-    if (dot_stuff && *p == '.')
-      *o++ = '.';
-    const char *nl = memchr (p, '\n', (gsize)(end - p));
-    const char *stop = nl ? nl : end;
-    gsize n = (gsize)(stop - p);
-    if (nl && n > 0 && stop[-1] == '\r')
-      n--;
-    memcpy (o, p, n);
-    o += n;
-    *o++ = '\r';
-    *o++ = '\n';
-    p = nl ? nl + 1 : end;
-  }
-  g_byte_array_set_size (out, (guint)(o - (char *)out->data));
-  return out->len - start;
-}
-
 static gboolean
 rset (MsgtkSmtp *s)
 {
@@ -484,21 +454,6 @@ rset (MsgtkSmtp *s)
   if (!ok)
     s->usable = FALSE;
   return ok;
-}
-
-/* The size of @data as transmitted: every line ending a CRLF (RFC 1870 SIZE). */
-static gsize
-wire_size (GBytes *data)
-{
-  gsize n;
-  const char *d = g_bytes_get_data (data, &n);
-  gsize size = n;
-  for (const char *p = d, *end = d + n; (p = memchr (p, '\n', (gsize)(end - p))) != NULL; p++)
-    if (p == d || p[-1] != '\r')
-      size++;
-  if (n > 0 && d[n - 1] != '\n')
-    size += 2;
-  return size;
 }
 
 static guint
@@ -554,10 +509,11 @@ send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *d
   }
   gsize len;
   const void *data_bytes = g_bytes_get_data (data, &len);
-  gsize size = wire_size (data);
+  guint64 size = wire_size (data_bytes, len, WIRE_FINAL_CRLF);
   if (s->size_limit && size > s->size_limit) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
-                 "message of %zu bytes exceeds the SIZE limit of %" G_GUINT64_FORMAT
+                 "message of %" G_GUINT64_FORMAT
+                 " bytes exceeds the SIZE limit of %" G_GUINT64_FORMAT
                  " bytes of SMTP server %s; nothing was sent",
                  size, s->size_limit, s->host);
     return FALSE;
@@ -596,7 +552,7 @@ send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *d
   g_autoptr (GString) mail = g_string_new (NULL);
   g_string_printf (mail, "MAIL FROM:<%s>", sender);
   if (s->size_limit || msgtk_smtp_has_extension (s, "SIZE"))
-    g_string_append_printf (mail, " SIZE=%zu", size);
+    g_string_append_printf (mail, " SIZE=%" G_GUINT64_FORMAT, size);
   if (eight && msgtk_smtp_has_extension (s, "8BITMIME"))
     g_string_append (mail, " BODY=8BITMIME");
   if (utf8_addr)
@@ -655,7 +611,7 @@ send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *d
   g_byte_array_set_size (body, 0);
   if (!opts->dry_run) {
     if (chunking) {
-      msgtk_smtp_encode_data (data_bytes, len, FALSE, body);
+      wire_encode_all (data_bytes, len, WIRE_FINAL_CRLF, body);
       g_autofree char *bdat = g_strdup_printf ("BDAT %u LAST", body->len);
       msgtk_connection_queue_line (s->conn, bdat);
       if (pipelining)
@@ -663,7 +619,7 @@ send_message (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes *d
     } else {
       msgtk_connection_queue_line (s->conn, "DATA");
       /* Ready before the 354 comes, not after. */
-      msgtk_smtp_encode_data (data_bytes, len, TRUE, body);
+      wire_encode_all (data_bytes, len, WIRE_FINAL_CRLF | WIRE_DOT_STUFF, body);
     }
   }
   if (!flush (s, error) || !pending_finish (s, error))

@@ -2,6 +2,8 @@
 #include <msgtk/error.h>
 #include <msgtk/source.h>
 
+#include "date-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -541,9 +543,6 @@ msgtk_source_open (const char *path, MsgtkSourceFormat format, GError **error)
 
 /* ---- mbox ---- */
 
-static const char *const months[]
-    = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-
 /* The date of a From_ line ("From sender Tue Nov 24 09:52:57 2026", an
  * optional zone before or after the year), read as UTC; NULL if none. */
 static GDateTime *
@@ -555,11 +554,8 @@ parse_from_date (const guint8 *line, gsize n)
   guint nt = g_strv_length (tok);
   /* find "Mon DD HH:MM[:SS]" after the sender */
   for (guint i = 2; i + 2 < nt; i++) {
-    int mon = -1;
-    for (int m = 0; m < 12; m++)
-      if (g_ascii_strcasecmp (tok[i], months[m]) == 0)
-        mon = m + 1;
-    if (mon < 0)
+    int mon = date_month_from_name (tok[i], strlen (tok[i]));
+    if (mon == 0)
       continue;
     guint j = i + 1;
     while (j < nt && tok[j][0] == '\0')

@@ -153,9 +153,6 @@ void msgtk_imap_session_logout (MsgtkImapSession *session);
 char *msgtk_imap_utf7_encode (const char *utf8);
 char *msgtk_imap_utf7_decode (const char *mutf7);
 
-/* Number of bytes @data takes once bare LF are turned into CRLF. */
-gsize msgtk_imap_crlf_size (const guint8 *data, gsize len);
-
 /* ---- resume journal ----
  * An append-only file of the messages already uploaded, one line each,
  * written only after the server confirmed the APPEND and fsync'ed by

@@ -9,6 +9,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <msgtk/charset.h>
 
 G_BEGIN_DECLS
 
@@ -121,11 +122,5 @@ GPtrArray *msgtk_inspection_check (MsgtkInspection *inspection);
  * extension kept), valid UTF-8. A NULL or empty @name is made from
  * @mime_type and @number ("part-1.2.pdf"). */
 char *msgtk_inspect_safe_name (const char *name, const char *mime_type, const char *number);
-
-/* @data in @charset (NULL: undeclared) as UTF-8: the declared charset if it
- * decodes the bytes, else the first fallback that does, else UTF-8 with
- * U+FFFD replacements (*replaced set TRUE). */
-char *msgtk_inspect_to_utf8 (const char *data, gssize len, const char *charset,
-                             const char *const *fallback_charsets, gboolean *replaced);
 
 G_END_DECLS

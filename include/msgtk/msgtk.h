@@ -3,6 +3,8 @@
 
 #include <msgtk/error.h>
 #include <msgtk/init.h>
+#include <msgtk/charset.h>
+#include <msgtk/flags.h>
 #include <msgtk/imap.h>
 #include <msgtk/source.h>
 #include <msgtk/inspect.h>

@@ -106,12 +106,6 @@ GBytes *msgtk_smtp_strip_bcc (GBytes *message);
  * when missing (@domain for the Message-ID; NULL: the local host name). */
 GBytes *msgtk_smtp_add_missing (GBytes *message, const char *domain);
 
-/* Append @len bytes of message data to @out as they go on the wire: line
- * endings made CRLF (a lone CR stays), a final CRLF added when missing, and,
- * with @dot_stuff (DATA), a "." doubled at the start of a line. Returns the
- * number of bytes appended. */
-gsize msgtk_smtp_encode_data (const void *data, gsize len, gboolean dot_stuff, GByteArray *out);
-
 /* Whether @data has bytes over 127 (needs 8BITMIME or SMTPUTF8). */
 gboolean msgtk_smtp_needs_8bit (GBytes *data);
 

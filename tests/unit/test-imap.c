@@ -1,3 +1,4 @@
+#include "date-private.h"
 #include "imap-private.h"
 
 #include <glib/gstdio.h>
@@ -141,16 +142,16 @@ test_quote_and_format (void)
 
   g_autoptr (GTimeZone) tz = g_time_zone_new_identifier ("-0730");
   g_autoptr (GDateTime) d = g_date_time_new (tz, 2004, 3, 7, 9, 5, 1);
-  g_autofree char *ds = imap_format_date (d);
+  g_autofree char *ds = date_format_imap (d);
   g_assert_cmpstr (ds, ==, "07-Mar-2004 09:05:01 -0730");
-  g_autofree char *f0 = imap_format_flags (0);
+  g_autofree char *f0 = msgtk_flags_to_imap (0);
   g_assert_cmpstr (f0, ==, "()");
-  g_autofree char *f = imap_format_flags (MSGTK_FLAG_SEEN | MSGTK_FLAG_DRAFT);
+  g_autofree char *f = msgtk_flags_to_imap (MSGTK_FLAG_SEEN | MSGTK_FLAG_DRAFT);
   g_assert_cmpstr (f, ==, "(\\Seen \\Draft)");
   /* the shared flags: maildir letters and mbox Status/X-Status to IMAP */
-  g_autofree char *fm = imap_format_flags (msgtk_flags_from_maildir_name ("1.M1P1.h:2,DFRST"));
+  g_autofree char *fm = msgtk_flags_to_imap (msgtk_flags_from_maildir_name ("1.M1P1.h:2,DFRST"));
   g_assert_cmpstr (fm, ==, "(\\Seen \\Answered \\Flagged \\Deleted \\Draft)");
-  g_autofree char *fb = imap_format_flags (msgtk_flags_from_mbox_status ("RO", "AT"));
+  g_autofree char *fb = msgtk_flags_to_imap (msgtk_flags_from_mbox_status ("RO", "AT"));
   g_assert_cmpstr (fb, ==, "(\\Seen \\Answered \\Draft)");
 }
 
@@ -178,16 +179,6 @@ test_batches (void)
   g_assert_false (imap_parse_appenduid ("APPENDUID 0 1", &v, uids));
   g_assert_false (imap_parse_appenduid ("COPYUID 1 2 3", &v, uids));
   g_assert_false (imap_parse_appenduid ("APPENDUID 5 x", &v, uids));
-}
-
-static void
-test_crlf (void)
-{
-  const char *in = "a\nb\r\nc\rd\n\n";
-  g_assert_cmpuint (msgtk_imap_crlf_size ((const guint8 *)in, strlen (in)), ==, strlen (in) + 3);
-  g_autoptr (GByteArray) out = g_byte_array_new ();
-  imap_crlf_append (out, (const guint8 *)in, strlen (in));
-  g_assert_cmpmem (out->data, out->len, "a\r\nb\r\nc\rd\r\n\r\n", 13);
 }
 
 #define GREETING "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready\r\n"
@@ -656,7 +647,6 @@ main (int argc, char **argv)
   g_test_add_func ("/imap/utf7", test_utf7);
   g_test_add_func ("/imap/quote-format", test_quote_and_format);
   g_test_add_func ("/imap/batches", test_batches);
-  g_test_add_func ("/imap/crlf", test_crlf);
   g_test_add_func ("/imap/login-refused-in-clear", test_login_refused_in_clear);
   g_test_add_func ("/imap/login-literal", test_login_literal);
   g_test_add_func ("/imap/authenticate-sasl-ir", test_authenticate_sasl_ir);

@@ -292,28 +292,28 @@ static void
 test_to_utf8 (void)
 {
   gboolean replaced = TRUE;
-  g_autofree char *a = msgtk_inspect_to_utf8 ("caf\xe9", -1, "iso-8859-1", NULL, &replaced);
+  g_autofree char *a = msgtk_charset_to_utf8 ("caf\xe9", -1, "iso-8859-1", NULL, &replaced);
   g_assert_cmpstr (a, ==, "café");
   g_assert_false (replaced);
   /* a lying charset: not valid UTF-8, falls back to windows-1252 */
-  g_autofree char *b = msgtk_inspect_to_utf8 ("caf\xe9 \x80", -1, "utf-8", NULL, &replaced);
+  g_autofree char *b = msgtk_charset_to_utf8 ("caf\xe9 \x80", -1, "utf-8", NULL, &replaced);
   g_assert_cmpstr (b, ==, "café €");
   g_assert_false (replaced);
   const char *const only_utf8[] = { "UTF-8", NULL };
-  g_autofree char *c = msgtk_inspect_to_utf8 ("a\xff"
+  g_autofree char *c = msgtk_charset_to_utf8 ("a\xff"
                                               "b",
                                               3, NULL, only_utf8, &replaced);
   g_assert_cmpstr (c, ==,
                    "a\xEF\xBF\xBD"
                    "b");
   g_assert_true (replaced);
-  g_autofree char *d = msgtk_inspect_to_utf8 ("a\0b", 3, "utf-8", NULL, &replaced);
+  g_autofree char *d = msgtk_charset_to_utf8 ("a\0b", 3, "utf-8", NULL, &replaced);
   g_assert_cmpstr (d, ==,
                    "a\xEF\xBF\xBD"
                    "b");
   g_assert_true (replaced);
   const char *const koi8[] = { "koi8-r", NULL };
-  g_autofree char *k = msgtk_inspect_to_utf8 ("\xf0\xd2\xc9", -1, "x-unknown", koi8, &replaced);
+  g_autofree char *k = msgtk_charset_to_utf8 ("\xf0\xd2\xc9", -1, "x-unknown", koi8, &replaced);
   g_assert_cmpstr (k, ==, "При");
 }
 

@@ -622,50 +622,6 @@ test_pending_lost (void)
 /* ---- encoding and mapping ---- */
 
 static void
-test_encode_data (void)
-{
-  static const struct {
-    const char *in;
-    gboolean dots;
-    const char *out;
-  } cases[] = {
-    { "", TRUE, "" },
-    { "a", TRUE, "a\r\n" },
-    { "a\n", TRUE, "a\r\n" },
-    { "a\r\n", TRUE, "a\r\n" },
-    { "a\nb", FALSE, "a\r\nb\r\n" },
-    { "\n\n", TRUE, "\r\n\r\n" },
-    { ".\n", TRUE, "..\r\n" },
-    { ".", TRUE, "..\r\n" },
-    { ".\n", FALSE, ".\r\n" },
-    { "x\n.y\r\n..z\n", TRUE, "x\r\n..y\r\n...z\r\n" },
-    { "a.b\n .c\n", TRUE, "a.b\r\n .c\r\n" },
-    { "lone\rcr\n", TRUE, "lone\rcr\r\n" },
-    { "cr at end\r", TRUE, "cr at end\r\r\n" },
-    { "two\r\r\n", TRUE, "two\r\r\n" },
-    { "\r\n.\r\n", TRUE, "\r\n..\r\n" },
-  };
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autoptr (GByteArray) out = g_byte_array_new ();
-    g_byte_array_append (out, (const guint8 *)"P", 1); /* appends after what is there */
-    gsize n = msgtk_smtp_encode_data (cases[i].in, strlen (cases[i].in), cases[i].dots, out);
-    g_assert_cmpuint (n, ==, strlen (cases[i].out));
-    g_assert_cmpuint (out->len, ==, n + 1);
-    g_assert_cmpmem (out->data + 1, n, cases[i].out, strlen (cases[i].out));
-  }
-  /* a longer text with 8-bit bytes and NULs passes through unchanged but for line ends */
-  g_autoptr (GByteArray) big = g_byte_array_new ();
-  g_autoptr (GString) expect = g_string_new (NULL);
-  g_autoptr (GString) in = g_string_new (NULL);
-  for (int i = 0; i < 5000; i++) {
-    g_string_append_printf (in, "%sline %d \xc3\xa9%c\n", i % 7 ? "" : ".", i, 0);
-    g_string_append_printf (expect, "%sline %d \xc3\xa9%c\r\n", i % 7 ? "" : "..", i, 0);
-  }
-  msgtk_smtp_encode_data (in->str, in->len, TRUE, big);
-  g_assert_cmpmem (big->data, big->len, expect->str, expect->len);
-}
-
-static void
 test_needs_8bit (void)
 {
   for (gsize len = 1; len < 40; len++)
@@ -919,7 +875,6 @@ main (int argc, char **argv)
   g_test_add_func ("/smtp/smtputf8", test_smtputf8);
   g_test_add_func ("/smtp/pipelining-across-messages", test_pipelining_across_messages);
   g_test_add_func ("/smtp/pending-lost", test_pending_lost);
-  g_test_add_func ("/smtp/encode-data", test_encode_data);
   g_test_add_func ("/smtp/needs-8bit", test_needs_8bit);
   g_test_add_func ("/smtp/reply-error", test_reply_error);
   g_test_add_func ("/smtp/envelope", test_envelope);

@@ -1,0 +1,140 @@
+/* msgtk — the one reader of raw header blocks. */
+#include "header-private.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+/* Is the line at @pos empty? 1 or 2 (the bytes of its "\n" or "\r\n"), 0
+ * when it is not, -1 when @data ends before that can be told. */
+static int
+line_empty_at (const char *data, gsize len, gsize pos)
+{
+  if (pos >= len)
+    return -1;
+  if (data[pos] == '\n')
+    return 1;
+  if (data[pos] != '\r')
+    return 0;
+  if (pos + 1 >= len)
+    return -1;
+  return data[pos + 1] == '\n' ? 2 : 0;
+}
+
+gsize
+header_block_end (const char *data, gsize len, gsize *scanned)
+{
+  gsize i = *scanned;
+  if (i == 0) {
+    /* a message that starts with the empty line has no header at all */
+    int e = line_empty_at (data, len, 0);
+    if (e > 0)
+      return (gsize)e;
+    if (e < 0)
+      return 0;
+  }
+  for (;;) {
+    const char *nl = i < len ? memchr (data + i, '\n', len - i) : NULL;
+    if (nl == NULL) {
+      *scanned = len;
+      return 0;
+    }
+    gsize at = (gsize)(nl - data);
+    int e = line_empty_at (data, len, at + 1);
+    if (e > 0)
+      return at + 1 + (gsize)e;
+    if (e < 0) {
+      *scanned = at; /* look at this newline again when more has come */
+      return 0;
+    }
+    i = at + 1;
+  }
+}
+
+gsize
+header_block_length (const char *data, gsize len)
+{
+  gsize scanned = 0;
+  gsize n = header_block_end (data, len, &scanned);
+  return n > 0 ? n : len;
+}
+
+void
+header_iter_init (HeaderIter *iter, const char *data, gsize len)
+{
+  iter->p = data;
+  iter->end = data + header_block_length (data, len);
+}
+
+/* One past the newline of the line at @p (or @end). */
+static const char *
+line_end (const char *p, const char *end)
+{
+  const char *nl = memchr (p, '\n', (gsize)(end - p));
+  return nl != NULL ? nl + 1 : end;
+}
+
+gboolean
+header_iter_next (HeaderIter *iter, HeaderField *f)
+{
+  const char *p = iter->p, *end = iter->end;
+  if (p >= end || *p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
+    return FALSE; /* the blank line, or the end */
+  memset (f, 0, sizeof *f);
+  f->start = p;
+  const char *next = line_end (p, end);
+  if (*p != ' ' && *p != '\t') {
+    const char *colon = memchr (p, ':', (gsize)(next - p));
+    if (colon != NULL) {
+      const char *ne = colon;
+      while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
+        ne--;
+      gboolean ok = ne > p;
+      for (const char *c = p; ok && c < ne; c++)
+        ok = (guchar)*c > ' ' && (guchar)*c < 0x7f;
+      if (ok) {
+        f->name = p;
+        f->name_len = (gsize)(ne - p);
+        f->value = colon + 1;
+      }
+    }
+  }
+  while (next < end && (*next == ' ' || *next == '\t'))
+    next = line_end (next, end);
+  f->end = next;
+  if (f->name != NULL) {
+    const char *ve = next;
+    if (ve > f->value && ve[-1] == '\n')
+      ve--;
+    if (ve > f->value && ve[-1] == '\r')
+      ve--;
+    f->value_len = (gsize)(ve - f->value);
+  }
+  iter->p = next;
+  return TRUE;
+}
+
+gboolean
+header_field_is (const HeaderField *f, const char *name)
+{
+  gsize n = strlen (name);
+  return f->name != NULL && f->name_len == n && g_ascii_strncasecmp (f->name, name, n) == 0;
+}
+
+char *
+header_field_unfold (const HeaderField *f)
+{
+  g_autofree char *raw = g_strndup (f->value, f->value_len);
+  return g_mime_utils_header_unfold (raw);
+}
+
+char *
+header_find (const char *data, gsize len, const char *name)
+{
+  HeaderIter it;
+  HeaderField f;
+  header_iter_init (&it, data, len);
+  while (header_iter_next (&it, &f))
+    if (header_field_is (&f, name))
+      return header_field_unfold (&f);
+  return NULL;
+}
