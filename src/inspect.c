@@ -3,6 +3,7 @@
 #include <msgtk/inspect.h>
 
 #include "charset-private.h"
+#include "header-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -225,22 +226,6 @@ add_nodes (MsgtkInspection *in, GMimeObject *obj, const char *number, guint dept
   }
 }
 
-/* End of the top header block (after its blank line), or the whole length. */
-static gsize
-header_block_length (const char *data, gsize len)
-{
-  for (const char *p = data; p < data + len;) {
-    const char *nl = memchr (p, '\n', (gsize)(data + len - p));
-    if (nl == NULL)
-      break;
-    gsize linelen = (gsize)(nl - p);
-    if (linelen == 0 || (linelen == 1 && p[0] == '\r'))
-      return (gsize)(nl + 1 - data);
-    p = nl + 1;
-  }
-  return len;
-}
-
 /* The header fields the summary shows. */
 enum { FIELD_DATE, FIELD_FROM, FIELD_SUBJECT, FIELD_CONTENT_TYPE, N_SUMMARY_FIELDS };
 static const char *const summary_names[N_SUMMARY_FIELDS]
@@ -269,37 +254,20 @@ scan_summary_fields (const char *data, gsize len, FieldScan *scan)
 {
   scan->n = 0;
   memset (scan->count, 0, sizeof scan->count);
-  RawField *current = NULL;
-  for (const char *p = data, *end = data + len; p < end;) {
-    const char *nl = memchr (p, '\n', (gsize)(end - p));
-    const char *next = nl != NULL ? nl + 1 : end;
-    if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
-      break; /* the blank line */
-    if (*p == ' ' || *p == '\t') {
-      if (p == data)
-        return FALSE; /* a continuation of nothing */
-      if (current != NULL)
-        current->end = next;
-      p = next;
-      continue;
-    }
-    const char *colon = p;
-    while (colon<next && * colon> ' ' && *colon < 0x7f && *colon != ':')
-      colon++;
-    if (colon == p || colon == next || *colon != ':')
-      return FALSE;
-    current = NULL;
+  HeaderIter it;
+  HeaderField f;
+  header_iter_init (&it, data, len);
+  while (header_iter_next (&it, &f)) {
+    if (f.name == NULL)
+      return FALSE; /* GMime sees the block as it is */
     for (guint i = 0; i < N_SUMMARY_FIELDS; i++)
-      if ((gsize)(colon - p) == strlen (summary_names[i])
-          && g_ascii_strncasecmp (p, summary_names[i], (gsize)(colon - p)) == 0) {
+      if (header_field_is (&f, summary_names[i])) {
         if (scan->n == MAX_SUMMARY_FIELDS)
           return FALSE;
-        current = &scan->fields[scan->n++];
-        *current = (RawField){ i, p, colon + 1, next };
+        scan->fields[scan->n++] = (RawField){ i, f.start, f.value, f.end };
         scan->count[i]++;
         break;
       }
-    p = next;
   }
   return scan->n > 0;
 }

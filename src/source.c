@@ -3,6 +3,7 @@
 #include <msgtk/source.h>
 
 #include "date-private.h"
+#include "header-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -612,36 +613,23 @@ is_quoted_from (const guint8 *line, gsize n)
   return i > 0 && n - i >= 5 && memcmp (line + i, "From ", 5) == 0;
 }
 
-/* Value of header @name in @line, if it is that header. */
-static char *
-header_value (const guint8 *line, gsize n, const char *name)
-{
-  gsize k = strlen (name);
-  if (n <= k || g_ascii_strncasecmp ((const char *)line, name, k) != 0 || line[k] != ':')
-    return NULL;
-  char *v = g_strndup ((const char *)line + k + 1, n - k - 1);
-  return g_strstrip (v);
-}
-
-/* Flags from the Status/X-Status fields of the header block at the start of
- * @data (a message stored as a file keeps them as an mbox does). */
+/* What an mbox needs of a header block: the flags its Status and X-Status
+ * fields say, and its Content-Length. */
 static MsgtkFlags
-flags_from_header_block (const guint8 *data, gsize len)
+header_block_info (const guint8 *data, gsize len, char **content_length)
 {
   g_autofree char *status = NULL, *x_status = NULL;
-  for (const guint8 *p = data, *end = data + len; p < end;) {
-    const guint8 *nl = memchr (p, '\n', (gsize)(end - p));
-    if (nl == NULL)
-      break;
-    gsize n = (gsize)(nl - p) + 1;
-    if (is_blank (p, n))
-      break;
-    char *v;
-    if (status == NULL && (v = header_value (p, n, "Status")) != NULL)
-      status = v;
-    else if (x_status == NULL && (v = header_value (p, n, "X-Status")) != NULL)
-      x_status = v;
-    p = nl + 1;
+  HeaderIter it;
+  HeaderField f;
+  header_iter_init (&it, (const char *)data, len);
+  while (header_iter_next (&it, &f)) {
+    if (status == NULL && header_field_is (&f, "Status"))
+      status = header_field_unfold (&f);
+    else if (x_status == NULL && header_field_is (&f, "X-Status"))
+      x_status = header_field_unfold (&f);
+    else if (content_length != NULL && *content_length == NULL
+             && header_field_is (&f, "Content-Length"))
+      *content_length = header_field_unfold (&f);
   }
   return msgtk_flags_from_mbox_status (status, x_status);
 }
@@ -948,7 +936,7 @@ mbox_next (MsgtkSource *s, GError **error)
   g_autoptr (GByteArray) from = g_steal_pointer (&s->pending_from);
   goffset from_offset = s->pending_offset;
   g_autoptr (GByteArray) msg = g_byte_array_new ();
-  g_autofree char *status = NULL, *x_status = NULL, *clen = NULL;
+  g_autofree char *clen = NULL;
   const guint8 *line;
   gsize n;
   gboolean found_next = FALSE;
@@ -974,19 +962,13 @@ mbox_next (MsgtkSource *s, GError **error)
       s->pending_offset = r->offset - (goffset)n;
       break;
     }
-    char *v;
-    if (status == NULL && (v = header_value (line, n, "Status")) != NULL)
-      status = v;
-    else if (x_status == NULL && (v = header_value (line, n, "X-Status")) != NULL)
-      x_status = v;
-    else if (clen == NULL && (v = header_value (line, n, "Content-Length")) != NULL)
-      clen = v;
     if (is_quoted_from (line, n))
       g_byte_array_append (msg, line + 1, (guint)n - 1);
     else
       g_byte_array_append (msg, line, (guint)n);
   }
 
+  MsgtkFlags flags = header_block_info (msg->data, msg->len, &clen);
   gboolean body_done = found_next || n == 0;
   gsize body_size = 0; /* headers-only: the body's bytes (not in @msg) */
   if (clen != NULL)
@@ -1063,7 +1045,7 @@ mbox_next (MsgtkSource *s, GError **error)
   item->path = g_strdup (s->path);
   item->offset = from_offset;
   item->identity = g_strdup_printf ("mbox:%s@%" G_GINT64_FORMAT, s->abs_path, (gint64)from_offset);
-  item->flags = msgtk_flags_from_mbox_status (status, x_status);
+  item->flags = flags;
   item->internal_date = parse_from_date (from->data, from->len);
   item->envelope_sender = from_line_sender (from->data, from->len);
   item->size = slice != NULL ? (goffset)g_bytes_get_size (slice) : (goffset)(msg->len + body_size);
@@ -1099,30 +1081,12 @@ read_header_block (int fd)
       continue;
     if (n < 0)
       return NULL;
-    gsize old = len;
     len += (gsize)n;
-    /* a blank line: one at the very start, or "\n\n" or "\n\r\n" */
-    gsize end = 0;
-    if (old == 0 && len > 0 && d[0] == '\n')
-      end = 1;
-    else if (old == 0 && len > 1 && d[0] == '\r' && d[1] == '\n')
-      end = 2;
-    for (gsize i = scanned; end == 0 && i < len; i++) {
-      const guint8 *nl = memchr (d + i, '\n', len - i);
-      if (nl == NULL)
-        break;
-      i = (gsize)(nl - d);
-      if (i + 1 < len && d[i + 1] == '\n')
-        end = i + 2;
-      else if (i + 2 < len && d[i + 1] == '\r' && d[i + 2] == '\n')
-        end = i + 3;
-    }
+    gsize end = header_block_end ((const char *)d, len, &scanned);
     if (end > 0)
       return g_bytes_new (d, end);
     if (n == 0)
       return g_bytes_new (d, len);
-    /* a blank line may straddle this read and the next */
-    scanned = len > 2 ? len - 2 : 0;
   }
 }
 
@@ -1227,7 +1191,7 @@ file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
     if (item->bytes != NULL) {
       gsize n;
       const guint8 *head = g_bytes_get_data (item->bytes, &n);
-      item->flags = flags_from_header_block (head, n);
+      item->flags = header_block_info (head, n, NULL);
       return item;
     }
     GInputStream *buffered = g_buffered_input_stream_new_sized (item->stream, 16384);
@@ -1237,7 +1201,7 @@ file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
       gsize n;
       const void *head
           = g_buffered_input_stream_peek_buffer (G_BUFFERED_INPUT_STREAM (buffered), &n);
-      item->flags = flags_from_header_block (head, n);
+      item->flags = header_block_info (head, n, NULL);
     }
   }
   return item;
@@ -1269,7 +1233,7 @@ msgtk_source_next (MsgtkSource *source, GError **error)
       item->path = g_strdup (source->path);
       item->identity = g_strdup_printf ("stream:%s", source->abs_path);
       item->size = msg->len;
-      item->flags = flags_from_header_block (msg->data, msg->len);
+      item->flags = header_block_info (msg->data, msg->len, NULL);
       item->bytes = bytes_fitted (g_steal_pointer (&msg));
       item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
       return item;

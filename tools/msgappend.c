@@ -234,45 +234,6 @@ enqueue (Run *run, Batch *b, guint limit)
 
 /* ---- message helpers ---- */
 
-/* The value of header @name in the header block of @data (unfolded), or NULL. */
-static char *
-header_value (GBytes *data, const char *name)
-{
-  gsize len;
-  const char *p = g_bytes_get_data (data, &len);
-  const char *end = p + len;
-  gsize nl = strlen (name);
-  while (p < end && *p != '\r' && *p != '\n') {
-    const char *eol = memchr (p, '\n', end - p);
-    if (eol == NULL)
-      eol = end;
-    if ((gsize)(eol - p) > nl && g_ascii_strncasecmp (p, name, nl) == 0 && p[nl] == ':') {
-      GString *v = g_string_new_len (p + nl + 1, eol - p - nl - 1);
-      for (const char *q = eol + 1; q < end && (*q == ' ' || *q == '\t');) {
-        const char *e2 = memchr (q, '\n', end - q);
-        if (e2 == NULL)
-          e2 = end;
-        g_string_append_len (v, q, e2 - q);
-        q = e2 + 1;
-      }
-      char *s = g_strstrip (g_string_free (v, FALSE));
-      for (char *c = s; *c; c++)
-        if (*c == '\r' || *c == '\n' || *c == '\t')
-          *c = ' ';
-      return s;
-    }
-    p = eol + 1;
-  }
-  return NULL;
-}
-
-static GDateTime *
-header_date (GBytes *data)
-{
-  g_autofree char *d = header_value (data, "Date");
-  return d ? g_mime_utils_header_decode_date (d) : NULL;
-}
-
 static char *
 target_mailbox (const char *base, const char *folder, char delim)
 {
@@ -472,7 +433,7 @@ main (int argc, char **argv)
         }
       }
       if (opt_dedupe != NULL && control != NULL) {
-        g_autofree char *mid = header_value (data, "Message-ID");
+        g_autofree char *mid = msgtk_message_get_header (data, "Message-ID");
         gboolean found = FALSE;
         g_autoptr (GError) derr = NULL;
         if (mid != NULL
@@ -506,10 +467,10 @@ main (int argc, char **argv)
       m.data = g_bytes_ref (data);
       m.flags = item->flags;
       if (date_from == DATE_SOURCE)
-        m.internal_date
-            = item->internal_date ? g_date_time_ref (item->internal_date) : header_date (data);
+        m.internal_date = item->internal_date ? g_date_time_ref (item->internal_date)
+                                              : msgtk_message_get_date (data);
       else if (date_from == DATE_HEADER) {
-        m.internal_date = header_date (data);
+        m.internal_date = msgtk_message_get_date (data);
         if (m.internal_date == NULL && item->internal_date != NULL)
           m.internal_date = g_date_time_ref (item->internal_date);
       }

@@ -89,7 +89,7 @@ keep (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes
     return;
   g_autoptr (GError) error = NULL;
   g_autofree char *name = NULL;
-  if (msgtk_smtp_spool_put (opt_spool, sender, rcpts, data, reason, &name, &error)) {
+  if (msgtk_spool_put (opt_spool, sender, rcpts, data, reason, &name, &error)) {
     run->kept++;
     if (!opt_quiet)
       fprintf (stderr, "%s: %s: kept in %s for a later --flush\n", prog, origin, opt_spool);
@@ -216,7 +216,7 @@ prepare (Run *run, GBytes *raw, const char *origin, char **sender, GPtrArray *rc
   *sender = g_strdup (opt_from ? opt_from : run->account->from);
   if (opt_read_rcpts || *sender == NULL) {
     g_autoptr (GPtrArray) hdr = g_ptr_array_new_with_free_func (g_free);
-    if (!msgtk_smtp_envelope_from_headers (raw, sender, hdr, &error)) {
+    if (!msgtk_message_envelope (raw, sender, hdr, &error)) {
       fprintf (stderr, "%s: %s: %s\n", prog, origin, error->message);
       note_failure (run, EX_DATAERR);
       return FALSE;
@@ -241,14 +241,11 @@ prepare (Run *run, GBytes *raw, const char *origin, char **sender, GPtrArray *rc
     note_failure (run, EX_USAGE);
     return FALSE;
   }
-  g_autoptr (GBytes) stripped = msgtk_smtp_strip_bcc (raw);
-  if (opt_add_missing) {
-    const char *at = strrchr (*sender, '@');
-    *data = msgtk_smtp_add_missing (stripped, at ? at + 1 : NULL);
-  } else {
-    *data = g_steal_pointer (&stripped);
-  }
-  return TRUE;
+  const char *at = strrchr (*sender, '@');
+  MsgtkRenderOptions ro
+      = { .strip_bcc = TRUE, .add_missing = opt_add_missing, .id_domain = at ? at + 1 : NULL };
+  *data = msgtk_message_render_bytes (raw, &ro, &error);
+  return *data != NULL;
 }
 
 static void
@@ -295,8 +292,8 @@ static void
 flush_spool (Run *run, const char *dir)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) names = msgtk_smtp_spool_list (dir, &error);
-  int lock = names ? msgtk_smtp_spool_lock (dir, &error) : -1;
+  g_autoptr (GPtrArray) names = msgtk_spool_list (dir, &error);
+  int lock = names ? msgtk_spool_lock (dir, &error) : -1;
   if (lock < 0) {
     fprintf (stderr, "%s: %s\n", prog, error->message);
     note_failure (run, msgtk_error_exit_code (error));
@@ -308,7 +305,7 @@ flush_spool (Run *run, const char *dir)
     g_autoptr (GPtrArray) rcpts = g_ptr_array_new_with_free_func (g_free);
     g_autoptr (GBytes) data = NULL;
     g_clear_error (&error);
-    if (!msgtk_smtp_spool_get (dir, name, &sender, rcpts, &data, &error)) {
+    if (!msgtk_spool_get (dir, name, &sender, rcpts, &data, &error)) {
       fprintf (stderr, "%s: %s\n", prog, error->message);
       note_failure (run, EX_DATAERR);
       continue;
@@ -328,7 +325,7 @@ flush_spool (Run *run, const char *dir)
       done = TRUE;
     }
     if (done)
-      msgtk_smtp_spool_remove (dir, name, NULL);
+      msgtk_spool_remove (dir, name, NULL);
   }
   close (lock);
 }

@@ -5,6 +5,7 @@
 #include <msgtk/init.h>
 #include <msgtk/charset.h>
 #include <msgtk/flags.h>
+#include <msgtk/message.h>
 #include <msgtk/imap.h>
 #include <msgtk/source.h>
 #include <msgtk/inspect.h>
@@ -14,3 +15,4 @@
 #include <msgtk/account.h>
 #include <msgtk/sasl.h>
 #include <msgtk/smtp.h>
+#include <msgtk/spool.h>

@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <gmime/gmime.h>
 #include <msgtk/flags.h>
+#include <msgtk/message.h>
 
 G_BEGIN_DECLS
 
@@ -15,12 +16,6 @@ typedef enum {
   MSGTK_SINK_MAILDIR, /* deliver into a maildir: tmp/ then new/ (or cur/ with flags) */
   MSGTK_SINK_DIR,     /* a directory of numbered .eml files */
 } MsgtkSinkKind;
-
-typedef enum {
-  MSGTK_EOL_KEEP, /* bytes as they come (GMime serialises with LF) */
-  MSGTK_EOL_CRLF, /* every line ends in CRLF */
-  MSGTK_EOL_LF,   /* every line ends in LF */
-} MsgtkEol;
 
 typedef struct _MsgtkSink MsgtkSink;
 

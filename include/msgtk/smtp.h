@@ -90,47 +90,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkSmtp, msgtk_smtp_free)
  * ("MAIL", "RCPT", "DATA", "AUTH", …). */
 int msgtk_smtp_reply_error (int code, const char *command);
 
-/* ---- message helpers (raw bytes, never re-serialised) ---- */
-
-/* Envelope from the header: sender from Resent-From/Sender/From (the newest
- * Resent- block wins when present), recipients (char *, bare addresses,
- * de-duplicated) from Resent-To/Cc/Bcc or else To/Cc/Bcc. */
-gboolean msgtk_smtp_envelope_from_headers (GBytes *message, char **sender, GPtrArray *recipients,
-                                           GError **error);
-
-/* The message with every Bcc: (and Resent-Bcc:) field removed from its
- * header; every other byte as it was. */
-GBytes *msgtk_smtp_strip_bcc (GBytes *message);
-
-/* The message with Date: and/or Message-ID: added at the top of the header
- * when missing (@domain for the Message-ID; NULL: the local host name). */
-GBytes *msgtk_smtp_add_missing (GBytes *message, const char *domain);
-
-/* Whether @data has bytes over 127 (needs 8BITMIME or SMTPUTF8). */
-gboolean msgtk_smtp_needs_8bit (GBytes *data);
-
-/* ---- spool of unsent messages (a maildir plus envelope files) ---- */
-
-/* Keep @message with its envelope in the spool @dir (created when missing):
- * DIR/new/NAME and DIR/env/NAME. @reason is recorded. *@name_out (nullable)
- * gets NAME. */
-gboolean msgtk_smtp_spool_put (const char *dir, const char *sender, GPtrArray *recipients,
-                               GBytes *message, const char *reason, char **name_out,
-                               GError **error);
-
-/* The names of the spooled messages, oldest first. */
-GPtrArray *msgtk_smtp_spool_list (const char *dir, GError **error);
-
-/* Read a spooled message and its envelope. */
-gboolean msgtk_smtp_spool_get (const char *dir, const char *name, char **sender,
-                               GPtrArray *recipients, GBytes **message, GError **error);
-
-/* Lock the spool @dir against a concurrent flush: returns a descriptor to
- * close() when done, or -1 with MSGTK_ERROR_TEMP_FAIL when another process
- * holds the lock (or the spool cannot be read). */
-int msgtk_smtp_spool_lock (const char *dir, GError **error);
-
-/* Remove a spooled message (after it was sent). */
-gboolean msgtk_smtp_spool_remove (const char *dir, const char *name, GError **error);
-
 G_END_DECLS
