@@ -511,6 +511,31 @@ test_eml_flags_and_bom (void)
   rm_rf (d);
 }
 
+/* "Status : RO" is a Status field, as GMime reads it (blanks before the
+ * colon); and a folded X-Status is read whole. */
+static void
+test_status_spelling (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *box = g_build_filename (d, "s.mbox", NULL);
+  write_file (box, "From a Mon Jan  1 00:00:00 2024\nStatus : RO\nSubject: 1\n\none\n\n"
+                   "From b Mon Jan  1 00:00:00 2024\nX-Status:\n F\nSubject: 2\n\ntwo\n");
+  g_autofree char *eml = g_build_filename (d, "a.eml", NULL);
+  write_file (eml, "Status\t: RO\nSubject: a\n\nbody\n");
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkSource) m = msgtk_source_open (box, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_autoptr (GPtrArray) msgs = all_items (m);
+  g_assert_cmpuint (msgs->len, ==, 2);
+  g_assert_cmpint (((MsgtkItem *)msgs->pdata[0])->flags, ==, MSGTK_FLAG_SEEN);
+  g_assert_cmpint (((MsgtkItem *)msgs->pdata[1])->flags, ==, MSGTK_FLAG_FLAGGED);
+  g_autoptr (MsgtkSource) f = msgtk_source_open (eml, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_autoptr (GPtrArray) one = all_items (f);
+  g_assert_cmpint (((MsgtkItem *)one->pdata[0])->flags, ==, MSGTK_FLAG_SEEN);
+  rm_rf (d);
+}
+
 static void
 test_missing (void)
 {
@@ -536,5 +561,6 @@ main (int argc, char **argv)
   g_test_add_func ("/source/dir-and-file", test_dir_and_file);
   g_test_add_func ("/source/eml-flags-bom", test_eml_flags_and_bom);
   g_test_add_func ("/source/missing", test_missing);
+  g_test_add_func ("/source/status-spelling", test_status_spelling);
   return g_test_run ();
 }
