@@ -15,4 +15,5 @@
 #include <msgtk/account.h>
 #include <msgtk/sasl.h>
 #include <msgtk/smtp.h>
+#include <msgtk/smtp-transaction.h>
 #include <msgtk/spool.h>
