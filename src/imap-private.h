@@ -1,40 +1,56 @@
-/* msgtk — IMAP internals shared with the unit tests. */
+/* msgtk — the IMAP session's internal interface, for the APPEND module
+ * (imap-append.c) and the unit tests. */
 #pragma once
 
 #include <msgtk/imap.h>
 
+#include "imap-response-private.h"
+
 G_BEGIN_DECLS
 
-typedef enum {
-  IMAP_RESPONSE_UNTAGGED,     /* "* ..." */
-  IMAP_RESPONSE_TAGGED,       /* "TAG OK|NO|BAD ..." */
-  IMAP_RESPONSE_CONTINUATION, /* "+ ..." */
-} ImapResponseKind;
+/* ---- the session (imap.c) ---- */
 
-typedef struct {
-  ImapResponseKind kind;
-  char *tag;           /* TAGGED only */
-  char *status;        /* "OK", "NO", "BAD", "BYE", "PREAUTH"; NULL for untagged data */
-  char *code;          /* response code without the brackets ("APPENDUID 7 1:3"), or NULL */
-  char *text;          /* the human-readable rest (status responses, continuations) */
-  char *data;          /* untagged data: the line after "* " ("3 EXISTS", "CAPABILITY ...") */
-  GPtrArray *literals; /* GBytes: literals in the response, in order ("{N}" stays in data) */
-} ImapResponse;
+/* The next command tag ("A0001"). */
+char *imap_next_tag (MsgtkImapSession *s);
 
-void imap_response_free (ImapResponse *response);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImapResponse, imap_response_free)
+/* Queue the command line @line (CRLF added; emptied). */
+void imap_queue_line (MsgtkImapSession *s, GString *line);
 
-/* Parse one response line (CRLF removed; literal contents already taken out,
- * passed in @literals which is taken over, may be NULL). */
-ImapResponse *imap_response_parse (const char *line, GPtrArray *literals, GError **error);
+/* Queue message data as the literal carries it (bare LF made CRLF),
+ * sending as it goes. */
+gboolean imap_queue_literal_data (MsgtkImapSession *s, GBytes *data, GError **error);
 
-/* If @line (without CRLF) ends with a literal announcement "{N}" or "{N+}",
- * return TRUE and its size. */
-gboolean imap_line_literal (const char *line, gsize len, guint64 *size);
+/* Send what is queued. */
+gboolean imap_flush (MsgtkImapSession *s, GError **error);
 
-/* Append @s to @out as an IMAP quoted string; FALSE (nothing appended) when
- * @s needs a literal (CR, LF, NUL, or 8-bit when @utf8 is FALSE). */
-gboolean imap_quote (GString *out, const char *s, gboolean utf8);
+/* Whether a literal of @size may go without waiting for '+' (LITERAL+, or
+ * LITERAL- up to 4096 bytes, RFC 7888). */
+gboolean imap_nonsync_ok (MsgtkImapSession *s, guint64 size);
+
+/* Append @str to the command in @cmd: quoted, or as a literal (sending what
+ * is before it and waiting for '+' when it must; *@done gets the command's
+ * completion if it came instead). */
+gboolean imap_cmd_string (MsgtkImapSession *s, GString *cmd, const char *tag, const char *str,
+                          ImapResponse **done, GError **error);
+
+/* Read until the completion of @tag (completions of other commands in
+ * flight are kept for their turn); untagged responses go to @untagged when
+ * it is not NULL. */
+ImapResponse *imap_wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged,
+                                GError **error);
+
+/* Wait for '+' (its text in *@text when not NULL); FALSE with *@done set
+ * when the command completed instead. */
+gboolean imap_wait_continuation (MsgtkImapSession *s, const char *tag, char **text,
+                                 ImapResponse **done, GError **error);
+
+/* @name as the session sends mailbox names (UTF-8 or modified UTF-7). */
+char *imap_encode_mailbox (MsgtkImapSession *s, const char *name, GError **error);
+
+/* The first word of a response code ("APPENDUID 1 2" → "APPENDUID"). */
+char *imap_code_word (const char *code);
+
+/* ---- APPEND (imap-append.c) ---- */
 
 /* Split @n messages of @sizes into batches of at most @max_count messages and
  * @max_bytes bytes (a message bigger than @max_bytes is a batch of its own);

@@ -1,6 +1,7 @@
-/* msgtk — IMAP4rev1 client session and resume journal. */
+/* msgtk — an IMAP4rev1 client session: greeting, capabilities, STARTTLS,
+ * authentication, the command and response plumbing, and the mailbox
+ * commands (LIST, CREATE, EXAMINE, SEARCH, FETCH). */
 #include "imap-private.h"
-#include "date-private.h"
 #include "wire-private.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <msgtk/error.h>
+#include <msgtk/utf7.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,295 +38,11 @@ struct _MsgtkImapSession {
 
 /* ---------------------------------------------------------------- parsing */
 
-void
-imap_response_free (ImapResponse *r)
-{
-  if (r == NULL)
-    return;
-  g_free (r->tag);
-  g_free (r->status);
-  g_free (r->code);
-  g_free (r->text);
-  g_free (r->data);
-  if (r->literals != NULL)
-    g_ptr_array_unref (r->literals);
-  g_free (r);
-}
-
-static gboolean
-is_status_word (const char *w, gsize n)
-{
-  static const char *const words[] = { "OK", "NO", "BAD", "BYE", "PREAUTH" };
-  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
-    if (strlen (words[i]) == n && g_ascii_strncasecmp (w, words[i], n) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-/* "[CODE ...] text" or "text" → code and text */
-static void
-parse_resp_text (ImapResponse *r, const char *p)
-{
-  if (*p == '[') {
-    const char *end = strchr (p, ']');
-    if (end != NULL) {
-      r->code = g_strndup (p + 1, end - p - 1);
-      p = end + 1;
-      if (*p == ' ')
-        p++;
-    }
-  }
-  r->text = g_strdup (p);
-}
-
-ImapResponse *
-imap_response_parse (const char *line, GPtrArray *literals, GError **error)
-{
-  g_autoptr (ImapResponse) r = g_new0 (ImapResponse, 1);
-  r->literals = literals != NULL ? literals
-                                 : g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
-  if (line[0] == '+' && (line[1] == ' ' || line[1] == '\0')) {
-    r->kind = IMAP_RESPONSE_CONTINUATION;
-    r->text = g_strdup (line[1] ? line + 2 : "");
-    return g_steal_pointer (&r);
-  }
-  const char *sp = strchr (line, ' ');
-  if (sp == NULL || sp == line) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
-                 "malformed IMAP response from the server: '%.80s'", line);
-    return NULL;
-  }
-  const char *rest = sp + 1;
-  const char *wend = rest + strcspn (rest, " ");
-  gboolean status = is_status_word (rest, wend - rest);
-  if (sp - line == 1 && line[0] == '*') {
-    r->kind = IMAP_RESPONSE_UNTAGGED;
-    if (!status) {
-      r->data = g_strdup (rest);
-      return g_steal_pointer (&r);
-    }
-  } else {
-    r->kind = IMAP_RESPONSE_TAGGED;
-    r->tag = g_strndup (line, sp - line);
-    if (!status) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
-                   "malformed IMAP tagged response from the server: '%.80s'", line);
-      return NULL;
-    }
-  }
-  r->status = g_ascii_strup (rest, wend - rest);
-  parse_resp_text (r, *wend == ' ' ? wend + 1 : wend);
-  return g_steal_pointer (&r);
-}
-
-gboolean
-imap_line_literal (const char *line, gsize len, guint64 *size)
-{
-  if (len < 3 || line[len - 1] != '}')
-    return FALSE;
-  gsize end = len - 1;
-  if (line[end - 1] == '+' || line[end - 1] == '-')
-    end--;
-  gsize i = end;
-  while (i > 0 && g_ascii_isdigit (line[i - 1]))
-    i--;
-  if (i == end || i == 0 || line[i - 1] != '{' || end - i > 12)
-    return FALSE;
-  *size = g_ascii_strtoull (line + i, NULL, 10);
-  return TRUE;
-}
-
-gboolean
-imap_quote (GString *out, const char *s, gboolean utf8)
-{
-  for (const char *p = s; *p; p++)
-    if (*p == '\r' || *p == '\n' || (!utf8 && (guchar)*p >= 0x80))
-      return FALSE;
-  if (!g_utf8_validate (s, -1, NULL))
-    return FALSE;
-  g_string_append_c (out, '"');
-  for (const char *p = s; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      g_string_append_c (out, '\\');
-    g_string_append_c (out, *p);
-  }
-  g_string_append_c (out, '"');
-  return TRUE;
-}
-
-GArray *
-imap_split_batches (const guint64 *sizes, guint n, guint max_count, guint64 max_bytes)
-{
-  GArray *batches = g_array_new (FALSE, FALSE, sizeof (guint));
-  guint count = 0;
-  guint64 bytes = 0;
-  for (guint i = 0; i < n; i++) {
-    if (count > 0 && (count >= max_count || bytes + sizes[i] > max_bytes)) {
-      g_array_append_val (batches, count);
-      count = 0;
-      bytes = 0;
-    }
-    count++;
-    bytes += sizes[i];
-  }
-  if (count > 0)
-    g_array_append_val (batches, count);
-  return batches;
-}
-
-gboolean
-imap_parse_appenduid (const char *code, guint32 *uidvalidity, GArray *uids)
-{
-  if (code == NULL || g_ascii_strncasecmp (code, "APPENDUID ", 10) != 0)
-    return FALSE;
-  char *end;
-  guint64 v = g_ascii_strtoull (code + 10, &end, 10);
-  if (end == code + 10 || *end != ' ' || v == 0 || v > G_MAXUINT32)
-    return FALSE;
-  const char *p = end + 1;
-  g_array_set_size (uids, 0);
-  for (;;) {
-    guint64 a = g_ascii_strtoull (p, &end, 10), b = a;
-    if (end == p || a == 0 || a > G_MAXUINT32)
-      return FALSE;
-    p = end;
-    if (*p == ':') {
-      b = g_ascii_strtoull (p + 1, &end, 10);
-      if (end == p + 1 || b == 0 || b > G_MAXUINT32)
-        return FALSE;
-      p = end;
-    }
-    guint64 lo = MIN (a, b), hi = MAX (a, b);
-    if (hi - lo > 1000000)
-      return FALSE;
-    for (guint64 u = lo; u <= hi; u++) {
-      guint32 x = (guint32)u;
-      g_array_append_val (uids, x);
-    }
-    if (*p == ',') {
-      p++;
-      continue;
-    }
-    break;
-  }
-  *uidvalidity = (guint32)v;
-  return *p == '\0';
-}
-
-/* ------------------------------------------------------ modified UTF-7 */
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-
-char *
-msgtk_imap_utf7_encode (const char *utf8)
-{
-  if (!g_utf8_validate (utf8, -1, NULL))
-    return NULL;
-  GString *out = g_string_new (NULL);
-  gboolean in_run = FALSE;
-  guint32 bits = 0;
-  int nbits = 0;
-  for (const char *p = utf8; *p; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
-    if (c >= 0x20 && c <= 0x7e) {
-      if (in_run) {
-        if (nbits > 0)
-          g_string_append_c (out, b64[(bits << (6 - nbits)) & 0x3f]);
-        g_string_append_c (out, '-');
-        in_run = FALSE;
-        bits = 0;
-        nbits = 0;
-      }
-      if (c == '&')
-        g_string_append (out, "&-");
-      else
-        g_string_append_c (out, (char)c);
-      continue;
-    }
-    if (!in_run) {
-      g_string_append_c (out, '&');
-      in_run = TRUE;
-    }
-    gunichar2 units[2];
-    int nu = 1;
-    if (c >= 0x10000) {
-      units[0] = 0xd800 + ((c - 0x10000) >> 10);
-      units[1] = 0xdc00 + ((c - 0x10000) & 0x3ff);
-      nu = 2;
-    } else {
-      units[0] = (gunichar2)c;
-    }
-    for (int u = 0; u < nu; u++) {
-      bits = (bits << 16) | units[u];
-      nbits += 16;
-      while (nbits >= 6) {
-        nbits -= 6;
-        g_string_append_c (out, b64[(bits >> nbits) & 0x3f]);
-      }
-      bits &= (1u << nbits) - 1;
-    }
-  }
-  if (in_run) {
-    if (nbits > 0)
-      g_string_append_c (out, b64[(bits << (6 - nbits)) & 0x3f]);
-    g_string_append_c (out, '-');
-  }
-  return g_string_free (out, FALSE);
-}
-
-char *
-msgtk_imap_utf7_decode (const char *s)
-{
-  g_autoptr (GString) out = g_string_new (NULL);
-  for (const char *p = s; *p;) {
-    guchar c = (guchar)*p;
-    if (c < 0x20 || c > 0x7e)
-      return NULL;
-    if (c != '&') {
-      g_string_append_c (out, (char)c);
-      p++;
-      continue;
-    }
-    p++;
-    if (*p == '-') {
-      g_string_append_c (out, '&');
-      p++;
-      continue;
-    }
-    g_autoptr (GArray) units = g_array_new (FALSE, FALSE, sizeof (gunichar2));
-    guint32 bits = 0;
-    int nbits = 0;
-    while (*p && *p != '-') {
-      const char *k = strchr (b64, *p);
-      if (k == NULL)
-        return NULL;
-      bits = (bits << 6) | (guint32)(k - b64);
-      nbits += 6;
-      if (nbits >= 16) {
-        nbits -= 16;
-        gunichar2 u = (gunichar2)((bits >> nbits) & 0xffff);
-        g_array_append_val (units, u);
-        bits &= (1u << nbits) - 1;
-      }
-      p++;
-    }
-    if (*p != '-' || units->len == 0 || nbits >= 6 || bits != 0)
-      return NULL;
-    p++;
-    g_autofree char *u8
-        = g_utf16_to_utf8 ((const gunichar2 *)units->data, units->len, NULL, NULL, NULL);
-    if (u8 == NULL)
-      return NULL;
-    g_string_append (out, u8);
-  }
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
 /* --------------------------------------------------------------- session */
 
 /* The first word of a response code ("APPENDUID 1 2" → "APPENDUID"). */
-static char *
-code_word (const char *code)
+char *
+imap_code_word (const char *code)
 {
   return code ? g_strndup (code, strcspn (code, " ")) : NULL;
 }
@@ -371,8 +89,8 @@ handle_untagged (MsgtkImapSession *s, ImapResponse *r)
   }
 }
 
-static gboolean
-flush (MsgtkImapSession *s, GError **error)
+gboolean
+imap_flush (MsgtkImapSession *s, GError **error)
 {
   s->queued = 0;
   return msgtk_connection_flush (s->conn, error);
@@ -380,8 +98,8 @@ flush (MsgtkImapSession *s, GError **error)
 
 /* Queue a command line (CRLF added); the part of a command that holds a
  * secret goes out redacted in the trace (see secret_visible). */
-static void
-queue_line (MsgtkImapSession *s, GString *line)
+void
+imap_queue_line (MsgtkImapSession *s, GString *line)
 {
   if (s->secret_visible >= 0) {
     msgtk_connection_queue_secret_line (s->conn, line->str, (gsize)s->secret_visible);
@@ -393,8 +111,8 @@ queue_line (MsgtkImapSession *s, GString *line)
   g_string_truncate (line, 0);
 }
 
-static gboolean
-queue_message_data (MsgtkImapSession *s, GBytes *data, GError **error)
+gboolean
+imap_queue_literal_data (MsgtkImapSession *s, GBytes *data, GError **error)
 {
   gsize len;
   const guint8 *p = g_bytes_get_data (data, &len);
@@ -406,7 +124,7 @@ queue_message_data (MsgtkImapSession *s, GBytes *data, GError **error)
     wire_encode (&w, p + off, n, s->scratch);
     msgtk_connection_queue_data (s->conn, s->scratch->data, s->scratch->len);
     s->queued += s->scratch->len;
-    if (s->queued >= FLUSH_AT && !flush (s, error))
+    if (s->queued >= FLUSH_AT && !imap_flush (s, error))
       return FALSE;
   }
   return TRUE;
@@ -470,15 +188,15 @@ keep_early (MsgtkImapSession *s, ImapResponse *r)
 
 /* Read until the tagged completion of @tag; untagged data is handled and, if
  * @untagged is set, collected there. */
-static ImapResponse *
-wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError **error)
+ImapResponse *
+imap_wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError **error)
 {
   gpointer early_tag, early;
   if (g_hash_table_steal_extended (s->early, tag, &early_tag, &early)) {
     g_free (early_tag);
     return early;
   }
-  if (!flush (s, error))
+  if (!imap_flush (s, error))
     return NULL;
   for (;;) {
     ImapResponse *r = read_response (s, error);
@@ -507,12 +225,12 @@ wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError *
 /* Wait for a continuation request (its text into *@text when @text is not
  * NULL); if the command completes instead, return FALSE with *@done set to
  * its completion. */
-static gboolean
-wait_continuation (MsgtkImapSession *s, const char *tag, char **text, ImapResponse **done,
-                   GError **error)
+gboolean
+imap_wait_continuation (MsgtkImapSession *s, const char *tag, char **text, ImapResponse **done,
+                        GError **error)
 {
   *done = NULL;
-  if (!flush (s, error))
+  if (!imap_flush (s, error))
     return FALSE;
   for (;;) {
     g_autoptr (ImapResponse) r = read_response (s, error);
@@ -537,8 +255,8 @@ wait_continuation (MsgtkImapSession *s, const char *tag, char **text, ImapRespon
 
 /* Whether a literal of @size may be sent without waiting for '+': LITERAL+,
  * or LITERAL- up to 4096 bytes (RFC 7888). */
-static gboolean
-nonsync_ok (MsgtkImapSession *s, guint64 size)
+gboolean
+imap_nonsync_ok (MsgtkImapSession *s, guint64 size)
 {
   return msgtk_imap_session_has_capability (s, "LITERAL+")
          || (msgtk_imap_session_has_capability (s, "LITERAL-") && size <= 4096);
@@ -546,25 +264,25 @@ nonsync_ok (MsgtkImapSession *s, guint64 size)
 
 /* Append string @str to the command being built in @cmd: quoted, or as a
  * literal (sending what is before it and waiting for '+' when it must). */
-static gboolean
-cmd_string (MsgtkImapSession *s, GString *cmd, const char *tag, const char *str,
-            ImapResponse **done, GError **error)
+gboolean
+imap_cmd_string (MsgtkImapSession *s, GString *cmd, const char *tag, const char *str,
+                 ImapResponse **done, GError **error)
 {
   *done = NULL;
   if (imap_quote (cmd, str, s->utf8))
     return TRUE;
   gsize len = strlen (str);
-  gboolean nonsync = nonsync_ok (s, len);
+  gboolean nonsync = imap_nonsync_ok (s, len);
   g_string_append_printf (cmd, "{%zu%s}", len, nonsync ? "+" : "");
-  queue_line (s, cmd);
-  if (!nonsync && !wait_continuation (s, tag, NULL, done, error))
+  imap_queue_line (s, cmd);
+  if (!nonsync && !imap_wait_continuation (s, tag, NULL, done, error))
     return FALSE;
   g_string_append_len (cmd, str, len);
   return TRUE;
 }
 
-static char *
-next_tag (MsgtkImapSession *s)
+char *
+imap_next_tag (MsgtkImapSession *s)
 {
   return g_strdup_printf ("A%04u", ++s->tagn);
 }
@@ -579,11 +297,11 @@ status_error_code (ImapResponse *r)
 static ImapResponse *
 simple_command (MsgtkImapSession *s, const char *command, GPtrArray *untagged, GError **error)
 {
-  g_autofree char *tag = next_tag (s);
+  g_autofree char *tag = imap_next_tag (s);
   g_autoptr (GString) line = g_string_new (NULL);
   g_string_printf (line, "%s %s", tag, command);
-  queue_line (s, line);
-  return wait_tagged (s, tag, untagged, error);
+  imap_queue_line (s, line);
+  return imap_wait_tagged (s, tag, untagged, error);
 }
 
 /* Finish a command built in @cmd (unless a literal wait already completed
@@ -594,8 +312,8 @@ finish_command (MsgtkImapSession *s, GString *cmd, const char *tag, ImapResponse
 {
   if (done != NULL)
     return done;
-  queue_line (s, cmd);
-  return wait_tagged (s, tag, untagged, error);
+  imap_queue_line (s, cmd);
+  return imap_wait_tagged (s, tag, untagged, error);
 }
 
 static gboolean
@@ -798,7 +516,7 @@ sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, con
       = msgtk_sasl_new (mech, account->user, password, token, "imap", s->host, error);
   if (sasl == NULL)
     return NULL;
-  g_autofree char *tag = next_tag (s);
+  g_autofree char *tag = imap_next_tag (s);
   g_autoptr (GString) cmd = g_string_new (NULL);
   g_string_printf (cmd, "%s AUTHENTICATE %s", tag, mech);
   gboolean done = FALSE;
@@ -810,13 +528,13 @@ sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, con
     g_string_append_printf (cmd, " %s", *resp ? resp : "=");
     msgtk_secret_free (resp);
   }
-  queue_line (s, cmd);
+  imap_queue_line (s, cmd);
   msgtk_connection_redact_server (s->conn, TRUE);
   ImapResponse *r = NULL;
   for (guint round = 0; round < 16 && r == NULL; round++) {
     ImapResponse *c = NULL;
     g_autofree char *challenge = NULL;
-    if (!wait_continuation (s, tag, &challenge, &c, error)) {
+    if (!imap_wait_continuation (s, tag, &challenge, &c, error)) {
       r = c;
       if (c == NULL)
         break;
@@ -827,14 +545,14 @@ sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, con
       /* cancel the exchange (RFC 3501 6.2.2) and report the SASL error */
       s->secret_visible = -1;
       g_string_assign (cmd, "*");
-      queue_line (s, cmd);
-      imap_response_free (wait_tagged (s, tag, NULL, NULL));
+      imap_queue_line (s, cmd);
+      imap_response_free (imap_wait_tagged (s, tag, NULL, NULL));
       break;
     }
     s->secret_visible = 0;
     g_string_assign (cmd, resp);
     msgtk_secret_free (resp);
-    queue_line (s, cmd);
+    imap_queue_line (s, cmd);
   }
   msgtk_connection_redact_server (s->conn, FALSE);
   s->secret_visible = -1;
@@ -856,16 +574,16 @@ sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, con
 static ImapResponse *
 login_command (MsgtkImapSession *s, const char *user, const char *password, GError **error)
 {
-  g_autofree char *tag = next_tag (s);
+  g_autofree char *tag = imap_next_tag (s);
   g_autoptr (GString) cmd = g_string_new (NULL);
   g_string_printf (cmd, "%s LOGIN", tag);
   s->secret_visible = (gssize)cmd->len;
   g_string_append_c (cmd, ' ');
   ImapResponse *done = NULL;
-  gboolean ok = cmd_string (s, cmd, tag, user, &done, error);
+  gboolean ok = imap_cmd_string (s, cmd, tag, user, &done, error);
   if (ok) {
     g_string_append_c (cmd, ' ');
-    ok = cmd_string (s, cmd, tag, password, &done, error);
+    ok = imap_cmd_string (s, cmd, tag, password, &done, error);
   }
   ImapResponse *r = ok ? finish_command (s, cmd, tag, NULL, NULL, error) : done;
   s->secret_visible = -1;
@@ -913,7 +631,7 @@ msgtk_imap_session_authenticate (MsgtkImapSession *s, MsgtkAccount *account, GEr
     if (r == NULL)
       return FALSE;
     if (strcmp (r->status, "OK") != 0) {
-      g_autofree char *word = code_word (r->code);
+      g_autofree char *word = imap_code_word (r->code);
       /* [UNAVAILABLE]: the server's authentication service is down for now */
       g_set_error (error, MSGTK_ERROR,
                    g_ascii_strcasecmp (word ? word : "", "UNAVAILABLE") == 0 ? MSGTK_ERROR_TEMP_FAIL
@@ -939,10 +657,10 @@ msgtk_imap_session_authenticate (MsgtkImapSession *s, MsgtkAccount *account, GEr
   return TRUE;
 }
 
-static char *
-encode_mailbox (MsgtkImapSession *s, const char *name, GError **error)
+char *
+imap_encode_mailbox (MsgtkImapSession *s, const char *name, GError **error)
 {
-  char *m = s->utf8 ? g_strdup (name) : msgtk_imap_utf7_encode (name);
+  char *m = s->utf8 ? g_strdup (name) : msgtk_utf7_encode (name);
   if (m == NULL || !g_utf8_validate (name, -1, NULL))
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "mailbox name '%s' is not valid UTF-8",
                  name);
@@ -954,14 +672,14 @@ static ImapResponse *
 mailbox_command (MsgtkImapSession *s, const char *verb, const char *mailbox, const char *suffix,
                  GPtrArray *untagged, GError **error)
 {
-  g_autofree char *m = encode_mailbox (s, mailbox, error);
+  g_autofree char *m = imap_encode_mailbox (s, mailbox, error);
   if (m == NULL)
     return NULL;
-  g_autofree char *tag = next_tag (s);
+  g_autofree char *tag = imap_next_tag (s);
   g_autoptr (GString) cmd = g_string_new (tag);
   g_string_append_printf (cmd, " %s ", verb);
   ImapResponse *done = NULL;
-  if (!cmd_string (s, cmd, tag, m, &done, error))
+  if (!imap_cmd_string (s, cmd, tag, m, &done, error))
     return done;
   g_string_append (cmd, suffix ? suffix : "");
   return finish_command (s, cmd, tag, NULL, untagged, error);
@@ -1024,11 +742,11 @@ msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
       return TRUE; /* no such mailbox: nothing there */
     s->examined = g_strdup (mailbox);
   }
-  g_autofree char *tag = next_tag (s);
+  g_autofree char *tag = imap_next_tag (s);
   g_autoptr (GString) cmd = g_string_new (tag);
   g_string_append (cmd, " UID SEARCH HEADER Message-ID ");
   ImapResponse *done = NULL;
-  if (!cmd_string (s, cmd, tag, message_id, &done, error) && done == NULL)
+  if (!imap_cmd_string (s, cmd, tag, message_id, &done, error) && done == NULL)
     return FALSE;
   g_autoptr (GPtrArray) untagged
       = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
@@ -1045,482 +763,9 @@ msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
 }
 
 void
-msgtk_imap_message_clear (MsgtkImapMessage *m)
-{
-  g_clear_pointer (&m->data, g_bytes_unref);
-  g_clear_pointer (&m->internal_date, g_date_time_unref);
-  g_clear_pointer (&m->text, g_free);
-  g_clear_pointer (&m->code, g_free);
-}
-
-/* Send one APPEND command for @n messages. Returns its tag once it is all
- * queued (its completion still to be read), or NULL when it ended early: a
- * synchronising literal was answered with a completion (*@done), or the
- * connection failed (@error). */
-static char *
-append_send (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
-             const MsgtkImapAppendOptions *o, ImapResponse **done, GError **error)
-{
-  *done = NULL;
-  if (o->sending != NULL)
-    o->sending (msgs, n, o->data);
-  g_autofree char *tag = next_tag (s);
-  g_autoptr (GString) cmd = g_string_new (tag);
-  g_string_append (cmd, " APPEND ");
-  if (!cmd_string (s, cmd, tag, m, done, error))
-    return NULL;
-  for (guint i = 0; i < n; i++) {
-    gsize len;
-    const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
-    gsize size = wire_size (p, len, WIRE_CRLF);
-    g_autofree char *flags = msgtk_flags_to_imap (msgs[i].flags);
-    g_string_append_printf (cmd, " %s", flags);
-    if (msgs[i].internal_date != NULL) {
-      g_autofree char *date = date_format_imap (msgs[i].internal_date);
-      g_string_append_printf (cmd, " \"%s\"", date);
-    }
-    gboolean nonsync = nonsync_ok (s, size);
-    g_string_append_printf (cmd, " {%zu%s}", size, nonsync ? "+" : "");
-    queue_line (s, cmd);
-    if (!nonsync && !wait_continuation (s, tag, NULL, done, error))
-      return NULL;
-    if (!queue_message_data (s, msgs[i].data, error))
-      return NULL;
-  }
-  queue_line (s, cmd);
-  return g_steal_pointer (&tag);
-}
-
-/* Whether an APPEND of @msgs to @m goes out without waiting for any '+'. */
-static gboolean
-append_nonsync (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n)
-{
-  g_autoptr (GString) q = g_string_new (NULL);
-  if (!imap_quote (q, m, s->utf8) && !nonsync_ok (s, strlen (m)))
-    return FALSE;
-  for (guint i = 0; i < n; i++) {
-    gsize len;
-    const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
-    if (!nonsync_ok (s, wire_size (p, len, WIRE_CRLF)))
-      return FALSE;
-  }
-  return TRUE;
-}
-
-/* One APPEND command for @n messages. Returns the completion (NULL + error when the
- * connection failed). */
-static ImapResponse *
-append_command (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n,
-                const MsgtkImapAppendOptions *o, GError **error)
-{
-  ImapResponse *done = NULL;
-  g_autofree char *tag = append_send (s, m, msgs, n, o, &done, error);
-  if (tag == NULL)
-    return done;
-  return wait_tagged (s, tag, NULL, error);
-}
-
-static void
-refuse (MsgtkImapMessage *msg, const char *code, const char *text)
-{
-  msg->status = MSGTK_IMAP_APPEND_REFUSED;
-  g_free (msg->code);
-  g_free (msg->text);
-  msg->code = code_word (code);
-  msg->text = g_strdup (text);
-}
-
-/* Carry an APPEND of @msgs through to a settled state: @first is the
- * completion of a command already sent (taken over; NULL: send it now), sent
- * when *@created was @first_created.
- * TRYCREATE creates the mailbox (once) and retries, a throttling reply backs
- * off and retries, a refused batch is retried one message at a time. */
-static gboolean
-append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImapMessage *msgs,
-              guint n, const MsgtkImapAppendOptions *o, gboolean *created, ImapResponse *first,
-              gboolean first_created, GError **error)
-{
-  g_autoptr (ImapResponse) r = first;
-  /* a command sent before the mailbox was created may still say TRYCREATE */
-  gboolean created_before = first != NULL ? first_created : *created;
-  for (guint attempt = 0;; attempt++) {
-    if (r == NULL) {
-      created_before = *created;
-      r = append_command (s, m, msgs, n, o, error);
-      if (r == NULL)
-        return FALSE;
-    }
-    if (strcmp (r->status, "OK") == 0) {
-      g_autoptr (GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-      guint32 validity = 0;
-      gboolean have = imap_parse_appenduid (r->code, &validity, uids) && uids->len == n;
-      for (guint i = 0; i < n; i++) {
-        msgs[i].status = MSGTK_IMAP_APPEND_OK;
-        msgs[i].uidvalidity = have ? validity : 0;
-        msgs[i].uid = have ? g_array_index (uids, guint32, i) : 0;
-      }
-      if (o->settled != NULL)
-        o->settled (msgs, n, o->data);
-      return TRUE;
-    }
-    g_autofree char *word = code_word (r->code);
-    if (word != NULL && g_ascii_strcasecmp (word, "TRYCREATE") == 0) {
-      if (*created && !created_before) {
-        g_clear_pointer (&r, imap_response_free);
-        continue;
-      }
-      if (!o->create || *created) {
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
-                     "mailbox '%s' does not exist on the server (%s); use --create to create it",
-                     mailbox, r->text);
-        return FALSE;
-      }
-      if (!msgtk_imap_session_create (s, mailbox, error))
-        return FALSE;
-      *created = TRUE;
-      g_clear_pointer (&r, imap_response_free);
-      continue;
-    }
-    if (word != NULL && attempt < 3
-        && (g_ascii_strcasecmp (word, "UNAVAILABLE") == 0 || g_ascii_strcasecmp (word, "INUSE") == 0
-            || g_ascii_strcasecmp (word, "THROTTLED") == 0)) {
-      /* the server is busy or throttling us: back off and try again */
-      guint backoff = o->backoff_ms ? o->backoff_ms : 1000;
-      g_usleep ((gulong)(backoff << attempt) * 1000);
-      g_clear_pointer (&r, imap_response_free);
-      continue;
-    }
-    if (n > 1) {
-      /* MULTIAPPEND is atomic: find the bad one(s) one at a time */
-      for (guint i = 0; i < n; i++)
-        if (!append_batch (s, mailbox, m, msgs + i, 1, o, created, NULL, FALSE, error))
-          return FALSE;
-      return TRUE;
-    }
-    refuse (msgs, r->code, r->text);
-    if (o->settled != NULL)
-      o->settled (msgs, 1, o->data);
-    return TRUE;
-  }
-}
-
-/* An APPEND command sent, its completion not read yet. */
-typedef struct {
-  char *tag;
-  MsgtkImapMessage *msgs; /* copies of the caller's, copied back when settled */
-  guint n;
-  guint at;         /* where its messages are in the batch order */
-  gboolean created; /* whether the mailbox had been created when it was sent */
-} Flight;
-
-static void
-flight_free (Flight *f)
-{
-  g_free (f->tag);
-  g_free (f->msgs);
-  g_free (f);
-}
-
-static Flight *
-flight_new (MsgtkImapMessage *msgs, const guint *idx, guint at, guint n)
-{
-  Flight *f = g_new0 (Flight, 1);
-  f->msgs = g_new (MsgtkImapMessage, n);
-  f->n = n;
-  f->at = at;
-  /* the batch's messages are contiguous unless APPENDLIMIT removed some */
-  for (guint j = 0; j < n; j++)
-    f->msgs[j] = msgs[idx[at + j]];
-  return f;
-}
-
-static void
-flight_copy_back (Flight *f, MsgtkImapMessage *msgs, const guint *idx)
-{
-  for (guint j = 0; j < f->n; j++)
-    msgs[idx[f->at + j]] = f->msgs[j];
-}
-
-gboolean
-msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMessage *msgs,
-                           guint n, const MsgtkImapAppendOptions *o, GError **error)
-{
-  static const MsgtkImapAppendOptions defaults = { 0 };
-  if (o == NULL)
-    o = &defaults;
-  g_autofree char *m = encode_mailbox (s, mailbox, error);
-  if (m == NULL)
-    return FALSE;
-  gboolean multi = msgtk_imap_session_has_capability (s, "MULTIAPPEND");
-  guint max_count = multi ? (o->max_count ? o->max_count : 100) : 1;
-  guint64 max_bytes = o->max_bytes ? o->max_bytes : 16 * 1024 * 1024;
-  guint depth = o->max_in_flight ? o->max_in_flight : 8;
-  /* messages over APPENDLIMIT are refused here, the rest go in batches */
-  g_autofree guint64 *sizes = g_new (guint64, n);
-  g_autofree guint *idx = g_new (guint, n);
-  guint k = 0;
-  for (guint i = 0; i < n; i++) {
-    gsize len;
-    const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
-    guint64 size = wire_size (p, len, WIRE_CRLF);
-    if (s->append_limit > 0 && size > s->append_limit) {
-      g_autofree char *text
-          = g_strdup_printf ("message of %" G_GUINT64_FORMAT
-                             " bytes is larger than the server's APPENDLIMIT of %" G_GUINT64_FORMAT,
-                             size, s->append_limit);
-      refuse (&msgs[i], "TOOBIG", text);
-      if (o->settled != NULL)
-        o->settled (&msgs[i], 1, o->data);
-      continue;
-    }
-    sizes[k] = size;
-    idx[k++] = i;
-  }
-  g_autoptr (GArray) batches = imap_split_batches (sizes, k, max_count, max_bytes);
-  gboolean created = FALSE, ok = TRUE;
-  /* commands whose literals need no '+' go out without waiting for the
-   * completion of those before them, up to @depth in flight; completions
-   * are taken in order (wait_tagged keeps those that come early) */
-  GQueue flights = G_QUEUE_INIT;
-  guint at = 0;
-  for (guint b = 0; ok && b <= batches->len; b++) {
-    Flight *next = NULL;
-    if (b < batches->len) {
-      next = flight_new (msgs, idx, at, g_array_index (batches, guint, b));
-      at += next->n;
-    }
-    gboolean pipeline = next != NULL && depth > 1 && append_nonsync (s, m, next->msgs, next->n);
-    if (pipeline) {
-      ImapResponse *done = NULL;
-      next->created = created;
-      next->tag = append_send (s, m, next->msgs, next->n, o, &done, error);
-      imap_response_free (done); /* never set: no literal waits for '+' */
-      g_queue_push_tail (&flights, next);
-      if (next->tag == NULL) {
-        ok = FALSE;
-        break;
-      }
-    }
-    /* settle the oldest while too many are in flight, or all of them before
-     * a command that must wait for '+', and at the end */
-    while (ok && !g_queue_is_empty (&flights) && (!pipeline || flights.length >= depth)) {
-      Flight *f = g_queue_peek_head (&flights);
-      ImapResponse *r = wait_tagged (s, f->tag, NULL, error);
-      ok = r != NULL
-           && append_batch (s, mailbox, m, f->msgs, f->n, o, &created, r, f->created, error);
-      flight_copy_back (f, msgs, idx);
-      flight_free (g_queue_pop_head (&flights));
-    }
-    if (ok && next != NULL && !pipeline) {
-      ok = append_batch (s, mailbox, m, next->msgs, next->n, o, &created, NULL, FALSE, error);
-      flight_copy_back (next, msgs, idx);
-    }
-    if (!pipeline && next != NULL)
-      flight_free (next);
-  }
-  /* after a failure: what was in flight stays PENDING */
-  for (Flight *f; (f = g_queue_pop_head (&flights)) != NULL;) {
-    flight_copy_back (f, msgs, idx);
-    flight_free (f);
-  }
-  return ok;
-}
-
-void
 msgtk_imap_session_logout (MsgtkImapSession *s)
 {
   imap_response_free (simple_command (s, "LOGOUT", NULL, NULL));
-}
-
-/* ---------------------------------------------------------------- journal */
-
-struct _MsgtkImapJournal {
-  GMutex lock;
-  int fd;
-  char *path;
-  GHashTable *keys;
-  GHashTable *pending; /* keys sent but not confirmed */
-};
-
-char *
-msgtk_imap_journal_default_path (void)
-{
-  return g_build_filename (g_get_user_state_dir (), "msgtk", "append-journal", NULL);
-}
-
-char *
-msgtk_imap_journal_key (const char *identity, const char *mailbox, GBytes *data)
-{
-  g_autofree char *hash = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, data);
-  g_autofree char *m = g_strescape (mailbox, NULL);
-  g_autofree char *id = g_strescape (identity, NULL);
-  return g_strdup_printf ("%s\t%s\t%s", hash, m, id);
-}
-
-MsgtkImapJournal *
-msgtk_imap_journal_open (const char *path, GError **error)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  if (g_mkdir_with_parents (dir, 0700) != 0) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
-                 "cannot create the journal directory '%s': %s", dir, g_strerror (errno));
-    return NULL;
-  }
-  int fd = g_open (path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE, "cannot open the journal '%s': %s",
-                 path, g_strerror (errno));
-    return NULL;
-  }
-  MsgtkImapJournal *j = g_new0 (MsgtkImapJournal, 1);
-  g_mutex_init (&j->lock);
-  j->fd = fd;
-  j->path = g_strdup (path);
-  j->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  j->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-  if (!g_file_get_contents (path, &contents, &len, error)) {
-    msgtk_imap_journal_free (j);
-    return NULL;
-  }
-  gsize start = 0, good = 0;
-  for (gsize i = 0; i < len; i++) {
-    if (contents[i] != '\n')
-      continue;
-    contents[i] = '\0';
-    char *line = contents + start;
-    if (g_str_has_prefix (line, "P\t")) {
-      /* P \t key: sent, outcome unknown */
-      if (!g_hash_table_contains (j->keys, line + 2))
-        g_hash_table_add (j->pending, g_strdup (line + 2));
-      start = good = i + 1;
-      continue;
-    }
-    /* key \t uidvalidity \t uid */
-    char *t2 = strrchr (line, '\t');
-    if (t2 != NULL) {
-      *t2 = '\0';
-      char *t1 = strrchr (line, '\t');
-      if (t1 != NULL) {
-        *t1 = '\0';
-        g_hash_table_add (j->keys, g_strdup (line));
-        g_hash_table_remove (j->pending, line);
-      }
-    }
-    start = i + 1;
-    good = i + 1;
-  }
-  if (good < len && ftruncate (fd, (off_t)good) != 0) {
-    /* a torn last line from an interrupted run: drop it */
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot repair the journal '%s': %s", path,
-                 g_strerror (errno));
-    msgtk_imap_journal_free (j);
-    return NULL;
-  }
-  return j;
-}
-
-void
-msgtk_imap_journal_free (MsgtkImapJournal *j)
-{
-  if (j == NULL)
-    return;
-  if (j->fd >= 0)
-    close (j->fd);
-  g_hash_table_unref (j->keys);
-  g_hash_table_unref (j->pending);
-  g_mutex_clear (&j->lock);
-  g_free (j->path);
-  g_free (j);
-}
-
-gboolean
-msgtk_imap_journal_contains (MsgtkImapJournal *j, const char *key)
-{
-  g_mutex_lock (&j->lock);
-  gboolean r = g_hash_table_contains (j->keys, key);
-  g_mutex_unlock (&j->lock);
-  return r;
-}
-
-guint
-msgtk_imap_journal_size (MsgtkImapJournal *j)
-{
-  g_mutex_lock (&j->lock);
-  guint r = g_hash_table_size (j->keys);
-  g_mutex_unlock (&j->lock);
-  return r;
-}
-
-gboolean
-msgtk_imap_journal_record (MsgtkImapJournal *j, const char *key, guint32 uidvalidity, guint32 uid,
-                           GError **error)
-{
-  g_autofree char *line = g_strdup_printf ("%s\t%u\t%u\n", key, uidvalidity, uid);
-  gsize len = strlen (line);
-  g_mutex_lock (&j->lock);
-  gboolean ok = write (j->fd, line, len) == (ssize_t)len;
-  if (ok) {
-    g_hash_table_add (j->keys, g_strdup (key));
-    g_hash_table_remove (j->pending, key);
-  }
-  g_mutex_unlock (&j->lock);
-  if (!ok)
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to the journal '%s': %s",
-                 j->path, g_strerror (errno));
-  return ok;
-}
-
-gboolean
-msgtk_imap_journal_sync (MsgtkImapJournal *j, GError **error)
-{
-  if (fsync (j->fd) != 0) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot sync the journal '%s': %s", j->path,
-                 g_strerror (errno));
-    return FALSE;
-  }
-  return TRUE;
-}
-
-gboolean
-msgtk_imap_journal_record_pending (MsgtkImapJournal *j, const char *key, GError **error)
-{
-  g_autofree char *line = g_strdup_printf ("P\t%s\n", key);
-  gsize len = strlen (line);
-  g_mutex_lock (&j->lock);
-  gboolean ok = write (j->fd, line, len) == (ssize_t)len;
-  g_mutex_unlock (&j->lock);
-  if (!ok)
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to the journal '%s': %s",
-                 j->path, g_strerror (errno));
-  return ok;
-}
-
-gboolean
-msgtk_imap_journal_is_pending (MsgtkImapJournal *j, const char *key)
-{
-  g_mutex_lock (&j->lock);
-  gboolean r = g_hash_table_contains (j->pending, key);
-  g_mutex_unlock (&j->lock);
-  return r;
-}
-
-guint
-msgtk_imap_journal_pending_count (MsgtkImapJournal *j)
-{
-  g_mutex_lock (&j->lock);
-  guint r = g_hash_table_size (j->pending);
-  g_mutex_unlock (&j->lock);
-  return r;
-}
-
-char *
-msgtk_imap_wire_digest (GBytes *data)
-{
-  gsize len;
-  const guint8 *p = g_bytes_get_data (data, &len);
-  return wire_sha256 (p, len, WIRE_CRLF);
 }
 
 gboolean

@@ -109,7 +109,8 @@ tx_check (Transaction *t, GError **error)
   guint64 limit = msgtk_smtp_get_size_limit (s);
   if (limit && t->size > limit) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
-                 "message of %" G_GUINT64_FORMAT " bytes exceeds the SIZE limit of %" G_GUINT64_FORMAT
+                 "message of %" G_GUINT64_FORMAT
+                 " bytes exceeds the SIZE limit of %" G_GUINT64_FORMAT
                  " bytes of SMTP server %s; nothing was sent",
                  t->size, limit, host);
     return FALSE;
@@ -233,8 +234,8 @@ tx_envelope_replies (Transaction *t, GError **error)
     }
   }
   g_set_error (error, MSGTK_ERROR, msgtk_smtp_reply_error (mail_code, "MAIL"),
-               "SMTP server %s refused the sender <%s>: %d %s", smtp_host (s), t->sender,
-               mail_code, mail_text);
+               "SMTP server %s refused the sender <%s>: %d %s", smtp_host (s), t->sender, mail_code,
+               mail_text);
   smtp_reply_clear (&r);
   smtp_rset (s);
   return FALSE;

@@ -75,7 +75,7 @@ batch_free (Batch *b)
 typedef struct {
   MsgtkAccount *account;
   FILE *trace;
-  MsgtkImapJournal *journal;
+  MsgtkJournal *journal;
   GAsyncQueue *queue; /* Batch*, NULL ends */
   GMutex lock;
   GCond cond;
@@ -124,8 +124,8 @@ settled (MsgtkImapMessage *m, guint n, gpointer data)
     if (m[i].status == MSGTK_IMAP_APPEND_OK) {
       GError *jerr = NULL;
       if (run->journal != NULL
-          && !msgtk_imap_journal_record (run->journal, st->batch->keys->pdata[k], m[i].uidvalidity,
-                                         m[i].uid, &jerr)) {
+          && !msgtk_journal_record (run->journal, st->batch->keys->pdata[k], m[i].uidvalidity,
+                                    m[i].uid, &jerr)) {
         g_printerr ("%s: %s\n", PROG, jerr->message);
         g_error_free (jerr);
       }
@@ -143,7 +143,7 @@ settled (MsgtkImapMessage *m, guint n, gpointer data)
   }
   if (wrote && run->journal != NULL) {
     GError *jerr = NULL;
-    if (!msgtk_imap_journal_sync (run->journal, &jerr)) {
+    if (!msgtk_journal_sync (run->journal, &jerr)) {
       g_printerr ("%s: %s\n", PROG, jerr->message);
       g_error_free (jerr);
     }
@@ -161,7 +161,7 @@ sending (MsgtkImapMessage *m, guint n, gpointer data)
   for (guint i = 0; i < n; i++) {
     g_autoptr (GError) jerr = NULL;
     guint k = GPOINTER_TO_UINT (m[i].user_data);
-    if (!msgtk_imap_journal_record_pending (st->run->journal, st->batch->keys->pdata[k], &jerr))
+    if (!msgtk_journal_record_pending (st->run->journal, st->batch->keys->pdata[k], &jerr))
       g_printerr ("%s: %s\n", PROG, jerr->message);
   }
 }
@@ -336,11 +336,10 @@ main (int argc, char **argv)
   Run run = { 0 };
   run.account = account;
   run.trace = acct_opts.trace ? stderr : NULL;
-  g_autoptr (MsgtkImapJournal) journal = NULL;
+  g_autoptr (MsgtkJournal) journal = NULL;
   if (!opt_no_journal) {
-    g_autofree char *jpath
-        = opt_journal ? g_strdup (opt_journal) : msgtk_imap_journal_default_path ();
-    journal = msgtk_imap_journal_open (jpath, &error);
+    g_autofree char *jpath = opt_journal ? g_strdup (opt_journal) : msgtk_journal_default_path ();
+    journal = msgtk_journal_open (jpath, &error);
     if (journal == NULL)
       return cli_report_error (PROG, error);
   }
@@ -352,8 +351,7 @@ main (int argc, char **argv)
     control = open_session (&run, &error);
     if (control == NULL || !msgtk_imap_session_get_delimiter (control, &delim, &error))
       return cli_report_error (PROG, error);
-    if (opt_dedupe == NULL
-        && (journal == NULL || msgtk_imap_journal_pending_count (journal) == 0)) {
+    if (opt_dedupe == NULL && (journal == NULL || msgtk_journal_pending_count (journal) == 0)) {
       msgtk_imap_session_logout (control);
       g_clear_pointer (&control, msgtk_imap_session_free);
     }
@@ -363,11 +361,7 @@ main (int argc, char **argv)
   g_cond_init (&run.cond);
   run.queue = g_async_queue_new ();
   run.start = g_get_monotonic_time ();
-  /* messages an interrupted run sent without learning the outcome: the
-   * digests of the last messages of their mailbox tell */
-  g_autoptr (GHashTable) checked
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
-  guint pending = journal != NULL && !opt_dry_run ? msgtk_imap_journal_pending_count (journal) : 0;
+  guint pending = journal != NULL && !opt_dry_run ? msgtk_journal_pending_count (journal) : 0;
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   if (!opt_dry_run)
     for (int i = 0; i < opt_jobs; i++)
@@ -403,34 +397,20 @@ main (int argc, char **argv)
       }
       run.total++;
       g_autofree char *mailbox = target_mailbox (base, item->folder, delim);
-      g_autofree char *key = msgtk_imap_journal_key (item->identity, mailbox, data);
+      g_autofree char *key = msgtk_journal_key (item->identity, mailbox, data);
       if (g_bytes_get_size (data) == 0) {
         add_failure (&run, item->identity, "empty message");
         continue;
       }
-      if (journal != NULL && msgtk_imap_journal_contains (journal, key)) {
+      gboolean skip = FALSE;
+      g_autoptr (GError) jerr = NULL;
+      if (journal != NULL
+          && !msgtk_journal_decide (journal, pending > 0 ? control : NULL, mailbox, key, data,
+                                    &skip, &jerr))
+        g_printerr ("%s: %s\n", PROG, jerr->message);
+      if (skip) {
         run.skipped++;
         continue;
-      }
-      if (pending > 0 && msgtk_imap_journal_is_pending (journal, key)) {
-        GHashTable *digests = g_hash_table_lookup (checked, mailbox);
-        if (digests == NULL) {
-          g_autoptr (GError) ferr = NULL;
-          digests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-          g_hash_table_insert (checked, g_strdup (mailbox), digests);
-          if (!msgtk_imap_session_fetch_last_digests (control, mailbox, MIN (pending, 100000),
-                                                      digests, &ferr))
-            g_printerr ("%s: cannot check what an interrupted run stored: %s\n", PROG,
-                        ferr->message);
-        }
-        g_autofree char *digest = msgtk_imap_wire_digest (data);
-        if (g_hash_table_remove (digests, digest)) {
-          g_autoptr (GError) jerr = NULL;
-          if (!msgtk_imap_journal_record (journal, key, 0, 0, &jerr))
-            g_printerr ("%s: %s\n", PROG, jerr->message);
-          run.skipped++;
-          continue;
-        }
       }
       if (opt_dedupe != NULL && control != NULL) {
         g_autofree char *mid = msgtk_message_get_header (data, "Message-ID");

@@ -136,10 +136,6 @@ gboolean msgtk_imap_session_append (MsgtkImapSession *session, const char *mailb
                                     MsgtkImapMessage *messages, guint n,
                                     const MsgtkImapAppendOptions *options, GError **error);
 
-/* SHA-256 (hex) of @data as it goes on the wire (bare LF -> CRLF): what
- * the server stores. */
-char *msgtk_imap_wire_digest (GBytes *data);
-
 /* Add to @digests (a set of hex strings) the SHA-256 of the last @count
  * messages of @mailbox (EXAMINE, FETCH BODY.PEEK[]): used to find out
  * whether messages sent just before an interruption were stored. */
@@ -148,52 +144,5 @@ gboolean msgtk_imap_session_fetch_last_digests (MsgtkImapSession *session, const
 
 /* LOGOUT and close (errors ignored). */
 void msgtk_imap_session_logout (MsgtkImapSession *session);
-
-/* Modified UTF-7 (RFC 3501 5.1.3) for mailbox names. NULL for invalid input. */
-char *msgtk_imap_utf7_encode (const char *utf8);
-char *msgtk_imap_utf7_decode (const char *mutf7);
-
-/* ---- resume journal ----
- * An append-only file of the messages already uploaded, one line each,
- * written only after the server confirmed the APPEND and fsync'ed by
- * msgtk_imap_journal_sync(). A torn last line (a kill during a write) is
- * dropped when the journal is opened. Thread-safe. */
-typedef struct _MsgtkImapJournal MsgtkImapJournal;
-
-/* Open (creating it and its directory) the journal at @path. */
-MsgtkImapJournal *msgtk_imap_journal_open (const char *path, GError **error);
-void msgtk_imap_journal_free (MsgtkImapJournal *journal);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkImapJournal, msgtk_imap_journal_free)
-
-/* The key of a message: its content hash (SHA-256 of @data), the target
- * @mailbox and the source @identity. */
-char *msgtk_imap_journal_key (const char *identity, const char *mailbox, GBytes *data);
-
-/* Whether @key was recorded. */
-gboolean msgtk_imap_journal_contains (MsgtkImapJournal *journal, const char *key);
-
-/* Number of keys recorded. */
-guint msgtk_imap_journal_size (MsgtkImapJournal *journal);
-
-/* Record @key (with the APPENDUID, 0 if unknown); written at once, made
- * durable by msgtk_imap_journal_sync(). */
-gboolean msgtk_imap_journal_record (MsgtkImapJournal *journal, const char *key, guint32 uidvalidity,
-                                    guint32 uid, GError **error);
-
-/* Note @key as sent, outcome unknown (a "P" line). A pending key whose
- * APPEND was interrupted is checked against the server on the next run. */
-gboolean msgtk_imap_journal_record_pending (MsgtkImapJournal *journal, const char *key,
-                                            GError **error);
-
-/* Whether @key was sent by an earlier run without its outcome being known. */
-gboolean msgtk_imap_journal_is_pending (MsgtkImapJournal *journal, const char *key);
-guint msgtk_imap_journal_pending_count (MsgtkImapJournal *journal);
-
-/* fsync the journal. */
-gboolean msgtk_imap_journal_sync (MsgtkImapJournal *journal, GError **error);
-
-/* The default journal path: $XDG_STATE_HOME/msgtk/append-journal
- * (~/.local/state/msgtk/append-journal). */
-char *msgtk_imap_journal_default_path (void);
 
 G_END_DECLS

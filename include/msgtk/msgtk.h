@@ -7,6 +7,8 @@
 #include <msgtk/flags.h>
 #include <msgtk/message.h>
 #include <msgtk/imap.h>
+#include <msgtk/journal.h>
+#include <msgtk/utf7.h>
 #include <msgtk/source.h>
 #include <msgtk/inspect.h>
 #include <msgtk/sink.h>

@@ -113,18 +113,18 @@ test_utf7 (void)
     { "", "" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree char *e = msgtk_imap_utf7_encode (cases[i].utf8);
+    g_autofree char *e = msgtk_utf7_encode (cases[i].utf8);
     g_assert_cmpstr (e, ==, cases[i].mutf7);
-    g_autofree char *d = msgtk_imap_utf7_decode (cases[i].mutf7);
+    g_autofree char *d = msgtk_utf7_decode (cases[i].mutf7);
     g_assert_cmpstr (d, ==, cases[i].utf8);
   }
   /* invalid: unterminated run, bad base64, 8-bit, lone surrogate, leftover bits */
   const char *bad[] = { "&ANw", "&A*w-", "caf\xc3\xa9", "&2D0-", "&ANx-" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
-    g_autofree char *d = msgtk_imap_utf7_decode (bad[i]);
+    g_autofree char *d = msgtk_utf7_decode (bad[i]);
     g_assert_null (d);
   }
-  g_autofree char *inv = msgtk_imap_utf7_encode ("\xff");
+  g_autofree char *inv = msgtk_utf7_encode ("\xff");
   g_assert_null (inv);
 }
 
@@ -571,74 +571,6 @@ test_search_message_id (void)
   script_free (&sc);
 }
 
-static void
-test_journal (void)
-{
-  g_autofree char *dir = g_dir_make_tmp ("msgtk-journal-XXXXXX", NULL);
-  g_autofree char *path = g_build_filename (dir, "sub", "journal", NULL);
-  g_autoptr (GBytes) d1 = g_bytes_new_static ("one", 3);
-  g_autoptr (GBytes) d2 = g_bytes_new_static ("two", 3);
-  g_autofree char *k1 = msgtk_imap_journal_key ("file:/a\tb", "INBOX", d1);
-  g_autofree char *k2 = msgtk_imap_journal_key ("file:/c", "INBOX", d2);
-  g_autofree char *k3 = msgtk_imap_journal_key ("file:/c", "Other", d2);
-  g_assert_cmpstr (k2, !=, k3);
-  g_autoptr (GError) error = NULL;
-  {
-    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
-    g_assert_no_error (error);
-    g_assert_true (msgtk_imap_journal_record (j, k1, 5, 17, &error));
-    g_assert_true (msgtk_imap_journal_sync (j, &error));
-  }
-  /* a torn line, as left by kill -9 in the middle of a write */
-  FILE *f = fopen (path, "a");
-  fputs (k2, f);
-  fputs ("\t5", f);
-  fclose (f);
-  {
-    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
-    g_assert_no_error (error);
-    g_assert_true (msgtk_imap_journal_contains (j, k1));
-    g_assert_false (msgtk_imap_journal_contains (j, k2));
-    g_assert_cmpuint (msgtk_imap_journal_size (j), ==, 1);
-    g_assert_true (msgtk_imap_journal_record (j, k2, 5, 18, &error));
-  }
-  {
-    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
-    g_assert_true (msgtk_imap_journal_contains (j, k1));
-    g_assert_true (msgtk_imap_journal_contains (j, k2));
-    g_assert_false (msgtk_imap_journal_contains (j, k3));
-    /* sent, outcome unknown */
-    g_assert_true (msgtk_imap_journal_record_pending (j, k3, &error));
-  }
-  {
-    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
-    g_assert_true (msgtk_imap_journal_is_pending (j, k3));
-    g_assert_false (msgtk_imap_journal_contains (j, k3));
-    g_assert_false (msgtk_imap_journal_is_pending (j, k1));
-    g_assert_cmpuint (msgtk_imap_journal_pending_count (j), ==, 1);
-    g_assert_true (msgtk_imap_journal_record (j, k3, 5, 19, &error));
-  }
-  {
-    g_autoptr (MsgtkImapJournal) j = msgtk_imap_journal_open (path, &error);
-    g_assert_false (msgtk_imap_journal_is_pending (j, k3));
-    g_assert_true (msgtk_imap_journal_contains (j, k3));
-  }
-  g_autofree char *contents = NULL;
-  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
-  g_assert_true (g_str_has_suffix (contents, "\t5\t19\n"));
-  /* the digest of what the server stores: CRLF line ends */
-  g_autoptr (GBytes) lf = g_bytes_new_static ("a\nb\n", 4);
-  g_autoptr (GBytes) crlfb = g_bytes_new_static ("a\r\nb\r\n", 6);
-  g_autofree char *dl = msgtk_imap_wire_digest (lf);
-  g_autofree char *dc = msgtk_imap_wire_digest (crlfb);
-  g_assert_cmpstr (dl, ==, dc);
-
-  g_remove (path);
-  g_autofree char *sub = g_path_get_dirname (path);
-  g_rmdir (sub);
-  g_rmdir (dir);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -661,6 +593,5 @@ main (int argc, char **argv)
   g_test_add_func ("/imap/append-sync", test_append_sync);
   g_test_add_func ("/imap/multiappend-retry", test_multiappend_retry);
   g_test_add_func ("/imap/trycreate-bye", test_trycreate_and_bye);
-  g_test_add_func ("/imap/journal", test_journal);
   return g_test_run ();
 }

@@ -1,0 +1,40 @@
+/* msgtk — the IMAP response parser (private to the library; the unit tests
+ * use it too). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  IMAP_RESPONSE_UNTAGGED,     /* "* ..." */
+  IMAP_RESPONSE_TAGGED,       /* "TAG OK|NO|BAD ..." */
+  IMAP_RESPONSE_CONTINUATION, /* "+ ..." */
+} ImapResponseKind;
+
+typedef struct {
+  ImapResponseKind kind;
+  char *tag;           /* TAGGED only */
+  char *status;        /* "OK", "NO", "BAD", "BYE", "PREAUTH"; NULL for untagged data */
+  char *code;          /* response code without the brackets ("APPENDUID 7 1:3"), or NULL */
+  char *text;          /* the human-readable rest (status responses, continuations) */
+  char *data;          /* untagged data: the line after "* " ("3 EXISTS", "CAPABILITY ...") */
+  GPtrArray *literals; /* GBytes: literals in the response, in order ("{N}" stays in data) */
+} ImapResponse;
+
+void imap_response_free (ImapResponse *response);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImapResponse, imap_response_free)
+
+/* Parse one response line (CRLF removed; literal contents already taken out,
+ * passed in @literals which is taken over, may be NULL). */
+ImapResponse *imap_response_parse (const char *line, GPtrArray *literals, GError **error);
+
+/* If @line (without CRLF) ends with a literal announcement "{N}" or "{N+}",
+ * return TRUE and its size. */
+gboolean imap_line_literal (const char *line, gsize len, guint64 *size);
+
+/* Append @s to @out as an IMAP quoted string; FALSE (nothing appended) when
+ * @s needs a literal (CR, LF, NUL, or 8-bit when @utf8 is FALSE). */
+gboolean imap_quote (GString *out, const char *s, gboolean utf8);
+
+G_END_DECLS
