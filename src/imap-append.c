@@ -352,4 +352,3 @@ msgtk_imap_session_append (MsgtkImapSession *s, const char *mailbox, MsgtkImapMe
   }
   return ok;
 }
-

@@ -121,4 +121,3 @@ imap_quote (GString *out, const char *s, gboolean utf8)
   g_string_append_c (out, '"');
   return TRUE;
 }
-

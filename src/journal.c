@@ -55,8 +55,8 @@ msgtk_journal_open (const char *path, GError **error)
   j->path = g_strdup (path);
   j->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   j->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  j->stored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                     (GDestroyNotify)g_hash_table_unref);
+  j->stored
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
   g_autofree char *contents = NULL;
   gsize len = 0;
   if (!g_file_get_contents (path, &contents, &len, error)) {
@@ -135,7 +135,7 @@ msgtk_journal_size (MsgtkJournal *j)
 
 gboolean
 msgtk_journal_record (MsgtkJournal *j, const char *key, guint32 uidvalidity, guint32 uid,
-                           GError **error)
+                      GError **error)
 {
   g_autofree char *line = g_strdup_printf ("%s\t%u\t%u\n", key, uidvalidity, uid);
   gsize len = strlen (line);

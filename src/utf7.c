@@ -110,4 +110,3 @@ msgtk_utf7_decode (const char *s)
   }
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
-

@@ -31,12 +31,11 @@ guint msgtk_journal_size (MsgtkJournal *journal);
 /* Record @key (with the APPENDUID, 0 if unknown); written at once, made
  * durable by msgtk_journal_sync(). */
 gboolean msgtk_journal_record (MsgtkJournal *journal, const char *key, guint32 uidvalidity,
-                                    guint32 uid, GError **error);
+                               guint32 uid, GError **error);
 
 /* Note @key as sent, outcome unknown (a "P" line). A pending key whose
  * APPEND was interrupted is checked against the server on the next run. */
-gboolean msgtk_journal_record_pending (MsgtkJournal *journal, const char *key,
-                                            GError **error);
+gboolean msgtk_journal_record_pending (MsgtkJournal *journal, const char *key, GError **error);
 
 /* Whether @key was sent by an earlier run without its outcome being known. */
 gboolean msgtk_journal_is_pending (MsgtkJournal *journal, const char *key);

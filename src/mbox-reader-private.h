@@ -1,0 +1,34 @@
+/* msgtk — the mbox reader, private to the source module. */
+#pragma once
+
+#include <msgtk/source.h>
+
+G_BEGIN_DECLS
+
+typedef struct _MboxReader MboxReader;
+
+/* A reader of @in; items carry @path as their path, identities @abs_path. */
+MboxReader *mbox_reader_new (GInputStream *in, const char *path, const char *abs_path);
+void mbox_reader_free (MboxReader *reader);
+
+/* Items with their header block only (see msgtk_source_set_headers_only()). */
+void mbox_reader_set_headers_only (MboxReader *reader, gboolean headers_only);
+
+/* Whether the stream starts with a From_ line (a UTF-8 byte order mark
+ * before it is passed over). */
+gboolean mbox_reader_starts_with_from (MboxReader *reader, GError **error);
+
+/* Read the first From_ line: MSGTK_ERROR_DATA when there is none. */
+gboolean mbox_reader_start (MboxReader *reader, GError **error);
+
+/* The next message; NULL at the end (error unset) or on failure. */
+MsgtkItem *mbox_reader_next (MboxReader *reader, GError **error);
+
+/* The rest of the stream as one message. */
+MsgtkItem *mbox_reader_take_all (MboxReader *reader, GError **error);
+
+/* The flags the Status and X-Status fields of a header block say, and
+ * (when @content_length is not NULL) its Content-Length field. */
+MsgtkFlags mbox_header_info (const guint8 *data, gsize len, char **content_length);
+
+G_END_DECLS
