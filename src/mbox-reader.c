@@ -8,6 +8,7 @@
 
 #include "date-private.h"
 #include "header-private.h"
+#include "simd-private.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -506,8 +507,6 @@ reader_skip (Reader *r, gsize n, GError **error)
   r->offset += (goffset)n;
   return TRUE;
 }
-
-typedef guint8 Bytes16 __attribute__ ((vector_size (16)));
 
 /* The first newline in [@p, @end - 1) followed by 'F' or '>' (the line after
  * it may be a From_ line or a quoted one), or NULL: 16 bytes at a time with

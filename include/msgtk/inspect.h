@@ -1,5 +1,6 @@
-/* msgtk — inspect: a message → summary, headers, MIME tree, text, JSON,
- * part extraction and lint findings.
+/* msgtk — inspect: a message parsed into its parts, with the findings of the
+ * parse; the views of it are view.h's, json.h's, summary.h's, extract.h's
+ * and lint.h's.
  *
  * Parsing is GMime's. Everything returned as text is valid UTF-8: declared
  * charsets are converted through GMime's iconv wrappers, unknown or lying
@@ -8,7 +9,6 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
 #include <msgtk/charset.h>
 
 G_BEGIN_DECLS
@@ -70,57 +70,7 @@ MsgtkInspection *msgtk_inspection_new_for_headers (GBytes *header_block, goffset
 void msgtk_inspection_free (MsgtkInspection *inspection);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkInspection, msgtk_inspection_free)
 
-/* One line (no newline): date, from, subject, size, "@" when the message is
- * multipart/mixed (has attachments). */
-char *msgtk_inspection_summary (MsgtkInspection *inspection);
-
-/* The same line for a message of which @header_block is the header block (or
- * the whole message) and @message_size the whole size, without parsing it
- * into a message when its summary fields are plain: they are decoded by the
- * GMime functions the parsed message would use. Errors as
- * msgtk_inspection_new_for_headers(). */
-char *msgtk_inspect_summary (GBytes *header_block, goffset message_size,
-                             const MsgtkInspectOptions *options, GError **error);
-
-/* All header fields, "Name: value\n" each; decoded to UTF-8 and unfolded, or
- * with @raw as sent (folding kept, 8-bit bytes made valid UTF-8). */
-char *msgtk_inspection_headers (MsgtkInspection *inspection, gboolean raw);
-
-/* The MIME tree, one part per line, indented by depth. Part numbers: the
- * top part is 1, the children of part N are N.1, N.2, …; an attached
- * message/rfc822 part N has its message's top part as N.1. */
-char *msgtk_inspection_tree (MsgtkInspection *inspection);
-
-/* The readable body as UTF-8: the first text/plain part that is not an
- * attachment, else the first text/html part rendered as plain text. */
-char *msgtk_inspection_text (MsgtkInspection *inspection);
-
-/* The JSON object described in msgparse(1) ("JSON SCHEMA"). */
-JsonNode *msgtk_inspection_to_json (MsgtkInspection *inspection);
-
-/* Decoded content of part @number (transfer encoding undone); with
- * @to_utf8, text parts are converted to UTF-8. Unknown number:
- * MSGTK_ERROR_USAGE. */
-GBytes *msgtk_inspection_part_content (MsgtkInspection *inspection, const char *number,
-                                       gboolean to_utf8, GError **error);
-
-/* Write every attachment (every leaf part but the readable body) into
- * @dir under a safe, unique name (msgtk_inspect_safe_name(); never
- * overwriting: "name (1).pdf"). Returns the paths written (NULL-terminated). */
-char **msgtk_inspection_extract (MsgtkInspection *inspection, const char *dir, gboolean to_utf8,
-                                 GError **error);
-
 /* Parser defects (including charset replacements and limits), in order. */
 const GPtrArray *msgtk_inspection_defects (MsgtkInspection *inspection);
-
-/* Lint: the defects plus RFC 5322/2045/2047/2231 checks; MsgtkFinding array
- * (owned by the caller). */
-GPtrArray *msgtk_inspection_check (MsgtkInspection *inspection);
-
-/* A file name that is safe in any directory: no path separators, no "..",
- * no control characters, not a reserved device name, at most 200 bytes (the
- * extension kept), valid UTF-8. A NULL or empty @name is made from
- * @mime_type and @number ("part-1.2.pdf"). */
-char *msgtk_inspect_safe_name (const char *name, const char *mime_type, const char *number);
 
 G_END_DECLS

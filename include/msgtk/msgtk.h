@@ -11,6 +11,11 @@
 #include <msgtk/utf7.h>
 #include <msgtk/source.h>
 #include <msgtk/inspect.h>
+#include <msgtk/extract.h>
+#include <msgtk/json.h>
+#include <msgtk/lint.h>
+#include <msgtk/summary.h>
+#include <msgtk/view.h>
 #include <msgtk/sink.h>
 #include <msgtk/draft.h>
 #include <msgtk/connection.h>

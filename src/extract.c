@@ -1,0 +1,185 @@
+/* msgtk — extraction: a message's attachments written into a directory under
+ * safe, unique names. */
+#include <msgtk/error.h>
+#include <msgtk/extract.h>
+#include <msgtk/view.h>
+
+#include "inspect-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_NAME_BYTES 200
+
+static const struct {
+  const char *type;
+  const char *ext;
+} extensions[] = {
+  { "text/plain", ".txt" },
+  { "text/html", ".html" },
+  { "text/calendar", ".ics" },
+  { "text/csv", ".csv" },
+  { "image/png", ".png" },
+  { "image/jpeg", ".jpg" },
+  { "image/gif", ".gif" },
+  { "image/svg+xml", ".svg" },
+  { "application/pdf", ".pdf" },
+  { "application/zip", ".zip" },
+  { "application/json", ".json" },
+  { "message/rfc822", ".eml" },
+  { "application/pgp-signature", ".asc" },
+  { "application/pkcs7-signature", ".p7s" },
+};
+
+static gboolean
+is_reserved_device (const char *name)
+{
+  static const char *const devs[]
+      = { "CON",  "PRN",  "AUX",  "NUL",  "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7",
+          "COM8", "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9" };
+  const char *dot = strchr (name, '.');
+  gsize stem = dot != NULL ? (gsize)(dot - name) : strlen (name);
+  for (guint i = 0; i < G_N_ELEMENTS (devs); i++)
+    if (strlen (devs[i]) == stem && g_ascii_strncasecmp (name, devs[i], stem) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+char *
+msgtk_inspect_safe_name (const char *name, const char *mime_type, const char *number)
+{
+  GString *g = g_string_new (NULL);
+  if (name != NULL) {
+    g_autofree char *v = g_utf8_make_valid (name, -1);
+    for (const char *p = v; *p; p = g_utf8_next_char (p)) {
+      gunichar c = g_utf8_get_char (p);
+      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '/' || c == '\\' || c == ':'
+          || c == '*' || c == '?' || c == '"' || c == '<' || c == '>' || c == '|' || c == 0xfffd
+          || g_unichar_type (c) == G_UNICODE_FORMAT)
+        g_string_append_c (g, '_');
+      else
+        g_string_append_unichar (g, c);
+    }
+  }
+  /* no "..": collapse dot runs; no leading dots or spaces, no trailing ones */
+  char *s;
+  while ((s = strstr (g->str, "..")) != NULL)
+    g_string_erase (g, s - g->str, 1);
+  gsize lead = 0;
+  while (lead < g->len && (g->str[lead] == '.' || g->str[lead] == ' '))
+    lead++;
+  g_string_erase (g, 0, (gssize)lead);
+  while (g->len > 0 && (g->str[g->len - 1] == '.' || g->str[g->len - 1] == ' '))
+    g_string_truncate (g, g->len - 1);
+  if (g->len == 0) {
+    const char *ext = ".bin";
+    for (guint i = 0; i < G_N_ELEMENTS (extensions); i++)
+      if (mime_type != NULL && g_ascii_strcasecmp (mime_type, extensions[i].type) == 0)
+        ext = extensions[i].ext;
+    g_string_printf (g, "part-%s%s", number != NULL ? number : "1", ext);
+  }
+  if (is_reserved_device (g->str))
+    g_string_prepend_c (g, '_');
+  if (g->len > MAX_NAME_BYTES) {
+    /* keep a short extension, cut the stem at a character boundary */
+    const char *dot = strrchr (g->str, '.');
+    g_autofree char *ext = dot != NULL && strlen (dot) <= 16 ? g_strdup (dot) : g_strdup ("");
+    gsize keep = MAX_NAME_BYTES - strlen (ext);
+    const char *cut = g->str + keep;
+    while (cut > g->str && (((guchar)*cut) & 0xc0) == 0x80)
+      cut--;
+    g_string_truncate (g, (gsize)(cut - g->str));
+    g_string_append (g, ext);
+  }
+  return g_string_free (g, FALSE);
+}
+
+/* Create @dir/@name exclusively, adding " (1)", " (2)" … before the
+ * extension until the name is free. */
+static int
+create_unique (const char *dir, const char *name, char **path_out, GError **error)
+{
+  const char *dot = strrchr (name, '.');
+  if (dot == name)
+    dot = NULL;
+  g_autofree char *stem = dot != NULL ? g_strndup (name, (gsize)(dot - name)) : g_strdup (name);
+  const char *ext = dot != NULL ? dot : "";
+  for (guint i = 0; i < 10000; i++) {
+    g_autofree char *candidate
+        = i == 0 ? g_strdup (name) : g_strdup_printf ("%s (%u)%s", stem, i, ext);
+    g_autofree char *path = g_build_filename (dir, candidate, NULL);
+    int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd >= 0) {
+      *path_out = g_steal_pointer (&path);
+      return fd;
+    }
+    if (errno != EEXIST) {
+      int e = errno;
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE, "cannot create '%s': %s", path,
+                   g_strerror (e));
+      return -1;
+    }
+  }
+  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
+               "no free name for '%s' in '%s'; empty the directory", name, dir);
+  return -1;
+}
+
+char **
+msgtk_inspection_extract (MsgtkInspection *in, const char *dir, gboolean to_utf8, GError **error)
+{
+  if (g_mkdir_with_parents (dir, 0755) != 0) {
+    int e = errno;
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE, "cannot create directory '%s': %s",
+                 dir, g_strerror (e));
+    return NULL;
+  }
+  InspectNode *body = inspect_body_node (in, "plain");
+  if (body == NULL)
+    body = inspect_body_node (in, "html");
+  g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < inspection_nodes (in)->len; i++) {
+    InspectNode *n = inspection_nodes (in)->pdata[i];
+    if (!n->leaf || n == body)
+      continue;
+    g_autofree char *type = inspect_content_type (n->object);
+    g_autofree char *fn = inspect_part_filename (in, n->object);
+    g_autofree char *safe = msgtk_inspect_safe_name (fn, type, n->number);
+    g_autoptr (GBytes) content = msgtk_inspection_part_content (in, n->number, to_utf8, error);
+    if (content == NULL)
+      return NULL;
+    char *path = NULL;
+    int fd = create_unique (dir, safe, &path, error);
+    if (fd < 0)
+      return NULL;
+    g_ptr_array_add (written, path);
+    gsize len;
+    const char *data = g_bytes_get_data (content, &len);
+    while (len > 0) {
+      ssize_t w = write (fd, data, len);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0) {
+        int e = errno;
+        close (fd);
+        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write '%s': %s", path,
+                     g_strerror (e));
+        return NULL;
+      }
+      data += w;
+      len -= (gsize)w;
+    }
+    if (close (fd) != 0) {
+      int e = errno;
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write '%s': %s", path,
+                   g_strerror (e));
+      return NULL;
+    }
+  }
+  g_ptr_array_add (written, NULL);
+  return (char **)g_ptr_array_free (g_steal_pointer (&written), FALSE);
+}
+
