@@ -22,4 +22,13 @@ typedef void (*AddressFunc) (InternetAddressMailbox *mailbox, gpointer data);
 /* @func for every mailbox of @list, a group's members in its place. */
 void address_foreach_mailbox (InternetAddressList *list, AddressFunc func, gpointer data);
 
+/* Whether @c may stand in an atom (RFC 5322 atext; 8-bit for UTF-8). */
+gboolean address_is_atext (unsigned char c);
+
+/* Parse @value (one or more addresses) strictly and append it to @out:
+ * MSGTK_ERROR_DATA naming @field and the address when one is invalid or
+ * cannot be read; display names get @charset (nullable). */
+gboolean address_parse_strict (const char *field, const char *value, const char *charset,
+                               InternetAddressList *out, GError **error);
+
 G_END_DECLS

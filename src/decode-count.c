@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-
 static inline gboolean
 is_base64_char (guchar x)
 {
@@ -94,4 +93,3 @@ decode_count_update (DecodeCount *c, const guchar *p, gsize len)
     }
   }
 }
-

@@ -182,4 +182,3 @@ msgtk_inspection_extract (MsgtkInspection *in, const char *dir, gboolean to_utf8
   g_ptr_array_add (written, NULL);
   return (char **)g_ptr_array_free (g_steal_pointer (&written), FALSE);
 }
-

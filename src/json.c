@@ -31,8 +31,8 @@ json_mailboxes (MsgtkInspection *in, JsonBuilder *b, InternetAddressList *list, 
     json_builder_begin_object (b);
     const char *name = internet_address_get_name (a);
     g_autofree char *nm = name != NULL && *name ? inspect_decode_value (in, name, what) : NULL;
-    g_autofree char *addr
-        = inspect_decode_value (in, internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a)), what);
+    g_autofree char *addr = inspect_decode_value (
+        in, internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (a)), what);
     json_string_or_null (b, "name", nm);
     json_string_or_null (b, "address", addr);
     json_builder_end_object (b);
@@ -117,7 +117,8 @@ json_part (MsgtkInspection *in, JsonBuilder *b, guint i)
   json_builder_set_member_name (b, "children");
   json_builder_begin_array (b);
   guint j = i + 1;
-  while (j < inspection_nodes (in)->len && ((InspectNode *)inspection_nodes (in)->pdata[j])->depth > n->depth)
+  while (j < inspection_nodes (in)->len
+         && ((InspectNode *)inspection_nodes (in)->pdata[j])->depth > n->depth)
     j = json_part (in, b, j);
   json_builder_end_array (b);
   json_builder_end_object (b);
@@ -127,7 +128,8 @@ json_part (MsgtkInspection *in, JsonBuilder *b, guint i)
 JsonNode *
 msgtk_inspection_to_json (MsgtkInspection *in)
 {
-  g_return_val_if_fail (inspection_message (in) != NULL, NULL); /* not with MSGTK_INSPECT_STRUCTURE */
+  g_return_val_if_fail (inspection_message (in) != NULL,
+                        NULL); /* not with MSGTK_INSPECT_STRUCTURE */
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   g_autofree char *subject = inspect_subject (in);
@@ -181,4 +183,3 @@ msgtk_inspection_to_json (MsgtkInspection *in)
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
-

@@ -24,7 +24,7 @@ check_encoded_words (MsgtkInspection *in, GPtrArray *out, const char *name, cons
     const char *end = q2 != NULL ? strstr (q2 + 1, "?=") : NULL;
     if (q1 == NULL || q2 == NULL || end == NULL) {
       inspect_add_finding (out, "ENCODED_WORD_UNCLOSED", MSGTK_SEVERITY_WARNING, loc,
-                   "an encoded word starts (\"=?\") but is never closed with \"?=\"");
+                           "an encoded word starts (\"=?\") but is never closed with \"?=\"");
       return;
     }
     g_autofree char *charset = g_strndup (p + 2, (gsize)(q1 - p - 2));
@@ -46,12 +46,13 @@ check_encoded_words (MsgtkInspection *in, GPtrArray *out, const char *name, cons
     if (!bad && enc == 'B' && tlen % 4 != 0)
       bad = TRUE;
     if (bad)
-      inspect_add_finding (out, "ENCODED_WORD_INVALID", MSGTK_SEVERITY_WARNING, loc,
-                   "an encoded word is malformed (bad encoding letter, characters or padding)");
+      inspect_add_finding (
+          out, "ENCODED_WORD_INVALID", MSGTK_SEVERITY_WARNING, loc,
+          "an encoded word is malformed (bad encoding letter, characters or padding)");
     else if (!msgtk_charset_is_known (charset)) {
       g_autofree char *cs = inspect_valid_utf8 (charset, -1);
       inspect_add_finding (out, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, loc,
-                   "unknown charset \"%s\" in an encoded word", cs);
+                           "unknown charset \"%s\" in an encoded word", cs);
     }
     p = end + 2;
   }
@@ -82,19 +83,20 @@ check_lines (MsgtkInspection *in, GPtrArray *out)
       cr_seen = TRUE;
       g_autofree char *loc = g_strdup_printf ("line %u", line);
       inspect_add_finding (out, "BARE_CR", MSGTK_SEVERITY_WARNING, loc,
-                   "a carriage return not followed by a line feed");
+                           "a carriage return not followed by a line feed");
     }
     if (content > 998 && !long_seen) {
       long_seen = TRUE;
       g_autofree char *loc = g_strdup_printf ("line %u", line);
       inspect_add_finding (out, "LINE_TOO_LONG", MSGTK_SEVERITY_WARNING, loc,
-                   "a line of %zu octets; RFC 5322 allows 998", content);
+                           "a line of %zu octets; RFC 5322 allows 998", content);
     }
     if (content > inspection_max_line (in) && !limit_seen) {
       limit_seen = TRUE;
       g_autofree char *loc = g_strdup_printf ("line %u", line);
       inspect_add_finding (out, "LIMIT_LINE_LENGTH", MSGTK_SEVERITY_WARNING, loc,
-                   "a line of %zu octets, longer than the limit of %u", content, inspection_max_line (in));
+                           "a line of %zu octets, longer than the limit of %u", content,
+                           inspection_max_line (in));
     }
     if ((gsize)(p - data) < hdr_end) {
       for (gsize i = 0; i < content; i++)
@@ -105,7 +107,7 @@ check_lines (MsgtkInspection *in, GPtrArray *out)
                                       : g_strdup_printf ("at line %u", line);
           g_autofree char *loc = g_strdup_printf ("header %s", name);
           inspect_add_finding (out, "HEADER_8BIT", MSGTK_SEVERITY_WARNING, loc,
-                       "8-bit bytes in a header field (not RFC 2047 encoded)");
+                               "8-bit bytes in a header field (not RFC 2047 encoded)");
           break;
         }
     }
@@ -115,7 +117,7 @@ check_lines (MsgtkInspection *in, GPtrArray *out)
   if (crlf > 0 && lf > 0) {
     g_autofree char *loc = g_strdup_printf ("line %u", first_lf);
     inspect_add_finding (out, "BARE_LF", MSGTK_SEVERITY_WARNING, loc,
-                 "%u lines end in a bare LF among %u CRLF lines", lf, crlf);
+                         "%u lines end in a bare LF among %u CRLF lines", lf, crlf);
   }
 }
 
@@ -159,9 +161,10 @@ check_transfer_encoding (GPtrArray *out, InspectNode *n)
       }
     }
     if (bad || pad > 2 || count % 4 != 0)
-      inspect_add_finding (out, "BASE64_INVALID", MSGTK_SEVERITY_WARNING, loc,
-                   "base64 content has characters outside the alphabet, data after padding or a "
-                   "truncated last group");
+      inspect_add_finding (
+          out, "BASE64_INVALID", MSGTK_SEVERITY_WARNING, loc,
+          "base64 content has characters outside the alphabet, data after padding or a "
+          "truncated last group");
   } else {
     for (gsize i = 0; i < len; i++) {
       if (d[i] != '=')
@@ -192,8 +195,8 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
     const char *cs = inspect_part_charset (n->object);
     if (cs != NULL && !msgtk_charset_is_known (cs)) {
       g_autofree char *v = inspect_valid_utf8 (cs, -1);
-      inspect_add_finding (out, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, loc, "unknown charset \"%s\"",
-                   v);
+      inspect_add_finding (out, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, loc,
+                           "unknown charset \"%s\"", v);
     }
     if (GMIME_IS_MULTIPART (n->object)) {
       /* the parameter itself: g_mime_multipart_get_boundary() would make one
@@ -203,13 +206,13 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
       const char *boundary = ct != NULL ? g_mime_content_type_get_parameter (ct, "boundary") : NULL;
       if (boundary == NULL) {
         inspect_add_finding (out, "BOUNDARY_MISSING", MSGTK_SEVERITY_ERROR, loc,
-                     "a multipart without a boundary parameter");
+                             "a multipart without a boundary parameter");
       } else {
         g_autofree char *close = g_strdup_printf ("--%s--", boundary);
         if (g_strstr_len (data, (gssize)len, close) == NULL
             && memmem (data, len, close, strlen (close)) == NULL)
           inspect_add_finding (out, "BOUNDARY_UNCLOSED", MSGTK_SEVERITY_WARNING, loc,
-                       "the closing boundary \"--%s--\" never comes", boundary);
+                               "the closing boundary \"--%s--\" never comes", boundary);
       }
     }
     if (n->leaf)
@@ -220,16 +223,19 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
 GPtrArray *
 msgtk_inspection_check (MsgtkInspection *in)
 {
-  g_return_val_if_fail (inspection_message (in) != NULL, NULL); /* not with MSGTK_INSPECT_STRUCTURE */
+  g_return_val_if_fail (inspection_message (in) != NULL,
+                        NULL); /* not with MSGTK_INSPECT_STRUCTURE */
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)inspect_finding_free);
   GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (inspection_message (in)));
   if (!g_mime_header_list_contains (hl, "From"))
-    inspect_add_finding (out, "MISSING_FROM", MSGTK_SEVERITY_ERROR, "header", "no From header field");
+    inspect_add_finding (out, "MISSING_FROM", MSGTK_SEVERITY_ERROR, "header",
+                         "no From header field");
   if (!g_mime_header_list_contains (hl, "Date"))
-    inspect_add_finding (out, "MISSING_DATE", MSGTK_SEVERITY_ERROR, "header", "no Date header field");
+    inspect_add_finding (out, "MISSING_DATE", MSGTK_SEVERITY_ERROR, "header",
+                         "no Date header field");
   if (!g_mime_header_list_contains (hl, "Message-ID"))
     inspect_add_finding (out, "MISSING_MESSAGE_ID", MSGTK_SEVERITY_WARNING, "header",
-                 "no Message-ID header field");
+                         "no Message-ID header field");
   guint count = inspection_header_count (in);
   for (const char *const *s = singletons; *s != NULL; s++) {
     guint seen = 0;
@@ -239,7 +245,7 @@ msgtk_inspection_check (MsgtkInspection *in)
     if (seen > 1) {
       g_autofree char *loc = g_strdup_printf ("header %s", *s);
       inspect_add_finding (out, "HEADER_DUPLICATE", MSGTK_SEVERITY_WARNING, loc,
-                   "%s appears %u times; RFC 5322 allows it once", *s, seen);
+                           "%s appears %u times; RFC 5322 allows it once", *s, seen);
     }
   }
   for (guint i = 0; i < count; i++) {

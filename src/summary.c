@@ -138,13 +138,16 @@ summary_line (GDateTime *dt, const char *from, const char *subject, gboolean mix
 char *
 msgtk_inspection_summary (MsgtkInspection *in)
 {
-  g_return_val_if_fail (inspection_message (in) != NULL, NULL); /* not with MSGTK_INSPECT_STRUCTURE */
+  g_return_val_if_fail (inspection_message (in) != NULL,
+                        NULL); /* not with MSGTK_INSPECT_STRUCTURE */
   g_autofree char *from = inspect_decode_value (
       in, first_address_text (g_mime_message_get_from (inspection_message (in))), "header From");
   g_autofree char *subject = inspect_subject (in);
-  GMimeContentType *ct = inspection_top (in) != NULL ? g_mime_object_get_content_type (inspection_top (in)) : NULL;
+  GMimeContentType *ct
+      = inspection_top (in) != NULL ? g_mime_object_get_content_type (inspection_top (in)) : NULL;
   gboolean mixed = ct != NULL && g_mime_content_type_is_type (ct, "multipart", "mixed");
-  return summary_line (g_mime_message_get_date (inspection_message (in)), from, subject, mixed, inspection_size (in));
+  return summary_line (g_mime_message_get_date (inspection_message (in)), from, subject, mixed,
+                       inspection_size (in));
 }
 
 /* The summary straight from the scanned fields, decoded by the GMime
@@ -232,4 +235,3 @@ msgtk_inspect_summary (GBytes *header_block, goffset message_size,
       header_block, message_size, options, MSGTK_INSPECT_SUMMARY, error);
   return in != NULL ? msgtk_inspection_summary (in) : NULL;
 }
-

@@ -200,4 +200,3 @@ msgtk_inspection_part_content (MsgtkInspection *in, const char *number, gboolean
   }
   return g_bytes_ref (inspect_node_decoded (n));
 }
-

@@ -5,6 +5,7 @@
 
 #include <gio/gio.h>
 #include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -49,6 +50,8 @@ void msgtk_draft_set_reproducible (MsgtkDraft *draft, gboolean on, gint64 epoch)
 /* Build the message. */
 GMimeMessage *msgtk_draft_build (MsgtkDraft *draft, GError **error);
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkDraft, msgtk_draft_free)
+
 /* Parse a JSON draft object (see msgbuild(1) for the schema); relative paths
  * in it are taken from @base_dir (nullable: current directory). */
 MsgtkDraft *msgtk_draft_new_from_json (const char *json, gssize length, const char *base_dir,
@@ -59,13 +62,8 @@ MsgtkDraft *msgtk_draft_new_from_json (const char *json, gssize length, const ch
 GPtrArray *msgtk_draft_parse_json_many (const char *data, gsize length, const char *base_dir,
                                         GError **error);
 
-/* Encode @text (UTF-8) as an RFC 2047 unstructured header value for @field
- * (used for folding), in @charset or the smallest charset holding it. Returns
- * the folded value (without "Field: "), or NULL with MSGTK_ERROR_DATA when
- * @charset is unknown or cannot hold the text. */
-char *msgtk_draft_encode_header (const char *field, const char *text, const char *charset,
-                                 GError **error);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkDraft, msgtk_draft_free)
+/* The draft as a JSON object of the schema msgtk_draft_new_from_json()
+ * reads (bodies as UTF-8 text): reading it back gives the same message. */
+JsonNode *msgtk_draft_to_json (MsgtkDraft *draft);
 
 G_END_DECLS

@@ -18,6 +18,7 @@
 #include <msgtk/view.h>
 #include <msgtk/sink.h>
 #include <msgtk/draft.h>
+#include <msgtk/encode.h>
 #include <msgtk/connection.h>
 #include <msgtk/account.h>
 #include <msgtk/sasl.h>

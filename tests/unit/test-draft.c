@@ -1,3 +1,4 @@
+#include "draft-private.h"
 #include "gmime-autoptr-private.h"
 
 #include <glib/gstdio.h>
@@ -38,10 +39,10 @@ static void
 test_encode_ascii (void)
 {
   g_autoptr (GError) e = NULL;
-  g_autofree char *v = msgtk_draft_encode_header ("Subject", "plain words", NULL, &e);
+  g_autofree char *v = msgtk_encode_header ("Subject", "plain words", NULL, &e);
   g_assert_no_error (e);
   g_assert_cmpstr (v, ==, "plain words");
-  g_autofree char *longv = msgtk_draft_encode_header (
+  g_autofree char *longv = msgtk_encode_header (
       "Subject",
       "a long ascii subject that keeps going and going well beyond the seventy eight "
       "character limit",
@@ -65,7 +66,7 @@ test_encode_charsets (void)
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autoptr (GError) e = NULL;
-    g_autofree char *v = msgtk_draft_encode_header ("Subject", cases[i].text, NULL, &e);
+    g_autofree char *v = msgtk_encode_header ("Subject", cases[i].text, NULL, &e);
     g_assert_no_error (e);
     g_autofree char *needle = g_strdup_printf ("=?%s?", cases[i].charset_in_word);
     g_assert_nonnull (strstr (v, needle));
@@ -74,13 +75,13 @@ test_encode_charsets (void)
   }
   /* A named charset is used; one that cannot hold the text is an error. */
   g_autoptr (GError) e = NULL;
-  g_autofree char *u = msgtk_draft_encode_header ("Subject", "café", "utf-8", &e);
+  g_autofree char *u = msgtk_encode_header ("Subject", "café", "utf-8", &e);
   g_assert_nonnull (strstr (u, "=?utf-8?"));
-  g_autofree char *bad = msgtk_draft_encode_header ("Subject", "Привет", "iso-8859-1", &e);
+  g_autofree char *bad = msgtk_encode_header ("Subject", "Привет", "iso-8859-1", &e);
   g_assert_null (bad);
   g_assert_error (e, MSGTK_ERROR, MSGTK_ERROR_DATA);
   g_clear_error (&e);
-  g_autofree char *unk = msgtk_draft_encode_header ("Subject", "x", "no-such-cs", &e);
+  g_autofree char *unk = msgtk_encode_header ("Subject", "x", "no-such-cs", &e);
   g_assert_null (unk);
   g_assert_error (e, MSGTK_ERROR, MSGTK_ERROR_DATA);
 }
@@ -90,9 +91,9 @@ test_encode_q_or_b (void)
 {
   g_autoptr (GError) e = NULL;
   /* Mostly ASCII: Q is shorter. Mostly non-ASCII: B. */
-  g_autofree char *q = msgtk_draft_encode_header ("Subject", "Zurückgesendete", NULL, &e);
+  g_autofree char *q = msgtk_encode_header ("Subject", "Zurückgesendete", NULL, &e);
   g_assert_nonnull (strstr (q, "?Q?"));
-  g_autofree char *b = msgtk_draft_encode_header ("Subject", "日本語の件名", NULL, &e);
+  g_autofree char *b = msgtk_encode_header ("Subject", "日本語の件名", NULL, &e);
   g_assert_nonnull (strstr (b, "?B?"));
 }
 
@@ -109,7 +110,7 @@ test_encode_folding (void)
   };
   for (guint i = 0; i < G_N_ELEMENTS (texts); i++) {
     g_autoptr (GError) e = NULL;
-    g_autofree char *v = msgtk_draft_encode_header ("Subject", texts[i], NULL, &e);
+    g_autofree char *v = msgtk_encode_header ("Subject", texts[i], NULL, &e);
     g_assert_no_error (e);
     assert_well_formed ("Subject", v);
     g_autofree char *unfolded = g_mime_utils_header_unfold (v);
@@ -294,6 +295,111 @@ test_json (void)
   g_assert_nonnull (strstr (e->message, "subjet"));
 }
 
+/* A reproducible draft with one field of the table set to @value (NULL:
+ * not set); its Message-ID. */
+static char *
+repro_id (const char *att, const char *field, const char *value)
+{
+  g_autoptr (MsgtkDraft) d = msgtk_draft_new ();
+  g_autoptr (GError) e = NULL;
+  const char *const base[][2]
+      = { { "from", "a@example.org" }, { "to", "b@example.org" }, { "subject", "s" } };
+  for (guint i = 0; i < G_N_ELEMENTS (base); i++)
+    if (field == NULL || strcmp (field, base[i][0]) != 0)
+      g_assert_true (msgtk_draft_set (d, base[i][0], base[i][1], &e));
+  if (value != NULL)
+    g_assert_true (msgtk_draft_set (d, field, value, &e));
+  g_assert_no_error (e);
+  g_assert_true (msgtk_draft_add_attachment (d, att, NULL, "Zoë.txt", FALSE, NULL, &e));
+  msgtk_draft_set_reproducible (d, TRUE, 1700000000);
+  g_autoptr (GMimeMessage) m = msgtk_draft_build (d, &e);
+  g_assert_no_error (e);
+  return g_strdup (g_mime_message_get_message_id (m));
+}
+
+/* Every field of the draft table enters the reproducible hash: two drafts
+ * that differ in one field (keep-bcc and filename-encoding among them) get
+ * different Message-IDs, so that a dedupe by Message-ID keeps both. */
+static void
+test_reproducible_fields (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("msgtk-draft-XXXXXX", NULL);
+  g_autofree char *att = g_build_filename (dir, "a.txt", NULL);
+  g_assert_true (g_file_set_contents (att, "attached\n", -1, NULL));
+  g_autofree char *plain = repro_id (att, NULL, NULL);
+  static const char *const values[][2] = {
+    { "from", "z@example.org" },
+    { "sender", "s@example.org" },
+    { "reply-to", "r@example.org" },
+    { "to", "c@example.org" },
+    { "cc", "c@example.org" },
+    { "bcc", "c@example.org" },
+    { "subject", "other" },
+    { "date", "2024-01-01T00:00:00Z" },
+    { "in-reply-to", "<x@y>" },
+    { "references", "<x@y>" },
+    { "message-id-domain", "x.test" },
+    { "charset", "utf-8" },
+    { "input-charset", "iso-8859-1" },
+    { "filename-encoding", "rfc2047" },
+    { "keep-bcc", "true" },
+  };
+  for (guint i = 0; i < draft_n_fields; i++) {
+    const DraftField *f = &draft_fields[i];
+    if (f->kind == DRAFT_MSGID)
+      continue; /* a Message-ID given is the Message-ID */
+    const char *v = NULL;
+    for (guint k = 0; k < G_N_ELEMENTS (values); k++)
+      if (strcmp (values[k][0], f->name) == 0)
+        v = values[k][1];
+    if (v == NULL)
+      g_error ("no test value for the draft field %s: add one", f->name);
+    g_autofree char *id = repro_id (att, f->name, v);
+    if (g_strcmp0 (id, plain) == 0)
+      g_error ("field %s does not change the reproducible Message-ID", f->name);
+  }
+  g_unlink (att);
+  g_rmdir (dir);
+}
+
+/* A draft written as JSON and read back builds the same message. */
+static void
+test_json_round_trip (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("msgtk-draft-XXXXXX", NULL);
+  g_autofree char *att = g_build_filename (dir, "a.bin", NULL);
+  g_assert_true (g_file_set_contents (att, "\x01\x02", 2, NULL));
+  g_autoptr (GError) e = NULL;
+  g_autoptr (MsgtkDraft) d = msgtk_draft_new ();
+  g_assert_true (msgtk_draft_set (d, "from", "Zoë <z@example.org>", &e));
+  g_assert_true (msgtk_draft_set (d, "to", "b@example.org", &e));
+  g_assert_true (msgtk_draft_set (d, "to", "c@example.org", &e));
+  g_assert_true (msgtk_draft_set (d, "references", "<a@b> <c@d>", &e));
+  g_assert_true (msgtk_draft_set (d, "filename-encoding", "rfc2047", &e));
+  g_assert_true (msgtk_draft_add_header (d, "X-Tag", "één", &e));
+  g_autoptr (GBytes) t = g_bytes_new_static ("caf\xe9\n", 5);
+  g_assert_true (msgtk_draft_set (d, "input-charset", "iso-8859-1", &e));
+  msgtk_draft_set_text (d, t);
+  msgtk_draft_set_keep_bcc (d, TRUE);
+  g_assert_true (
+      msgtk_draft_add_attachment (d, att, "application/x-test", "ünï.bin", TRUE, "c1", &e));
+  g_assert_no_error (e);
+  g_autoptr (JsonNode) node = msgtk_draft_to_json (d);
+  g_autofree char *json = json_to_string (node, FALSE);
+  g_autoptr (MsgtkDraft) back = msgtk_draft_new_from_json (json, -1, NULL, &e);
+  g_assert_no_error (e);
+  msgtk_draft_set_reproducible (d, TRUE, 1700000000);
+  msgtk_draft_set_reproducible (back, TRUE, 1700000000);
+  g_autoptr (GMimeMessage) m1 = msgtk_draft_build (d, &e);
+  g_autoptr (GMimeMessage) m2 = msgtk_draft_build (back, &e);
+  g_assert_no_error (e);
+  g_autofree char *s1 = to_string (m1), *s2 = to_string (m2);
+  g_assert_cmpstr (s1, ==, s2);
+  g_assert_nonnull (strstr (json, "\"text\":\"café\\n\""));
+  g_unlink (att);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -308,6 +414,8 @@ main (int argc, char **argv)
   g_test_add_func ("/draft/body-encodings", test_body_encodings);
   g_test_add_func ("/draft/reproducible", test_reproducible);
   g_test_add_func ("/draft/json", test_json);
+  g_test_add_func ("/draft/reproducible-fields", test_reproducible_fields);
+  g_test_add_func ("/draft/json-round-trip", test_json_round_trip);
   int r = g_test_run ();
   g_mime_shutdown ();
   return r;
