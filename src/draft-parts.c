@@ -36,7 +36,7 @@ set_boundary (DraftBuild *b, GMimeMultipart *mp)
 /* Body bytes → canonical UTF-8 (LF line endings). */
 char *
 draft_body_to_utf8 (MsgtkDraft *d, const char *what, GBytes *bytes, gboolean is_utf8, gsize *len,
-              GError **error)
+                    GError **error)
 {
   gsize n;
   const char *data = g_bytes_get_data (bytes, &n);
@@ -288,4 +288,3 @@ draft_build_body (DraftBuild *b, GError **error)
     body = wrap (b, "mixed", body, mixed);
   return body;
 }
-

@@ -50,7 +50,7 @@ typedef struct {
   const char *name;   /* for msgtk_draft_set() and the JSON key */
   const char *header; /* the header field it makes, or NULL */
   DraftKind kind;
-  gsize offset;       /* of its member in MsgtkDraft */
+  gsize offset; /* of its member in MsgtkDraft */
 } DraftField;
 
 extern const DraftField draft_fields[];

@@ -9,6 +9,8 @@
 #include "digest-private.h"
 #include "encode-private.h"
 #include "gmime-autoptr-private.h"
+#include "jobs-private.h"
+#include "sink-private.h"
 
 #include <json-glib/json-glib.h>
 #include <stddef.h>
@@ -570,4 +572,79 @@ msgtk_draft_build (MsgtkDraft *d, GError **error)
 out:
   g_free (b.seed_hex);
   return result;
+}
+
+/* ---- many drafts into a sink ---- */
+
+typedef struct {
+  GPtrArray *drafts;
+  MsgtkSink *sink;
+  gint stop; /* atomic: a draft failed, build no more */
+  guint failed;
+  GError *error;
+} WriteAll;
+
+typedef struct {
+  guint index;
+  char *name; /* reserved in the drafts' order */
+  GError *error;
+} WriteJob;
+
+static void
+write_work (gpointer job, gpointer worker, gpointer data)
+{
+  WriteAll *w = data;
+  WriteJob *j = job;
+  if (g_atomic_int_get (&w->stop))
+    return;
+  MsgtkDraft *d = g_ptr_array_index (w->drafts, j->index);
+  g_autoptr (GMimeMessage) m = msgtk_draft_build (d, &j->error);
+  gboolean ok
+      = m != NULL
+        && (j->name != NULL ? sink_write_message_named (w->sink, j->name, m, &j->error)
+                            : msgtk_sink_write_message (w->sink, m, 0, NULL, NULL, &j->error));
+  /* what the draft held (attachment streams are closed by now) */
+  g_ptr_array_index (w->drafts, j->index) = NULL;
+  msgtk_draft_free (d);
+  if (!ok)
+    g_atomic_int_set (&w->stop, 1);
+}
+
+static void
+write_finish (gpointer job, gpointer data)
+{
+  WriteAll *w = data;
+  WriteJob *j = job;
+  if (j->error != NULL && w->error == NULL) { /* the first failure in the drafts' order */
+    w->failed = j->index;
+    w->error = g_steal_pointer (&j->error);
+  }
+  g_clear_error (&j->error);
+  g_free (j->name);
+  g_free (j);
+}
+
+gboolean
+msgtk_draft_write_all (GPtrArray *drafts, guint from, MsgtkSink *sink, guint jobs, guint *failed,
+                       GError **error)
+{
+  WriteAll w = { drafts, sink, 0, 0, NULL };
+  /* only a maildir takes messages in any order */
+  gboolean parallel = sink_reserve_name (sink) != NULL;
+  JobsConfig c
+      = { .threads = parallel ? jobs : 1, .work = write_work, .finish = write_finish, .data = &w };
+  Jobs *runner = jobs_new (&c);
+  for (guint i = from; i < drafts->len && w.error == NULL; i++) {
+    WriteJob *j = g_new0 (WriteJob, 1);
+    j->index = i;
+    j->name = sink_reserve_name (sink);
+    jobs_push (runner, j, 0);
+  }
+  jobs_free (runner);
+  if (w.error == NULL)
+    return TRUE;
+  if (failed != NULL)
+    *failed = w.failed;
+  g_propagate_error (error, w.error);
+  return FALSE;
 }

@@ -47,8 +47,8 @@ encode_check_charset (const char *charset, GError **error)
 
 /* @text (UTF-8) converted to @charset; error when it cannot hold the text. */
 char *
-encode_to_charset (const char *what, const char *text, gssize len, const char *charset, gsize *out_len,
-            GError **error)
+encode_to_charset (const char *what, const char *text, gssize len, const char *charset,
+                   gsize *out_len, GError **error)
 {
   g_autoptr (GError) e = NULL;
   gsize read = 0;
@@ -92,7 +92,6 @@ pick_charset (const char *text, const char *named)
   }
   return "utf-8";
 }
-
 
 static void
 fold_add (Folder *f, const char *token, gsize len, gboolean space)
@@ -332,7 +331,7 @@ encode_set_raw_text (GMimeObject *obj, const char *name, const char *value, cons
 
 void
 encode_set_raw_addresses (GMimeObject *obj, const char *name, InternetAddressList *list,
-                   const char *charset)
+                          const char *charset)
 {
   if (!list || internet_address_list_length (list) == 0)
     return;
@@ -360,4 +359,3 @@ msgtk_encode_header (const char *field, const char *text, const char *charset, G
   encode_unstructured (&f, text, charset);
   return g_strdup (out->str[0] == ' ' ? out->str + 1 : out->str);
 }
-

@@ -4,6 +4,7 @@
 #include <msgtk/extract.h>
 #include <msgtk/view.h>
 
+#include "extract-private.h"
 #include "inspect-private.h"
 
 #include <errno.h>
@@ -128,8 +129,51 @@ create_unique (const char *dir, const char *name, char **path_out, GError **erro
   return -1;
 }
 
+/* ---- in two steps: what to write (any thread), then writing it (in order) ---- */
+
+struct _ExtractPlan {
+  GPtrArray *names;    /* safe names */
+  GPtrArray *contents; /* GBytes */
+};
+
+void
+extract_plan_free (ExtractPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_ptr_array_unref (plan->names);
+  g_ptr_array_unref (plan->contents);
+  g_free (plan);
+}
+
+ExtractPlan *
+extract_plan (MsgtkInspection *in, gboolean to_utf8, GError **error)
+{
+  InspectNode *body = inspect_body_node (in, "plain");
+  if (body == NULL)
+    body = inspect_body_node (in, "html");
+  ExtractPlan *plan = g_new0 (ExtractPlan, 1);
+  plan->names = g_ptr_array_new_with_free_func (g_free);
+  plan->contents = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  for (guint i = 0; i < inspection_nodes (in)->len; i++) {
+    InspectNode *n = inspection_nodes (in)->pdata[i];
+    if (!n->leaf || n == body)
+      continue;
+    g_autofree char *type = inspect_content_type (n->object);
+    g_autofree char *fn = inspect_part_filename (in, n->object);
+    GBytes *content = msgtk_inspection_part_content (in, n->number, to_utf8, error);
+    if (content == NULL) {
+      extract_plan_free (plan);
+      return NULL;
+    }
+    g_ptr_array_add (plan->names, msgtk_inspect_safe_name (fn, type, n->number));
+    g_ptr_array_add (plan->contents, content);
+  }
+  return plan;
+}
+
 char **
-msgtk_inspection_extract (MsgtkInspection *in, const char *dir, gboolean to_utf8, GError **error)
+extract_write (ExtractPlan *plan, const char *dir, GError **error)
 {
   if (g_mkdir_with_parents (dir, 0755) != 0) {
     int e = errno;
@@ -137,27 +181,15 @@ msgtk_inspection_extract (MsgtkInspection *in, const char *dir, gboolean to_utf8
                  dir, g_strerror (e));
     return NULL;
   }
-  InspectNode *body = inspect_body_node (in, "plain");
-  if (body == NULL)
-    body = inspect_body_node (in, "html");
   g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < inspection_nodes (in)->len; i++) {
-    InspectNode *n = inspection_nodes (in)->pdata[i];
-    if (!n->leaf || n == body)
-      continue;
-    g_autofree char *type = inspect_content_type (n->object);
-    g_autofree char *fn = inspect_part_filename (in, n->object);
-    g_autofree char *safe = msgtk_inspect_safe_name (fn, type, n->number);
-    g_autoptr (GBytes) content = msgtk_inspection_part_content (in, n->number, to_utf8, error);
-    if (content == NULL)
-      return NULL;
+  for (guint i = 0; i < plan->names->len; i++) {
     char *path = NULL;
-    int fd = create_unique (dir, safe, &path, error);
+    int fd = create_unique (dir, plan->names->pdata[i], &path, error);
     if (fd < 0)
       return NULL;
     g_ptr_array_add (written, path);
     gsize len;
-    const char *data = g_bytes_get_data (content, &len);
+    const char *data = g_bytes_get_data (plan->contents->pdata[i], &len);
     while (len > 0) {
       ssize_t w = write (fd, data, len);
       if (w < 0 && errno == EINTR)
@@ -181,4 +213,15 @@ msgtk_inspection_extract (MsgtkInspection *in, const char *dir, gboolean to_utf8
   }
   g_ptr_array_add (written, NULL);
   return (char **)g_ptr_array_free (g_steal_pointer (&written), FALSE);
+}
+
+char **
+msgtk_inspection_extract (MsgtkInspection *in, const char *dir, gboolean to_utf8, GError **error)
+{
+  ExtractPlan *plan = extract_plan (in, to_utf8, error);
+  if (plan == NULL)
+    return NULL;
+  char **paths = extract_write (plan, dir, error);
+  extract_plan_free (plan);
+  return paths;
 }

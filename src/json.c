@@ -183,3 +183,41 @@ msgtk_inspection_to_json (MsgtkInspection *in)
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
+
+void
+msgtk_json_add_source (JsonNode *message, const MsgtkItem *item)
+{
+  JsonObject *o = json_node_get_object (message);
+  JsonObject *src = json_object_new ();
+  g_autofree char *path = g_utf8_make_valid (item->path, -1);
+  json_object_set_string_member (src, "path", path);
+  json_object_set_int_member (src, "index", item->index);
+  json_object_set_int_member (src, "offset", item->offset);
+  json_object_set_int_member (src, "size", item->size);
+  g_autofree char *id = g_utf8_make_valid (item->identity, -1);
+  json_object_set_string_member (src, "identity", id);
+  if (item->folder != NULL) {
+    g_autofree char *f = g_utf8_make_valid (item->folder, -1);
+    json_object_set_string_member (src, "folder", f);
+  } else
+    json_object_set_null_member (src, "folder");
+  JsonArray *flags = json_array_new ();
+  static const struct {
+    MsgtkFlags flag;
+    const char *name;
+  } names[] = {
+    { MSGTK_FLAG_SEEN, "seen" },       { MSGTK_FLAG_ANSWERED, "answered" },
+    { MSGTK_FLAG_FLAGGED, "flagged" }, { MSGTK_FLAG_DELETED, "deleted" },
+    { MSGTK_FLAG_DRAFT, "draft" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (item->flags & names[i].flag)
+      json_array_add_string_element (flags, names[i].name);
+  json_object_set_array_member (src, "flags", flags);
+  if (item->internal_date != NULL) {
+    g_autofree char *d = g_date_time_format_iso8601 (item->internal_date);
+    json_object_set_string_member (src, "internal_date", d);
+  } else
+    json_object_set_null_member (src, "internal_date");
+  json_object_set_object_member (o, "source", src);
+}

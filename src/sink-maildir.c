@@ -24,7 +24,7 @@ maildir_open (MsgtkSink *sink, GError **error)
 static gboolean
 maildir_write (MsgtkSink *sink, const SinkPayload *p, GError **error)
 {
-  g_autofree char *name = maildir_unique_name ();
+  g_autofree char *name = p->name != NULL ? g_strdup (p->name) : maildir_unique_name ();
   char *tmp = NULL;
   int fd = maildir_delivery_create (sink->maildir, name, &tmp, error);
   if (fd < 0)

@@ -17,6 +17,7 @@ typedef struct {
   GDateTime *date;    /* nullable: dates the mbox From_ line and the maildir file */
   const char *sender; /* mbox From_ address; NULL: the Return-Path, else MAILER-DAEMON */
   char **path_out;    /* nullable: gets the file written */
+  const char *name;   /* MAILDIR: the file's name (sink_reserve_name()); NULL: a new one */
 } SinkPayload;
 
 typedef struct {
@@ -42,6 +43,15 @@ struct _MsgtkSink {
   GPtrArray *written;       /* DIR: files written (removed on abort) */
   guint seq;                /* DIR: the next number to try */
 };
+
+/* A maildir file name for a message to be written later (from any thread)
+ * with sink_write_message_named(), given out in the caller's order; NULL
+ * for sinks that do not name their messages so. */
+char *sink_reserve_name (MsgtkSink *sink);
+
+/* msgtk_sink_write_message() under the name @name from sink_reserve_name(). */
+gboolean sink_write_message_named (MsgtkSink *sink, const char *name, GMimeMessage *message,
+                                   GError **error);
 
 extern const SinkBackend sink_stdout_backend, sink_file_backend, sink_mbox_backend,
     sink_maildir_backend, sink_dir_backend;

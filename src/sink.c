@@ -127,7 +127,22 @@ msgtk_sink_write_message (MsgtkSink *sink, GMimeMessage *message, MsgtkFlags fla
                     flags,
                     internal_date ? internal_date : g_mime_message_get_date (message),
                     message_object_sender (message),
-                    path_out };
+                    path_out,
+                    NULL };
+  return sink_write (sink, &p, error);
+}
+
+char *
+sink_reserve_name (MsgtkSink *sink)
+{
+  return sink->kind == MSGTK_SINK_MAILDIR ? maildir_unique_name () : NULL;
+}
+
+gboolean
+sink_write_message_named (MsgtkSink *sink, const char *name, GMimeMessage *message, GError **error)
+{
+  SinkPayload p = { { message, NULL, NULL },         0,    g_mime_message_get_date (message),
+                    message_object_sender (message), NULL, name };
   return sink_write (sink, &p, error);
 }
 
@@ -154,8 +169,19 @@ msgtk_sink_write_stream (MsgtkSink *sink, GInputStream *input, MsgtkFlags flags,
                     flags,
                     internal_date,
                     envelope_sender != NULL ? envelope_sender : return_path,
-                    path_out };
+                    path_out,
+                    NULL };
   return sink_write (sink, &p, error);
+}
+
+gboolean
+msgtk_sink_write_item (MsgtkSink *sink, MsgtkItem *item, GError **error)
+{
+  if (msgtk_sink_write_stream (sink, item->stream, item->flags, item->internal_date,
+                               item->envelope_sender, NULL, error))
+    return TRUE;
+  g_prefix_error (error, "%s#%u: ", item->path, item->index);
+  return FALSE;
 }
 
 gboolean

@@ -85,6 +85,12 @@ msgtk_source_format_name (MsgtkSourceFormat format)
   }
 }
 
+const char *
+msgtk_source_get_path (MsgtkSource *source)
+{
+  return source->path;
+}
+
 MsgtkSourceFormat
 msgtk_source_get_format (MsgtkSource *source)
 {

@@ -208,80 +208,6 @@ apply_options (MsgtkDraft *d, GBytes *text, GBytes *html, GError **error)
   return TRUE;
 }
 
-/* Build @d and write it to @sink. */
-static gboolean
-build_one (MsgtkDraft *d, MsgtkSink *sink, GError **error)
-{
-  GMimeMessage *m = msgtk_draft_build (d, error);
-  if (!m)
-    return FALSE;
-  gboolean ok = msgtk_sink_write_message (sink, m, 0, NULL, NULL, error);
-  g_object_unref (m);
-  return ok;
-}
-
-typedef struct {
-  GPtrArray *drafts;
-  MsgtkSink *sink;
-  GBytes *text, *html;
-  gboolean reproducible;
-  gint64 epoch;
-  GMutex lock;
-  guint failed; /* index of the first draft that failed, G_MAXUINT: none */
-  GError *error;
-} Merge;
-
-static void
-merge_one (gpointer data, gpointer user_data)
-{
-  Merge *mg = user_data;
-  guint i = GPOINTER_TO_UINT (data) - 1;
-  g_mutex_lock (&mg->lock);
-  gboolean stop = mg->failed < i;
-  g_mutex_unlock (&mg->lock);
-  if (stop)
-    return;
-  MsgtkDraft *d = g_ptr_array_index (mg->drafts, i);
-  GError *error = NULL;
-  gboolean ok = apply_options (d, mg->text, mg->html, &error);
-  if (ok) {
-    msgtk_draft_set_reproducible (d, mg->reproducible, mg->epoch);
-    ok = build_one (d, mg->sink, &error);
-  }
-  g_ptr_array_index (mg->drafts, i) = NULL;
-  msgtk_draft_free (d);
-  if (ok)
-    return;
-  g_mutex_lock (&mg->lock);
-  if (i < mg->failed) { /* report the first failing draft, as a serial run would */
-    mg->failed = i;
-    g_clear_error (&mg->error);
-    mg->error = g_steal_pointer (&error);
-  }
-  g_mutex_unlock (&mg->lock);
-  g_clear_error (&error);
-}
-
-/* Build drafts @from.. into @sink on one thread per core. On failure @failed
- * is the index of the first draft that failed. */
-static gboolean
-build_parallel (GPtrArray *drafts, guint from, MsgtkSink *sink, GBytes *text, GBytes *html,
-                gboolean reproducible, gint64 epoch, guint *failed, GError **error)
-{
-  Merge mg = { drafts, sink, text, html, reproducible, epoch, { 0 }, G_MAXUINT, NULL };
-  g_mutex_init (&mg.lock);
-  GThreadPool *pool = g_thread_pool_new (merge_one, &mg, (int)g_get_num_processors (), TRUE, NULL);
-  for (guint i = from; i < drafts->len; i++)
-    g_thread_pool_push (pool, GUINT_TO_POINTER (i + 1), NULL);
-  g_thread_pool_free (pool, FALSE, TRUE);
-  g_mutex_clear (&mg.lock);
-  if (mg.error == NULL)
-    return TRUE;
-  *failed = mg.failed;
-  g_propagate_error (error, mg.error);
-  return FALSE;
-}
-
 static int
 run (int argc, char **argv)
 {
@@ -373,36 +299,30 @@ run (int argc, char **argv)
   g_autoptr (MsgtkSink) sink = NULL;
   guint i;
   for (i = 0; i < drafts->len; i++) {
-    if (sink && kind == MSGTK_SINK_MAILDIR && drafts->len - i > 1) {
-      /* A maildir takes messages in any order: build the rest on every core. */
-      if (!build_parallel (drafts, i, sink, text, html, reproducible, epoch, &i, &error))
-        goto fail;
-      break;
-    }
     MsgtkDraft *d = g_ptr_array_index (drafts, i);
     if (!apply_options (d, text, html, &error))
       goto fail;
     msgtk_draft_set_reproducible (d, reproducible, epoch);
-    GMimeMessage *m = msgtk_draft_build (d, &error);
-    if (!m)
-      goto fail;
-    if (!sink) {
-      sink = msgtk_sink_new (kind, path, &error);
-      if (!sink) {
-        g_object_unref (m);
-        goto fail;
-      }
-      if (opt_crlf)
-        msgtk_sink_set_eol (sink, MSGTK_EOL_CRLF);
-    }
-    gboolean ok = msgtk_sink_write_message (sink, m, 0, NULL, NULL, &error);
-    g_object_unref (m);
-    if (!ok)
-      goto fail;
-    /* Free what this draft held (attachment streams are already closed). */
-    g_ptr_array_index (drafts, i) = NULL;
-    msgtk_draft_free (d);
   }
+  /* Build the first message before opening the sink: a bad draft leaves nothing. */
+  i = 0;
+  GMimeMessage *first = msgtk_draft_build (g_ptr_array_index (drafts, 0), &error);
+  if (!first)
+    goto fail;
+  sink = msgtk_sink_new (kind, path, &error);
+  if (!sink) {
+    g_object_unref (first);
+    goto fail;
+  }
+  if (opt_crlf)
+    msgtk_sink_set_eol (sink, MSGTK_EOL_CRLF);
+  gboolean ok = msgtk_sink_write_message (sink, first, 0, NULL, NULL, &error);
+  g_object_unref (first);
+  if (!ok)
+    goto fail;
+  g_clear_pointer (&g_ptr_array_index (drafts, 0), msgtk_draft_free);
+  if (!msgtk_draft_write_all (drafts, 1, sink, 0, &i, &error))
+    goto fail;
   if (!msgtk_sink_commit (sink, &error))
     goto fail;
   return EX_OK;

@@ -5,6 +5,7 @@
 #include <msgtk/msgtk.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
 #include <sysexits.h>
 
 #define PROG "msgparse"
@@ -41,31 +42,6 @@ typedef struct {
   guint first, last;
 } Range;
 static GArray *ranges;
-
-typedef struct {
-  GBytes *raw;
-  char *label; /* "path" or "path#index" */
-  MsgtkItem *item;
-  GString *out;
-  GError *error;
-  gboolean failed_check;
-  gboolean heading;
-} Job;
-
-/* Messages go to the thread pool in batches: one hand-over (and one wake-up)
- * per batch, not per message, which matters for small messages and the
- * summary. */
-#define BATCH_MESSAGES 64
-#define BATCH_BYTES (256 * 1024)
-
-typedef struct {
-  GPtrArray *jobs; /* Job*, in order */
-  gsize bytes;     /* of their raw messages */
-  gboolean done;
-} Batch;
-
-static GMutex job_lock;
-static GCond job_cond;
 
 static gboolean
 parse_select (const char *spec, GError **error)
@@ -115,139 +91,6 @@ selected (guint index)
   return FALSE;
 }
 
-static void
-json_source (JsonObject *o, MsgtkItem *item)
-{
-  JsonObject *src = json_object_new ();
-  g_autofree char *path = g_utf8_make_valid (item->path, -1);
-  json_object_set_string_member (src, "path", path);
-  json_object_set_int_member (src, "index", item->index);
-  json_object_set_int_member (src, "offset", item->offset);
-  json_object_set_int_member (src, "size", item->size);
-  g_autofree char *id = g_utf8_make_valid (item->identity, -1);
-  json_object_set_string_member (src, "identity", id);
-  if (item->folder != NULL) {
-    g_autofree char *f = g_utf8_make_valid (item->folder, -1);
-    json_object_set_string_member (src, "folder", f);
-  } else
-    json_object_set_null_member (src, "folder");
-  JsonArray *flags = json_array_new ();
-  static const struct {
-    MsgtkFlags flag;
-    const char *name;
-  } names[] = {
-    { MSGTK_FLAG_SEEN, "seen" },       { MSGTK_FLAG_ANSWERED, "answered" },
-    { MSGTK_FLAG_FLAGGED, "flagged" }, { MSGTK_FLAG_DELETED, "deleted" },
-    { MSGTK_FLAG_DRAFT, "draft" },
-  };
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    if (item->flags & names[i].flag)
-      json_array_add_string_element (flags, names[i].name);
-  json_object_set_array_member (src, "flags", flags);
-  if (item->internal_date != NULL) {
-    g_autofree char *d = g_date_time_format_iso8601 (item->internal_date);
-    json_object_set_string_member (src, "internal_date", d);
-  } else
-    json_object_set_null_member (src, "internal_date");
-  json_object_set_object_member (o, "source", src);
-}
-
-static void
-run_job (Job *job)
-{
-  job->out = g_string_new (NULL);
-  if (job->heading) {
-    g_string_append_printf (job->out, "==> %s <==\n", job->label);
-  }
-  if (view == VIEW_SUMMARY) {
-    g_autofree char *s
-        = msgtk_inspect_summary (job->raw, job->item->size, &inspect_options, &job->error);
-    if (s != NULL)
-      g_string_append_printf (job->out, "%5u  %s\n", job->item->index, s);
-    return;
-  }
-  /* only JSON and lint need the message's own fields decoded */
-  MsgtkInspectFlags flags
-      = view == VIEW_JSON || view == VIEW_CHECK ? MSGTK_INSPECT_FULL : MSGTK_INSPECT_STRUCTURE;
-  g_autoptr (MsgtkInspection) in = msgtk_inspection_new_for_headers (
-      job->raw, job->item->size, &inspect_options, flags, &job->error);
-  if (in == NULL)
-    goto done;
-  switch (view) {
-  case VIEW_SUMMARY: g_assert_not_reached ();
-  case VIEW_HEADERS: {
-    g_autofree char *s = msgtk_inspection_headers (in, opt.raw);
-    g_string_append (job->out, s);
-    break;
-  }
-  case VIEW_TREE: {
-    g_autofree char *s = msgtk_inspection_tree (in);
-    g_string_append (job->out, s);
-    break;
-  }
-  case VIEW_TEXT: {
-    g_autofree char *s = msgtk_inspection_text (in);
-    g_string_append (job->out, s);
-    if (job->out->len > 0 && job->out->str[job->out->len - 1] != '\n')
-      g_string_append_c (job->out, '\n');
-    break;
-  }
-  case VIEW_JSON: {
-    g_autoptr (JsonNode) node = msgtk_inspection_to_json (in);
-    json_source (json_node_get_object (node), job->item);
-    g_autofree char *s = json_to_string (node, FALSE);
-    g_string_append (job->out, s);
-    g_string_append_c (job->out, '\n');
-    break;
-  }
-  case VIEW_PART: {
-    g_autoptr (GBytes) b
-        = msgtk_inspection_part_content (in, opt.part, opt.text_to_utf8, &job->error);
-    if (b != NULL) {
-      gsize n;
-      const char *d = g_bytes_get_data (b, &n);
-      g_string_append_len (job->out, d, (gssize)n);
-    }
-    break;
-  }
-  case VIEW_EXTRACT: {
-    g_auto (GStrv) paths
-        = msgtk_inspection_extract (in, opt.extract, opt.text_to_utf8, &job->error);
-    for (guint i = 0; paths != NULL && paths[i] != NULL; i++) {
-      g_autofree char *p = g_utf8_make_valid (paths[i], -1);
-      g_string_append_printf (job->out, "%s\n", p);
-    }
-    break;
-  }
-  case VIEW_CONVERT: g_assert_not_reached ();
-  case VIEW_CHECK: {
-    g_autoptr (GPtrArray) findings = msgtk_inspection_check (in);
-    for (guint i = 0; i < findings->len; i++) {
-      MsgtkFinding *f = findings->pdata[i];
-      g_string_append_printf (job->out, "%s: %s %s %s: %s\n", job->label,
-                              msgtk_severity_name (f->severity), f->code, f->location, f->message);
-      if (!fail_never && f->severity >= fail_level)
-        job->failed_check = TRUE;
-    }
-    break;
-  }
-  }
-done:
-  return;
-}
-
-static void
-run_batch (gpointer data, gpointer user_data)
-{
-  Batch *batch = data;
-  for (guint i = 0; i < batch->jobs->len; i++)
-    run_job (batch->jobs->pdata[i]);
-  g_mutex_lock (&job_lock);
-  batch->done = TRUE;
-  g_cond_broadcast (&job_cond);
-  g_mutex_unlock (&job_lock);
-}
-
 static int exit_code = EX_OK;
 static gboolean check_failed;
 
@@ -258,60 +101,70 @@ set_exit (int code)
     exit_code = code;
 }
 
-/* Print a done job, free it. */
-static void
-finish_job (Job *job)
+static gboolean
+selected_cb (guint index, gpointer data)
 {
-  fwrite (job->out->str, 1, job->out->len, stdout);
-  if (job->error != NULL) {
-    g_prefix_error (&job->error, "%s: ", job->label);
-    set_exit (cli_report_error (PROG, job->error));
+  return selected (index);
+}
+
+typedef struct {
+  gboolean headings; /* several messages in a per-message text view */
+} Output;
+
+static gboolean
+out (const void *data, gsize len)
+{
+  return len == 0 || fwrite (data, 1, len, stdout) == len;
+}
+
+/* Print one message's result in order; FALSE when standard output failed. */
+static gboolean
+print_result (const MsgtkScanResult *r, gpointer data)
+{
+  Output *o = data;
+  gboolean ok = TRUE;
+  if (r->error == NULL && o->headings) {
+    g_autofree char *h = g_strdup_printf ("==> %s <==\n", r->label);
+    ok = out (h, strlen (h));
   }
-  if (job->failed_check)
-    check_failed = TRUE;
-  g_bytes_unref (job->raw);
-  g_free (job->label);
-  msgtk_item_free (job->item);
-  g_string_free (job->out, TRUE);
-  g_clear_error (&job->error);
-  g_free (job);
-}
-
-/* Wait for the oldest batch, print its jobs in order, free it. */
-static void
-finish_batch (GQueue *queue, gsize *inflight_bytes)
-{
-  Batch *batch = g_queue_pop_head (queue);
-  g_mutex_lock (&job_lock);
-  while (!batch->done)
-    g_cond_wait (&job_cond, &job_lock);
-  g_mutex_unlock (&job_lock);
-  for (guint i = 0; i < batch->jobs->len; i++)
-    finish_job (batch->jobs->pdata[i]);
-  *inflight_bytes -= batch->bytes;
-  g_ptr_array_unref (batch->jobs);
-  g_free (batch);
-}
-
-/* Hand the batch being filled to the pool; wait for old ones while too many
- * are in flight. */
-static void
-push_batch (Batch **current, GThreadPool *pool, GQueue *queue, gsize *inflight, guint max_jobs)
-{
-  Batch *batch = *current;
-  if (batch == NULL)
-    return;
-  *current = NULL;
-  *inflight += batch->bytes;
-  g_queue_push_tail (queue, batch);
-  g_thread_pool_push (pool, batch, NULL);
-  while (queue->length > max_jobs || (*inflight > 16 * 1024 * 1024 && queue->length > 1))
-    finish_batch (queue, inflight);
+  if (r->text != NULL) {
+    g_autofree char *line
+        = view == VIEW_SUMMARY ? g_strdup_printf ("%5u  %s\n", r->item->index, r->text) : NULL;
+    gsize n = strlen (r->text);
+    gboolean nl = view == VIEW_JSON || (view == VIEW_TEXT && n > 0 && r->text[n - 1] != '\n');
+    ok = ok && (line ? out (line, strlen (line)) : out (r->text, n)) && (!nl || out ("\n", 1));
+  }
+  if (r->content != NULL) {
+    gsize n;
+    const char *d = g_bytes_get_data (r->content, &n);
+    ok = ok && out (d, n);
+  }
+  for (guint i = 0; r->paths != NULL && r->paths[i] != NULL; i++) {
+    g_autofree char *p = g_utf8_make_valid (r->paths[i], -1);
+    ok = ok && out (p, strlen (p)) && out ("\n", 1);
+  }
+  for (guint i = 0; r->findings != NULL && i < r->findings->len; i++) {
+    MsgtkFinding *f = r->findings->pdata[i];
+    g_autofree char *line
+        = g_strdup_printf ("%s: %s %s %s: %s\n", r->label, msgtk_severity_name (f->severity),
+                           f->code, f->location, f->message);
+    ok = ok && out (line, strlen (line));
+    if (!fail_never && f->severity >= fail_level)
+      check_failed = TRUE;
+  }
+  if (r->error != NULL) {
+    fflush (stdout);
+    g_autoptr (GError) e = g_error_copy (r->error);
+    if (r->item != NULL)
+      g_prefix_error (&e, "%s: ", r->label);
+    set_exit (cli_report_error (PROG, e));
+  }
+  return ok;
 }
 
 /* FALSE when the output failed and nothing more should be done. */
 static gboolean
-process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many_paths)
+process_path (const char *path, guint jobs, gboolean many_paths)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkSource) source = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &error);
@@ -319,71 +172,45 @@ process_path (const char *path, GThreadPool *pool, guint max_jobs, gboolean many
     set_exit (cli_report_error (PROG, error));
     return TRUE;
   }
-  gboolean archive = msgtk_source_get_format (source) != MSGTK_SOURCE_FORMAT_MESSAGE;
-  /* the summary needs only the header fields (and each message's size) */
-  msgtk_source_set_headers_only (source, view == VIEW_SUMMARY);
-  GQueue queue = G_QUEUE_INIT;
-  gsize inflight = 0;
-  Batch *batch = NULL;
-  for (;;) {
-    g_clear_error (&error);
-    MsgtkItem *item = msgtk_source_next (source, &error);
-    if (item == NULL) {
-      if (error == NULL)
+  if (view == VIEW_CONVERT) {
+    /* byte for byte, in order */
+    for (;;) {
+      g_clear_error (&error);
+      g_autoptr (MsgtkItem) item = msgtk_source_next (source, &error);
+      if (item == NULL && error == NULL)
         break;
-      set_exit (cli_report_error (PROG, error));
-      if (msgtk_source_get_format (source) == MSGTK_SOURCE_FORMAT_MBOX
-          || msgtk_source_get_format (source) == MSGTK_SOURCE_FORMAT_MESSAGE)
-        break; /* a read error in a stream: nothing more can be read */
-      continue;
-    }
-    if (!selected (item->index)) {
-      msgtk_item_free (item);
-      continue;
-    }
-    if (view == VIEW_CONVERT) {
-      /* byte for byte, in order, on this thread */
-      gboolean ok = msgtk_sink_write_stream (sink, item->stream, item->flags, item->internal_date,
-                                             item->envelope_sender, NULL, &error);
-      guint index = item->index;
-      msgtk_item_free (item);
-      if (!ok) {
-        g_prefix_error (&error, "%s#%u: ", path, index);
+      if (item == NULL) {
+        set_exit (cli_report_error (PROG, error));
+        MsgtkSourceFormat f = msgtk_source_get_format (source);
+        if (f == MSGTK_SOURCE_FORMAT_MBOX || f == MSGTK_SOURCE_FORMAT_MESSAGE)
+          break; /* a read error in a stream: nothing more can be read */
+        continue;
+      }
+      if (selected (item->index) && !msgtk_sink_write_item (sink, item, &error)) {
         set_exit (cli_report_error (PROG, error));
         return FALSE;
       }
-      continue;
     }
-    Job *job = g_new0 (Job, 1);
-    job->item = item;
-    /* valid UTF-8 like everything printed: paths may hold any bytes */
-    g_autofree char *label
-        = archive ? g_strdup_printf ("%s#%u", item->path, item->index) : g_strdup (item->path);
-    job->label = g_utf8_make_valid (label, -1);
-    job->raw = msgtk_item_read_bytes (item, &error);
-    if (job->raw == NULL) {
-      set_exit (cli_report_error (PROG, error));
-      msgtk_item_free (item);
-      g_free (job->label);
-      g_free (job);
-      continue;
-    }
-    /* several messages in a per-message text view: a heading before each */
-    job->heading = (archive || many_paths)
-                   && (view == VIEW_HEADERS || view == VIEW_TREE || view == VIEW_TEXT);
-    if (batch == NULL) {
-      batch = g_new0 (Batch, 1);
-      batch->jobs = g_ptr_array_new ();
-    }
-    g_ptr_array_add (batch->jobs, job);
-    batch->bytes += g_bytes_get_size (job->raw);
-    if (batch->jobs->len >= BATCH_MESSAGES || batch->bytes >= BATCH_BYTES)
-      push_batch (&batch, pool, &queue, &inflight, max_jobs);
+    return TRUE;
   }
-  push_batch (&batch, pool, &queue, &inflight, max_jobs);
-  while (queue.length > 0)
-    finish_batch (&queue, &inflight);
-  return TRUE;
+  static const MsgtkScanView views[] = {
+    [VIEW_SUMMARY] = MSGTK_SCAN_SUMMARY, [VIEW_HEADERS] = MSGTK_SCAN_HEADERS,
+    [VIEW_TREE] = MSGTK_SCAN_TREE,       [VIEW_TEXT] = MSGTK_SCAN_TEXT,
+    [VIEW_JSON] = MSGTK_SCAN_JSON,       [VIEW_PART] = MSGTK_SCAN_PART,
+    [VIEW_EXTRACT] = MSGTK_SCAN_EXTRACT, [VIEW_CHECK] = MSGTK_SCAN_CHECK,
+  };
+  MsgtkScanOptions so = { .view = views[view],
+                          .raw = opt.raw,
+                          .part = opt.part,
+                          .extract_dir = opt.extract,
+                          .text_to_utf8 = opt.text_to_utf8,
+                          .inspect = inspect_options,
+                          .jobs = jobs,
+                          .select = ranges != NULL ? selected_cb : NULL };
+  gboolean archive = msgtk_source_get_format (source) != MSGTK_SOURCE_FORMAT_MESSAGE;
+  Output o = { (archive || many_paths)
+               && (view == VIEW_HEADERS || view == VIEW_TREE || view == VIEW_TEXT) };
+  return msgtk_scan_source (source, &so, print_result, &o);
 }
 
 int
@@ -512,15 +339,18 @@ main (int argc, char **argv)
       return cli_report_error (PROG, error);
     msgtk_sink_set_eol (sink, opt.crlf ? MSGTK_EOL_CRLF : opt.lf ? MSGTK_EOL_LF : MSGTK_EOL_KEEP);
   }
-  guint threads = opt.jobs > 0 ? (guint)opt.jobs : g_get_num_processors ();
-  GThreadPool *pool = g_thread_pool_new (run_batch, NULL, (int)threads, FALSE, NULL);
+  guint threads = opt.jobs > 0 ? (guint)opt.jobs : 0;
   gboolean output_ok = TRUE;
   if (argc < 2)
-    output_ok = process_path ("-", pool, threads * 8 + 8, FALSE);
+    output_ok = process_path ("-", threads, FALSE);
   for (int i = 1; i < argc && output_ok; i++)
-    output_ok = process_path (argv[i], pool, threads * 8 + 8, argc > 2);
-  g_thread_pool_free (pool, FALSE, TRUE);
-  fflush (stdout);
+    output_ok = process_path (argv[i], threads, argc > 2);
+  if (fflush (stdout) != 0 || ferror (stdout) || (view != VIEW_CONVERT && !output_ok)) {
+    g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to standard output: %s",
+                 g_strerror (errno ? errno : EIO));
+    set_exit (cli_report_error (PROG, error));
+    g_clear_error (&error);
+  }
   if (sink != NULL) {
     /* the converted output is complete or absent */
     if (output_ok && !msgtk_sink_commit (sink, &error))

@@ -5,6 +5,7 @@
 
 #include <gio/gio.h>
 #include <gmime/gmime.h>
+#include <msgtk/sink.h>
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
@@ -49,6 +50,16 @@ void msgtk_draft_set_reproducible (MsgtkDraft *draft, gboolean on, gint64 epoch)
 
 /* Build the message. */
 GMimeMessage *msgtk_draft_build (MsgtkDraft *draft, GError **error);
+
+/* Build the drafts of @drafts from index @from on and write them to @sink,
+ * each freed (its slot set to NULL) once written. A maildir sink, which
+ * takes messages in any order, gets them built on @jobs threads (0: one per
+ * core), under names in the drafts' order; other sinks one after the other.
+ * On failure, *@failed (nullable) is the index of the first draft that
+ * failed, as a run on one thread would report it, and no draft after it is
+ * written. */
+gboolean msgtk_draft_write_all (GPtrArray *drafts, guint from, MsgtkSink *sink, guint jobs,
+                                guint *failed, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkDraft, msgtk_draft_free)
 

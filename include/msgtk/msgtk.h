@@ -14,6 +14,7 @@
 #include <msgtk/extract.h>
 #include <msgtk/json.h>
 #include <msgtk/lint.h>
+#include <msgtk/scan.h>
 #include <msgtk/summary.h>
 #include <msgtk/view.h>
 #include <msgtk/sink.h>

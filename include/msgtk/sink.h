@@ -6,6 +6,7 @@
 #include <gmime/gmime.h>
 #include <msgtk/flags.h>
 #include <msgtk/message.h>
+#include <msgtk/source.h>
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,11 @@ gboolean msgtk_sink_write_message (MsgtkSink *sink, GMimeMessage *message, Msgtk
 gboolean msgtk_sink_write_stream (MsgtkSink *sink, GInputStream *input, MsgtkFlags flags,
                                   GDateTime *internal_date, const char *envelope_sender,
                                   char **path_out, GError **error);
+/* Write @item's bytes as msgtk_sink_write_stream() does, with its flags,
+ * internal date and envelope sender (its stream is read); errors name it
+ * ("path#index: ..."). */
+gboolean msgtk_sink_write_item (MsgtkSink *sink, MsgtkItem *item, GError **error);
+
 /* Make everything written so far permanent (file: rename into place). */
 gboolean msgtk_sink_commit (MsgtkSink *sink, GError **error);
 /* Undo everything written since the sink was opened: temp file removed, mbox

@@ -9,7 +9,7 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <msgtk/sink.h>
+#include <msgtk/flags.h>
 
 G_BEGIN_DECLS
 
@@ -59,6 +59,9 @@ MsgtkSource *msgtk_source_open (const char *path, MsgtkSourceFormat format, GErr
  * the item path. */
 MsgtkSource *msgtk_source_new_for_stream (GInputStream *stream, const char *name,
                                           MsgtkSourceFormat format, GError **error);
+
+/* The path (or name) the source was opened with. */
+const char *msgtk_source_get_path (MsgtkSource *source);
 
 /* The detected (or given) format. */
 MsgtkSourceFormat msgtk_source_get_format (MsgtkSource *source);

@@ -666,5 +666,45 @@ with t.case("Content-Length fields that lie hold no memory: a 97 MB mbox is read
     t.check(r.returncode == 0, r.stderr)
     t.check(r.stdout.decode().splitlines()[1].split()[-1] == "m0", r.stdout[:300])
 
+with t.case("-j 4 --extract over a maildir++ tree: the same files, byte for byte, in 10 runs"):
+    # every message has attachments of the same names: which one gets
+    # "report (1).pdf" must not depend on thread timing
+    tree = path("extract-md")
+    for folder in ("", ".Archive", ".Lists.dev"):
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(tree, folder, sub), exist_ok=True)
+    n = 0
+    for folder in ("", ".Archive", ".Lists.dev"):
+        for i in range(40):
+            n += 1
+            body = (b"From: a@example.org\nSubject: m%d\nMIME-Version: 1.0\n"
+                    b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+                    b"text %d\n--b\nContent-Type: application/pdf; name=report.pdf\n"
+                    b"Content-Disposition: attachment; filename=report.pdf\n\n%s\n"
+                    b"--b\nContent-Type: text/plain; name=notes.txt\n"
+                    b"Content-Disposition: attachment; filename=notes.txt\n\nnotes of %d%s\n--b--\n"
+                    % (n, n, b"pdf %d " % n * (1 + n % 50), n, b"x" * (n * 997 % 3000)))
+            name = "%d.M%dP1Q%d.host:2,S" % (1700000000 + n, n, n)
+            with open(os.path.join(tree, folder, "cur", name), "wb") as f:
+                f.write(body)
+
+    def extracted(jobs, k):
+        out = path("extract-%s-%d" % (jobs, k))
+        r = run([MSGPARSE, "-j", str(jobs), "--extract", out, tree])
+        t.check(r.returncode == 0, r.stderr)
+        files = {}
+        for f in os.listdir(out):
+            with open(os.path.join(out, f), "rb") as fh:
+                files[f] = hashlib.sha256(fh.read()).hexdigest()
+        return files, r.stdout
+
+    want, want_out = extracted(1, 0)
+    t.check(len(want) == 2 * n, f"{len(want)} files")
+    for k in range(10):
+        got, got_out = extracted(4, k)
+        t.check(got == want, f"run {k}: files differ from -j 1")
+        t.check(got_out.replace(b"extract-4-%d" % k, b"extract-1-0") == want_out,
+                f"run {k}: the paths printed differ")
+
 shutil.rmtree(work, ignore_errors=True)
 t.done()
