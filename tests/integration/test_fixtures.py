@@ -16,7 +16,7 @@ MSGPARSE = tool("msgparse")
 EX_DATAERR = 65
 t = Tap()
 
-# Codes no input can make msgparse report, and why (each was tried).
+# Documented codes no input can make msgparse report, and why.
 UNPRODUCIBLE = {
     "PARSE_OTHER": "msgparse reports a GMime parser warning under PARSE_OTHER only when it has no code "
                    "of its own, and every GMimeParserWarning GMime 3.2 defines has one; the code is "
