@@ -1,10 +1,10 @@
 /* The fast paths show what a full inspection shows. The summary from a
  * headers-only inspection (MSGTK_INSPECT_SUMMARY on the header block) and
  * from msgtk_inspect_summary(), which decodes plain fields without parsing a
- * message: for awkward header blocks and every message of the corpus. The
- * tree, text, header fields and part content of an inspection of the MIME
- * structure only (MSGTK_INSPECT_STRUCTURE): for every message of the
- * corpus. */
+ * message: for awkward header blocks, every message of the project's fixtures
+ * (tests/data) and every message of the external corpus where it is present.
+ * The tree, text, header fields and part content of an inspection of the
+ * MIME structure only (MSGTK_INSPECT_STRUCTURE): for the same messages. */
 #include <msgtk/msgtk.h>
 #include <string.h>
 
@@ -157,15 +157,12 @@ assert_same_structure (MsgtkInspection *full, GBytes *raw)
     g_assert_true (g_bytes_equal (got, want));
 }
 
-/* The corpus, read as the tool reads it: each file as a message or an
- * archive, the summary from a headers-only source, the structure-only
- * views. */
-static void
-test_corpus (void)
+/* Every file under @dir, read as the tool reads it: each file as a message
+ * or an archive, the summary from a headers-only source, the structure-only
+ * views. Returns how many messages it compared. */
+static guint
+check_fast_paths_under (const char *dir)
 {
-  const char *dir = g_getenv ("MSGTK_CORPUS_DIR");
-  g_assert_nonnull (dir);
-  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
   GPtrArray *unvisited = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (unvisited, g_strdup (dir));
   guint messages_seen = 0;
@@ -178,8 +175,8 @@ test_corpus (void)
         g_ptr_array_add (unvisited, g_build_filename (path, name, NULL));
       continue;
     }
-    if (g_str_has_suffix (path, ".md"))
-      continue; /* SOURCES.md */
+    if (g_str_has_suffix (path, ".md") || g_str_has_suffix (path, "MANIFEST"))
+      continue; /* SOURCES.md, tests/data/README.md and MANIFEST */
     g_autoptr (GError) error = NULL;
     g_autoptr (MsgtkSource) source = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &error);
     if (source == NULL)
@@ -214,6 +211,42 @@ test_corpus (void)
     }
   }
   g_ptr_array_unref (unvisited);
+  return messages_seen;
+}
+
+/* The project's fixtures: there in every checkout. */
+static void
+test_fixtures (void)
+{
+  const char *src = g_getenv ("MSGTK_SOURCE_DIR");
+  g_assert_nonnull (src);
+  g_autofree char *dir = g_build_filename (src, "tests", "data", NULL);
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+  guint messages_seen = check_fast_paths_under (dir);
+  g_test_message ("%u fixture messages", messages_seen);
+  g_assert_cmpuint (messages_seen, >=, 60);
+}
+
+/* The external corpus: MSGTK_CORPUS names it, else MSGTK_CORPUS_DIR
+ * (tests/meson.build). Where it is not, the case is skipped; but under
+ * CI=true, or when MSGTK_CORPUS names a folder that is not there, that is a
+ * failure. */
+static void
+test_corpus (void)
+{
+  const char *named = g_getenv ("MSGTK_CORPUS");
+  const char *dir = named != NULL && *named != '\0' ? named : g_getenv ("MSGTK_CORPUS_DIR");
+  if (dir == NULL || !g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+    if (g_strcmp0 (g_getenv ("CI"), "true") == 0 || (named != NULL && *named != '\0'))
+      g_test_fail_printf ("corpus not found at %s: %s",
+                          dir != NULL ? dir : "(MSGTK_CORPUS_DIR unset)",
+                          named != NULL && *named != '\0' ? "MSGTK_CORPUS names it"
+                                                          : "CI=true needs it (set MSGTK_CORPUS)");
+    else
+      g_test_skip ("corpus not found");
+    return;
+  }
+  guint messages_seen = check_fast_paths_under (dir);
   g_test_message ("%u corpus messages", messages_seen);
   g_assert_cmpuint (messages_seen, >=, 250);
 }
@@ -224,6 +257,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_mime_init ();
   g_test_add_func ("/inspect/summary-headers-only", test_same_summary);
+  g_test_add_func ("/inspect/fixtures-fast-paths", test_fixtures);
   g_test_add_func ("/inspect/corpus-fast-paths", test_corpus);
   int rc = g_test_run ();
   g_mime_shutdown ();
