@@ -151,8 +151,13 @@ on_parser_warning (gint64 offset, GMimeParserWarning errcode, const gchar *item,
   MsgtkInspection *in = user_data;
   MsgtkSeverity sev;
   const char *code = warning_code (errcode, &sev);
-  g_autofree char *loc = g_strdup_printf ("offset %" G_GINT64_FORMAT, offset);
+  /* GMime gives -1 for problems of the whole message (its end) */
+  g_autofree char *loc
+      = offset >= 0 ? g_strdup_printf ("offset %" G_GINT64_FORMAT, offset) : g_strdup ("message");
   g_autofree char *what = item != NULL ? inspect_valid_utf8 (item, -1) : NULL;
+  /* the item may be a raw header with its line breaks: one finding, one line */
+  if (what != NULL)
+    g_strstrip (g_strdelimit (what, "\r\n\t", ' '));
   inspect_add_finding (in->defects, code, sev, loc, "GMime parser: %s", what != NULL ? what : code);
 }
 

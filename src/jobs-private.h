@@ -16,12 +16,12 @@ typedef void (*JobsWorkFunc) (gpointer job, gpointer worker, gpointer data);
 typedef void (*JobsFinishFunc) (gpointer job, gpointer data);
 
 typedef struct {
-  guint threads;   /* 0: one per core */
-  guint window;    /* jobs in flight at most; 0: 4 per thread */
-  gsize max_bytes; /* bytes of the jobs in flight at most (one job may exceed it); 0: no limit */
-  JobsWorkFunc work;     /* on a worker thread */
-  JobsFinishFunc finish; /* nullable: on the pushing thread, in order */
-  gpointer (*worker_new) (gpointer data);             /* nullable: a worker's own state */
+  guint threads;     /* 0: one per core */
+  guint window;      /* jobs in flight at most; 0: 4 per thread */
+  gsize max_bytes;   /* bytes of the jobs in flight at most (one job may exceed it); 0: no limit */
+  JobsWorkFunc work; /* on a worker thread */
+  JobsFinishFunc finish;                  /* nullable: on the pushing thread, in order */
+  gpointer (*worker_new) (gpointer data); /* nullable: a worker's own state */
   void (*worker_free) (gpointer worker, gpointer data); /* nullable */
   gpointer data;
 } JobsConfig;

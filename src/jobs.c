@@ -10,9 +10,9 @@ typedef struct {
 struct _Jobs {
   JobsConfig c;
   guint threads;
-  GPtrArray *workers;   /* GThread* */
-  GAsyncQueue *todo;    /* Slot*; NULL tells a worker to stop */
-  GQueue order;         /* Slot*, as handed over */
+  GPtrArray *workers; /* GThread* */
+  GAsyncQueue *todo;  /* Slot*; NULL tells a worker to stop */
+  GQueue order;       /* Slot*, as handed over */
   gsize inflight_bytes;
   GMutex lock;
   GCond done;

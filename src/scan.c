@@ -151,8 +151,8 @@ msgtk_scan_source (MsgtkSource *source, const MsgtkScanOptions *o, MsgtkScanFunc
     j->error = error;
     if (item != NULL) {
       /* valid UTF-8 like everything reported: paths may hold any bytes */
-      g_autofree char *label = archive ? g_strdup_printf ("%s#%u", item->path, item->index)
-                                       : g_strdup (item->path);
+      g_autofree char *label
+          = archive ? g_strdup_printf ("%s#%u", item->path, item->index) : g_strdup (item->path);
       j->label = g_utf8_make_valid (label, -1);
       j->raw = msgtk_item_read_bytes (item, &j->error);
     } else {
@@ -165,8 +165,9 @@ msgtk_scan_source (MsgtkSource *source, const MsgtkScanOptions *o, MsgtkScanFunc
     g_ptr_array_add (batch->jobs, j);
     gsize bytes = j->raw != NULL ? g_bytes_get_size (j->raw) : 0;
     batch->bytes += bytes;
-    gboolean stop = item == NULL
-                    && (format == MSGTK_SOURCE_FORMAT_MBOX || format == MSGTK_SOURCE_FORMAT_MESSAGE);
+    gboolean stop
+        = item == NULL
+          && (format == MSGTK_SOURCE_FORMAT_MBOX || format == MSGTK_SOURCE_FORMAT_MESSAGE);
     if (stop || batch->jobs->len >= BATCH_MESSAGES || batch->bytes >= BATCH_BYTES) {
       gsize b = batch->bytes;
       jobs_push (jobs, g_steal_pointer (&batch), b);
