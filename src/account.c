@@ -453,3 +453,24 @@ msgtk_account_connection_config (MsgtkAccount *a, MsgtkConnectionConfig *c)
   c->tls_insecure = a->tls_insecure;
   c->timeout = a->timeout;
 }
+
+gboolean
+msgtk_account_cache_password (MsgtkAccount *a, GError **error)
+{
+  if (!msgtk_account_has_credentials (a) || a->token_command || a->token_file
+      || g_getenv ("MSGTK_TOKEN"))
+    return TRUE;
+  GError *local = NULL;
+  char *password = msgtk_account_get_password (a, &local);
+  if (local != NULL) {
+    g_propagate_error (error, local);
+    return FALSE;
+  }
+  if (password != NULL) {
+    g_clear_pointer (&a->password_command, g_free);
+    g_clear_pointer (&a->password_file, g_free);
+    msgtk_secret_free (a->password);
+    a->password = password;
+  }
+  return TRUE;
+}

@@ -24,6 +24,8 @@ typedef struct {
   gpointer (*worker_new) (gpointer data); /* nullable: a worker's own state */
   void (*worker_free) (gpointer worker, gpointer data); /* nullable */
   gpointer data;
+  gboolean background; /* with one thread too, work on a thread of its own (the caller goes
+                        * on handing jobs over meanwhile) */
 } JobsConfig;
 
 typedef struct _Jobs Jobs;

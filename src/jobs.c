@@ -53,11 +53,11 @@ jobs_new (const JobsConfig *config)
   g_cond_init (&j->done);
   g_queue_init (&j->order);
   j->workers = g_ptr_array_new ();
-  if (j->threads > 1) {
+  if (j->threads > 1 || config->background) {
     j->todo = g_async_queue_new ();
     for (guint i = 0; i < j->threads; i++)
       g_ptr_array_add (j->workers, g_thread_new ("msgtk-job", worker_main, j));
-  } else if (j->c.worker_new != NULL) {
+  } else if (j->c.worker_new != NULL) { /* one thread: the caller's */
     j->inline_state = j->c.worker_new (j->c.data);
   }
   return j;
@@ -66,7 +66,7 @@ jobs_new (const JobsConfig *config)
 guint
 jobs_threads (Jobs *j)
 {
-  return j->threads > 1 ? j->threads : 1;
+  return MAX (j->threads, 1);
 }
 
 /* Finish the oldest job, waiting for it to be done. */
@@ -105,7 +105,7 @@ void
 jobs_push (Jobs *j, gpointer job, gsize bytes)
 {
   g_return_if_fail (job != NULL);
-  if (j->threads <= 1) {
+  if (j->todo == NULL) {
     j->c.work (job, j->inline_state, j->c.data);
     if (j->c.finish != NULL)
       j->c.finish (job, j->c.data);
@@ -140,7 +140,7 @@ jobs_free (Jobs *j)
     g_async_queue_push (j->todo, g_new0 (Slot, 1));
   for (guint i = 0; i < j->workers->len; i++)
     g_thread_join (j->workers->pdata[i]);
-  if (j->threads <= 1 && j->c.worker_free != NULL)
+  if (j->todo == NULL && j->c.worker_free != NULL)
     j->c.worker_free (j->inline_state, j->c.data);
   g_ptr_array_unref (j->workers);
   if (j->todo != NULL)

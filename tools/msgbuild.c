@@ -339,7 +339,7 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   if (!g_get_charset (NULL))
     setlocale (LC_CTYPE, "C.UTF-8");
-  g_mime_init ();
+  msgtk_init ();
   attachments = g_ptr_array_new_with_free_func (attach_opt_free);
   int r = run (argc, argv);
   g_ptr_array_unref (attachments);
@@ -366,6 +366,5 @@ main (int argc, char **argv)
   g_strfreev (opt_cc);
   g_strfreev (opt_bcc);
   g_strfreev (opt_headers);
-  g_mime_shutdown ();
   return r;
 }

@@ -314,7 +314,7 @@ main (int argc, char **argv)
   }
   if (opt.select != NULL && !parse_select (opt.select, &error))
     return cli_report_error (PROG, error);
-  g_mime_init ();
+  msgtk_init ();
   g_auto (GStrv) fallbacks = NULL;
   if (opt.fallback != NULL) {
     fallbacks = g_strsplit (opt.fallback, ",", -1);
@@ -357,7 +357,6 @@ main (int argc, char **argv)
       set_exit (cli_report_error (PROG, error));
     msgtk_sink_free (sink);
   }
-  g_mime_shutdown ();
   if (ranges != NULL)
     g_array_unref (ranges);
   if (exit_code == EX_OK && check_failed)

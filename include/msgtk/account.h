@@ -63,6 +63,11 @@ char *msgtk_account_get_token (MsgtkAccount *account, GError **error);
 gboolean msgtk_account_get_secret (MsgtkAccount *account, char **password, char **token,
                                    GError **error);
 
+/* Fetch the password now (a password command runs once) and keep it in
+ * @account for every connection made with it; nothing to do for a token or
+ * an account without credentials. */
+gboolean msgtk_account_cache_password (MsgtkAccount *account, GError **error);
+
 /* Whether the account has any credentials configured (then TLS is required). */
 gboolean msgtk_account_has_credentials (MsgtkAccount *account);
 

@@ -8,6 +8,7 @@
 #include <msgtk/message.h>
 #include <msgtk/imap.h>
 #include <msgtk/journal.h>
+#include <msgtk/upload.h>
 #include <msgtk/utf7.h>
 #include <msgtk/source.h>
 #include <msgtk/inspect.h>

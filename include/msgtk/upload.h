@@ -1,0 +1,127 @@
+/* msgtk — uploads: messages and whole archives into IMAP mailboxes over one
+ * or several connections, exactly what the resume journal says is missing,
+ * in batches, with flags and internal dates. */
+#pragma once
+
+#include <msgtk/journal.h>
+#include <stdio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * MsgtkUploadDate:
+ * @MSGTK_UPLOAD_DATE_SOURCE: the source's date (From_ line, file time), else the Date field
+ * @MSGTK_UPLOAD_DATE_HEADER: the Date field, else the source's date
+ * @MSGTK_UPLOAD_DATE_NOW: none: the server's time of the upload
+ *
+ * Where a message's internal date comes from.
+ */
+typedef enum {
+  MSGTK_UPLOAD_DATE_SOURCE,
+  MSGTK_UPLOAD_DATE_HEADER,
+  MSGTK_UPLOAD_DATE_NOW,
+} MsgtkUploadDate;
+
+/**
+ * MsgtkUploadCounts:
+ * @read: messages read from the sources so far
+ * @uploaded: messages the server stored (dry run: that would be uploaded)
+ * @skipped: messages left out because the server has them
+ * @failed: messages that could not be uploaded
+ * @bytes_done: bytes of the messages uploaded
+ * @bytes_total: bytes of the messages read so far that are to be uploaded
+ * @seconds: since the upload started
+ *
+ * How far an upload is.
+ */
+typedef struct {
+  guint read, uploaded, skipped, failed;
+  guint64 bytes_done, bytes_total;
+  double seconds;
+} MsgtkUploadCounts;
+
+/**
+ * MsgtkUploadOptions:
+ * @account: the server and credentials (its password, if any, fetched once)
+ * @trace: (nullable): where the protocol dialogue goes, secrets redacted
+ * @mailbox: (nullable): the mailbox; with maildir++ folders, the parent of
+ *   theirs; %NULL: INBOX
+ * @create: create missing mailboxes
+ * @jobs: connections in parallel; 0: 1
+ * @batch: messages per APPEND command at most; 0: 100
+ * @dedupe: leave out messages whose Message-ID the mailbox holds already
+ * @date_from: where internal dates come from
+ * @dry_run: read and check everything, connect to nothing
+ * @journal: (nullable): the resume journal
+ * @progress: (nullable): called from time to time on the calling thread
+ * @planned: (nullable): dry run: called for each message that would go,
+ *   with its identity, size and mailbox
+ * @data: for the callbacks
+ *
+ * What to upload where, and how.
+ */
+typedef struct {
+  MsgtkAccount *account;
+  FILE *trace;
+  const char *mailbox;
+  gboolean create;
+  guint jobs;
+  guint batch;
+  gboolean dedupe;
+  MsgtkUploadDate date_from;
+  gboolean dry_run;
+  MsgtkJournal *journal;
+  void (*progress) (const MsgtkUploadCounts *counts, gpointer data);
+  void (*planned) (const char *identity, gsize size, const char *mailbox, gpointer data);
+  gpointer data;
+} MsgtkUploadOptions;
+
+/**
+ * MsgtkUploadResult:
+ * @counts: the final counts
+ * @failures: (element-type utf8): "identity: reason" for every message, or
+ *   input, that could not be uploaded, in the order of the sources
+ * @fatal: (nullable): the first error that ended a connection or the run
+ * @unreadable: inputs (paths, entries of them) that could not be read
+ *
+ * How an upload went. Clear with msgtk_upload_result_clear().
+ */
+typedef struct {
+  MsgtkUploadCounts counts;
+  GPtrArray *failures;
+  GError *fatal;
+  guint unreadable;
+} MsgtkUploadResult;
+
+/**
+ * msgtk_upload:
+ * @paths: (array zero-terminated=1): what to upload: message files,
+ *   directories, mboxes, maildirs (with maildir++ folders, each to the
+ *   mailbox of its name under @mailbox), "-" for standard input
+ * @options: where and how
+ * @result: (out caller-allocates): how it went
+ * @error: return location for an error
+ *
+ * Uploads every message of @paths that the journal (and, with @dedupe, the
+ * mailbox) does not show as uploaded already. Each connection keeps several
+ * APPEND commands in flight when the server allows it; the journal records
+ * each message as soon as the server confirmed it, and notes messages sent
+ * before their outcome is known, which a later run checks against the
+ * server. Messages that cannot be uploaded are counted and listed in
+ * @result; the upload goes on with the others.
+ *
+ * Returns: %FALSE (with @error) only when nothing could be uploaded at all
+ *   (the login or the server's hierarchy delimiter failed).
+ */
+gboolean msgtk_upload (char **paths, const MsgtkUploadOptions *options, MsgtkUploadResult *result,
+                       GError **error);
+
+/**
+ * msgtk_upload_result_clear:
+ * @result: a result filled by msgtk_upload()
+ *
+ * Frees what @result holds.
+ */
+void msgtk_upload_result_clear (MsgtkUploadResult *result);
+
+G_END_DECLS
