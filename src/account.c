@@ -2,6 +2,7 @@
 #include "msgtk/account.h"
 
 #include "msgtk/error.h"
+#include "error-private.h"
 
 #include <errno.h>
 #include <string.h>
@@ -407,17 +408,16 @@ msgtk_account_get_secret (MsgtkAccount *a, char **password, char **token, GError
       if (local)
         g_propagate_error (error, g_steal_pointer (&local));
       else
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
-                     "no password for %s: use --password-command, --password-file, "
-                     "MSGTK_PASSWORD or ~/.netrc",
-                     a->user ? a->user : "the account");
+        msgtk_set_error_hint (error, MSGTK_ERROR_HINT_GIVE_PASSWORD, MSGTK_ERROR_CONFIG,
+                              "no password for %s", a->user ? a->user : "the account");
       return FALSE;
     }
   }
   if (a->user == NULL) {
     g_clear_pointer (password, msgtk_secret_free);
     g_clear_pointer (token, msgtk_secret_free);
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "a password is set but no --user");
+    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_GIVE_USER, MSGTK_ERROR_CONFIG,
+                          "a password is set but no user name");
     return FALSE;
   }
   return TRUE;

@@ -1,7 +1,7 @@
 /* msgtk — buffered line-oriented client connection over GIO. */
 #include "msgtk/connection.h"
 
-#include "msgtk/error.h"
+#include "error-private.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,8 +19,6 @@ struct _MsgtkConnection {
   guint timeout;
   gsize max_line;
   char *protocol;
-  char *starttls_option;
-  char *implicit_option;
   char *trust_file;
   char *fingerprint; /* lowercase hex without ':' */
   gboolean tls_insecure;
@@ -80,8 +78,6 @@ conn_new (const MsgtkConnectionConfig *c)
   conn->timeout = c->timeout ? c->timeout : 60;
   conn->max_line = c->max_line ? c->max_line : 64 * 1024;
   conn->protocol = g_strdup (c->protocol ? c->protocol : "server");
-  conn->starttls_option = g_strdup (c->starttls_option ? c->starttls_option : "--tls starttls");
-  conn->implicit_option = g_strdup (c->implicit_option ? c->implicit_option : "--tls implicit");
   /* GTlsFileDatabase wants an absolute path. */
   conn->trust_file = c->trust_file ? g_canonicalize_filename (c->trust_file, NULL) : NULL;
   conn->fingerprint = c->fingerprint ? normalise_fingerprint (c->fingerprint) : NULL;
@@ -193,28 +189,22 @@ tls_handshake (MsgtkConnection *conn, GError **error)
     g_tls_connection_set_database (G_TLS_CONNECTION (tls), db);
     g_object_unref (db);
   }
-  if (conn->tls_insecure)
-    fprintf (stderr,
-             "WARNING: --tls-insecure: the %s server's certificate is NOT checked; anyone on the "
-             "path can read and change this connection, including your credentials.\n",
-             conn->protocol);
   g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_certificate), conn);
   if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, &local)) {
     GTlsCertificateFlags errs
         = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
     if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) && errs) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO,
-                   "TLS certificate of %s:%u refused: %s%s (give the CA with --tls-trust-file, "
-                   "or pin it with --tls-fingerprint)",
-                   conn->host, conn->port, cert_problem (errs),
-                   conn->fingerprint ? ", and its SHA-256 fingerprint does not match the pin" : "");
+      msgtk_set_error_hint (
+          error, MSGTK_ERROR_HINT_TRUST_CERTIFICATE, MSGTK_ERROR_IO,
+          "TLS certificate of %s:%u refused: %s%s", conn->host, conn->port, cert_problem (errs),
+          conn->fingerprint ? ", and its SHA-256 fingerprint does not match the pin" : "");
     } else if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS)
                || g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_MISC)
                || g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO,
-                   "TLS handshake with %s:%u failed (%s): the server does not seem to speak TLS "
-                   "on this port; if it is a plaintext or STARTTLS port, use %s",
-                   conn->host, conn->port, local->message, conn->starttls_option);
+      msgtk_set_error_hint (error, MSGTK_ERROR_HINT_USE_STARTTLS, MSGTK_ERROR_IO,
+                            "TLS handshake with %s:%u failed (%s): the server does not seem to "
+                            "speak TLS on this port",
+                            conn->host, conn->port, local->message);
     } else {
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "TLS handshake with %s:%u failed: %s",
                    conn->host, conn->port, local->message);
@@ -307,8 +297,6 @@ msgtk_connection_free (MsgtkConnection *conn)
   g_ptr_array_unref (conn->secrets);
   g_free (conn->host);
   g_free (conn->protocol);
-  g_free (conn->starttls_option);
-  g_free (conn->implicit_option);
   g_free (conn->trust_file);
   g_free (conn->fingerprint);
   g_free (conn);
@@ -370,10 +358,10 @@ fill (MsgtkConnection *conn, GError **error)
   }
   if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
     if (!conn->got_data && !conn->tls)
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
-                   "no greeting from %s server %s port %u within %u s; if this port expects TLS "
-                   "from the first byte (e.g. 465, 993), use %s",
-                   conn->protocol, conn->host, conn->port, conn->timeout, conn->implicit_option);
+      msgtk_set_error_hint (error, MSGTK_ERROR_HINT_USE_IMPLICIT_TLS, MSGTK_ERROR_TEMP_FAIL,
+                            "no greeting from %s server %s port %u within %u s; the port may "
+                            "expect TLS from the first byte (as 465 and 993 do)",
+                            conn->protocol, conn->host, conn->port, conn->timeout);
     else
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
                    "%s server %s did not answer within %u s", conn->protocol, conn->host,
@@ -420,9 +408,9 @@ msgtk_connection_read_line (MsgtkConnection *conn, GError **error)
       return NULL;
     if (!conn->tls && conn->in->len >= 2 && conn->in->data[0] == 0x15
         && conn->in->data[1] == 0x03) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
-                   "%s server %s port %u answered with TLS, not plaintext: use %s", conn->protocol,
-                   conn->host, conn->port, conn->implicit_option);
+      msgtk_set_error_hint (error, MSGTK_ERROR_HINT_USE_IMPLICIT_TLS, MSGTK_ERROR_PROTOCOL,
+                            "%s server %s port %u answered with TLS, not plaintext", conn->protocol,
+                            conn->host, conn->port);
       return NULL;
     }
   }

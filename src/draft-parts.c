@@ -7,6 +7,7 @@
 
 #include "charset-private.h"
 #include "encode-private.h"
+#include "error-private.h"
 #include "gmime-autoptr-private.h"
 
 #include <fcntl.h>
@@ -45,10 +46,8 @@ draft_body_to_utf8 (MsgtkDraft *d, const char *what, GBytes *bytes, gboolean is_
   if (g_ascii_strcasecmp (incs, "UTF-8") == 0 || g_ascii_strcasecmp (incs, "UTF8") == 0) {
     const char *end;
     if (!g_utf8_validate_len (data, n, &end)) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
-                   "%s is not valid UTF-8 at byte %ld; give --input-charset if it is in another "
-                   "charset",
-                   what, (long)(end - data));
+      msgtk_set_error_hint (error, MSGTK_ERROR_HINT_INPUT_CHARSET, MSGTK_ERROR_DATA,
+                            "%s is not valid UTF-8 at byte %ld", what, (long)(end - data));
       return NULL;
     }
     utf8 = g_strndup (data, n);

@@ -7,6 +7,7 @@
 
 #include "address-private.h"
 #include "digest-private.h"
+#include "error-private.h"
 #include "encode-private.h"
 #include "gmime-autoptr-private.h"
 #include "jobs-private.h"
@@ -407,8 +408,7 @@ msgtk_draft_build (MsgtkDraft *d, GError **error)
   if (d->charset && !encode_check_charset (d->charset, error))
     return NULL;
   if (!d->from) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
-                 "no From address; give --from or \"from\" in the draft");
+    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_GIVE_FROM, MSGTK_ERROR_USAGE, "no From address");
     return NULL;
   }
   struct {

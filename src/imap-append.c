@@ -7,6 +7,7 @@
 #include <msgtk/utf7.h>
 
 #include "date-private.h"
+#include "error-private.h"
 #include "wire-private.h"
 
 #include <string.h>
@@ -196,9 +197,8 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
         continue;
       }
       if (!o->create || *created) {
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
-                     "mailbox '%s' does not exist on the server (%s); use --create to create it",
-                     mailbox, r->text);
+        msgtk_set_error_hint (error, MSGTK_ERROR_HINT_CREATE_MAILBOX, MSGTK_ERROR_CANT_CREATE,
+                              "mailbox '%s' does not exist on the server (%s)", mailbox, r->text);
         return FALSE;
       }
       if (!msgtk_imap_session_create (s, mailbox, error))

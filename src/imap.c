@@ -2,6 +2,7 @@
  * authentication, the command and response plumbing, and the mailbox
  * commands (LIST, CREATE, EXAMINE, SEARCH, FETCH). */
 #include "imap-private.h"
+#include "error-private.h"
 #include "wire-private.h"
 
 #include <errno.h>
@@ -34,6 +35,8 @@ struct _MsgtkImapSession {
   char *examined;    /* the mailbox left EXAMINE'd by Message-ID searches */
   GHashTable *early; /* tag → completion read while waiting for another */
   char *bye;         /* text of a BYE seen */
+  void (*alert) (const char *host, const char *text, gpointer data); /* the account's */
+  gpointer alert_data;
 };
 
 /* ---------------------------------------------------------------- parsing */
@@ -70,8 +73,8 @@ handle_code (MsgtkImapSession *s, ImapResponse *r)
     return;
   if (g_ascii_strncasecmp (r->code, "CAPABILITY ", 11) == 0)
     set_caps (s, r->code + 11);
-  else if (g_ascii_strcasecmp (r->code, "ALERT") == 0)
-    g_printerr ("IMAP server %s alert: %s\n", s->host, r->text);
+  else if (g_ascii_strcasecmp (r->code, "ALERT") == 0 && s->alert != NULL)
+    s->alert (s->host, r->text, s->alert_data);
 }
 
 /* Untagged responses may come at any time; take what matters. */
@@ -423,11 +426,10 @@ msgtk_imap_session_starttls (MsgtkImapSession *s, GError **error)
     return FALSE;
   }
   if (!msgtk_imap_session_has_capability (s, "STARTTLS")) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
-                 "the IMAP server %s does not offer STARTTLS, which this account requires; "
-                 "nothing was sent (use --tls implicit for a TLS port such as 993, or --tls none "
-                 "only on a trusted network)",
-                 s->host);
+    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_STARTTLS_NOT_OFFERED, MSGTK_ERROR_UNAVAILABLE,
+                          "the IMAP server %s does not offer STARTTLS, which this account "
+                          "requires; nothing was sent",
+                          s->host);
     return FALSE;
   }
   g_autoptr (ImapResponse) r = simple_command (s, "STARTTLS", NULL, error);
@@ -449,8 +451,8 @@ msgtk_imap_session_connect (MsgtkAccount *account, FILE *trace, GError **error)
   msgtk_account_connection_config (account, &cfg);
   imap_connection_config (&cfg);
   if (cfg.host == NULL) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
-                 "no IMAP server given: use --host or an account with a host");
+    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_NO_HOST_GIVEN, MSGTK_ERROR_USAGE,
+                          "no IMAP server given");
     return NULL;
   }
   if (cfg.port == 0)
@@ -460,6 +462,8 @@ msgtk_imap_session_connect (MsgtkAccount *account, FILE *trace, GError **error)
     return NULL;
   msgtk_connection_set_trace (conn, trace);
   g_autoptr (MsgtkImapSession) s = session_new (conn, cfg.host, msgtk_connection_is_tls (conn));
+  s->alert = account->alert;
+  s->alert_data = account->alert_data;
   if (!read_greeting (s, error))
     return NULL;
   if (cfg.tls == MSGTK_TLS_STARTTLS && !msgtk_imap_session_starttls (s, error))

@@ -1,5 +1,6 @@
 /* msgtk — SMTP/ESMTP client session. */
 #include "smtp-private.h"
+#include "error-private.h"
 
 #include "msgtk/connection.h"
 #include "msgtk/error.h"
@@ -291,8 +292,8 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
   MsgtkConnectionConfig cfg = { 0 };
   msgtk_account_connection_config (account, &cfg);
   if (cfg.host == NULL) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
-                 "no SMTP server given: use --host or an account with a host");
+    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_NO_HOST_GIVEN, MSGTK_ERROR_USAGE,
+                          "no SMTP server given");
     return NULL;
   }
   if (cfg.port == 0)
@@ -324,11 +325,10 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
     return NULL;
   if (cfg.tls == MSGTK_TLS_STARTTLS) {
     if (!msgtk_smtp_has_extension (s, "STARTTLS")) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
-                   "SMTP server %s does not offer STARTTLS, which this account requires; "
-                   "nothing was sent (use --tls implicit for a TLS port, or --tls none only on "
-                   "a trusted network)",
-                   s->host);
+      msgtk_set_error_hint (error, MSGTK_ERROR_HINT_STARTTLS_NOT_OFFERED, MSGTK_ERROR_UNAVAILABLE,
+                            "SMTP server %s does not offer STARTTLS, which this account "
+                            "requires; nothing was sent",
+                            s->host);
       return NULL;
     }
     msgtk_connection_queue_line (s->conn, "STARTTLS");

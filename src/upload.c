@@ -16,9 +16,9 @@
 /* One job: messages for one mailbox, or only failures to report in order. */
 typedef struct {
   char *mailbox;
-  GPtrArray *keys;     /* journal keys */
-  GPtrArray *names;    /* identities, for reports */
-  GArray *msgs;        /* MsgtkImapMessage */
+  GPtrArray *keys;  /* journal keys */
+  GPtrArray *names; /* identities, for reports */
+  GArray *msgs;     /* MsgtkImapMessage */
   guint64 bytes;
   GPtrArray *failures; /* "identity: reason", reported in order */
   GError *fatal;       /* the session ended during this batch */
@@ -384,8 +384,7 @@ feed_path (Feed *f, const char *path)
 }
 
 gboolean
-msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *result,
-              GError **error)
+msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *result, GError **error)
 {
   memset (result, 0, sizeof *result);
   result->failures = g_ptr_array_new_with_free_func (g_free);

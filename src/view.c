@@ -4,6 +4,7 @@
 #include <msgtk/view.h>
 
 #include "charset-private.h"
+#include "error-private.h"
 #include "inspect-private.h"
 
 #include <string.h>
@@ -188,9 +189,8 @@ msgtk_inspection_part_content (MsgtkInspection *in, const char *number, gboolean
 {
   InspectNode *n = inspect_find_node (in, number);
   if (n == NULL || !n->leaf) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
-                 "no part '%s' with content in this message; --tree lists the part numbers",
-                 number);
+    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_LIST_PARTS, MSGTK_ERROR_USAGE,
+                          "no part '%s' with content in this message", number);
     return NULL;
   }
   g_autofree char *type = inspect_content_type (n->object);

@@ -3,14 +3,64 @@
 
 #include <stdio.h>
 
+const char *
+cli_hint (const GError *error)
+{
+  switch (msgtk_error_get_hint (error)) {
+  case MSGTK_ERROR_HINT_NO_HOST_GIVEN: return "give --host, or an --account with a host";
+  case MSGTK_ERROR_HINT_USE_IMPLICIT_TLS:
+    return "if the port expects TLS from the first byte, use --tls implicit";
+  case MSGTK_ERROR_HINT_USE_STARTTLS:
+    return "if it is a plaintext or STARTTLS port, use --tls starttls";
+  case MSGTK_ERROR_HINT_STARTTLS_NOT_OFFERED:
+    return "use --tls implicit for a TLS port (such as 465 or 993), or --tls none only on a "
+           "trusted network";
+  case MSGTK_ERROR_HINT_TRUST_CERTIFICATE:
+    return "give the CA with --tls-trust-file, or pin the certificate with --tls-fingerprint";
+  case MSGTK_ERROR_HINT_TLS_FOR_CREDENTIALS:
+    return "use --tls starttls or --tls implicit (allow-plaintext-auth = true in the account "
+           "overrides this)";
+  case MSGTK_ERROR_HINT_GIVE_PASSWORD:
+    return "give one with --password-command, --password-file, MSGTK_PASSWORD or ~/.netrc";
+  case MSGTK_ERROR_HINT_GIVE_USER: return "give --user";
+  case MSGTK_ERROR_HINT_GIVE_TOKEN:
+    return "give one with --token-command, --token-file or MSGTK_TOKEN";
+  case MSGTK_ERROR_HINT_CHECK_CREDENTIALS: return "check the user and the password";
+  case MSGTK_ERROR_HINT_CREATE_MAILBOX: return "use --create to create it";
+  case MSGTK_ERROR_HINT_LIST_PARTS: return "--tree lists the part numbers";
+  case MSGTK_ERROR_HINT_INPUT_CHARSET: return "give --input-charset if it is in another charset";
+  case MSGTK_ERROR_HINT_GIVE_FROM: return "give --from or \"from\" in the draft";
+  case MSGTK_ERROR_HINT_NONE:
+  default: return NULL;
+  }
+}
+
+char *
+cli_error_text (const GError *error)
+{
+  const char *hint = cli_hint (error);
+  g_autofree char *text = g_strdup_printf ("%s%s%s", error ? error->message : "unknown error",
+                                           hint ? "; " : "", hint ? hint : "");
+  /* messages name paths and data, which may hold any bytes: valid UTF-8 */
+  return g_utf8_make_valid (text, -1);
+}
+
 int
 cli_report_error (const char *prog, const GError *error)
 {
-  int code = msgtk_error_exit_code (error);
-  /* messages name paths and data, which may hold any bytes: print valid UTF-8 */
-  g_autofree char *message = g_utf8_make_valid (error ? error->message : "unknown error", -1);
+  g_autofree char *message = cli_error_text (error);
   fprintf (stderr, "%s: %s\n", prog, message);
-  return code;
+  return msgtk_error_exit_code (error);
+}
+
+static void
+print_alert (const char *host, const char *text, gpointer data)
+{
+  g_autofree char *shown = g_utf8_make_valid (text, -1);
+  for (char *p = shown; *p; p++)
+    if ((guchar)*p < 0x20 || *p == 0x7f)
+      *p = '?';
+  fprintf (stderr, "%s: the server %s says: %s\n", (const char *)data, host, shown);
 }
 
 gboolean
@@ -66,7 +116,7 @@ cli_account_option_group (CliAccountOptions *o)
 }
 
 MsgtkAccount *
-cli_account_resolve (CliAccountOptions *o, const char *protocol, GError **error)
+cli_account_resolve (CliAccountOptions *o, const char *prog, const char *protocol, GError **error)
 {
   g_autoptr (MsgtkAccount) a = msgtk_account_new ();
   if (!msgtk_account_load (a, o->config, o->account, protocol, error))
@@ -114,5 +164,12 @@ cli_account_resolve (CliAccountOptions *o, const char *protocol, GError **error)
                  o->tls);
     return NULL;
   }
+  if (a->tls_insecure)
+    fprintf (stderr,
+             "%s: WARNING: --tls-insecure: the server's certificate is NOT checked; anyone on "
+             "the path can read and change the connection, including your credentials.\n",
+             prog);
+  a->alert = print_alert; /* IMAP ALERTs are for the user's eyes (RFC 3501 7.1) */
+  a->alert_data = (gpointer)prog;
   return g_steal_pointer (&a);
 }

@@ -5,8 +5,16 @@
 
 G_BEGIN_DECLS
 
-/* Print "PROG: MESSAGE" for @error on stderr and return its sysexits code. */
+/* Print "PROG: MESSAGE" for @error on stderr (its hint in words for the
+ * tools' options after it) and return its sysexits code. */
 int cli_report_error (const char *prog, const GError *error);
+
+/* What the user can do about @error, in words for the tools' options; NULL
+ * when the library gave no hint. */
+const char *cli_hint (const GError *error);
+
+/* @error's message and its hint ("MESSAGE; HINT"), valid UTF-8. */
+char *cli_error_text (const GError *error);
 
 /* Parse argv with @context; on failure print the error and a hint to use
  * --help, and return FALSE (the caller exits with EX_USAGE). */
@@ -31,7 +39,9 @@ typedef struct {
 GOptionGroup *cli_account_option_group (CliAccountOptions *opts);
 
 /* The account: config file ([defaults] and --account), then the options on
- * top. @protocol is "smtp" or "imap". */
-MsgtkAccount *cli_account_resolve (CliAccountOptions *opts, const char *protocol, GError **error);
+ * top. @protocol is "smtp" or "imap". Warns (as @prog) when the certificate
+ * is not to be checked; the server's alerts are printed. */
+MsgtkAccount *cli_account_resolve (CliAccountOptions *opts, const char *prog, const char *protocol,
+                                   GError **error);
 
 G_END_DECLS

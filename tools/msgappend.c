@@ -96,7 +96,7 @@ main (int argc, char **argv)
   if (!g_utf8_validate (base, -1, NULL) || *base == '\0')
     return usage_error ("--mailbox takes a non-empty UTF-8 name");
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkAccount) account = cli_account_resolve (&acct_opts, "imap", &error);
+  g_autoptr (MsgtkAccount) account = cli_account_resolve (&acct_opts, PROG, "imap", &error);
   if (account == NULL)
     return cli_report_error (PROG, error);
   /* a password command runs once, not once per connection */

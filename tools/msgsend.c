@@ -54,6 +54,18 @@ typedef struct {
   guint sent, failed, kept, partial;
 } Run;
 
+/* The error's message with the hint for msgsend's options. */
+/* "msgsend: ORIGIN: WHAT MESSAGE; HINT" on stderr (@origin nullable). */
+static void
+print_error (const char *origin, const char *what, const GError *error)
+{
+  g_autofree char *text = cli_error_text (error);
+  if (origin != NULL)
+    fprintf (stderr, "%s: %s: %s%s\n", prog, origin, what, text);
+  else
+    fprintf (stderr, "%s: %s%s\n", prog, what, text);
+}
+
 static void
 note_failure (Run *run, int code)
 {
@@ -94,7 +106,7 @@ keep (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GBytes
     if (!opt_quiet)
       fprintf (stderr, "%s: %s: kept in %s for a later --flush\n", prog, origin, opt_spool);
   } else {
-    fprintf (stderr, "%s: %s: NOT kept: %s\n", prog, origin, error->message);
+    print_error (origin, "NOT kept: ", error);
     note_failure (run, EX_CANTCREAT);
   }
 }
@@ -123,8 +135,7 @@ report (Run *run, const char *origin, const char *sender, GPtrArray *rcpts, GByt
   }
   if (!ok) {
     run->failed++;
-    fprintf (stderr, "%s: %s: %s%s\n", prog, origin,
-             opt_dry_run ? "" : "not sent: ", error->message);
+    print_error (origin, opt_dry_run ? "" : "not sent: ", error);
     note_failure (run, msgtk_error_exit_code (error));
     keep (run, origin, sender, retry, data, error->message);
     return FALSE;
@@ -217,7 +228,7 @@ prepare (Run *run, GBytes *raw, const char *origin, char **sender, GPtrArray *rc
   if (opt_read_rcpts || *sender == NULL) {
     g_autoptr (GPtrArray) hdr = g_ptr_array_new_with_free_func (g_free);
     if (!msgtk_message_envelope (raw, sender, hdr, &error)) {
-      fprintf (stderr, "%s: %s: %s\n", prog, origin, error->message);
+      print_error (origin, "", error);
       note_failure (run, EX_DATAERR);
       return FALSE;
     }
@@ -254,7 +265,7 @@ send_source (Run *run, const char *path)
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkSource) src = msgtk_source_open (path, MSGTK_SOURCE_FORMAT_AUTO, &error);
   if (src == NULL) {
-    fprintf (stderr, "%s: %s\n", prog, error->message);
+    print_error (NULL, "", error);
     note_failure (run, msgtk_error_exit_code (error));
     return;
   }
@@ -264,7 +275,7 @@ send_source (Run *run, const char *path)
     if (item == NULL) {
       if (error == NULL)
         break;
-      fprintf (stderr, "%s: %s\n", prog, error->message);
+      print_error (NULL, "", error);
       note_failure (run, msgtk_error_exit_code (error));
       continue;
     }
@@ -273,7 +284,7 @@ send_source (Run *run, const char *path)
                                   : g_strdup_printf ("%s#%u", item->path, item->index);
     g_autoptr (GBytes) raw = msgtk_item_read_bytes (item, &error);
     if (raw == NULL) {
-      fprintf (stderr, "%s: %s: %s\n", prog, origin, error->message);
+      print_error (origin, "", error);
       note_failure (run, msgtk_error_exit_code (error));
       continue;
     }
@@ -295,7 +306,7 @@ flush_spool (Run *run, const char *dir)
   g_autoptr (GPtrArray) names = msgtk_spool_list (dir, &error);
   int lock = names ? msgtk_spool_lock (dir, &error) : -1;
   if (lock < 0) {
-    fprintf (stderr, "%s: %s\n", prog, error->message);
+    print_error (NULL, "", error);
     note_failure (run, msgtk_error_exit_code (error));
     return;
   }
@@ -306,7 +317,7 @@ flush_spool (Run *run, const char *dir)
     g_autoptr (GBytes) data = NULL;
     g_clear_error (&error);
     if (!msgtk_spool_get (dir, name, &sender, rcpts, &data, &error)) {
-      fprintf (stderr, "%s: %s\n", prog, error->message);
+      print_error (NULL, "", error);
       note_failure (run, EX_DATAERR);
       continue;
     }
@@ -356,7 +367,7 @@ main (int argc, char **argv)
     return EX_USAGE;
   }
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkAccount) account = cli_account_resolve (&acct_opts, "smtp", &error);
+  g_autoptr (MsgtkAccount) account = cli_account_resolve (&acct_opts, prog, "smtp", &error);
   if (account == NULL)
     return cli_report_error (prog, error);
   Run run = { account, NULL, acct_opts.trace ? stderr : NULL, NULL, EX_OK, 0, 0, 0, 0 };

@@ -32,6 +32,10 @@ typedef struct {
   gboolean netrc;    /* look in ~/.netrc (default TRUE) */
   char *password;    /* from a private config file only; cleared on free */
   char *config_path; /* where the account was read from */
+  /* what a server says for the user's eyes (IMAP ALERT), from any thread;
+   * NULL: dropped */
+  void (*alert) (const char *host, const char *text, gpointer data);
+  gpointer alert_data;
 } MsgtkAccount;
 
 MsgtkAccount *msgtk_account_new (void);

@@ -22,14 +22,12 @@ typedef struct {
   const char *host;
   guint16 port;
   MsgtkTlsMode tls;
-  const char *trust_file;      /* PEM CA bundle to trust instead of the system store */
-  const char *fingerprint;     /* pinned SHA-256 of the server certificate (hex, ':' allowed) */
-  gboolean tls_insecure;       /* accept any certificate (warned about on stderr) */
-  guint timeout;               /* seconds for connecting and for each read/write; 0: 60 */
-  gsize max_line;              /* longest line accepted; 0: 64 KiB */
-  const char *protocol;        /* "SMTP", "IMAP": used in messages */
-  const char *starttls_option; /* how the user asks for STARTTLS, for hints ("--tls starttls") */
-  const char *implicit_option; /* same for implicit TLS ("--tls implicit") */
+  const char *trust_file;  /* PEM CA bundle to trust instead of the system store */
+  const char *fingerprint; /* pinned SHA-256 of the server certificate (hex, ':' allowed) */
+  gboolean tls_insecure;   /* accept any certificate (the program should warn its user) */
+  guint timeout;           /* seconds for connecting and for each read/write; 0: 60 */
+  gsize max_line;          /* longest line accepted; 0: 64 KiB */
+  const char *protocol;    /* "SMTP", "IMAP": used in messages */
 } MsgtkConnectionConfig;
 
 typedef struct _MsgtkConnection MsgtkConnection;

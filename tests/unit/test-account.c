@@ -375,11 +375,16 @@ test_secret (void)
   char *pw = NULL, *tok = NULL;
   g_assert_false (msgtk_account_get_secret (a, &pw, &tok, &error));
   g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG);
-  g_assert_nonnull (strstr (error->message, "--password-command"));
+  /* the library names no option: the hint says what is missing, the tools
+   * say how to give it */
+  g_assert_null (strstr (error->message, "--"));
+  g_assert_cmpint (msgtk_error_get_hint (error), ==, MSGTK_ERROR_HINT_GIVE_PASSWORD);
+  g_assert_nonnull (strstr (cli_hint (error), "--password-command"));
   g_clear_error (&error);
   a->password = g_strdup ("pw");
   g_assert_false (msgtk_account_get_secret (a, &pw, &tok, &error)); /* no user */
   g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG);
+  g_assert_cmpint (msgtk_error_get_hint (error), ==, MSGTK_ERROR_HINT_GIVE_USER);
   g_assert_null (pw);
   g_assert_null (tok);
   g_clear_error (&error);
@@ -406,7 +411,7 @@ resolve (const char *const *args, GError **error)
   g_auto (GStrv) argv = g_strdupv ((char **)args);
   if (!g_option_context_parse_strv (ctx, &argv, error))
     return NULL;
-  MsgtkAccount *a = cli_account_resolve (&o, "smtp", error);
+  MsgtkAccount *a = cli_account_resolve (&o, "test-account", "smtp", error);
   g_free (o.account);
   g_free (o.config);
   g_free (o.host);
