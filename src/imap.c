@@ -891,6 +891,7 @@ auth_cancel (gpointer session)
 {
   ImapAuth *a = session;
   g_autoptr (GString) line = g_string_new ("*");
+  a->s->secret_visible = -1; /* no secret in it */
   queue_line (a->s, line);
 }
 

@@ -438,13 +438,12 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
 
 
 # ---- a server that cheats at SCRAM (fakesasl.py): the exchange fails, nothing is uploaded ----
-from fakesasl import FakeSasl  # noqa: E402
+from fakesasl import FakeSasl, MODES as SASL_MODES  # noqa: E402
 
 with tempfile.TemporaryDirectory(prefix="msgtk-append-sasl-") as sasl_work:
     src = os.path.join(sasl_work, "messages")
     write_dir(src, [("scram", b"Subject: scram\nMessage-ID: <scram@example.org>\n\nbody\n")])
-    for mode, says in (("no-signature", "accepted SCRAM-SHA-256 without proving that it knows the password"),
-                       ("bad-signature", "the server's signature is wrong")):
+    for mode, says in SASL_MODES.items():
         with t.case(f"AUTHENTICATE SCRAM-SHA-256 with a server that sends {mode}: exit 77, nothing "
                     "uploaded, the password not shown"):
             with FakeSasl(os.path.join(sasl_work, mode), "imap", mode) as fk:

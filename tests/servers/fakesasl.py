@@ -29,20 +29,19 @@ line received (SASL responses as "<sasl>"), in order, over all sessions.
 import base64
 import os
 import re
-import socket
 import ssl
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from peers import HOST, free_port, make_cert  # noqa: E402
+from fakesmtp import FakeSmtp, _Closed, _Session as _SmtpSession  # noqa: E402
 
 PROTOCOLS = ("smtp", "imap")
-MODES = ("no-signature", "bad-signature")
-
-
-class _Closed(Exception):
-    pass
+# The modes, each with what msgtk's client says when it refuses what the
+# server did.
+MODES = {
+    "no-signature": "accepted SCRAM-SHA-256 without proving that it knows the password",
+    "bad-signature": "the server's signature is wrong",
+}
 
 
 def server_first(client_first_b64):
@@ -61,23 +60,11 @@ def forged_final():
     return base64.b64encode(b"v=" + base64.b64encode(os.urandom(32))).decode()
 
 
-class _Session:
-    def __init__(self, server, sock):
-        self.server = server
-        self.sock = sock
-        self.buf = b""
+class _Session(_SmtpSession):
+    """fakesmtp's reading of lines and commands, with these protocols."""
 
-    def send(self, text):
-        self.sock.sendall(text.encode() + b"\r\n")
-
-    def line(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise _Closed()
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line.rstrip(b"\r").decode("utf-8", "replace")
+    def say(self, text):
+        self.send(text.encode() + b"\r\n")
 
     def read(self, n):
         while len(self.buf) < n:
@@ -92,11 +79,6 @@ class _Session:
         with self.server.lock:
             self.server.commands.append(text)
 
-    def command(self):
-        text = self.line()
-        self.record(text)
-        return text
-
     def sasl_response(self):
         text = self.line()
         self.record("*" if text == "*" else "<sasl>")
@@ -106,39 +88,39 @@ class _Session:
         """Run the cheating exchange; returns how it ended for the client:
         "accepted" (the server said success) or "cancelled"."""
         if not initial:
-            self.send(challenge(""))
+            self.say(challenge(""))
             initial = self.sasl_response()
-        self.send(challenge(server_first(initial)))
+        self.say(challenge(server_first(initial)))
         self.sasl_response()  # the client-final message: its proof goes unchecked
         if self.server.mode == "no-signature":
             return "accepted"
-        self.send(challenge(forged_final()))
+        self.say(challenge(forged_final()))
         return "cancelled" if self.sasl_response() == "*" else "accepted"
 
     # ---- SMTP ----
 
     def run_smtp(self):
-        self.send("220 fake.test ESMTP ready")
+        self.say("220 fake.test ESMTP ready")
         while True:
             cmd = self.command()
             verb = cmd.split(" ", 1)[0].upper()
             if verb in ("EHLO", "HELO"):
-                self.send("250-fake.test greets you\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
+                self.say("250-fake.test greets you\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
                           "250 AUTH SCRAM-SHA-256")
             elif verb == "AUTH":
                 words = cmd.split()
                 if len(words) < 2 or words[1].upper() != "SCRAM-SHA-256":
-                    self.send("504 5.5.4 Unrecognized authentication type")
+                    self.say("504 5.5.4 Unrecognized authentication type")
                     continue
                 how = self.scram(lambda data: "334 " + data, words[2] if len(words) > 2 else "")
                 if how == "accepted":
-                    self.send("235 2.7.0 Authentication successful")
+                    self.say("235 2.7.0 Authentication successful")
                 else:
-                    self.send("501 5.7.0 Authentication cancelled")
+                    self.say("501 5.7.0 Authentication cancelled")
             elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
-                self.send("250 2.0.0 Ok")
+                self.say("250 2.0.0 Ok")
             elif verb == "DATA":
-                self.send("354 End data with <CR><LF>.<CR><LF>")
+                self.say("354 End data with <CR><LF>.<CR><LF>")
                 lines = []
                 while True:
                     line = self.line()
@@ -147,107 +129,73 @@ class _Session:
                     lines.append(line[1:] if line.startswith(".") else line)
                 with self.server.lock:
                     self.server.messages.append("\r\n".join(lines).encode() + b"\r\n")
-                self.send("250 2.0.0 Ok: queued")
+                self.say("250 2.0.0 Ok: queued")
             elif verb == "QUIT":
-                self.send("221 2.0.0 Bye")
+                self.say("221 2.0.0 Bye")
                 return
             else:
-                self.send("502 5.5.2 Command not recognised")
+                self.say("502 5.5.2 Command not recognised")
 
     # ---- IMAP ----
 
     def run_imap(self):
-        self.send("* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ AUTH=SCRAM-SHA-256] fake.test ready")
+        self.say("* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ AUTH=SCRAM-SHA-256] fake.test ready")
         while True:
             cmd = self.command()
             words = cmd.split(" ")
             tag, verb = words[0], (words[1].upper() if len(words) > 1 else "")
             if verb == "AUTHENTICATE":
                 if len(words) < 3 or words[2].upper() != "SCRAM-SHA-256":
-                    self.send(f"{tag} NO [CANNOT] Unsupported mechanism")
+                    self.say(f"{tag} NO [CANNOT] Unsupported mechanism")
                     continue
                 how = self.scram(lambda data: "+ " + data, words[3] if len(words) > 3 else "")
                 if how == "accepted":
-                    self.send(f"{tag} OK [CAPABILITY IMAP4rev1 LITERAL+] Logged in")
+                    self.say(f"{tag} OK [CAPABILITY IMAP4rev1 LITERAL+] Logged in")
                 else:
-                    self.send(f"{tag} BAD Authentication cancelled")
+                    self.say(f"{tag} BAD Authentication cancelled")
             elif verb == "CAPABILITY":
-                self.send("* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ AUTH=SCRAM-SHA-256")
-                self.send(f"{tag} OK Capability completed")
+                self.say("* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ AUTH=SCRAM-SHA-256")
+                self.say(f"{tag} OK Capability completed")
             elif verb == "LIST":
-                self.send('* LIST () "/" ""')
-                self.send(f"{tag} OK List completed")
+                self.say('* LIST () "/" ""')
+                self.say(f"{tag} OK List completed")
             elif verb == "APPEND":
                 m = re.search(r"\{(\d+)(\+?)\}$", cmd)
                 if m:
                     if not m.group(2):
-                        self.send("+ go ahead")
+                        self.say("+ go ahead")
                     data = self.read(int(m.group(1)))
                     with self.server.lock:
                         self.server.messages.append(data)
                     self.line()  # the rest of the command
-                self.send(f"{tag} OK [APPENDUID 1 1] Append completed")
+                self.say(f"{tag} OK [APPENDUID 1 1] Append completed")
             elif verb == "LOGOUT":
-                self.send("* BYE Logging out")
-                self.send(f"{tag} OK Logout completed")
+                self.say("* BYE Logging out")
+                self.say(f"{tag} OK Logout completed")
                 return
             else:
-                self.send(f"{tag} OK Completed")
+                self.say(f"{tag} OK Completed")
 
 
-class FakeSasl:
+class FakeSasl(FakeSmtp):
+    """FakeSmtp's listener, threads and records, with these sessions."""
+
     def __init__(self, workdir, protocol, mode):
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown fakesasl protocol {protocol!r}")
         if mode not in MODES:
             raise ValueError(f"unknown fakesasl mode {mode!r}")
-        self.workdir = os.path.abspath(workdir)
+        super().__init__(workdir, "ok")
         self.protocol = protocol
         self.mode = mode
-        self.host = HOST
-        self.port = free_port()
-        self.commands = []
-        self.messages = []
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.listener = None
-        self.threads = []
-        self.cert = self.key = None
-
-    @property
-    def cafile(self):
-        return self.cert
-
-    def start(self):
-        os.makedirs(self.workdir, exist_ok=True)
-        self.cert, self.key = make_cert(self.workdir)
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(self.cert, self.key)
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((HOST, self.port))
-        self.listener.listen(16)
-        self.listener.settimeout(0.2)
-        t = threading.Thread(target=self._accept, daemon=True)
-        t.start()
-        self.threads.append(t)
-        return self
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                sock, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            sock.settimeout(60)
-            t = threading.Thread(target=self._serve, args=(sock,), daemon=True)
-            t.start()
-            self.threads.append(t)
+        self.ctx = None
 
     def _serve(self, sock):
         try:
+            if self.ctx is None:
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(self.cert, self.key)
+                self.ctx = ctx
             sock = self.ctx.wrap_socket(sock, server_side=True)
             session = _Session(self, sock)
             session.run_smtp() if self.protocol == "smtp" else session.run_imap()
@@ -259,23 +207,9 @@ class FakeSasl:
             except OSError:
                 pass
 
-    def stop(self):
-        self.stopping.set()
-        if self.listener:
-            self.listener.close()
-            self.listener = None
-        for t in self.threads:
-            t.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     def verbs(self):
         """The command verbs received so far (upper case; IMAP: after the tag)."""
+        if self.protocol == "smtp":
+            return super().verbs()
         with self.lock:
-            if self.protocol == "imap":
-                return [c.split(" ")[1].upper() if " " in c else c for c in self.commands]
-            return [c.split(" ", 1)[0].upper() for c in self.commands]
+            return [c.split(" ")[1].upper() if " " in c else c for c in self.commands]

@@ -406,36 +406,45 @@ profile_exchange (const char *mech, const char *user, const char *password, Fina
   return g_string_free (p.wire, FALSE);
 }
 
+/* A password that makes PLAIN's message for SERVER_USER @len octets long;
+ * *@b64 gets that message in base64. */
+static char *
+plain_password (gsize len, char **b64)
+{
+  char *password = g_strnfill (len - strlen (SERVER_USER) - 2, 'p');
+  g_autofree char *raw = g_strdup_printf ("%c%s%c%s", 0, SERVER_USER, 0, password);
+  *b64 = g_base64_encode ((const guchar *)raw, len);
+  return password;
+}
+
 static void
 test_profile_initial_limit (void)
 {
+  static const struct {
+    gsize octets;   /* of the PLAIN message */
+    gsize line;     /* the AUTH command with it, CRLF included */
+    gboolean in_it; /* whether it goes in the command */
+  } cases[] = {
+    { 180, 253, TRUE },  /* "AUTH PLAIN " + 240 base64 octets + CRLF */
+    { 181, 257, FALSE }, /* one octet more: after the empty challenge */
+  };
   g_autoptr (GError) error = NULL;
   gboolean ok = FALSE;
-  /* "AUTH PLAIN " + 240 base64 octets + CRLF = 253: in the command */
-  g_autofree char *pw_fits = g_strnfill (180 - strlen (SERVER_USER) - 2, 'p');
-  g_autofree char *ir_fits = g_strdup_printf ("%c%s%c%s", 0, SERVER_USER, 0, pw_fits);
-  g_autofree char *b64_fits = g_base64_encode ((const guchar *)ir_fits, 180);
-  g_assert_cmpuint (strlen ("AUTH PLAIN ") + strlen (b64_fits) + 2, ==, 253);
-  g_autofree char *wire
-      = profile_exchange ("PLAIN", SERVER_USER, pw_fits, FINAL_AS_CHALLENGE, &ok, &error);
-  g_autofree char *want = g_strdup_printf ("AUTH PLAIN %s\n", b64_fits);
-  g_assert_cmpstr (wire, ==, want);
-  /* the server does not know that password: its refusal is the error */
-  g_assert_false (ok);
-  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM);
-  g_assert_nonnull (strstr (error->message, "POP3 server pop.test refused authentication (PLAIN"));
-  g_clear_error (&error);
-
-  /* one octet more (257 with it): the initial response waits for the empty challenge */
-  g_autofree char *pw_long = g_strnfill (181 - strlen (SERVER_USER) - 2, 'p');
-  g_autofree char *ir_long = g_strdup_printf ("%c%s%c%s", 0, SERVER_USER, 0, pw_long);
-  g_autofree char *b64_long = g_base64_encode ((const guchar *)ir_long, 181);
-  g_assert_cmpuint (strlen ("AUTH PLAIN ") + strlen (b64_long) + 2, ==, 257);
-  g_autofree char *wire2
-      = profile_exchange ("PLAIN", SERVER_USER, pw_long, FINAL_AS_CHALLENGE, &ok, &error);
-  g_autofree char *want2 = g_strdup_printf ("AUTH PLAIN\n%s\n", b64_long);
-  g_assert_cmpstr (wire2, ==, want2);
-  g_clear_error (&error);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *b64 = NULL;
+    g_autofree char *password = plain_password (cases[i].octets, &b64);
+    g_assert_cmpuint (strlen ("AUTH PLAIN ") + strlen (b64) + 2, ==, cases[i].line);
+    g_autofree char *wire
+        = profile_exchange ("PLAIN", SERVER_USER, password, FINAL_AS_CHALLENGE, &ok, &error);
+    g_autofree char *want = g_strdup_printf ("AUTH PLAIN%s%s\n", cases[i].in_it ? " " : "\n", b64);
+    g_assert_cmpstr (wire, ==, want);
+    /* the server does not know that password: its refusal is the error */
+    g_assert_false (ok);
+    g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM);
+    g_assert_nonnull (
+        strstr (error->message, "POP3 server pop.test refused authentication (PLAIN"));
+    g_clear_error (&error);
+  }
 
   /* and a right password either way */
   g_autofree char *wire3

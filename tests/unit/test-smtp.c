@@ -50,6 +50,7 @@ bytes (const char *s)
 
 #define GREET "S: 220 mx.test ESMTP\n"
 #define BYE "C: QUIT\nS: 221 bye\n"
+#define EHLO_PIPELINING "C: EHLO test\nS: 250-mx.test\nS: 250 PIPELINING\n"
 
 /* ---- sessions ---- */
 
@@ -220,17 +221,14 @@ test_all_refused_pipelined (void)
 {
   TranscriptPeer *peer;
   MsgtkSmtp *s = connected ("all-refused-pipelined",
-                            GREET "C: EHLO test\n"
-                                  "S: 250-mx.test\n"
-                                  "S: 250 PIPELINING\n"
-                                  "C: MAIL FROM:<a@example.org>\n"
-                                  "C: RCPT TO:<x@example.net>\n"
-                                  "C: DATA\n"
-                                  "S: 250 ok\n"
-                                  "S: 550 5.1.1 unknown\n"
-                                  "S: 554 5.5.1 no valid recipients\n"
-                                  "C: RSET\n"
-                                  "S: 250 ok\n" BYE,
+                            GREET EHLO_PIPELINING "C: MAIL FROM:<a@example.org>\n"
+                                                  "C: RCPT TO:<x@example.net>\n"
+                                                  "C: DATA\n"
+                                                  "S: 250 ok\n"
+                                                  "S: 550 5.1.1 unknown\n"
+                                                  "S: 554 5.5.1 no valid recipients\n"
+                                                  "C: RSET\n"
+                                                  "S: 250 ok\n" BYE,
                             &peer);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) rcpts = strv_array ("x@example.net", NULL);
@@ -250,17 +248,14 @@ test_sender_refused (void)
 {
   TranscriptPeer *peer;
   MsgtkSmtp *s = connected ("sender-refused",
-                            GREET "C: EHLO test\n"
-                                  "S: 250-mx.test\n"
-                                  "S: 250 PIPELINING\n"
-                                  "C: MAIL FROM:<a@example.org>\n"
-                                  "C: RCPT TO:<b@example.net>\n"
-                                  "C: DATA\n"
-                                  "S: 553 5.7.1 sender not yours\n"
-                                  "S: 503 5.5.1 no sender\n"
-                                  "S: 503 5.5.1 no recipients\n"
-                                  "C: RSET\n"
-                                  "S: 250 ok\n" BYE,
+                            GREET EHLO_PIPELINING "C: MAIL FROM:<a@example.org>\n"
+                                                  "C: RCPT TO:<b@example.net>\n"
+                                                  "C: DATA\n"
+                                                  "S: 553 5.7.1 sender not yours\n"
+                                                  "S: 503 5.5.1 no sender\n"
+                                                  "S: 503 5.5.1 no recipients\n"
+                                                  "C: RSET\n"
+                                                  "S: 250 ok\n" BYE,
                             &peer);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) rcpts = strv_array ("b@example.net", NULL);
@@ -301,33 +296,30 @@ test_pipelining_across_messages (void)
 {
   TranscriptPeer *peer;
   MsgtkSmtp *s = connected ("pipelining-across-messages",
-                            GREET "C: EHLO test\n"
-                                  "S: 250-mx.test\n"
-                                  "S: 250 PIPELINING\n"
-                                  "C: MAIL FROM:<a@example.org>\n"
-                                  "C: RCPT TO:<b@example.net>\n"
-                                  "C: DATA\n"
-                                  "S: 250 ok\n"
-                                  "S: 250 ok\n"
-                                  "S: 354 go\n"
-                                  "C: Subject: one\n"
-                                  "C:\n"
-                                  "C: body one\n"
-                                  "C: .\n"
-                                  "C: MAIL FROM:<a@example.org>\n"
-                                  "C: RCPT TO:<b@example.net>\n"
-                                  "C: DATA\n"
-                                  "S: 250 2.0.0 queued 1\n"
-                                  "S: 250 ok\n"
-                                  "S: 250 ok\n"
-                                  "S: 354 go\n"
-                                  "C: Subject: two\n"
-                                  "C:\n"
-                                  "C: body two\n"
-                                  "C: .\n"
-                                  "C: QUIT\n"
-                                  "S: 554 5.7.1 rejected 2\n"
-                                  "S: 221 bye\n",
+                            GREET EHLO_PIPELINING "C: MAIL FROM:<a@example.org>\n"
+                                                  "C: RCPT TO:<b@example.net>\n"
+                                                  "C: DATA\n"
+                                                  "S: 250 ok\n"
+                                                  "S: 250 ok\n"
+                                                  "S: 354 go\n"
+                                                  "C: Subject: one\n"
+                                                  "C:\n"
+                                                  "C: body one\n"
+                                                  "C: .\n"
+                                                  "C: MAIL FROM:<a@example.org>\n"
+                                                  "C: RCPT TO:<b@example.net>\n"
+                                                  "C: DATA\n"
+                                                  "S: 250 2.0.0 queued 1\n"
+                                                  "S: 250 ok\n"
+                                                  "S: 250 ok\n"
+                                                  "S: 354 go\n"
+                                                  "C: Subject: two\n"
+                                                  "C:\n"
+                                                  "C: body two\n"
+                                                  "C: .\n"
+                                                  "C: QUIT\n"
+                                                  "S: 554 5.7.1 rejected 2\n"
+                                                  "S: 221 bye\n",
                             &peer);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) rcpts = strv_array ("b@example.net", NULL);
@@ -362,18 +354,15 @@ static void
 test_pending_lost (void)
 {
 #define FIRST_MESSAGE                                                                              \
-  GREET "C: EHLO test\n"                                                                           \
-        "S: 250-mx.test\n"                                                                         \
-        "S: 250 PIPELINING\n"                                                                      \
-        "C: MAIL FROM:<a@example.org>\n"                                                           \
-        "C: RCPT TO:<b@example.net>\n"                                                             \
-        "C: DATA\n"                                                                                \
-        "S: 250 ok\n"                                                                              \
-        "S: 250 ok\n"                                                                              \
-        "S: 354 go\n"                                                                              \
-        "C: Subject: one\n"                                                                        \
-        "C:\n"                                                                                     \
-        "C: body one\n"
+  GREET EHLO_PIPELINING "C: MAIL FROM:<a@example.org>\n"                                           \
+                        "C: RCPT TO:<b@example.net>\n"                                             \
+                        "C: DATA\n"                                                                \
+                        "S: 250 ok\n"                                                              \
+                        "S: 250 ok\n"                                                              \
+                        "S: 354 go\n"                                                              \
+                        "C: Subject: one\n"                                                        \
+                        "C:\n"                                                                     \
+                        "C: body one\n"
   TranscriptPeer *peer;
   MsgtkSmtp *s = connected ("pending-lost", FIRST_MESSAGE "-- close --\n", &peer);
   g_autoptr (GError) error = NULL;
