@@ -801,6 +801,8 @@ transcript_peer_connect (TranscriptPeer *p)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_socket_client_set_timeout (client, CLIENT_TIMEOUT);
+  /* as msgtk_connection_open(): no proxy resolver (libproxy) for loopback */
+  g_socket_client_set_enable_proxy (client, FALSE);
   g_autoptr (GError) error = NULL;
   GSocketConnection *c
       = g_socket_client_connect_to_host (client, "127.0.0.1", p->port, NULL, &error);
