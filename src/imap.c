@@ -5,8 +5,9 @@
 #include "error-private.h"
 #include "wire-private.h"
 
+#include "sasl-private.h"
+
 #include <errno.h>
-#include <msgtk/sasl.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <msgtk/error.h>
@@ -510,8 +511,88 @@ offered_mechanisms (MsgtkImapSession *s)
   return g_string_free (out, FALSE);
 }
 
-/* AUTHENTICATE @mech; returns the completion (NULL with @error when the
- * exchange could not be carried out). */
+/* IMAP AUTHENTICATE as a SASL profile (RFC 3501 6.2.2, RFC 4959 SASL-IR):
+ * continuation requests are the challenges, the tagged completion is the
+ * outcome (the OK kept in @done for its response code). */
+typedef struct {
+  MsgtkImapSession *s;
+  char *tag;
+  ImapResponse *done;
+} ImapAuth;
+
+static void
+auth_start (gpointer session, const char *mech, const char *initial)
+{
+  ImapAuth *a = session;
+  g_autoptr (GString) cmd = g_string_new (NULL);
+  g_string_printf (cmd, "%s AUTHENTICATE %s", a->tag, mech);
+  if (initial != NULL) {
+    a->s->secret_visible = (gssize)cmd->len;
+    g_string_append_printf (cmd, " %s", initial);
+  }
+  imap_queue_line (a->s, cmd);
+  memset (cmd->str, 0, cmd->allocated_len); /* it held the initial response */
+}
+
+static void
+auth_respond (gpointer session, const char *response)
+{
+  ImapAuth *a = session;
+  g_autoptr (GString) line = g_string_new (response);
+  a->s->secret_visible = 0;
+  imap_queue_line (a->s, line);
+  memset (line->str, 0, line->allocated_len);
+}
+
+static void
+auth_cancel (gpointer session)
+{
+  ImapAuth *a = session;
+  g_autoptr (GString) line = g_string_new ("*");
+  a->s->secret_visible = -1; /* no secret in it */
+  imap_queue_line (a->s, line);
+}
+
+/* The error code and hint for a refused authentication: [UNAVAILABLE]
+ * means the server's authentication service is down for now (RFC 5530). */
+static void
+auth_refusal (ImapResponse *r, MsgtkSaslReply *reply)
+{
+  g_autofree char *word = imap_code_word (r->code);
+  reply->outcome = MSGTK_SASL_FAILURE;
+  reply->code = g_ascii_strcasecmp (word ? word : "", "UNAVAILABLE") == 0 ? MSGTK_ERROR_TEMP_FAIL
+                                                                          : MSGTK_ERROR_NO_PERM;
+  reply->hint = word == NULL || g_ascii_strcasecmp (word, "AUTHENTICATIONFAILED") == 0
+                    ? MSGTK_ERROR_HINT_CHECK_CREDENTIALS
+                    : MSGTK_ERROR_HINT_NONE;
+  reply->text = g_strdup_printf ("%s%s%s%s", r->code ? "[" : "", r->code ? r->code : "",
+                                 r->code ? "] " : "", r->text);
+}
+
+static gboolean
+auth_read (gpointer session, MsgtkSaslReply *reply, GError **error)
+{
+  ImapAuth *a = session;
+  char *challenge = NULL;
+  ImapResponse *done = NULL;
+  if (imap_wait_continuation (a->s, a->tag, &challenge, &done, error)) {
+    reply->outcome = MSGTK_SASL_CHALLENGE;
+    reply->data = challenge;
+    return TRUE;
+  }
+  if (done == NULL)
+    return FALSE;
+  imap_response_free (a->done);
+  a->done = done;
+  if (strcmp (done->status, "OK") == 0)
+    reply->outcome = MSGTK_SASL_SUCCESS;
+  else
+    auth_refusal (done, reply);
+  return TRUE;
+}
+
+/* AUTHENTICATE @mech; returns the OK completion (NULL with @error when the
+ * exchange failed or the server refused). */
 static ImapResponse *
 sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, const char *password,
                const char *token, GError **error)
@@ -520,58 +601,22 @@ sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, con
       = msgtk_sasl_new (mech, account->user, password, token, "imap", s->host, error);
   if (sasl == NULL)
     return NULL;
-  g_autofree char *tag = imap_next_tag (s);
-  g_autoptr (GString) cmd = g_string_new (NULL);
-  g_string_printf (cmd, "%s AUTHENTICATE %s", tag, mech);
-  gboolean done = FALSE;
-  if (msgtk_sasl_client_first (sasl) && msgtk_imap_session_has_capability (s, "SASL-IR")) {
-    char *resp = NULL;
-    if (!msgtk_sasl_step (sasl, NULL, &resp, &done, error))
-      return NULL;
-    s->secret_visible = (gssize)cmd->len;
-    g_string_append_printf (cmd, " %s", *resp ? resp : "=");
-    msgtk_secret_free (resp);
-  }
-  imap_queue_line (s, cmd);
-  msgtk_connection_redact_server (s->conn, TRUE);
-  ImapResponse *r = NULL;
-  for (guint round = 0; round < 16 && r == NULL; round++) {
-    ImapResponse *c = NULL;
-    g_autofree char *challenge = NULL;
-    if (!imap_wait_continuation (s, tag, &challenge, &c, error)) {
-      r = c;
-      if (c == NULL)
-        break;
-      continue;
-    }
-    char *resp = NULL;
-    if (!msgtk_sasl_step (sasl, challenge, &resp, &done, error)) {
-      /* cancel the exchange (RFC 3501 6.2.2) and report the SASL error */
-      s->secret_visible = -1;
-      g_string_assign (cmd, "*");
-      imap_queue_line (s, cmd);
-      imap_response_free (imap_wait_tagged (s, tag, NULL, NULL));
-      break;
-    }
-    s->secret_visible = 0;
-    g_string_assign (cmd, resp);
-    msgtk_secret_free (resp);
-    imap_queue_line (s, cmd);
-  }
-  msgtk_connection_redact_server (s->conn, FALSE);
+  ImapAuth a = { .s = s, .tag = imap_next_tag (s) };
+  const MsgtkSaslProfile profile = {
+    .protocol = "IMAP",
+    .connection = s->conn,
+    .initial_response = msgtk_imap_session_has_capability (s, "SASL-IR"),
+    .start = auth_start,
+    .respond = auth_respond,
+    .cancel = auth_cancel,
+    .read = auth_read,
+  };
+  gboolean ok = msgtk_sasl_exchange (sasl, &profile, &a, error);
   s->secret_visible = -1;
-  memset (cmd->str, 0, cmd->allocated_len); /* it held responses */
-  if (r == NULL && error != NULL && *error == NULL)
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
-                 "IMAP AUTHENTICATE %s with %s did not finish", mech, s->host);
-  if (r != NULL && strcmp (r->status, "OK") == 0 && g_str_has_prefix (mech, "SCRAM-") && !done) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
-                 "the IMAP server %s accepted %s without proving that it knows the password; "
-                 "refusing to go on",
-                 s->host, mech);
-    g_clear_pointer (&r, imap_response_free);
-  }
-  return r;
+  g_free (a.tag);
+  if (!ok)
+    g_clear_pointer (&a.done, imap_response_free);
+  return a.done;
 }
 
 /* LOGIN user password: quoted strings, or literals. */
@@ -599,14 +644,8 @@ gboolean
 msgtk_imap_session_authenticate (MsgtkImapSession *s, MsgtkAccount *account, GError **error)
 {
   if (!s->authenticated) {
-    if (!s->secure && !account->allow_plaintext_auth) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
-                   "refusing to send the credentials for '%s' to %s without TLS; use --tls "
-                   "starttls or --tls implicit (allow-plaintext-auth = true in the account "
-                   "overrides this)",
-                   account->user ? account->user : "the account", s->host);
+    if (!msgtk_sasl_check_secure (account, s->secure, "IMAP", s->host, error))
       return FALSE;
-    }
     char *password = NULL, *token = NULL;
     if (!msgtk_account_get_secret (account, &password, &token, error))
       return FALSE;
@@ -621,31 +660,27 @@ msgtk_imap_session_authenticate (MsgtkImapSession *s, MsgtkAccount *account, GEr
                              && (account->auth == NULL
                                  || msgtk_sasl_choose ("PLAIN LOGIN", account->auth, FALSE, NULL));
     g_autoptr (ImapResponse) r = NULL;
-    if (mech != NULL)
+    if (mech != NULL) {
       r = sasl_exchange (s, mech, account, password, token, error);
-    else if (login_allowed)
+    } else if (login_allowed) {
       r = login_command (s, account->user, password, error);
-    else
+      if (r != NULL && strcmp (r->status, "OK") != 0) {
+        MsgtkSaslReply refusal = { 0 };
+        auth_refusal (r, &refusal);
+        msgtk_sasl_set_refused (error, "IMAP", s->host, "LOGIN", account->user, &refusal);
+        msgtk_sasl_reply_clear (&refusal);
+        g_clear_pointer (&r, imap_response_free);
+      }
+    } else {
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE, "IMAP server %s: %s%s", s->host,
                    choose->message,
                    msgtk_imap_session_has_capability (s, "LOGINDISABLED") ? " (LOGINDISABLED)"
                                                                           : "");
+    }
     msgtk_secret_free (password);
     msgtk_secret_free (token);
     if (r == NULL)
       return FALSE;
-    if (strcmp (r->status, "OK") != 0) {
-      g_autofree char *word = imap_code_word (r->code);
-      /* [UNAVAILABLE]: the server's authentication service is down for now */
-      g_set_error (error, MSGTK_ERROR,
-                   g_ascii_strcasecmp (word ? word : "", "UNAVAILABLE") == 0 ? MSGTK_ERROR_TEMP_FAIL
-                                                                             : MSGTK_ERROR_NO_PERM,
-                   "IMAP server %s refused authentication (%s as %s): %s%s%s%s (check the user "
-                   "and the password)",
-                   s->host, mech ? mech : "LOGIN", account->user, r->code ? "[" : "",
-                   r->code ? r->code : "", r->code ? "] " : "", r->text);
-      return FALSE;
-    }
     s->authenticated = TRUE;
     s->auth_mech = g_strdup (mech ? mech : "LOGIN");
     if (r->code == NULL || g_ascii_strncasecmp (r->code, "CAPABILITY ", 11) != 0)

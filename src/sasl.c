@@ -1,17 +1,25 @@
-/* msgtk — SASL client exchanges over GNU SASL. */
-#include "msgtk/sasl.h"
-
-#include "msgtk/error.h"
+/* msgtk — SASL client exchanges over GNU SASL, and the one exchange loop
+ * that every protocol runs (sasl-private.h). */
+#include "sasl-private.h"
 
 #include <gsasl.h>
 #include <string.h>
+
+/* Challenges answered before an exchange is given up as endless. */
+#define MAX_ROUNDS 16
 
 struct _MsgtkSasl {
   Gsasl *ctx;
   Gsasl_session *session;
   char *mechanism;
+  char *user; /* for messages */
+  char *host;
   char *token_message; /* XOAUTH2 / OAUTHBEARER: the one message */
   gboolean token_sent;
+  /* Whether a success from the server may be believed now: the mechanism
+   * has done all it does (libgsasl said so: for SCRAM, once the server's
+   * signature verified; a bearer token went out). */
+  gboolean finished;
 };
 
 static const char *const password_mechs[]
@@ -50,12 +58,13 @@ msgtk_sasl_new (const char *mechanism, const char *user, const char *password, c
 {
   MsgtkSasl *s = g_new0 (MsgtkSasl, 1);
   s->mechanism = g_ascii_strup (mechanism, -1);
+  s->user = g_strdup (user);
+  s->host = g_strdup (host ? host : "localhost");
   if (g_strv_contains (token_mechs, s->mechanism)) {
     if (token == NULL || user == NULL) {
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
-                   "%s needs a user and an OAuth2 token (--token-command, token-file or "
-                   "MSGTK_TOKEN)",
-                   s->mechanism);
+      msgtk_set_error_hint (
+          error, token == NULL ? MSGTK_ERROR_HINT_GIVE_TOKEN : MSGTK_ERROR_HINT_GIVE_USER,
+          MSGTK_ERROR_CONFIG, "%s needs a user and an OAuth2 token", s->mechanism);
       msgtk_sasl_free (s);
       return NULL;
     }
@@ -101,6 +110,8 @@ msgtk_sasl_free (MsgtkSasl *s)
     g_free (s->token_message);
   }
   g_free (s->mechanism);
+  g_free (s->user);
+  g_free (s->host);
   g_free (s);
 }
 
@@ -118,6 +129,34 @@ msgtk_sasl_client_first (MsgtkSasl *s)
   return strcmp (s->mechanism, "CRAM-MD5") != 0 && strcmp (s->mechanism, "LOGIN") != 0;
 }
 
+/* Why the mechanism refused @challenge: for SCRAM's final message, in its
+ * own terms (RFC 5802 7: "v=" the server's signature, "e=" its error). */
+static void
+step_error (MsgtkSasl *s, const char *challenge, int rc, GError **error)
+{
+  gsize n = 0;
+  g_autofree char *raw = challenge && *challenge ? (char *)g_base64_decode (challenge, &n) : NULL;
+  gboolean scram = g_str_has_prefix (s->mechanism, "SCRAM-");
+  if (scram && raw != NULL && n > 2 && raw[0] == 'v' && raw[1] == '=') {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
+                 "SASL %s with %s: the server's signature is wrong, so it does not know the "
+                 "password (or what answered is not the server)",
+                 s->mechanism, s->host);
+  } else if (scram && raw != NULL && n > 2 && raw[0] == 'e' && raw[1] == '=') {
+    g_autofree char *what = g_strndup (raw + 2, MIN (n - 2, 80));
+    for (char *p = what; *p; p++)
+      if ((guchar)*p < 0x20 || (guchar)*p > 0x7e)
+        *p = '?';
+    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_CHECK_CREDENTIALS, MSGTK_ERROR_NO_PERM,
+                          "SASL %s with %s: the server reports '%s'", s->mechanism, s->host, what);
+  } else {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM, "SASL %s with %s failed: %s",
+                 s->mechanism, s->host, gsasl_strerror (rc));
+  }
+  if (raw != NULL)
+    memset (raw, 0, n);
+}
+
 gboolean
 msgtk_sasl_step (MsgtkSasl *s, const char *challenge, char **response, gboolean *done,
                  GError **error)
@@ -133,15 +172,16 @@ msgtk_sasl_step (MsgtkSasl *s, const char *challenge, char **response, gboolean 
     }
     *response = g_strdup (s->token_message);
     s->token_sent = TRUE;
+    s->finished = TRUE; /* the server's success is all that can follow */
     return TRUE;
   }
   char *out = NULL;
   int rc = gsasl_step64 (s->session, challenge ? challenge : "", &out);
   if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM, "SASL %s failed: %s", s->mechanism,
-                 gsasl_strerror (rc));
+    step_error (s, challenge, rc, error);
     return FALSE;
   }
+  s->finished = rc == GSASL_OK;
   *response = g_strdup (out ? out : "");
   if (out) {
     memset (out, 0, strlen (out));
@@ -149,4 +189,149 @@ msgtk_sasl_step (MsgtkSasl *s, const char *challenge, char **response, gboolean 
   }
   *done = rc == GSASL_OK;
   return TRUE;
+}
+
+/* ---- the exchange ---- */
+
+void
+msgtk_sasl_reply_clear (MsgtkSaslReply *reply)
+{
+  msgtk_secret_free (reply->data);
+  g_free (reply->text);
+  memset (reply, 0, sizeof *reply);
+}
+
+void
+msgtk_sasl_set_refused (GError **error, const char *protocol, const char *host,
+                        const char *mechanism, const char *user, const MsgtkSaslReply *reply)
+{
+  msgtk_set_error_hint (error, reply->hint, reply->code,
+                        "%s server %s refused authentication (%s as %s): %s", protocol, host,
+                        mechanism, user ? user : "no user", reply->text ? reply->text : "");
+}
+
+gboolean
+msgtk_sasl_check_secure (MsgtkAccount *account, gboolean secure, const char *protocol,
+                         const char *host, GError **error)
+{
+  if (secure || account->allow_plaintext_auth)
+    return TRUE;
+  msgtk_set_error_hint (error, MSGTK_ERROR_HINT_TLS_FOR_CREDENTIALS, MSGTK_ERROR_NO_PERM,
+                        "refusing to send the credentials for '%s' to the %s server %s without "
+                        "TLS (allow-plaintext-auth = true in the account overrides this)",
+                        account->user ? account->user : "the account", protocol, host);
+  return FALSE;
+}
+
+/* Cancel the exchange after a failure on our side, and take the server's
+ * answer to that (a refusal: SMTP 501, IMAP BAD/NO, POP3 -ERR) off the wire. */
+static void
+cancel (const MsgtkSaslProfile *p, gpointer session)
+{
+  MsgtkSaslReply answer = { 0 };
+  p->cancel (session);
+  p->read (session, &answer, NULL);
+  msgtk_sasl_reply_clear (&answer);
+}
+
+/* The server says success: believe it only once the mechanism is done with
+ * the server's last word (@data, additional data with success). */
+static gboolean
+accept_success (MsgtkSasl *s, const MsgtkSaslProfile *p, const char *data, GError **error)
+{
+  if (data != NULL) {
+    char *resp = NULL;
+    gboolean done;
+    /* the exchange is over: a refusal here has nothing left to cancel */
+    if (!msgtk_sasl_step (s, data, &resp, &done, error))
+      return FALSE;
+    msgtk_secret_free (resp);
+  }
+  if (s->finished)
+    return TRUE;
+  if (g_str_has_prefix (s->mechanism, "SCRAM-"))
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
+                 "the %s server %s accepted %s without proving that it knows the password (no "
+                 "server signature); refusing to go on",
+                 p->protocol, s->host, s->mechanism);
+  else
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
+                 "the %s server %s accepted %s before the exchange was complete; refusing to go "
+                 "on",
+                 p->protocol, s->host, s->mechanism);
+  return FALSE;
+}
+
+/* Queue the command that starts the exchange; an initial response that it
+ * may not carry is kept in *@pending for the server's empty challenge. */
+static gboolean
+start (MsgtkSasl *s, const MsgtkSaslProfile *p, gpointer session, char **pending, GError **error)
+{
+  *pending = NULL;
+  if (!msgtk_sasl_client_first (s)) {
+    p->start (session, s->mechanism, NULL);
+    return TRUE;
+  }
+  char *initial = NULL;
+  gboolean done;
+  if (!msgtk_sasl_step (s, NULL, &initial, &done, error))
+    return FALSE;
+  /* an empty initial response goes as "=" (RFC 4954 4, RFC 4959 3, RFC 5034 4) */
+  gsize len = strlen (s->mechanism) + MAX (strlen (initial), 1);
+  if (p->initial_response && (p->max_initial == 0 || len <= p->max_initial)) {
+    p->start (session, s->mechanism, *initial ? initial : "=");
+    msgtk_secret_free (initial);
+  } else {
+    p->start (session, s->mechanism, NULL);
+    *pending = initial;
+  }
+  return TRUE;
+}
+
+gboolean
+msgtk_sasl_exchange (MsgtkSasl *s, const MsgtkSaslProfile *p, gpointer session, GError **error)
+{
+  char *pending = NULL;
+  if (!start (s, p, session, &pending, error))
+    return FALSE;
+  if (p->connection != NULL)
+    msgtk_connection_redact_server (p->connection, TRUE);
+  gboolean ok = FALSE;
+  MsgtkSaslReply reply = { 0 };
+  for (guint round = 0;; round++) {
+    msgtk_sasl_reply_clear (&reply);
+    if (!p->read (session, &reply, error))
+      break;
+    if (reply.outcome == MSGTK_SASL_FAILURE) {
+      msgtk_sasl_set_refused (error, p->protocol, s->host, s->mechanism, s->user, &reply);
+      break;
+    }
+    if (reply.outcome == MSGTK_SASL_SUCCESS) {
+      ok = accept_success (s, p, reply.data, error);
+      break;
+    }
+    if (round == MAX_ROUNDS) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                   "%s authentication (%s) with %s did not finish after %u challenges", p->protocol,
+                   s->mechanism, s->host, MAX_ROUNDS);
+      cancel (p, session);
+      break;
+    }
+    char *resp = NULL;
+    gboolean done;
+    if (pending != NULL) {
+      /* the empty challenge that asks for the initial response (RFC 4422 5) */
+      resp = g_steal_pointer (&pending);
+    } else if (!msgtk_sasl_step (s, reply.data, &resp, &done, error)) {
+      cancel (p, session);
+      break;
+    }
+    p->respond (session, resp);
+    msgtk_secret_free (resp);
+  }
+  if (p->connection != NULL)
+    msgtk_connection_redact_server (p->connection, FALSE);
+  msgtk_sasl_reply_clear (&reply);
+  msgtk_secret_free (pending);
+  return ok;
 }

@@ -4,7 +4,7 @@
 
 #include "msgtk/connection.h"
 #include "msgtk/error.h"
-#include "msgtk/sasl.h"
+#include "sasl-private.h"
 
 #include "gmime-autoptr-private.h"
 
@@ -346,18 +346,71 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
   return g_steal_pointer (&s);
 }
 
+/* SMTP AUTH as a SASL profile (RFC 4954): "AUTH mech [initial-response]",
+ * 334 challenges, responses on lines of their own, "*" to cancel. */
+static void
+auth_start (gpointer session, const char *mech, const char *initial)
+{
+  MsgtkSmtp *s = session;
+  g_autofree char *cmd = g_strdup_printf ("AUTH %s", mech);
+  if (initial == NULL) {
+    msgtk_connection_queue_line (s->conn, cmd);
+    return;
+  }
+  char *line = g_strdup_printf ("%s %s", cmd, initial);
+  msgtk_connection_queue_secret_line (s->conn, line, strlen (cmd));
+  msgtk_secret_free (line);
+}
+
+static void
+auth_respond (gpointer session, const char *response)
+{
+  MsgtkSmtp *s = session;
+  msgtk_connection_queue_secret_line (s->conn, response, 0);
+}
+
+static void
+auth_cancel (gpointer session)
+{
+  MsgtkSmtp *s = session;
+  msgtk_connection_queue_line (s->conn, "*");
+}
+
+/* 334: a challenge; 235: success (its text is for people, RFC 4954 has no
+ * additional data with success); anything else: a refusal. */
+static gboolean
+auth_read (gpointer session, MsgtkSaslReply *reply, GError **error)
+{
+  MsgtkSmtp *s = session;
+  SmtpReply r = { 0 };
+  if (!smtp_flush (s, error) || !smtp_reply_read (s, &r, error)) {
+    smtp_reply_clear (&r);
+    return FALSE;
+  }
+  if (r.code == 334) {
+    reply->outcome = MSGTK_SASL_CHALLENGE;
+    reply->data = g_strdup (r.text->str);
+  } else if (r.code == 235) {
+    reply->outcome = MSGTK_SASL_SUCCESS;
+  } else {
+    reply->outcome = MSGTK_SASL_FAILURE;
+    reply->code = msgtk_smtp_reply_error (r.code, "AUTH");
+    reply->hint = r.code == 535 ? MSGTK_ERROR_HINT_CHECK_CREDENTIALS : MSGTK_ERROR_HINT_NONE;
+    reply->text = g_strdup_printf ("%d %s", r.code, r.text->str);
+  }
+  if (r.text != NULL) /* a challenge can hold secrets */
+    memset (r.text->str, 0, r.text->len);
+  smtp_reply_clear (&r);
+  return TRUE;
+}
+
 gboolean
 msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
 {
   if (!msgtk_account_has_credentials (account))
     return TRUE;
-  if (!msgtk_connection_is_tls (s->conn) && !account->allow_plaintext_auth) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM,
-                 "refusing to send credentials to %s without TLS (use --tls starttls or "
-                 "implicit; allow-plaintext-auth = true in the account overrides this)",
-                 s->host);
+  if (!msgtk_sasl_check_secure (account, msgtk_connection_is_tls (s->conn), "SMTP", s->host, error))
     return FALSE;
-  }
   const char *offered = g_hash_table_lookup (s->ext, "AUTH");
   if (offered == NULL) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE,
@@ -369,7 +422,6 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
     return FALSE;
   msgtk_connection_add_secret (s->conn, password);
   msgtk_connection_add_secret (s->conn, token);
-  gboolean ok = FALSE;
   const char *mech = msgtk_sasl_choose (offered, account->auth, token != NULL, error);
   g_autoptr (MsgtkSasl) sasl
       = mech ? msgtk_sasl_new (mech, account->user, password, token, "smtp", s->host, error) : NULL;
@@ -377,53 +429,20 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
   msgtk_secret_free (token);
   if (sasl == NULL)
     return FALSE;
-  char *resp = NULL;
-  gboolean done = FALSE;
-  g_autofree char *cmd = g_strdup_printf ("AUTH %s", mech);
-  if (msgtk_sasl_client_first (sasl)) {
-    if (!msgtk_sasl_step (sasl, NULL, &resp, &done, error))
-      return FALSE;
-    char *line = g_strdup_printf ("%s %s", cmd, *resp ? resp : "=");
-    msgtk_connection_queue_secret_line (s->conn, line, strlen (cmd));
-    msgtk_secret_free (line);
-    msgtk_secret_free (resp);
-  } else {
-    msgtk_connection_queue_line (s->conn, cmd);
-  }
-  msgtk_connection_redact_server (s->conn, TRUE);
-  SmtpReply r = { 0 };
-  for (guint round = 0; round < 16; round++) {
-    if (!smtp_flush (s, error) || !smtp_reply_read (s, &r, error))
-      goto out;
-    if (r.code == 235) {
-      ok = TRUE;
-      goto out;
-    }
-    if (r.code != 334) {
-      g_set_error (error, MSGTK_ERROR, msgtk_smtp_reply_error (r.code, "AUTH"),
-                   "SMTP server %s refused authentication (%s as %s): %d %s", s->host, mech,
-                   account->user, r.code, r.text->str);
-      goto out;
-    }
-    if (!msgtk_sasl_step (sasl, r.text->str, &resp, &done, error)) {
-      msgtk_connection_queue_line (s->conn, "*"); /* cancel the exchange */
-      smtp_flush (s, NULL);
-      smtp_reply_read (s, &r, NULL);
-      goto out;
-    }
-    msgtk_connection_queue_secret_line (s->conn, resp, 0);
-    msgtk_secret_free (resp);
-  }
-  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL, "SMTP AUTH %s with %s did not finish",
-               mech, s->host);
-out:
-  msgtk_connection_redact_server (s->conn, FALSE);
-  smtp_reply_clear (&r);
-  if (ok) {
-    g_free (s->auth_mech);
-    s->auth_mech = g_strdup (mech);
-  }
-  return ok;
+  const MsgtkSaslProfile profile = {
+    .protocol = "SMTP",
+    .connection = s->conn,
+    .initial_response = TRUE,
+    .start = auth_start,
+    .respond = auth_respond,
+    .cancel = auth_cancel,
+    .read = auth_read,
+  };
+  if (!msgtk_sasl_exchange (sasl, &profile, s, error))
+    return FALSE;
+  g_free (s->auth_mech);
+  s->auth_mech = g_strdup (mech);
+  return TRUE;
 }
 
 void

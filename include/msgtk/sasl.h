@@ -1,5 +1,7 @@
 /* msgtk — SASL client exchanges over GNU SASL (libgsasl), protocol-neutral:
- * SMTP AUTH and IMAP AUTHENTICATE both drive a MsgtkSasl with base64 steps.
+ * a MsgtkSasl takes base64 steps; inside the library, SMTP AUTH and IMAP
+ * AUTHENTICATE run the one exchange loop over them (src/sasl-private.h),
+ * which also checks the server's final message.
  * PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 come from libgsasl;
  * XOAUTH2 and OAUTHBEARER (RFC 7628), which the libgsasl shipped by Debian
  * lacks, are single-message bearer-token formats built here. */

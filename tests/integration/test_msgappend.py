@@ -453,4 +453,29 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
         t.check(r.returncode == 0, out_of(r))
         t.check(f"{len(MSGS)} to upload" in out_of(r), out_of(r))
 
+
+# ---- a server that cheats at SCRAM (fakesasl.py): the exchange fails, nothing is uploaded ----
+from fakesasl import FakeSasl, MODES as SASL_MODES  # noqa: E402
+
+with tempfile.TemporaryDirectory(prefix="msgtk-append-sasl-") as sasl_work:
+    src = os.path.join(sasl_work, "messages")
+    write_dir(src, [("scram", b"Subject: scram\nMessage-ID: <scram@example.org>\n\nbody\n")])
+    for mode, says in SASL_MODES.items():
+        with t.case(f"AUTHENTICATE SCRAM-SHA-256 with a server that sends {mode}: exit 77, nothing "
+                    "uploaded, the password not shown"):
+            with FakeSasl(os.path.join(sasl_work, mode), "imap", mode) as fk:
+                r = run([MSGAPPEND, "--host", fk.host, "--port", str(fk.port), "--tls", "implicit",
+                         "--tls-trust-file", fk.cafile, "--user", "someone", "--no-journal",
+                         "--mailbox", "INBOX", src], env={"MSGTK_PASSWORD": "fake-Secret-77"}, timeout=60)
+                verbs = fk.verbs()
+                commands = list(fk.commands)
+                stored = list(fk.messages)
+            t.check(r.returncode == 77, f"exit {r.returncode}, want 77: {out_of(r)}")
+            t.check(says in out_of(r), f"says {says!r}: {out_of(r)}")
+            t.check("AUTHENTICATE" in verbs and "APPEND" not in verbs and not stored,
+                    f"nothing uploaded: {verbs}")
+            t.check(("*" in commands) == (mode == "bad-signature"),
+                    f"the exchange cancelled with '*' after a wrong signature only: {commands}")
+            t.check("fake-Secret-77" not in out_of(r), "the password is not printed")
+
 t.done()

@@ -773,4 +773,31 @@ finally:
     dv.stop()
     sink.stop()
     subprocess.run(["rm", "-rf", work])
+
+# ---- a server that cheats at SCRAM (fakesasl.py): the exchange fails, no message goes ----
+from fakesasl import FakeSasl, MODES as SASL_MODES  # noqa: E402
+
+sasl_work = tempfile.mkdtemp(prefix="msgsend-sasl-test-")
+try:
+    for mode, says in SASL_MODES.items():
+        with t.case(f"AUTH SCRAM-SHA-256 with a server that sends {mode}: exit 77, one clear line, "
+                    "no MAIL, the password not shown"):
+            with FakeSasl(os.path.join(sasl_work, mode), "smtp", mode) as fk:
+                r = run([MSGSEND, "--host", fk.host, "--port", str(fk.port), "--tls", "implicit",
+                         "--tls-trust-file", fk.cafile, "--user", "someone", "-t"],
+                        input=simple(f"scram {mode}"), env={"MSGTK_PASSWORD": "fake-Secret-77"}, timeout=60)
+                verbs = fk.verbs()
+                commands = list(fk.commands)
+                delivered = list(fk.messages)
+            lines = err_lines(r)
+            t.check(r.returncode == EX_NOPERM, f"exit {r.returncode}, want {EX_NOPERM}: {lines}")
+            errs = [l for l in lines if "not sent" in l]
+            t.check(len(errs) == 1 and says in errs[0], f"one line saying {says!r}: {lines}")
+            t.check(verbs[:2] == ["EHLO", "AUTH"] and "MAIL" not in verbs and not delivered,
+                    f"nothing sent after AUTH: {verbs}")
+            t.check(("*" in commands) == (mode == "bad-signature"),
+                    f"the exchange cancelled with '*' after a wrong signature only: {commands}")
+            t.check("fake-Secret-77" not in out_of(r), "the password is not printed")
+finally:
+    subprocess.run(["rm", "-rf", sasl_work])
 t.done()

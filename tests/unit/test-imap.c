@@ -1,52 +1,32 @@
 #include "date-private.h"
 #include "imap-private.h"
+#include "transcript.h"
 
 #include <glib/gstdio.h>
 #include <msgtk/msgtk.h>
 #include <string.h>
 
-/* ---- a scripted server: fixed responses in, everything the client sent out ---- */
+/* ---- a session with a transcript's server (tests/unit/transcript.h; the
+ * pure dialogues are files in tests/data/transcripts) ---- */
 
-typedef struct {
-  GIOStream *stream;
-  GOutputStream *sent;
-} Script;
-
-static Script
-script_new (const char *responses)
+/* A session over a plain connection to @peer; @secure: whether the
+ * session is to count as protected (a stream the caller vouches for). */
+static MsgtkImapSession *
+session (TranscriptPeer *peer, gboolean secure, GError **error)
 {
-  Script sc;
-  g_autoptr (GInputStream) in
-      = g_memory_input_stream_new_from_data (g_strdup (responses), -1, g_free);
-  sc.sent = g_memory_output_stream_new_resizable ();
-  sc.stream = g_simple_io_stream_new (in, sc.sent);
-  return sc;
+  g_autoptr (GIOStream) stream = transcript_peer_connect (peer);
+  return msgtk_imap_session_new_for_stream (stream, secure, error);
 }
 
-static char *
-script_sent (Script *sc)
-{
-  GMemoryOutputStream *m = G_MEMORY_OUTPUT_STREAM (sc->sent);
-  gsize n = g_memory_output_stream_get_data_size (m);
-  return n ? g_strndup (g_memory_output_stream_get_data (m), n) : g_strdup ("");
-}
-
+/* Free the session and @n messages, then check that the dialogue went as
+ * the transcript says. */
 static void
-script_free (Script *sc)
+session_finish (MsgtkImapSession *s, TranscriptPeer *peer, MsgtkImapMessage *m, guint n)
 {
-  g_object_unref (sc->stream);
-  g_object_unref (sc->sent);
-}
-
-/* Check that the client sent exactly @want, then free the script and @n messages. */
-static void
-script_finish (Script *sc, const char *want, MsgtkImapMessage *m, guint n)
-{
-  g_autofree char *sent = script_sent (sc);
-  g_assert_cmpstr (sent, ==, want);
+  msgtk_imap_session_free (s);
   for (guint i = 0; i < n; i++)
     msgtk_imap_message_clear (&m[i]);
-  script_free (sc);
+  transcript_assert_finish (peer);
 }
 
 static void
@@ -181,7 +161,7 @@ test_batches (void)
   g_assert_false (imap_parse_appenduid ("APPENDUID 5 x", &v, uids));
 }
 
-#define GREETING "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready\r\n"
+#define GREETING "S: * OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready\n"
 
 static MsgtkAccount *
 account_new (const char *user, const char *password)
@@ -196,19 +176,18 @@ account_new (const char *user, const char *password)
 static void
 test_login_refused_in_clear (void)
 {
-  Script sc = script_new (GREETING);
+  /* nothing is sent */
+  TranscriptPeer *peer = transcript_start_text ("login-refused-in-clear", GREETING);
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkAccount) a = account_new ("u", "secret");
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapSession *s = session (peer, FALSE, &error);
   g_assert_no_error (error);
   g_assert_true (msgtk_imap_session_has_capability (s, "starttls"));
   g_assert_false (msgtk_imap_session_authenticate (s, a, &error));
   g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM);
   g_assert_nonnull (strstr (error->message, "without TLS"));
   g_assert_null (strstr (error->message, "secret"));
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==, "");
-  script_free (&sc);
+  session_finish (s, peer, NULL, 0);
 }
 
 static void
@@ -216,23 +195,26 @@ test_login_literal (void)
 {
   /* no SASL mechanism offered: LOGIN; an 8-bit password without LITERAL+ is
    * a synchronising literal; untagged data interleaved */
-  Script sc = script_new ("* OK hello\r\n"
-                          "* CAPABILITY IMAP4rev1\r\n"
-                          "A0001 OK done\r\n"
-                          "+ go on\r\n"
-                          "* 3 EXISTS\r\n"
-                          "A0002 OK [CAPABILITY IMAP4rev1 MULTIAPPEND] logged in\r\n");
+  TranscriptPeer *peer
+      = transcript_start_text ("login-literal", "S: * OK hello\n"
+                                                "C: A0001 CAPABILITY\n"
+                                                "S: * CAPABILITY IMAP4rev1\n"
+                                                "S: A0001 OK done\n"
+                                                "C: A0002 LOGIN \"us\\\"er\" {6}\n"
+                                                "S: + go on\n"
+                                                "C: p\xc3\xa4\\ss\n"
+                                                "S: * 3 EXISTS\n"
+                                                "S: A0002 OK [CAPABILITY IMAP4rev1 MULTIAPPEND] "
+                                                "logged in\n");
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkAccount) a = account_new ("us\"er", "pä\\ss");
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
+  g_autoptr (MsgtkAccount) a = account_new ("us\"er", "p\xc3\xa4\\ss");
+  MsgtkImapSession *s = session (peer, TRUE, &error);
   g_assert_no_error (error);
   g_assert_true (msgtk_imap_session_authenticate (s, a, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (msgtk_imap_session_get_auth_mechanism (s), ==, "LOGIN");
   g_assert_true (msgtk_imap_session_has_capability (s, "MULTIAPPEND"));
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==, "A0001 CAPABILITY\r\nA0002 LOGIN \"us\\\"er\" {6}\r\npä\\ss\r\n");
-  script_free (&sc);
+  session_finish (s, peer, NULL, 0);
 }
 
 static void
@@ -240,14 +222,19 @@ test_authenticate_sasl_ir (void)
 {
   /* SASL-IR: PLAIN's initial response in the command; then ENABLE UTF8=ACCEPT
    * and a UTF-8 mailbox name sent as it is */
-  Script sc = script_new ("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=LOGIN] hi\r\n"
-                          "A0001 OK [CAPABILITY IMAP4rev1 UTF8=ACCEPT LITERAL+] welcome\r\n"
-                          "* ENABLED UTF8=ACCEPT\r\n"
-                          "A0002 OK enabled\r\n"
-                          "A0003 OK [APPENDUID 4 9] stored\r\n");
+  TranscriptPeer *peer = transcript_start_text (
+      "authenticate-sasl-ir", "S: * OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=LOGIN] hi\n"
+                              "C: A0001 AUTHENTICATE PLAIN AHVzZXIAcGFzcw==\n"
+                              "S: A0001 OK [CAPABILITY IMAP4rev1 UTF8=ACCEPT LITERAL+] welcome\n"
+                              "C: A0002 ENABLE UTF8=ACCEPT\n"
+                              "S: * ENABLED UTF8=ACCEPT\n"
+                              "S: A0002 OK enabled\n"
+                              "C: A0003 APPEND \"Entw\xc3\xbcrfe\" () {1+}\n"
+                              "C: x\n"
+                              "S: A0003 OK [APPENDUID 4 9] stored\n");
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkAccount) a = account_new ("user", "pass");
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
+  MsgtkImapSession *s = session (peer, TRUE, &error);
   g_assert_no_error (error);
   g_assert_true (msgtk_imap_session_authenticate (s, a, &error));
   g_assert_no_error (error);
@@ -258,13 +245,7 @@ test_authenticate_sasl_ir (void)
   g_assert_true (msgtk_imap_session_append (s, "Entwürfe", &m, 1, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (m.uid, ==, 9);
-  msgtk_imap_message_clear (&m);
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==,
-                   "A0001 AUTHENTICATE PLAIN AHVzZXIAcGFzcw==\r\n"
-                   "A0002 ENABLE UTF8=ACCEPT\r\n"
-                   "A0003 APPEND \"Entwürfe\" () {1+}\r\nx\r\n");
-  script_free (&sc);
+  session_finish (s, peer, &m, 1);
 }
 
 static void
@@ -272,99 +253,41 @@ test_authenticate_continuation (void)
 {
   /* no SASL-IR: the initial response after an empty continuation; the
    * capabilities are asked again after authentication */
-  Script sc = script_new ("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n"
-                          "+ \r\n"
-                          "A0001 OK done\r\n"
-                          "* CAPABILITY IMAP4rev1 MULTIAPPEND\r\n"
-                          "A0002 OK caps\r\n");
+  TranscriptPeer *peer = transcript_start_text ("authenticate-continuation",
+                                                "S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\n"
+                                                "C: A0001 AUTHENTICATE PLAIN\n"
+                                                "S: + \n"
+                                                "C: AHVzZXIAcGFzcw==\n"
+                                                "S: A0001 OK done\n"
+                                                "C: A0002 CAPABILITY\n"
+                                                "S: * CAPABILITY IMAP4rev1 MULTIAPPEND\n"
+                                                "S: A0002 OK caps\n");
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkAccount) a = account_new ("user", "pass");
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
+  MsgtkImapSession *s = session (peer, TRUE, &error);
   g_assert_true (msgtk_imap_session_authenticate (s, a, &error));
   g_assert_no_error (error);
   g_assert_true (msgtk_imap_session_has_capability (s, "MULTIAPPEND"));
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==,
-                   "A0001 AUTHENTICATE PLAIN\r\nAHVzZXIAcGFzcw==\r\nA0002 CAPABILITY\r\n");
-  script_free (&sc);
-}
-
-static void
-test_authenticate_refusals (void)
-{
-  g_autoptr (GError) error = NULL;
-  /* the account allows only SCRAM-SHA-256, the server offers PLAIN: nothing sent */
-  Script sc = script_new ("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n");
-  g_autoptr (MsgtkAccount) a = account_new ("user", "hunter2");
-  a->auth = g_strdup ("SCRAM-SHA-256");
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
-  g_assert_false (msgtk_imap_session_authenticate (s, a, &error));
-  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE);
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==, "");
-  g_clear_pointer (&s, msgtk_imap_session_free);
-  script_free (&sc);
-  g_clear_error (&error);
-
-  /* no mechanism and LOGINDISABLED */
-  sc = script_new ("* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] hi\r\n");
-  g_clear_pointer (&a->auth, g_free);
-  s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
-  g_assert_false (msgtk_imap_session_authenticate (s, a, &error));
-  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE);
-  g_assert_nonnull (strstr (error->message, "LOGINDISABLED"));
-  g_clear_pointer (&s, msgtk_imap_session_free);
-  script_free (&sc);
-  g_clear_error (&error);
-
-  /* wrong password: the server's words, no secret */
-  sc = script_new ("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hi\r\n"
-                   "A0001 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n");
-  s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
-  g_assert_false (msgtk_imap_session_authenticate (s, a, &error));
-  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM);
-  g_assert_nonnull (strstr (error->message, "AUTHENTICATIONFAILED"));
-  g_assert_null (strstr (error->message, a->password));
-  g_clear_pointer (&s, msgtk_imap_session_free);
-  script_free (&sc);
+  session_finish (s, peer, NULL, 0);
 }
 
 static void
 test_starttls_injection (void)
 {
-  /* a response smuggled in after the OK to STARTTLS, before the handshake */
-  Script sc = script_new ("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\r\n"
-                          "A0001 OK Begin TLS negotiation now\r\n"
-                          "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n");
+  /* a response smuggled in after the OK to STARTTLS, before the handshake
+   * (in the same write: the server's lines before a client line go
+   * together); STARTTLS not offered: tests/data/transcripts */
+  TranscriptPeer *peer = transcript_start_text (
+      "starttls-injection", "S: * OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\n"
+                            "C: A0001 STARTTLS\n"
+                            "S: A0001 OK Begin TLS negotiation now\n"
+                            "S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\n");
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapSession *s = session (peer, FALSE, &error);
   g_assert_false (msgtk_imap_session_starttls (s, &error));
   g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL);
   g_assert_false (msgtk_imap_session_has_capability (s, "AUTH=PLAIN"));
-  g_clear_error (&error);
-  script_free (&sc);
-
-  /* STARTTLS not offered: refused, nothing sent */
-  sc = script_new ("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n");
-  g_clear_pointer (&s, msgtk_imap_session_free);
-  s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
-  g_assert_false (msgtk_imap_session_starttls (s, &error));
-  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE);
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==, "");
-  script_free (&sc);
-}
-
-static void
-test_greeting_bye (void)
-{
-  Script sc = script_new ("* BYE too many connections\r\n");
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, TRUE, &error);
-  g_assert_null (s);
-  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE);
-  g_assert_nonnull (strstr (error->message, "too many connections"));
-  script_free (&sc);
+  session_finish (s, peer, NULL, 0);
 }
 
 static MsgtkImapMessage
@@ -381,13 +304,23 @@ test_append_sync (void)
 {
   /* no LITERAL+, no MULTIAPPEND: one command per message, waiting for '+';
    * an untagged FETCH with a literal arrives in the middle */
-  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] hi\r\n"
-                          "+ ok\r\n"
-                          "* 1 FETCH (BODY[] {5}\r\nab\r\nc)\r\n"
-                          "A0001 OK [APPENDUID 9 41] done\r\n"
-                          "A0002 NO [OVERQUOTA] Quota exceeded\r\n");
+  TranscriptPeer *peer = transcript_start_text (
+      "append-sync",
+      "S: * PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] hi\n"
+      "C: A0001 APPEND \"Entw&APw-rfe\" (\\Seen) \"02-Jan-2020 03:04:05 +0000\" {17}\n"
+      "S: + ok\n"
+      "C: Subject: a\n"
+      "C:\n"
+      "C: x\n"
+      "C:\n"
+      "S: * 1 FETCH (BODY[] {5}\n"
+      "S: ab\n"
+      "S: c)\n"
+      "S: A0001 OK [APPENDUID 9 41] done\n"
+      "C: A0002 APPEND \"Entw&APw-rfe\" () {15}\n"
+      "S: A0002 NO [OVERQUOTA] Quota exceeded\n");
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapSession *s = session (peer, FALSE, &error);
   g_assert_no_error (error);
   g_autoptr (MsgtkAccount) a = account_new ("u", "p");
   g_assert_true (msgtk_imap_session_authenticate (s, a, &error)); /* PREAUTH: nothing sent */
@@ -403,11 +336,7 @@ test_append_sync (void)
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
   g_assert_cmpstr (m[1].code, ==, "OVERQUOTA");
   g_assert_cmpstr (m[1].text, ==, "Quota exceeded");
-  script_finish (&sc,
-                 "A0001 APPEND \"Entw&APw-rfe\" (\\Seen) \"02-Jan-2020 03:04:05 +0000\" {17}\r\n"
-                 "Subject: a\r\n\r\nx\r\n\r\n"
-                 "A0002 APPEND \"Entw&APw-rfe\" () {15}\r\n",
-                 m, 2);
+  session_finish (s, peer, m, 2);
 }
 
 static void
@@ -415,13 +344,28 @@ test_multiappend_retry (void)
 {
   /* MULTIAPPEND + LITERAL+: one command for three messages; it is refused as a
    * whole, then retried one by one: the middle one is the bad one */
-  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 MULTIAPPEND LITERAL+ UIDPLUS] hi\r\n"
-                          "A0001 NO [LIMIT] message too big\r\n"
-                          "A0002 OK [APPENDUID 7 1] ok\r\n"
-                          "A0003 NO [LIMIT] message too big\r\n"
-                          "A0004 OK [APPENDUID 7 2] ok\r\n");
+  TranscriptPeer *peer = transcript_start_text (
+      "multiappend-retry", "S: * PREAUTH [CAPABILITY IMAP4rev1 MULTIAPPEND LITERAL+ UIDPLUS] hi\n"
+                           "C: A0001 APPEND \"INBOX\" () {3+}\n"
+                           "C: a\n"
+                           "C:  (\\Flagged) {4+}\n"
+                           "C: bb\n"
+                           "C:  () {1+}\n"
+                           "C: c\n"
+                           "S: A0001 NO [LIMIT] message too big\n"
+                           "C: A0002 APPEND \"INBOX\" () {3+}\n"
+                           "C: a\n"
+                           "C:\n"
+                           "S: A0002 OK [APPENDUID 7 1] ok\n"
+                           "C: A0003 APPEND \"INBOX\" (\\Flagged) {4+}\n"
+                           "C: bb\n"
+                           "C:\n"
+                           "S: A0003 NO [LIMIT] message too big\n"
+                           "C: A0004 APPEND \"INBOX\" () {1+}\n"
+                           "C: c\n"
+                           "S: A0004 OK [APPENDUID 7 2] ok\n");
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapSession *s = session (peer, FALSE, &error);
   g_assert_no_error (error);
   MsgtkImapMessage m[3] = { msg ("a\n", 0), msg ("bb\n", MSGTK_FLAG_FLAGGED), msg ("c", 0) };
   g_assert_true (msgtk_imap_session_append (s, "INBOX", m, 3, NULL, &error));
@@ -431,13 +375,7 @@ test_multiappend_retry (void)
   g_assert_cmpstr (m[1].code, ==, "LIMIT");
   g_assert_cmpint (m[2].status, ==, MSGTK_IMAP_APPEND_OK);
   g_assert_cmpuint (m[2].uid, ==, 2);
-  script_finish (
-      &sc,
-      "A0001 APPEND \"INBOX\" () {3+}\r\na\r\n (\\Flagged) {4+}\r\nbb\r\n () {1+}\r\nc\r\n"
-      "A0002 APPEND \"INBOX\" () {3+}\r\na\r\n\r\n"
-      "A0003 APPEND \"INBOX\" (\\Flagged) {4+}\r\nbb\r\n\r\n"
-      "A0004 APPEND \"INBOX\" () {1+}\r\nc\r\n",
-      m, 3);
+  session_finish (s, peer, m, 3);
 }
 
 static void
@@ -445,14 +383,25 @@ test_trycreate_and_bye (void)
 {
   /* LITERAL+ without MULTIAPPEND: both APPENDs go out before the first
    * completion; both say TRYCREATE; CREATE once, then both again; BYE */
-  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ APPENDLIMIT=10] hi\r\n"
-                          "A0001 NO [TRYCREATE] no such mailbox\r\n"
-                          "A0002 NO [TRYCREATE] no such mailbox\r\n"
-                          "A0003 OK created\r\n"
-                          "A0004 OK [APPENDUID 1 1] ok\r\n"
-                          "* BYE shutting down\r\n");
+  TranscriptPeer *peer = transcript_start_text (
+      "trycreate-bye", "S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ APPENDLIMIT=10] hi\n"
+                       "C: A0001 APPEND \"New\" () {1+}\n"
+                       "C: a\n"
+                       "C: A0002 APPEND \"New\" () {1+}\n"
+                       "C: c\n"
+                       "S: A0001 NO [TRYCREATE] no such mailbox\n"
+                       "S: A0002 NO [TRYCREATE] no such mailbox\n"
+                       "C: A0003 CREATE \"New\"\n"
+                       "S: A0003 OK created\n"
+                       "C: A0004 APPEND \"New\" () {1+}\n"
+                       "C: a\n"
+                       "S: A0004 OK [APPENDUID 1 1] ok\n"
+                       "C: A0005 APPEND \"New\" () {1+}\n"
+                       "C: c\n"
+                       "S: * BYE shutting down\n"
+                       "-- close --\n");
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapSession *s = session (peer, FALSE, &error);
   g_assert_cmpuint (msgtk_imap_session_get_append_limit (s), ==, 10);
   MsgtkImapMessage m[3] = { msg ("a", 0), msg ("way too long for the limit", 0), msg ("c", 0) };
   MsgtkImapAppendOptions o = { .create = TRUE };
@@ -463,48 +412,52 @@ test_trycreate_and_bye (void)
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
   g_assert_cmpstr (m[1].code, ==, "TOOBIG");
   g_assert_cmpint (m[2].status, ==, MSGTK_IMAP_APPEND_PENDING);
-  script_finish (&sc,
-                 "A0001 APPEND \"New\" () {1+}\r\na\r\n"
-                 "A0002 APPEND \"New\" () {1+}\r\nc\r\n"
-                 "A0003 CREATE \"New\"\r\n"
-                 "A0004 APPEND \"New\" () {1+}\r\na\r\n"
-                 "A0005 APPEND \"New\" () {1+}\r\nc\r\n",
-                 m, 3);
+  session_finish (s, peer, m, 3);
 }
 
 static void
 test_literal_minus (void)
 {
   /* LITERAL-: non-synchronising up to 4096 bytes, synchronising above */
-  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL-] hi\r\n"
-                          "A0001 OK small stored\r\n"
-                          "+ go ahead\r\n"
-                          "A0002 OK big stored\r\n");
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
   g_autofree char *big = g_strnfill (4097, 'b');
   g_autofree char *edge = g_strnfill (4096, 'e');
+  g_autofree char *dialogue = g_strdup_printf ("S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL-] hi\n"
+                                               "C: A0001 APPEND \"INBOX\" () {4096+}\n"
+                                               "C: %s\n"
+                                               "S: A0001 OK small stored\n"
+                                               "C: A0002 APPEND \"INBOX\" () {4097}\n"
+                                               "S: + go ahead\n"
+                                               "C: %s\n"
+                                               "S: A0002 OK big stored\n",
+                                               edge, big);
+  TranscriptPeer *peer = transcript_start_text ("literal-minus", dialogue);
+  g_autoptr (GError) error = NULL;
+  MsgtkImapSession *s = session (peer, FALSE, &error);
   MsgtkImapMessage m[2] = { msg (edge, 0), msg (big, 0) };
   g_assert_true (msgtk_imap_session_append (s, "INBOX", m, 2, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (m[0].status, ==, MSGTK_IMAP_APPEND_OK);
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_OK);
-  g_autofree char *want = g_strdup_printf ("A0001 APPEND \"INBOX\" () {4096+}\r\n%s\r\n"
-                                           "A0002 APPEND \"INBOX\" () {4097}\r\n%s\r\n",
-                                           edge, big);
-  script_finish (&sc, want, m, 2);
+  session_finish (s, peer, m, 2);
 }
 
 static void
 test_throttled (void)
 {
   /* a throttling reply: back off, send the same batch again */
-  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ MULTIAPPEND] hi\r\n"
-                          "A0001 NO [UNAVAILABLE] try again later\r\n"
-                          "A0002 NO [THROTTLED] slow down\r\n"
-                          "A0003 OK stored\r\n");
+#define APPEND_AB                                                                                  \
+  " APPEND \"INBOX\" () {1+}\n"                                                                    \
+  "C: a () {1+}\n"                                                                                 \
+  "C: b\n"
+  TranscriptPeer *peer = transcript_start_text (
+      "throttled", "S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ "
+                   "MULTIAPPEND] hi\n"
+                   "C: A0001" APPEND_AB "S: A0001 NO [UNAVAILABLE] try again later\n"
+                   "C: A0002" APPEND_AB "S: A0002 NO [THROTTLED] slow down\n"
+                   "C: A0003" APPEND_AB "S: A0003 OK stored\n");
+#undef APPEND_AB
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapSession *s = session (peer, FALSE, &error);
   MsgtkImapMessage m[2] = { msg ("a", 0), msg ("b", 0) };
   MsgtkImapAppendOptions o = { .backoff_ms = 1 };
   gint64 t0 = g_get_monotonic_time ();
@@ -513,22 +466,27 @@ test_throttled (void)
   g_assert_cmpint (g_get_monotonic_time () - t0, >=, 3000); /* 1 ms, then 2 ms */
   g_assert_cmpint (m[0].status, ==, MSGTK_IMAP_APPEND_OK);
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_OK);
-  const char *cmd = "APPEND \"INBOX\" () {1+}\r\na () {1+}\r\nb\r\n";
-  g_autofree char *want = g_strdup_printf ("A0001 %sA0002 %sA0003 %s", cmd, cmd, cmd);
-  script_finish (&sc, want, m, 2);
+  session_finish (s, peer, m, 2);
 }
 
 static void
 test_in_flight_any_order (void)
 {
   /* three APPENDs in flight; completions come back in another order */
-  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS] hi\r\n"
-                          "A0003 OK [APPENDUID 5 3] third\r\n"
-                          "* 2 EXISTS\r\n"
-                          "A0001 OK [APPENDUID 5 1] first\r\n"
-                          "A0002 NO [LIMIT] second refused\r\n");
+  TranscriptPeer *peer = transcript_start_text (
+      "in-flight-any-order", "S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ UIDPLUS] hi\n"
+                             "C: A0001 APPEND \"INBOX\" () {1+}\n"
+                             "C: a\n"
+                             "C: A0002 APPEND \"INBOX\" () {1+}\n"
+                             "C: b\n"
+                             "C: A0003 APPEND \"INBOX\" () {1+}\n"
+                             "C: c\n"
+                             "S: A0003 OK [APPENDUID 5 3] third\n"
+                             "S: * 2 EXISTS\n"
+                             "S: A0001 OK [APPENDUID 5 1] first\n"
+                             "S: A0002 NO [LIMIT] second refused\n");
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapSession *s = session (peer, FALSE, &error);
   MsgtkImapMessage m[3] = { msg ("a", 0), msg ("b", 0), msg ("c", 0) };
   g_assert_true (msgtk_imap_session_append (s, "INBOX", m, 3, NULL, &error));
   g_assert_no_error (error);
@@ -536,24 +494,28 @@ test_in_flight_any_order (void)
   g_assert_cmpint (m[1].status, ==, MSGTK_IMAP_APPEND_REFUSED);
   g_assert_cmpstr (m[1].code, ==, "LIMIT");
   g_assert_cmpuint (m[2].uid, ==, 3);
-  script_finish (&sc,
-                 "A0001 APPEND \"INBOX\" () {1+}\r\na\r\n"
-                 "A0002 APPEND \"INBOX\" () {1+}\r\nb\r\n"
-                 "A0003 APPEND \"INBOX\" () {1+}\r\nc\r\n",
-                 m, 3);
+  session_finish (s, peer, m, 3);
 }
 
 static void
 test_search_message_id (void)
 {
   /* one EXAMINE for searches in the same mailbox; a missing mailbox has nothing */
-  Script sc = script_new ("* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n"
-                          "* 2 EXISTS\r\nA0001 OK [READ-ONLY] examined\r\n"
-                          "* SEARCH 7\r\nA0002 OK searched\r\n"
-                          "* SEARCH\r\nA0003 OK searched\r\n"
-                          "A0004 NO [NONEXISTENT] no such mailbox\r\n");
+  TranscriptPeer *peer = transcript_start_text ("search-message-id",
+                                                "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+                                                "C: A0001 EXAMINE \"INBOX\"\n"
+                                                "S: * 2 EXISTS\n"
+                                                "S: A0001 OK [READ-ONLY] examined\n"
+                                                "C: A0002 UID SEARCH HEADER Message-ID \"<a@x>\"\n"
+                                                "S: * SEARCH 7\n"
+                                                "S: A0002 OK searched\n"
+                                                "C: A0003 UID SEARCH HEADER Message-ID \"<b@x>\"\n"
+                                                "S: * SEARCH\n"
+                                                "S: A0003 OK searched\n"
+                                                "C: A0004 EXAMINE \"Other\"\n"
+                                                "S: A0004 NO [NONEXISTENT] no such mailbox\n");
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (sc.stream, FALSE, &error);
+  MsgtkImapSession *s = session (peer, FALSE, &error);
   gboolean found = FALSE;
   g_assert_true (msgtk_imap_session_search_message_id (s, "INBOX", "<a@x>", &found, &error));
   g_assert_true (found);
@@ -562,13 +524,7 @@ test_search_message_id (void)
   g_assert_true (msgtk_imap_session_search_message_id (s, "Other", "<a@x>", &found, &error));
   g_assert_false (found);
   g_assert_no_error (error);
-  g_autofree char *sent = script_sent (&sc);
-  g_assert_cmpstr (sent, ==,
-                   "A0001 EXAMINE \"INBOX\"\r\n"
-                   "A0002 UID SEARCH HEADER Message-ID \"<a@x>\"\r\n"
-                   "A0003 UID SEARCH HEADER Message-ID \"<b@x>\"\r\n"
-                   "A0004 EXAMINE \"Other\"\r\n");
-  script_free (&sc);
+  session_finish (s, peer, NULL, 0);
 }
 
 int
@@ -583,13 +539,11 @@ main (int argc, char **argv)
   g_test_add_func ("/imap/login-literal", test_login_literal);
   g_test_add_func ("/imap/authenticate-sasl-ir", test_authenticate_sasl_ir);
   g_test_add_func ("/imap/authenticate-continuation", test_authenticate_continuation);
-  g_test_add_func ("/imap/authenticate-refusals", test_authenticate_refusals);
   g_test_add_func ("/imap/starttls-injection", test_starttls_injection);
   g_test_add_func ("/imap/literal-minus", test_literal_minus);
   g_test_add_func ("/imap/throttled", test_throttled);
   g_test_add_func ("/imap/search-message-id", test_search_message_id);
   g_test_add_func ("/imap/in-flight-any-order", test_in_flight_any_order);
-  g_test_add_func ("/imap/greeting-bye", test_greeting_bye);
   g_test_add_func ("/imap/append-sync", test_append_sync);
   g_test_add_func ("/imap/multiappend-retry", test_multiappend_retry);
   g_test_add_func ("/imap/trycreate-bye", test_trycreate_and_bye);

@@ -1,7 +1,13 @@
 /* Unit tests of the sasl module: mechanism choice, client steps against known
  * vectors (RFC 2195 CRAM-MD5, RFC 4954 LOGIN), whole exchanges against an
  * in-process libgsasl server session (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1,
- * SCRAM-SHA-256), and the bearer-token formats (XOAUTH2, OAUTHBEARER). */
+ * SCRAM-SHA-256), the bearer-token formats (XOAUTH2, OAUTHBEARER), and the
+ * protocol-neutral exchange loop (msgtk_sasl_exchange) over a profile that
+ * SMTP and IMAP do not have: POP3's 255-octet command line, and additional
+ * data with success. (The SMTP and IMAP profiles are run by the transcripts,
+ * tests/data/transcripts.) */
+#include "sasl-private.h"
+
 #include <gsasl.h>
 #include <msgtk/msgtk.h>
 #include <string.h>
@@ -267,6 +273,239 @@ test_tokens (void)
   }
 }
 
+/* ---- the exchange loop over a test profile ---- */
+
+typedef enum {
+  FINAL_AS_CHALLENGE,        /* SCRAM's v= as a challenge, then success (SMTP, IMAP) */
+  FINAL_WITH_SUCCESS,        /* v= as additional data with success */
+  FINAL_MISSING,             /* success without v= */
+  FINAL_FORGED,              /* v= with a wrong signature, as additional data with success */
+  FINAL_FORGED_AS_CHALLENGE, /* v= with a wrong signature, as a challenge */
+} Final;
+
+typedef struct {
+  Gsasl *ctx;
+  Gsasl_session *server;
+  Final final;
+  GString *wire;   /* what the client queued, one line each: "AUTH PLAIN xyz", "xyz", "*" */
+  char *to_server; /* the client's last message, not yet given to the server */
+  gboolean asked;  /* the server's empty challenge for the initial response went out */
+  char *held;      /* a server-final message to send as a challenge next */
+  guint reads;
+} Peer;
+
+static void
+peer_start (gpointer data, const char *mech, const char *initial)
+{
+  Peer *p = data;
+  g_string_append_printf (p->wire, "AUTH %s%s%s\n", mech, initial ? " " : "",
+                          initial ? initial : "");
+  p->to_server = initial ? g_strdup (strcmp (initial, "=") == 0 ? "" : initial) : NULL;
+}
+
+static void
+peer_respond (gpointer data, const char *response)
+{
+  Peer *p = data;
+  g_string_append_printf (p->wire, "%s\n", response);
+  g_free (p->to_server);
+  p->to_server = g_strdup (response);
+}
+
+static void
+peer_cancel (gpointer data)
+{
+  Peer *p = data;
+  g_string_append (p->wire, "*\n");
+  g_clear_pointer (&p->to_server, g_free);
+}
+
+static gboolean
+peer_read (gpointer data, MsgtkSaslReply *reply, GError **error)
+{
+  Peer *p = data;
+  p->reads++;
+  if (g_str_has_suffix (p->wire->str, "*\n")) {
+    reply->outcome = MSGTK_SASL_FAILURE;
+    reply->code = MSGTK_ERROR_UNAVAILABLE;
+    reply->text = g_strdup ("-ERR cancelled");
+    return TRUE;
+  }
+  if (p->held != NULL) { /* after v= as a challenge, the empty response */
+    g_assert_cmpstr (p->to_server, ==, "");
+    g_clear_pointer (&p->held, g_free);
+    reply->outcome = MSGTK_SASL_SUCCESS;
+    return TRUE;
+  }
+  if (p->to_server == NULL) {
+    /* no initial response came with the command: the empty challenge */
+    g_assert_false (p->asked);
+    p->asked = TRUE;
+    reply->outcome = MSGTK_SASL_CHALLENGE;
+    reply->data = g_strdup ("");
+    return TRUE;
+  }
+  char *out = NULL;
+  int rc = gsasl_step64 (p->server, p->to_server, &out);
+  g_clear_pointer (&p->to_server, g_free);
+  if (rc == GSASL_NEEDS_MORE) {
+    reply->outcome = MSGTK_SASL_CHALLENGE;
+    reply->data = g_strdup (out);
+  } else if (rc != GSASL_OK) {
+    reply->outcome = MSGTK_SASL_FAILURE;
+    reply->code = MSGTK_ERROR_NO_PERM;
+    reply->text = g_strdup ("-ERR authentication failed");
+  } else if (out == NULL || *out == '\0' || p->final == FINAL_MISSING) {
+    reply->outcome = MSGTK_SASL_SUCCESS;
+  } else if (p->final == FINAL_AS_CHALLENGE) {
+    reply->outcome = MSGTK_SASL_CHALLENGE;
+    reply->data = g_strdup (out);
+    p->held = g_strdup (out);
+  } else {
+    reply->outcome
+        = p->final == FINAL_FORGED_AS_CHALLENGE ? MSGTK_SASL_CHALLENGE : MSGTK_SASL_SUCCESS;
+    reply->data = g_strdup (out);
+    if (p->final != FINAL_WITH_SUCCESS) {
+      gsize n;
+      g_autofree guchar *raw = g_base64_decode (out, &n);
+      raw[2] = raw[2] == 'A' ? 'B' : 'A';
+      g_free (reply->data);
+      reply->data = g_base64_encode (raw, n);
+    }
+  }
+  gsasl_free (out);
+  return TRUE;
+}
+
+/* Run @mech with the given user and password through msgtk_sasl_exchange
+ * over a POP3-like profile (initial responses within 247 octets, RFC 5034 4)
+ * whose server is libgsasl's. Returns what the client sent, one line each. */
+static char *
+profile_exchange (const char *mech, const char *user, const char *password, Final final,
+                  gboolean *ok, GError **error)
+{
+  Peer p = { .final = final, .wire = g_string_new (NULL) };
+  g_assert_cmpint (gsasl_init (&p.ctx), ==, GSASL_OK);
+  gsasl_callback_set (p.ctx, server_callback);
+  g_assert_cmpint (gsasl_server_start (p.ctx, mech, &p.server), ==, GSASL_OK);
+  g_autoptr (MsgtkSasl) sasl = msgtk_sasl_new (mech, user, password, NULL, "pop", "pop.test", NULL);
+  const MsgtkSaslProfile profile = {
+    .protocol = "POP3",
+    .initial_response = TRUE,
+    .max_initial = 255 - 8,
+    .start = peer_start,
+    .respond = peer_respond,
+    .cancel = peer_cancel,
+    .read = peer_read,
+  };
+  *ok = msgtk_sasl_exchange (sasl, &profile, &p, error);
+  g_free (p.to_server);
+  g_free (p.held);
+  gsasl_finish (p.server);
+  gsasl_done (p.ctx);
+  return g_string_free (p.wire, FALSE);
+}
+
+/* A password that makes PLAIN's message for SERVER_USER @len octets long;
+ * *@b64 gets that message in base64. */
+static char *
+plain_password (gsize len, char **b64)
+{
+  char *password = g_strnfill (len - strlen (SERVER_USER) - 2, 'p');
+  g_autofree char *raw = g_strdup_printf ("%c%s%c%s", 0, SERVER_USER, 0, password);
+  *b64 = g_base64_encode ((const guchar *)raw, len);
+  return password;
+}
+
+static void
+test_profile_initial_limit (void)
+{
+  static const struct {
+    gsize octets;   /* of the PLAIN message */
+    gsize line;     /* the AUTH command with it, CRLF included */
+    gboolean in_it; /* whether it goes in the command */
+  } cases[] = {
+    { 180, 253, TRUE },  /* "AUTH PLAIN " + 240 base64 octets + CRLF */
+    { 181, 257, FALSE }, /* one octet more: after the empty challenge */
+  };
+  g_autoptr (GError) error = NULL;
+  gboolean ok = FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *b64 = NULL;
+    g_autofree char *password = plain_password (cases[i].octets, &b64);
+    g_assert_cmpuint (strlen ("AUTH PLAIN ") + strlen (b64) + 2, ==, cases[i].line);
+    g_autofree char *wire
+        = profile_exchange ("PLAIN", SERVER_USER, password, FINAL_AS_CHALLENGE, &ok, &error);
+    g_autofree char *want = g_strdup_printf ("AUTH PLAIN%s%s\n", cases[i].in_it ? " " : "\n", b64);
+    g_assert_cmpstr (wire, ==, want);
+    /* the server does not know that password: its refusal is the error */
+    g_assert_false (ok);
+    g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM);
+    g_assert_nonnull (
+        strstr (error->message, "POP3 server pop.test refused authentication (PLAIN"));
+    g_clear_error (&error);
+  }
+
+  /* and a right password either way */
+  g_autofree char *wire3
+      = profile_exchange ("PLAIN", SERVER_USER, SERVER_PASSWORD, FINAL_AS_CHALLENGE, &ok, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_true (g_str_has_prefix (wire3, "AUTH PLAIN AHVzZXJAZXhhbXBsZS5vcmcAcGVuY2ls"));
+}
+
+static void
+test_profile_final_message (void)
+{
+  static const struct {
+    Final final;
+    gboolean ok;
+    const char *says;
+  } cases[] = {
+    { FINAL_AS_CHALLENGE, TRUE, NULL },
+    { FINAL_WITH_SUCCESS, TRUE, NULL },
+    { FINAL_MISSING, FALSE, "accepted SCRAM-SHA-256 without proving that it knows the password" },
+    { FINAL_FORGED, FALSE, "the server's signature is wrong" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) error = NULL;
+    gboolean ok = !cases[i].ok;
+    g_autofree char *wire = profile_exchange ("SCRAM-SHA-256", SERVER_USER, SERVER_PASSWORD,
+                                              cases[i].final, &ok, &error);
+    g_assert_cmpint (ok, ==, cases[i].ok);
+    /* client-first, client-final, and the empty answer to v= as a challenge */
+    g_auto (GStrv) lines = g_strsplit (wire, "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, cases[i].final == FINAL_AS_CHALLENGE ? 4 : 3);
+    g_assert_true (g_str_has_prefix (lines[0], "AUTH SCRAM-SHA-256 "));
+    if (cases[i].ok) {
+      g_assert_no_error (error);
+    } else {
+      /* the server ended the exchange: nothing is cancelled */
+      g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM);
+      g_assert_nonnull (strstr (error->message, cases[i].says));
+      g_assert_null (strstr (wire, "*"));
+    }
+  }
+}
+
+static void
+test_profile_cancel (void)
+{
+  /* a forged v= as a challenge: the client's mechanism refuses it, so the
+   * client cancels ("*"), takes the server's answer to that, and the error
+   * is the client's */
+  g_autoptr (GError) error = NULL;
+  gboolean ok = TRUE;
+  g_autofree char *wire = profile_exchange ("SCRAM-SHA-1", SERVER_USER, SERVER_PASSWORD,
+                                            FINAL_FORGED_AS_CHALLENGE, &ok, &error);
+  g_assert_false (ok);
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM);
+  g_assert_nonnull (strstr (error->message, "the server's signature is wrong"));
+  g_auto (GStrv) lines = g_strsplit (wire, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_cmpstr (lines[2], ==, "*");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -283,5 +522,8 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/sasl/scram-server-signature", test_scram_server_signature);
   g_test_add_func ("/sasl/tokens", test_tokens);
+  g_test_add_func ("/sasl/profile/initial-response-limit", test_profile_initial_limit);
+  g_test_add_func ("/sasl/profile/final-message", test_profile_final_message);
+  g_test_add_func ("/sasl/profile/cancel", test_profile_cancel);
   return g_test_run ();
 }
