@@ -408,16 +408,16 @@ msgtk_account_get_secret (MsgtkAccount *a, char **password, char **token, GError
       if (local)
         g_propagate_error (error, g_steal_pointer (&local));
       else
-        msgtk_set_error_hint (error, MSGTK_ERROR_HINT_GIVE_PASSWORD, MSGTK_ERROR_CONFIG,
-                              "no password for %s", a->user ? a->user : "the account");
+        error_set_hint (error, MSGTK_ERROR_HINT_GIVE_PASSWORD, MSGTK_ERROR_CONFIG,
+                        "no password for %s", a->user ? a->user : "the account");
       return FALSE;
     }
   }
   if (a->user == NULL) {
     g_clear_pointer (password, msgtk_secret_free);
     g_clear_pointer (token, msgtk_secret_free);
-    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_GIVE_USER, MSGTK_ERROR_CONFIG,
-                          "a password is set but no user name");
+    error_set_hint (error, MSGTK_ERROR_HINT_GIVE_USER, MSGTK_ERROR_CONFIG,
+                    "a password is set but no user name");
     return FALSE;
   }
   return TRUE;

@@ -194,17 +194,17 @@ tls_handshake (MsgtkConnection *conn, GError **error)
     GTlsCertificateFlags errs
         = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
     if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) && errs) {
-      msgtk_set_error_hint (
+      error_set_hint (
           error, MSGTK_ERROR_HINT_TRUST_CERTIFICATE, MSGTK_ERROR_IO,
           "TLS certificate of %s:%u refused: %s%s", conn->host, conn->port, cert_problem (errs),
           conn->fingerprint ? ", and its SHA-256 fingerprint does not match the pin" : "");
     } else if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS)
                || g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_MISC)
                || g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-      msgtk_set_error_hint (error, MSGTK_ERROR_HINT_USE_STARTTLS, MSGTK_ERROR_IO,
-                            "TLS handshake with %s:%u failed (%s): the server does not seem to "
-                            "speak TLS on this port",
-                            conn->host, conn->port, local->message);
+      error_set_hint (error, MSGTK_ERROR_HINT_USE_STARTTLS, MSGTK_ERROR_IO,
+                      "TLS handshake with %s:%u failed (%s): the server does not seem to "
+                      "speak TLS on this port",
+                      conn->host, conn->port, local->message);
     } else {
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "TLS handshake with %s:%u failed: %s",
                    conn->host, conn->port, local->message);
@@ -358,10 +358,10 @@ fill (MsgtkConnection *conn, GError **error)
   }
   if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
     if (!conn->got_data && !conn->tls)
-      msgtk_set_error_hint (error, MSGTK_ERROR_HINT_USE_IMPLICIT_TLS, MSGTK_ERROR_TEMP_FAIL,
-                            "no greeting from %s server %s port %u within %u s; the port may "
-                            "expect TLS from the first byte (as 465 and 993 do)",
-                            conn->protocol, conn->host, conn->port, conn->timeout);
+      error_set_hint (error, MSGTK_ERROR_HINT_USE_IMPLICIT_TLS, MSGTK_ERROR_TEMP_FAIL,
+                      "no greeting from %s server %s port %u within %u s; the port may "
+                      "expect TLS from the first byte (as 465 and 993 do)",
+                      conn->protocol, conn->host, conn->port, conn->timeout);
     else
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
                    "%s server %s did not answer within %u s", conn->protocol, conn->host,
@@ -408,9 +408,9 @@ msgtk_connection_read_line (MsgtkConnection *conn, GError **error)
       return NULL;
     if (!conn->tls && conn->in->len >= 2 && conn->in->data[0] == 0x15
         && conn->in->data[1] == 0x03) {
-      msgtk_set_error_hint (error, MSGTK_ERROR_HINT_USE_IMPLICIT_TLS, MSGTK_ERROR_PROTOCOL,
-                            "%s server %s port %u answered with TLS, not plaintext", conn->protocol,
-                            conn->host, conn->port);
+      error_set_hint (error, MSGTK_ERROR_HINT_USE_IMPLICIT_TLS, MSGTK_ERROR_PROTOCOL,
+                      "%s server %s port %u answered with TLS, not plaintext", conn->protocol,
+                      conn->host, conn->port);
       return NULL;
     }
   }

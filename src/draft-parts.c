@@ -46,8 +46,8 @@ draft_body_to_utf8 (MsgtkDraft *d, const char *what, GBytes *bytes, gboolean is_
   if (g_ascii_strcasecmp (incs, "UTF-8") == 0 || g_ascii_strcasecmp (incs, "UTF8") == 0) {
     const char *end;
     if (!g_utf8_validate_len (data, n, &end)) {
-      msgtk_set_error_hint (error, MSGTK_ERROR_HINT_INPUT_CHARSET, MSGTK_ERROR_DATA,
-                            "%s is not valid UTF-8 at byte %ld", what, (long)(end - data));
+      error_set_hint (error, MSGTK_ERROR_HINT_INPUT_CHARSET, MSGTK_ERROR_DATA,
+                      "%s is not valid UTF-8 at byte %ld", what, (long)(end - data));
       return NULL;
     }
     utf8 = g_strndup (data, n);

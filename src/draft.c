@@ -408,7 +408,7 @@ msgtk_draft_build (MsgtkDraft *d, GError **error)
   if (d->charset && !encode_check_charset (d->charset, error))
     return NULL;
   if (!d->from) {
-    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_GIVE_FROM, MSGTK_ERROR_USAGE, "no From address");
+    error_set_hint (error, MSGTK_ERROR_HINT_GIVE_FROM, MSGTK_ERROR_USAGE, "no From address");
     return NULL;
   }
   struct {

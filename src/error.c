@@ -167,7 +167,7 @@ msgtk_exit_code_name (int exit_code)
 }
 
 void
-msgtk_set_error_hint (GError **error, MsgtkErrorHint hint, MsgtkError code, const char *format, ...)
+error_set_hint (GError **error, MsgtkErrorHint hint, MsgtkError code, const char *format, ...)
 {
   if (error == NULL)
     return;

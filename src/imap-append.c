@@ -197,8 +197,8 @@ append_batch (MsgtkImapSession *s, const char *mailbox, const char *m, MsgtkImap
         continue;
       }
       if (!o->create || *created) {
-        msgtk_set_error_hint (error, MSGTK_ERROR_HINT_CREATE_MAILBOX, MSGTK_ERROR_CANT_CREATE,
-                              "mailbox '%s' does not exist on the server (%s)", mailbox, r->text);
+        error_set_hint (error, MSGTK_ERROR_HINT_CREATE_MAILBOX, MSGTK_ERROR_CANT_CREATE,
+                        "mailbox '%s' does not exist on the server (%s)", mailbox, r->text);
         return FALSE;
       }
       if (!msgtk_imap_session_create (s, mailbox, error))

@@ -427,10 +427,10 @@ msgtk_imap_session_starttls (MsgtkImapSession *s, GError **error)
     return FALSE;
   }
   if (!msgtk_imap_session_has_capability (s, "STARTTLS")) {
-    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_STARTTLS_NOT_OFFERED, MSGTK_ERROR_UNAVAILABLE,
-                          "the IMAP server %s does not offer STARTTLS, which this account "
-                          "requires; nothing was sent",
-                          s->host);
+    error_set_hint (error, MSGTK_ERROR_HINT_STARTTLS_NOT_OFFERED, MSGTK_ERROR_UNAVAILABLE,
+                    "the IMAP server %s does not offer STARTTLS, which this account "
+                    "requires; nothing was sent",
+                    s->host);
     return FALSE;
   }
   g_autoptr (ImapResponse) r = simple_command (s, "STARTTLS", NULL, error);
@@ -452,8 +452,8 @@ msgtk_imap_session_connect (MsgtkAccount *account, FILE *trace, GError **error)
   msgtk_account_connection_config (account, &cfg);
   imap_connection_config (&cfg);
   if (cfg.host == NULL) {
-    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_NO_HOST_GIVEN, MSGTK_ERROR_USAGE,
-                          "no IMAP server given");
+    error_set_hint (error, MSGTK_ERROR_HINT_NO_HOST_GIVEN, MSGTK_ERROR_USAGE,
+                    "no IMAP server given");
     return NULL;
   }
   if (cfg.port == 0)
@@ -594,8 +594,8 @@ auth_read (gpointer session, MsgtkSaslReply *reply, GError **error)
 /* AUTHENTICATE @mech; returns the OK completion (NULL with @error when the
  * exchange failed or the server refused). */
 static ImapResponse *
-sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, const char *password,
-               const char *token, GError **error)
+authenticate_sasl (MsgtkImapSession *s, const char *mech, MsgtkAccount *account,
+                   const char *password, const char *token, GError **error)
 {
   g_autoptr (MsgtkSasl) sasl
       = msgtk_sasl_new (mech, account->user, password, token, "imap", s->host, error);
@@ -611,7 +611,7 @@ sasl_exchange (MsgtkImapSession *s, const char *mech, MsgtkAccount *account, con
     .cancel = auth_cancel,
     .read = auth_read,
   };
-  gboolean ok = msgtk_sasl_exchange (sasl, &profile, &a, error);
+  gboolean ok = sasl_exchange (sasl, &profile, &a, error);
   s->secret_visible = -1;
   g_free (a.tag);
   if (!ok)
@@ -644,7 +644,7 @@ gboolean
 msgtk_imap_session_authenticate (MsgtkImapSession *s, MsgtkAccount *account, GError **error)
 {
   if (!s->authenticated) {
-    if (!msgtk_sasl_check_secure (account, s->secure, "IMAP", s->host, error))
+    if (!sasl_check_secure (account, s->secure, "IMAP", s->host, error))
       return FALSE;
     char *password = NULL, *token = NULL;
     if (!msgtk_account_get_secret (account, &password, &token, error))
@@ -661,14 +661,14 @@ msgtk_imap_session_authenticate (MsgtkImapSession *s, MsgtkAccount *account, GEr
                                  || msgtk_sasl_choose ("PLAIN LOGIN", account->auth, FALSE, NULL));
     g_autoptr (ImapResponse) r = NULL;
     if (mech != NULL) {
-      r = sasl_exchange (s, mech, account, password, token, error);
+      r = authenticate_sasl (s, mech, account, password, token, error);
     } else if (login_allowed) {
       r = login_command (s, account->user, password, error);
       if (r != NULL && strcmp (r->status, "OK") != 0) {
         MsgtkSaslReply refusal = { 0 };
         auth_refusal (r, &refusal);
-        msgtk_sasl_set_refused (error, "IMAP", s->host, "LOGIN", account->user, &refusal);
-        msgtk_sasl_reply_clear (&refusal);
+        sasl_set_refused (error, "IMAP", s->host, "LOGIN", account->user, &refusal);
+        sasl_reply_clear (&refusal);
         g_clear_pointer (&r, imap_response_free);
       }
     } else {

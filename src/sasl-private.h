@@ -4,7 +4,7 @@
  * in a MsgtkSaslProfile: whether and how long an initial response may ride
  * on the command that starts the exchange, and callbacks that put the
  * protocol's lines on its connection and read and classify the server's
- * next message. msgtk_sasl_exchange() runs the exchange itself: the
+ * next message. sasl_exchange() runs the exchange itself: the
  * mechanism's steps, the cancellation when the client side fails, and the
  * check that the server's final message is verified before its success is
  * believed. SMTP AUTH (RFC 4954) and IMAP AUTHENTICATE (RFC 3501, 4959) use
@@ -38,7 +38,7 @@ typedef struct {
   char *text;          /* FAILURE: the server's words, as the error shows them */
 } MsgtkSaslReply;
 
-void msgtk_sasl_reply_clear (MsgtkSaslReply *reply);
+void sasl_reply_clear (MsgtkSaslReply *reply);
 
 /* How a protocol carries a SASL exchange. @session is the protocol's own. */
 typedef struct {
@@ -78,18 +78,18 @@ typedef struct {
  * message (a challenge or additional data with success) that the mechanism
  * refuses; a client-side failure mid-exchange is cancelled as the protocol
  * says. A refusal is the error the profile classified it as. */
-gboolean msgtk_sasl_exchange (MsgtkSasl *sasl, const MsgtkSaslProfile *profile, gpointer session,
-                              GError **error);
+gboolean sasl_exchange (MsgtkSasl *sasl, const MsgtkSaslProfile *profile, gpointer session,
+                        GError **error);
 
 /* The error for a refusal of @mechanism by the @protocol server @host, in
  * the words of @reply (a FAILURE): shared with IMAP's LOGIN command. */
-void msgtk_sasl_set_refused (GError **error, const char *protocol, const char *host,
-                             const char *mechanism, const char *user, const MsgtkSaslReply *reply);
+void sasl_set_refused (GError **error, const char *protocol, const char *host,
+                       const char *mechanism, const char *user, const MsgtkSaslReply *reply);
 
 /* Credentials go over TLS only: FALSE with MSGTK_ERROR_NO_PERM (hint: TLS
  * for credentials) when the session to the @protocol server @host is not
  * @secure and @account does not allow plaintext authentication. */
-gboolean msgtk_sasl_check_secure (MsgtkAccount *account, gboolean secure, const char *protocol,
-                                  const char *host, GError **error);
+gboolean sasl_check_secure (MsgtkAccount *account, gboolean secure, const char *protocol,
+                            const char *host, GError **error);
 
 G_END_DECLS

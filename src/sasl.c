@@ -62,9 +62,9 @@ msgtk_sasl_new (const char *mechanism, const char *user, const char *password, c
   s->host = g_strdup (host ? host : "localhost");
   if (g_strv_contains (token_mechs, s->mechanism)) {
     if (token == NULL || user == NULL) {
-      msgtk_set_error_hint (
-          error, token == NULL ? MSGTK_ERROR_HINT_GIVE_TOKEN : MSGTK_ERROR_HINT_GIVE_USER,
-          MSGTK_ERROR_CONFIG, "%s needs a user and an OAuth2 token", s->mechanism);
+      error_set_hint (error,
+                      token == NULL ? MSGTK_ERROR_HINT_GIVE_TOKEN : MSGTK_ERROR_HINT_GIVE_USER,
+                      MSGTK_ERROR_CONFIG, "%s needs a user and an OAuth2 token", s->mechanism);
       msgtk_sasl_free (s);
       return NULL;
     }
@@ -147,8 +147,8 @@ step_error (MsgtkSasl *s, const char *challenge, int rc, GError **error)
     for (char *p = what; *p; p++)
       if ((guchar)*p < 0x20 || (guchar)*p > 0x7e)
         *p = '?';
-    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_CHECK_CREDENTIALS, MSGTK_ERROR_NO_PERM,
-                          "SASL %s with %s: the server reports '%s'", s->mechanism, s->host, what);
+    error_set_hint (error, MSGTK_ERROR_HINT_CHECK_CREDENTIALS, MSGTK_ERROR_NO_PERM,
+                    "SASL %s with %s: the server reports '%s'", s->mechanism, s->host, what);
   } else {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_PERM, "SASL %s with %s failed: %s",
                  s->mechanism, s->host, gsasl_strerror (rc));
@@ -194,7 +194,7 @@ msgtk_sasl_step (MsgtkSasl *s, const char *challenge, char **response, gboolean 
 /* ---- the exchange ---- */
 
 void
-msgtk_sasl_reply_clear (MsgtkSaslReply *reply)
+sasl_reply_clear (MsgtkSaslReply *reply)
 {
   msgtk_secret_free (reply->data);
   g_free (reply->text);
@@ -202,24 +202,24 @@ msgtk_sasl_reply_clear (MsgtkSaslReply *reply)
 }
 
 void
-msgtk_sasl_set_refused (GError **error, const char *protocol, const char *host,
-                        const char *mechanism, const char *user, const MsgtkSaslReply *reply)
+sasl_set_refused (GError **error, const char *protocol, const char *host, const char *mechanism,
+                  const char *user, const MsgtkSaslReply *reply)
 {
-  msgtk_set_error_hint (error, reply->hint, reply->code,
-                        "%s server %s refused authentication (%s as %s): %s", protocol, host,
-                        mechanism, user ? user : "no user", reply->text ? reply->text : "");
+  error_set_hint (error, reply->hint, reply->code,
+                  "%s server %s refused authentication (%s as %s): %s", protocol, host, mechanism,
+                  user ? user : "no user", reply->text ? reply->text : "");
 }
 
 gboolean
-msgtk_sasl_check_secure (MsgtkAccount *account, gboolean secure, const char *protocol,
-                         const char *host, GError **error)
+sasl_check_secure (MsgtkAccount *account, gboolean secure, const char *protocol, const char *host,
+                   GError **error)
 {
   if (secure || account->allow_plaintext_auth)
     return TRUE;
-  msgtk_set_error_hint (error, MSGTK_ERROR_HINT_TLS_FOR_CREDENTIALS, MSGTK_ERROR_NO_PERM,
-                        "refusing to send the credentials for '%s' to the %s server %s without "
-                        "TLS (allow-plaintext-auth = true in the account overrides this)",
-                        account->user ? account->user : "the account", protocol, host);
+  error_set_hint (error, MSGTK_ERROR_HINT_TLS_FOR_CREDENTIALS, MSGTK_ERROR_NO_PERM,
+                  "refusing to send the credentials for '%s' to the %s server %s without "
+                  "TLS (allow-plaintext-auth = true in the account overrides this)",
+                  account->user ? account->user : "the account", protocol, host);
   return FALSE;
 }
 
@@ -231,7 +231,7 @@ cancel (const MsgtkSaslProfile *p, gpointer session)
   MsgtkSaslReply answer = { 0 };
   p->cancel (session);
   p->read (session, &answer, NULL);
-  msgtk_sasl_reply_clear (&answer);
+  sasl_reply_clear (&answer);
 }
 
 /* The server says success: believe it only once the mechanism is done with
@@ -289,7 +289,7 @@ start (MsgtkSasl *s, const MsgtkSaslProfile *p, gpointer session, char **pending
 }
 
 gboolean
-msgtk_sasl_exchange (MsgtkSasl *s, const MsgtkSaslProfile *p, gpointer session, GError **error)
+sasl_exchange (MsgtkSasl *s, const MsgtkSaslProfile *p, gpointer session, GError **error)
 {
   char *pending = NULL;
   if (!start (s, p, session, &pending, error))
@@ -299,11 +299,11 @@ msgtk_sasl_exchange (MsgtkSasl *s, const MsgtkSaslProfile *p, gpointer session, 
   gboolean ok = FALSE;
   MsgtkSaslReply reply = { 0 };
   for (guint round = 0;; round++) {
-    msgtk_sasl_reply_clear (&reply);
+    sasl_reply_clear (&reply);
     if (!p->read (session, &reply, error))
       break;
     if (reply.outcome == MSGTK_SASL_FAILURE) {
-      msgtk_sasl_set_refused (error, p->protocol, s->host, s->mechanism, s->user, &reply);
+      sasl_set_refused (error, p->protocol, s->host, s->mechanism, s->user, &reply);
       break;
     }
     if (reply.outcome == MSGTK_SASL_SUCCESS) {
@@ -331,7 +331,7 @@ msgtk_sasl_exchange (MsgtkSasl *s, const MsgtkSaslProfile *p, gpointer session, 
   }
   if (p->connection != NULL)
     msgtk_connection_redact_server (p->connection, FALSE);
-  msgtk_sasl_reply_clear (&reply);
+  sasl_reply_clear (&reply);
   msgtk_secret_free (pending);
   return ok;
 }

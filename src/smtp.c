@@ -292,8 +292,8 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
   MsgtkConnectionConfig cfg = { 0 };
   msgtk_account_connection_config (account, &cfg);
   if (cfg.host == NULL) {
-    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_NO_HOST_GIVEN, MSGTK_ERROR_USAGE,
-                          "no SMTP server given");
+    error_set_hint (error, MSGTK_ERROR_HINT_NO_HOST_GIVEN, MSGTK_ERROR_USAGE,
+                    "no SMTP server given");
     return NULL;
   }
   if (cfg.port == 0)
@@ -325,10 +325,10 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
     return NULL;
   if (cfg.tls == MSGTK_TLS_STARTTLS) {
     if (!msgtk_smtp_has_extension (s, "STARTTLS")) {
-      msgtk_set_error_hint (error, MSGTK_ERROR_HINT_STARTTLS_NOT_OFFERED, MSGTK_ERROR_UNAVAILABLE,
-                            "SMTP server %s does not offer STARTTLS, which this account "
-                            "requires; nothing was sent",
-                            s->host);
+      error_set_hint (error, MSGTK_ERROR_HINT_STARTTLS_NOT_OFFERED, MSGTK_ERROR_UNAVAILABLE,
+                      "SMTP server %s does not offer STARTTLS, which this account "
+                      "requires; nothing was sent",
+                      s->host);
       return NULL;
     }
     msgtk_connection_queue_line (s->conn, "STARTTLS");
@@ -409,7 +409,7 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
 {
   if (!msgtk_account_has_credentials (account))
     return TRUE;
-  if (!msgtk_sasl_check_secure (account, msgtk_connection_is_tls (s->conn), "SMTP", s->host, error))
+  if (!sasl_check_secure (account, msgtk_connection_is_tls (s->conn), "SMTP", s->host, error))
     return FALSE;
   const char *offered = g_hash_table_lookup (s->ext, "AUTH");
   if (offered == NULL) {
@@ -438,7 +438,7 @@ msgtk_smtp_authenticate (MsgtkSmtp *s, MsgtkAccount *account, GError **error)
     .cancel = auth_cancel,
     .read = auth_read,
   };
-  if (!msgtk_sasl_exchange (sasl, &profile, s, error))
+  if (!sasl_exchange (sasl, &profile, s, error))
     return FALSE;
   g_free (s->auth_mech);
   s->auth_mech = g_strdup (mech);

@@ -189,8 +189,8 @@ msgtk_inspection_part_content (MsgtkInspection *in, const char *number, gboolean
 {
   InspectNode *n = inspect_find_node (in, number);
   if (n == NULL || !n->leaf) {
-    msgtk_set_error_hint (error, MSGTK_ERROR_HINT_LIST_PARTS, MSGTK_ERROR_USAGE,
-                          "no part '%s' with content in this message", number);
+    error_set_hint (error, MSGTK_ERROR_HINT_LIST_PARTS, MSGTK_ERROR_USAGE,
+                    "no part '%s' with content in this message", number);
     return NULL;
   }
   g_autofree char *type = inspect_content_type (n->object);

@@ -2,7 +2,7 @@
  * vectors (RFC 2195 CRAM-MD5, RFC 4954 LOGIN), whole exchanges against an
  * in-process libgsasl server session (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1,
  * SCRAM-SHA-256), the bearer-token formats (XOAUTH2, OAUTHBEARER), and the
- * protocol-neutral exchange loop (msgtk_sasl_exchange) over a profile that
+ * protocol-neutral exchange loop (sasl_exchange) over a profile that
  * SMTP and IMAP do not have: POP3's 255-octet command line, and additional
  * data with success. (The SMTP and IMAP profiles are run by the transcripts,
  * tests/data/transcripts.) */
@@ -377,7 +377,7 @@ peer_read (gpointer data, MsgtkSaslReply *reply, GError **error)
   return TRUE;
 }
 
-/* Run @mech with the given user and password through msgtk_sasl_exchange
+/* Run @mech with the given user and password through sasl_exchange
  * over a POP3-like profile (initial responses within 247 octets, RFC 5034 4)
  * whose server is libgsasl's. Returns what the client sent, one line each. */
 static char *
@@ -398,7 +398,7 @@ profile_exchange (const char *mech, const char *user, const char *password, Fina
     .cancel = peer_cancel,
     .read = peer_read,
   };
-  *ok = msgtk_sasl_exchange (sasl, &profile, &p, error);
+  *ok = sasl_exchange (sasl, &profile, &p, error);
   g_free (p.to_server);
   g_free (p.held);
   gsasl_finish (p.server);
