@@ -397,181 +397,201 @@ msgid_list (const char *field, const char *value, GError **error)
   return g_string_free (out, FALSE);
 }
 
+/* The address list of @m that field @f fills. */
+static InternetAddressList *
+addresses_of (GMimeMessage *m, const DraftField *f)
+{
+  static const struct {
+    const char *header;
+    GMimeAddressType type;
+  } types[] = { { "From", GMIME_ADDRESS_TYPE_FROM },
+                { "Sender", GMIME_ADDRESS_TYPE_SENDER },
+                { "Reply-To", GMIME_ADDRESS_TYPE_REPLY_TO },
+                { "To", GMIME_ADDRESS_TYPE_TO },
+                { "Cc", GMIME_ADDRESS_TYPE_CC },
+                { "Bcc", GMIME_ADDRESS_TYPE_BCC } };
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    if (strcmp (types[i].header, f->header) == 0)
+      return g_mime_message_get_addresses (m, types[i].type);
+  g_return_val_if_reached (NULL);
+}
+
+/* The address fields, each address checked (a Bcc the message does not
+ * keep is checked too). */
+static gboolean
+build_addresses (MsgtkDraft *d, GMimeMessage *m, GError **error)
+{
+  for (guint i = 0; i < draft_n_fields; i++) {
+    const DraftField *f = &draft_fields[i];
+    if (f->kind != DRAFT_MAILBOX && f->kind != DRAFT_ADDRESSES)
+      continue;
+    g_autoptr (InternetAddressList) dropped = internet_address_list_new ();
+    gboolean keep = !(f->offset == G_STRUCT_OFFSET (MsgtkDraft, bcc) && !d->keep_bcc);
+    InternetAddressList *dst = keep ? addresses_of (m, f) : dropped;
+    if (f->kind == DRAFT_MAILBOX) {
+      const char *v = *DRAFT_MEMBER (d, f, char *);
+      if (v != NULL && !address_parse_strict (f->header, v, d->charset, dst, error))
+        return FALSE;
+      continue;
+    }
+    GPtrArray *values = *DRAFT_MEMBER (d, f, GPtrArray *);
+    for (guint j = 0; j < values->len; j++)
+      if (!address_parse_strict (f->header, values->pdata[j], d->charset, dst, error))
+        return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+build_date (MsgtkDraft *d, GMimeMessage *m, GError **error)
+{
+  g_autoptr (GDateTime) date = NULL;
+  if (d->date) {
+    date = g_mime_utils_header_decode_date (d->date);
+    if (!date) {
+      g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+      date = g_date_time_new_from_iso8601 (d->date, utc);
+    }
+    if (!date) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
+                   "date: cannot read '%s'; write it as RFC 5322 ('Tue, 1 Jul 2025 10:00:00 "
+                   "+0000') or ISO 8601 ('2025-07-01T10:00:00Z')",
+                   d->date);
+      return FALSE;
+    }
+  } else if (d->reproducible) {
+    date = g_date_time_new_from_unix_utc (d->epoch);
+  } else {
+    date = g_date_time_new_now_local ();
+  }
+  g_mime_message_set_date (m, date);
+  return TRUE;
+}
+
+/* The Message-ID given, derived from the draft (reproducible) or made up. */
+static gboolean
+build_message_id (DraftBuild *b, GMimeMessage *m, GError **error)
+{
+  MsgtkDraft *d = b->d;
+  const char *domain = d->mid_domain ? d->mid_domain : domain_of (g_mime_message_get_from (m));
+  if (!domain)
+    domain = "localhost";
+  g_autofree char *id = NULL;
+  if (d->message_id) {
+    id = g_strdup (d->message_id);
+    gsize n = strlen (id);
+    if (id[0] == '<' && n > 1 && id[n - 1] == '>') {
+      id[n - 1] = '\0';
+      memmove (id, id + 1, n - 1);
+    }
+    if (!check_msgid ("message-id", id, error))
+      return FALSE;
+  } else if (d->reproducible) {
+    g_autofree char *h = draft_derived (b, "message-id", 0);
+    id = g_strdup_printf ("%.32s@%s", h, domain);
+  } else {
+    if (strpbrk (domain, " <>@")) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA, "message-id-domain: '%s' is not a domain",
+                   domain);
+      return FALSE;
+    }
+    id = g_mime_utils_generate_message_id (domain);
+  }
+  g_mime_message_set_message_id (m, id);
+  return TRUE;
+}
+
+/* In-Reply-To and References, and the extra header fields, checked. */
+static gboolean
+build_other_fields (MsgtkDraft *d, GMimeMessage *m, GError **error)
+{
+  for (guint i = 0; i < draft_n_fields; i++) {
+    const DraftField *f = &draft_fields[i];
+    const char *v = f->kind == DRAFT_MSGIDS ? *DRAFT_MEMBER (d, f, char *) : NULL;
+    if (v == NULL)
+      continue;
+    g_autofree char *ids = msgid_list (f->header, v, error);
+    if (!ids)
+      return FALSE;
+    g_mime_object_set_header (GMIME_OBJECT (m), f->header, ids, NULL);
+  }
+  for (guint i = 0; i < d->headers->len; i++) {
+    DraftHeader *h = g_ptr_array_index (d->headers, i);
+    g_autofree char *check = msgtk_encode_header (h->name, h->value, d->charset, error);
+    if (!check)
+      return FALSE;
+    g_mime_object_append_header (GMIME_OBJECT (m), h->name, h->value, d->charset);
+  }
+  return TRUE;
+}
+
+/* GMime's renderings of the fields that hold text replaced by ours (RFC
+ * 2047 words of at most 75 characters, lines of at most 78). */
+static void
+encode_fields (MsgtkDraft *d, GMimeMessage *m)
+{
+  GMimeObject *o = GMIME_OBJECT (m);
+  const char *cs = d->charset;
+  for (guint i = 0; i < draft_n_fields; i++) {
+    const DraftField *f = &draft_fields[i];
+    if (f->kind == DRAFT_MAILBOX || f->kind == DRAFT_ADDRESSES)
+      encode_set_raw_addresses (o, f->header, addresses_of (m, f), cs);
+  }
+  if (d->subject)
+    encode_set_raw_text (o, "Subject", d->subject, cs);
+  GMimeHeaderList *hl = g_mime_object_get_header_list (o);
+  for (guint i = 0; i < d->headers->len; i++) {
+    DraftHeader *h = g_ptr_array_index (d->headers, i);
+    /* only the first of repeated names can be reached by name: the one of
+     * this name that comes as many times later as there are before it */
+    guint seen = 0;
+    for (guint j = 0; j < i; j++)
+      seen += g_ascii_strcasecmp (((DraftHeader *)d->headers->pdata[j])->name, h->name) == 0;
+    for (int k = 0; k < g_mime_header_list_get_count (hl); k++) {
+      GMimeHeader *gh = g_mime_header_list_get_header_at (hl, k);
+      if (g_ascii_strcasecmp (g_mime_header_get_name (gh), h->name) != 0 || seen-- > 0)
+        continue;
+      g_autoptr (GString) out = g_string_new (NULL);
+      Folder fold = { out, strlen (h->name) + 1 };
+      encode_unstructured (&fold, h->value, cs);
+      g_string_append_c (out, '\n');
+      g_mime_header_set_raw_value (gh, out->str);
+      break;
+    }
+  }
+}
+
 GMimeMessage *
 msgtk_draft_build (MsgtkDraft *d, GError **error)
 {
-  DraftBuild b = { d, NULL, 0 };
-  g_autoptr (GMimeMessage) m = g_mime_message_new (TRUE);
-  const char *cs = d->charset;
-  GMimeMessage *result = NULL;
-
   if (d->charset && !encode_check_charset (d->charset, error))
     return NULL;
   if (!d->from) {
     error_set_hint (error, MSGTK_ERROR_HINT_GIVE_FROM, MSGTK_ERROR_USAGE, "no From address");
     return NULL;
   }
-  struct {
-    const char *field;
-    GPtrArray *values;
-    GMimeAddressType type;
-    gboolean skip;
-  } addrs[] = {
-    { "From", NULL, GMIME_ADDRESS_TYPE_FROM, FALSE },
-    { "Sender", NULL, GMIME_ADDRESS_TYPE_SENDER, FALSE },
-    { "Reply-To", NULL, GMIME_ADDRESS_TYPE_REPLY_TO, FALSE },
-    { "To", d->to, GMIME_ADDRESS_TYPE_TO, FALSE },
-    { "Cc", d->cc, GMIME_ADDRESS_TYPE_CC, FALSE },
-    { "Bcc", d->bcc, GMIME_ADDRESS_TYPE_BCC, !d->keep_bcc },
-  };
-  const char *singles[] = { d->from, d->sender, d->reply_to };
-  for (guint i = 0; i < G_N_ELEMENTS (addrs); i++) {
-    g_autoptr (InternetAddressList) tmp = internet_address_list_new ();
-    InternetAddressList *dst
-        = addrs[i].skip ? tmp : g_mime_message_get_addresses (m, addrs[i].type);
-    if (i < 3) {
-      if (singles[i] && !address_parse_strict (addrs[i].field, singles[i], cs, dst, error))
-        return NULL;
-      continue;
-    }
-    for (guint j = 0; j < addrs[i].values->len; j++)
-      if (!address_parse_strict (addrs[i].field, g_ptr_array_index (addrs[i].values, j), cs, dst,
-                                 error))
-        return NULL;
-  }
-
+  g_autoptr (GMimeMessage) m = g_mime_message_new (TRUE);
+  if (!build_addresses (d, m, error))
+    return NULL;
   if (d->subject) {
-    g_autofree char *check = msgtk_encode_header ("Subject", d->subject, cs, error);
+    g_autofree char *check = msgtk_encode_header ("Subject", d->subject, d->charset, error);
     if (!check)
       return NULL;
-    g_mime_message_set_subject (m, d->subject, cs);
+    g_mime_message_set_subject (m, d->subject, d->charset);
   }
-
-  if (d->reproducible && (b.seed_hex = draft_hash (d, error)) == NULL)
-    goto out;
-
-  /* Date */
-  {
-    g_autoptr (GDateTime) date = NULL;
-    if (d->date) {
-      date = g_mime_utils_header_decode_date (d->date);
-      if (!date) {
-        g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
-        date = g_date_time_new_from_iso8601 (d->date, utc);
-      }
-      if (!date) {
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
-                     "date: cannot read '%s'; write it as RFC 5322 ('Tue, 1 Jul 2025 10:00:00 "
-                     "+0000') or ISO 8601 ('2025-07-01T10:00:00Z')",
-                     d->date);
-        goto out;
-      }
-    } else if (d->reproducible) {
-      date = g_date_time_new_from_unix_utc (d->epoch);
-    } else {
-      date = g_date_time_new_now_local ();
-    }
-    g_mime_message_set_date (m, date);
-  }
-
-  /* Message-ID */
-  {
-    const char *domain = d->mid_domain ? d->mid_domain : domain_of (g_mime_message_get_from (m));
-    if (!domain)
-      domain = "localhost";
-    if (d->message_id) {
-      g_autofree char *id = g_strdup (d->message_id);
-      gsize n = strlen (id);
-      if (id[0] == '<' && n > 1 && id[n - 1] == '>') {
-        id[n - 1] = '\0';
-        memmove (id, id + 1, n - 1);
-      }
-      if (!check_msgid ("message-id", id, error))
-        goto out;
-      g_mime_message_set_message_id (m, id);
-    } else if (d->reproducible) {
-      g_autofree char *h = draft_derived (&b, "message-id", 0);
-      g_autofree char *id = g_strdup_printf ("%.32s@%s", h, domain);
-      g_mime_message_set_message_id (m, id);
-    } else {
-      if (strpbrk (domain, " <>@")) {
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
-                     "message-id-domain: '%s' is not a domain", domain);
-        goto out;
-      }
-      g_autofree char *id = g_mime_utils_generate_message_id (domain);
-      g_mime_message_set_message_id (m, id);
-    }
-  }
-
-  const char *idfields[] = { "In-Reply-To", "References" };
-  const char *idvalues[] = { d->in_reply_to, d->references };
-  for (guint i = 0; i < G_N_ELEMENTS (idfields); i++) {
-    if (!idvalues[i])
-      continue;
-    g_autofree char *v = msgid_list (idfields[i], idvalues[i], error);
-    if (!v)
-      goto out;
-    g_mime_object_set_header (GMIME_OBJECT (m), idfields[i], v, NULL);
-  }
-
-  for (guint i = 0; i < d->headers->len; i++) {
-    DraftHeader *h = g_ptr_array_index (d->headers, i);
-    g_autofree char *check = msgtk_encode_header (h->name, h->value, cs, error);
-    if (!check)
-      goto out;
-    g_mime_object_append_header (GMIME_OBJECT (m), h->name, h->value, cs);
-  }
-
-  {
-    GMimeObject *body = draft_build_body (&b, error);
-    if (!body)
-      goto out;
-    g_mime_message_set_mime_part (m, body);
-    g_object_unref (body);
-  }
-  {
-    GMimeObject *o = GMIME_OBJECT (m);
-    struct {
-      const char *name;
-      GMimeAddressType type;
-    } ah[] = { { "From", GMIME_ADDRESS_TYPE_FROM },
-               { "Sender", GMIME_ADDRESS_TYPE_SENDER },
-               { "Reply-To", GMIME_ADDRESS_TYPE_REPLY_TO },
-               { "To", GMIME_ADDRESS_TYPE_TO },
-               { "Cc", GMIME_ADDRESS_TYPE_CC },
-               { "Bcc", GMIME_ADDRESS_TYPE_BCC } };
-    for (guint i = 0; i < G_N_ELEMENTS (ah); i++)
-      encode_set_raw_addresses (o, ah[i].name, g_mime_message_get_addresses (m, ah[i].type), cs);
-    if (d->subject)
-      encode_set_raw_text (o, "Subject", d->subject, cs);
-    for (guint i = 0; i < d->headers->len; i++) {
-      DraftHeader *h = g_ptr_array_index (d->headers, i);
-      /* Only the first of repeated names can be reached by name: render all
-       * instances of this name in order. */
-      GMimeHeaderList *hl = g_mime_object_get_header_list (o);
-      guint seen = 0;
-      for (guint j = 0; j < i; j++)
-        if (g_ascii_strcasecmp (((DraftHeader *)g_ptr_array_index (d->headers, j))->name, h->name)
-            == 0)
-          seen++;
-      for (int k = 0; k < g_mime_header_list_get_count (hl); k++) {
-        GMimeHeader *gh = g_mime_header_list_get_header_at (hl, k);
-        if (g_ascii_strcasecmp (g_mime_header_get_name (gh), h->name) != 0 || seen-- > 0)
-          continue;
-        g_autoptr (GString) out = g_string_new (NULL);
-        Folder f = { out, strlen (h->name) + 1 };
-        encode_unstructured (&f, h->value, cs);
-        g_string_append_c (out, '\n');
-        g_mime_header_set_raw_value (gh, out->str);
-        break;
-      }
-    }
-  }
-  result = g_steal_pointer (&m);
-out:
-  g_free (b.seed_hex);
-  return result;
+  g_autofree char *seed = NULL;
+  if (d->reproducible && (seed = draft_hash (d, error)) == NULL)
+    return NULL;
+  DraftBuild b = { d, seed, 0 };
+  if (!build_date (d, m, error) || !build_message_id (&b, m, error)
+      || !build_other_fields (d, m, error))
+    return NULL;
+  g_autoptr (GMimeObject) body = draft_build_body (&b, error);
+  if (!body)
+    return NULL;
+  g_mime_message_set_mime_part (m, body);
+  encode_fields (d, m);
+  return g_steal_pointer (&m);
 }
 
 /* ---- many drafts into a sink ---- */
@@ -630,7 +650,7 @@ msgtk_draft_write_all (GPtrArray *drafts, guint from, MsgtkSink *sink, guint job
 {
   WriteAll w = { drafts, sink, 0, 0, NULL };
   /* only a maildir takes messages in any order */
-  gboolean parallel = sink_reserve_name (sink) != NULL;
+  gboolean parallel = sink_takes_any_order (sink);
   JobsConfig c
       = { .threads = parallel ? jobs : 1, .work = write_work, .finish = write_finish, .data = &w };
   Jobs *runner = jobs_new (&c);

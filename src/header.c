@@ -62,7 +62,7 @@ void
 header_iter_init (HeaderIter *iter, const char *data, gsize len)
 {
   iter->p = data;
-  iter->end = data + header_block_length (data, len);
+  iter->end = len > 0 ? data + header_block_length (data, len) : data;
 }
 
 /* One past the newline of the line at @p (or @end). */

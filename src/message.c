@@ -161,6 +161,8 @@ is_status (const HeaderField *f)
 static GString *
 edit_head (const char *data, gsize len, const MsgtkRenderOptions *o)
 {
+  if (len == 0)
+    data = ""; /* an empty message's bytes may be NULL */
   HeaderIter it;
   HeaderField f;
   gboolean has_date = FALSE, has_id = FALSE, any_bcc = FALSE;

@@ -44,6 +44,10 @@ struct _MsgtkSink {
   guint seq;                /* DIR: the next number to try */
 };
 
+/* Whether the sink takes messages in any order (a maildir): then they may
+ * be written from several threads at once. */
+gboolean sink_takes_any_order (MsgtkSink *sink);
+
 /* A maildir file name for a message to be written later (from any thread)
  * with sink_write_message_named(), given out in the caller's order; NULL
  * for sinks that do not name their messages so. */

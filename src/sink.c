@@ -132,6 +132,12 @@ msgtk_sink_write_message (MsgtkSink *sink, GMimeMessage *message, MsgtkFlags fla
   return sink_write (sink, &p, error);
 }
 
+gboolean
+sink_takes_any_order (MsgtkSink *sink)
+{
+  return sink->kind == MSGTK_SINK_MAILDIR;
+}
+
 char *
 sink_reserve_name (MsgtkSink *sink)
 {
