@@ -36,10 +36,11 @@ GMimeHeader *inspection_header (MsgtkInspection *in, guint i);
 
 /* ---- findings ---- */
 void inspect_finding_free (MsgtkFinding *f);
-/* Add a finding to @list, unless one of @code at @location is there. */
-G_GNUC_PRINTF (5, 6)
-void inspect_add_finding (GPtrArray *list, const char *code, MsgtkSeverity severity,
-                          const char *location, const char *fmt, ...);
+/* Add a finding of @code (a code of the table msgtk_lint_codes(), which
+ * gives its severity) to @list, unless one of @code at @location is there. */
+G_GNUC_PRINTF (4, 5)
+void inspect_add_finding (GPtrArray *list, const char *code, const char *location, const char *fmt,
+                          ...);
 char *inspect_valid_utf8 (const char *s, gssize len);
 
 /* ---- decoded values ---- */

@@ -4,6 +4,7 @@
 
 #include <msgtk/error.h>
 #include <msgtk/init.h>
+#include <msgtk/lint.h>
 
 #include "charset-private.h"
 #include "decode-count-private.h"
@@ -76,8 +77,7 @@ inspect_valid_utf8 (const char *s, gssize len)
 }
 
 void
-inspect_add_finding (GPtrArray *list, const char *code, MsgtkSeverity severity,
-                     const char *location, const char *fmt, ...)
+inspect_add_finding (GPtrArray *list, const char *code, const char *location, const char *fmt, ...)
 {
   /* one finding per code and location: repeats add nothing */
   for (guint i = 0; i < list->len; i++) {
@@ -91,9 +91,11 @@ inspect_add_finding (GPtrArray *list, const char *code, MsgtkSeverity severity,
   va_start (ap, fmt);
   g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
+  const MsgtkLintCode *known = msgtk_lint_code_lookup (code);
+  g_return_if_fail (known != NULL); /* every code is in the table of lint.c */
   MsgtkFinding *f = g_new0 (MsgtkFinding, 1);
   f->code = g_strdup (code);
-  f->severity = severity;
+  f->severity = known->severity;
   f->location = inspect_valid_utf8 (location, -1);
   f->message = inspect_valid_utf8 (msg, -1);
   g_ptr_array_add (list, f);
@@ -115,10 +117,10 @@ hold_header_charsets (GMimeHeaderList *headers)
 
 /* ---- parsing ---- */
 
+/* The code of a GMime parser warning (its severity is the code's). */
 static const char *
-warning_code (GMimeParserWarning w, MsgtkSeverity *sev)
+warning_code (GMimeParserWarning w)
 {
-  *sev = MSGTK_SEVERITY_WARNING;
   switch (w) {
   case GMIME_WARN_DUPLICATED_HEADER: return "PARSE_DUPLICATED_HEADER";
   case GMIME_WARN_DUPLICATED_PARAMETER: return "PARSE_DUPLICATED_PARAMETER";
@@ -131,10 +133,6 @@ warning_code (GMimeParserWarning w, MsgtkSeverity *sev)
   case GMIME_WARN_INVALID_PARAMETER: return "PARSE_INVALID_PARAMETER";
   case GMIME_WARN_INVALID_ADDRESS_LIST: return "PARSE_INVALID_ADDRESS_LIST";
   case GMIME_WARN_PART_WITHOUT_CONTENT: return "PARSE_PART_WITHOUT_CONTENT";
-  default: break;
-  }
-  *sev = MSGTK_SEVERITY_ERROR;
-  switch (w) {
   case GMIME_CRIT_INVALID_HEADER_NAME: return "PARSE_INVALID_HEADER_NAME";
   case GMIME_CRIT_CONFLICTING_HEADER: return "PARSE_CONFLICTING_HEADER";
   case GMIME_CRIT_CONFLICTING_PARAMETER: return "PARSE_CONFLICTING_PARAMETER";
@@ -149,8 +147,7 @@ static void
 on_parser_warning (gint64 offset, GMimeParserWarning errcode, const gchar *item, gpointer user_data)
 {
   MsgtkInspection *in = user_data;
-  MsgtkSeverity sev;
-  const char *code = warning_code (errcode, &sev);
+  const char *code = warning_code (errcode);
   /* GMime gives -1 for problems of the whole message (its end) */
   g_autofree char *loc
       = offset >= 0 ? g_strdup_printf ("offset %" G_GINT64_FORMAT, offset) : g_strdup ("message");
@@ -158,7 +155,7 @@ on_parser_warning (gint64 offset, GMimeParserWarning errcode, const gchar *item,
   /* the item may be a raw header with its line breaks: one finding, one line */
   if (what != NULL)
     g_strstrip (g_strdelimit (what, "\r\n\t", ' '));
-  inspect_add_finding (in->defects, code, sev, loc, "GMime parser: %s", what != NULL ? what : code);
+  inspect_add_finding (in->defects, code, loc, "GMime parser: %s", what != NULL ? what : code);
 }
 
 static void
@@ -183,7 +180,7 @@ add_nodes (MsgtkInspection *in, GMimeObject *obj, const char *number, guint dept
   g_ptr_array_add (in->nodes, n);
   if (depth >= MAX_DEPTH && (GMIME_IS_MULTIPART (obj) || GMIME_IS_MESSAGE_PART (obj))) {
     g_autofree char *loc = g_strdup_printf ("part %s", number);
-    inspect_add_finding (in->defects, "LIMIT_NESTING_DEPTH", MSGTK_SEVERITY_ERROR, loc,
+    inspect_add_finding (in->defects, "LIMIT_NESTING_DEPTH", loc,
                          "parts nested more than %u deep; the parts inside are not shown",
                          MAX_DEPTH);
     return;
@@ -312,7 +309,7 @@ msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
     return NULL;
   }
   if (in->headers->len > in->max_headers)
-    inspect_add_finding (in->defects, "LIMIT_HEADER_COUNT", MSGTK_SEVERITY_WARNING, "header",
+    inspect_add_finding (in->defects, "LIMIT_HEADER_COUNT", "header",
                          "%u header fields, more than the limit of %u; the rest are not shown",
                          in->headers->len, in->max_headers);
   hold_header_charsets (g_mime_object_get_header_list (lists[0]));
@@ -414,7 +411,7 @@ inspect_decoded_text (const char *value, const char *const *fallbacks, GPtrArray
   gboolean replaced = FALSE;
   char *s = msgtk_charset_to_utf8 (value, -1, NULL, fallbacks, &replaced);
   if (replaced && defects != NULL)
-    inspect_add_finding (defects, "CHARSET_UNDECODABLE", MSGTK_SEVERITY_WARNING, what,
+    inspect_add_finding (defects, "CHARSET_UNDECODABLE", what,
                          "bytes no charset could decode were replaced with U+FFFD");
   return s;
 }
@@ -658,7 +655,7 @@ inspect_node_text (MsgtkInspection *in, InspectNode *n)
                                    inspect_part_charset (n->object), in->fallbacks, &replaced);
   if (replaced) {
     g_autofree char *loc = g_strdup_printf ("part %s", n->number);
-    inspect_add_finding (in->defects, "CHARSET_UNDECODABLE", MSGTK_SEVERITY_WARNING, loc,
+    inspect_add_finding (in->defects, "CHARSET_UNDECODABLE", loc,
                          "bytes no charset could decode were replaced with U+FFFD");
   }
   return s;

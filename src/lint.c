@@ -8,6 +8,72 @@
 
 #include <string.h>
 
+/* ---- the codes ---- */
+
+#define W MSGTK_SEVERITY_WARNING
+#define E MSGTK_SEVERITY_ERROR
+
+static const MsgtkLintCode codes[] = {
+  { "MISSING_FROM", E, "no From header field" },
+  { "MISSING_DATE", E, "no Date header field (or one that cannot be read)" },
+  { "MISSING_MESSAGE_ID", W, "no Message-ID header field" },
+  { "HEADER_DUPLICATE", W, "a field RFC 5322 allows once appears several times" },
+  { "HEADER_8BIT", W, "8-bit bytes in a header field, not RFC 2047 encoded" },
+  { "BARE_CR", W, "a carriage return not followed by a line feed" },
+  { "BARE_LF", W, "lines ending in a bare LF among lines ending in CRLF" },
+  { "LINE_TOO_LONG", W, "a line longer than the 998 octets RFC 5322 allows" },
+  { "ENCODED_WORD_INVALID", W,
+    "an RFC 2047 encoded word with a bad letter, characters or padding" },
+  { "ENCODED_WORD_UNCLOSED", W, "an \"=?\" never closed by \"?=\"" },
+  { "CHARSET_UNKNOWN", W, "a charset iconv does not know" },
+  { "CHARSET_UNDECODABLE", W, "bytes no charset decodes, replaced with U+FFFD" },
+  { "BOUNDARY_MISSING", E, "a multipart without a boundary parameter" },
+  { "BOUNDARY_UNCLOSED", W, "a multipart whose closing boundary never comes" },
+  { "BASE64_INVALID", W, "base64 content that is not valid base64" },
+  { "QP_INVALID", W, "quoted-printable content with a \"=\" that starts no escape" },
+  { "LIMIT_HEADER_COUNT", W, "more header fields than the limit (the rest are not shown)" },
+  { "LIMIT_LINE_LENGTH", W, "a line longer than the limit" },
+  { "LIMIT_NESTING_DEPTH", E,
+    "parts nested deeper than the limit (the parts inside are not shown)" },
+  { "PARSE_DUPLICATED_HEADER", W, "the MIME parser: a duplicated header field" },
+  { "PARSE_DUPLICATED_PARAMETER", W, "the MIME parser: a duplicated parameter" },
+  { "PARSE_8BIT_HEADER", W, "the MIME parser: an 8-bit header field" },
+  { "PARSE_INVALID_CONTENT_TYPE", W, "the MIME parser: a Content-Type that does not parse" },
+  { "PARSE_INVALID_ENCODED_WORD", W, "the MIME parser: an invalid encoded word" },
+  { "PARSE_MALFORMED_MULTIPART", W, "the MIME parser: a malformed multipart" },
+  { "PARSE_TRUNCATED_MESSAGE", W, "the MIME parser: the message ends too soon" },
+  { "PARSE_MALFORMED_MESSAGE", W, "the MIME parser: a malformed message" },
+  { "PARSE_INVALID_PARAMETER", W, "the MIME parser: an invalid parameter" },
+  { "PARSE_INVALID_ADDRESS_LIST", W, "the MIME parser: an address list it reads in part only" },
+  { "PARSE_PART_WITHOUT_CONTENT", W, "the MIME parser: a part without content" },
+  { "PARSE_INVALID_HEADER_NAME", E, "the MIME parser: a line in the header that is no field" },
+  { "PARSE_CONFLICTING_HEADER", E, "the MIME parser: conflicting header fields" },
+  { "PARSE_CONFLICTING_PARAMETER", E, "the MIME parser: conflicting parameters" },
+  { "PARSE_PART_WITHOUT_HEADERS", E, "the MIME parser: a part without header or content" },
+  { "PARSE_OTHER", E, "the MIME parser: another problem" },
+};
+
+#undef W
+#undef E
+
+const MsgtkLintCode *
+msgtk_lint_codes (guint *n_codes)
+{
+  *n_codes = G_N_ELEMENTS (codes);
+  return codes;
+}
+
+const MsgtkLintCode *
+msgtk_lint_code_lookup (const char *code)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
+    if (strcmp (codes[i].code, code) == 0)
+      return &codes[i];
+  return NULL;
+}
+
+/* ---- the checks ---- */
+
 static const char *const singletons[]
     = { "From",    "Sender", "Reply-To",   "To",          "Cc",         "Bcc",
         "Subject", "Date",   "Message-ID", "In-Reply-To", "References", NULL };
@@ -23,7 +89,7 @@ check_encoded_words (MsgtkInspection *in, GPtrArray *out, const char *name, cons
     const char *q2 = q1 != NULL ? strchr (q1 + 1, '?') : NULL;
     const char *end = q2 != NULL ? strstr (q2 + 1, "?=") : NULL;
     if (q1 == NULL || q2 == NULL || end == NULL) {
-      inspect_add_finding (out, "ENCODED_WORD_UNCLOSED", MSGTK_SEVERITY_WARNING, loc,
+      inspect_add_finding (out, "ENCODED_WORD_UNCLOSED", loc,
                            "an encoded word starts (\"=?\") but is never closed with \"?=\"");
       return;
     }
@@ -47,12 +113,12 @@ check_encoded_words (MsgtkInspection *in, GPtrArray *out, const char *name, cons
       bad = TRUE;
     if (bad)
       inspect_add_finding (
-          out, "ENCODED_WORD_INVALID", MSGTK_SEVERITY_WARNING, loc,
+          out, "ENCODED_WORD_INVALID", loc,
           "an encoded word is malformed (bad encoding letter, characters or padding)");
     else if (!msgtk_charset_is_known (charset)) {
       g_autofree char *cs = inspect_valid_utf8 (charset, -1);
-      inspect_add_finding (out, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, loc,
-                           "unknown charset \"%s\" in an encoded word", cs);
+      inspect_add_finding (out, "CHARSET_UNKNOWN", loc, "unknown charset \"%s\" in an encoded word",
+                           cs);
     }
     p = end + 2;
   }
@@ -82,19 +148,18 @@ check_lines (MsgtkInspection *in, GPtrArray *out)
     if (!cr_seen && memchr (p, '\r', content) != NULL) {
       cr_seen = TRUE;
       g_autofree char *loc = g_strdup_printf ("line %u", line);
-      inspect_add_finding (out, "BARE_CR", MSGTK_SEVERITY_WARNING, loc,
-                           "a carriage return not followed by a line feed");
+      inspect_add_finding (out, "BARE_CR", loc, "a carriage return not followed by a line feed");
     }
     if (content > 998 && !long_seen) {
       long_seen = TRUE;
       g_autofree char *loc = g_strdup_printf ("line %u", line);
-      inspect_add_finding (out, "LINE_TOO_LONG", MSGTK_SEVERITY_WARNING, loc,
-                           "a line of %zu octets; RFC 5322 allows 998", content);
+      inspect_add_finding (out, "LINE_TOO_LONG", loc, "a line of %zu octets; RFC 5322 allows 998",
+                           content);
     }
     if (content > inspection_max_line (in) && !limit_seen) {
       limit_seen = TRUE;
       g_autofree char *loc = g_strdup_printf ("line %u", line);
-      inspect_add_finding (out, "LIMIT_LINE_LENGTH", MSGTK_SEVERITY_WARNING, loc,
+      inspect_add_finding (out, "LIMIT_LINE_LENGTH", loc,
                            "a line of %zu octets, longer than the limit of %u", content,
                            inspection_max_line (in));
     }
@@ -106,7 +171,7 @@ check_lines (MsgtkInspection *in, GPtrArray *out)
                                       ? g_strndup (p, (gsize)(colon - p))
                                       : g_strdup_printf ("at line %u", line);
           g_autofree char *loc = g_strdup_printf ("header %s", name);
-          inspect_add_finding (out, "HEADER_8BIT", MSGTK_SEVERITY_WARNING, loc,
+          inspect_add_finding (out, "HEADER_8BIT", loc,
                                "8-bit bytes in a header field (not RFC 2047 encoded)");
           break;
         }
@@ -116,8 +181,8 @@ check_lines (MsgtkInspection *in, GPtrArray *out)
   }
   if (crlf > 0 && lf > 0) {
     g_autofree char *loc = g_strdup_printf ("line %u", first_lf);
-    inspect_add_finding (out, "BARE_LF", MSGTK_SEVERITY_WARNING, loc,
-                         "%u lines end in a bare LF among %u CRLF lines", lf, crlf);
+    inspect_add_finding (out, "BARE_LF", loc, "%u lines end in a bare LF among %u CRLF lines", lf,
+                         crlf);
   }
 }
 
@@ -162,7 +227,7 @@ check_transfer_encoding (GPtrArray *out, InspectNode *n)
     }
     if (bad || pad > 2 || count % 4 != 0)
       inspect_add_finding (
-          out, "BASE64_INVALID", MSGTK_SEVERITY_WARNING, loc,
+          out, "BASE64_INVALID", loc,
           "base64 content has characters outside the alphabet, data after padding or a "
           "truncated last group");
   } else {
@@ -177,7 +242,7 @@ check_transfer_encoding (GPtrArray *out, InspectNode *n)
       if (j >= len || d[j] == '\n' || (d[j] == '\r' && j + 1 < len && d[j + 1] == '\n'))
         continue; /* soft line break */
       inspect_add_finding (
-          out, "QP_INVALID", MSGTK_SEVERITY_WARNING, loc,
+          out, "QP_INVALID", loc,
           "quoted-printable content has \"=\" not followed by two hex digits or a line break");
       break;
     }
@@ -195,8 +260,7 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
     const char *cs = inspect_part_charset (n->object);
     if (cs != NULL && !msgtk_charset_is_known (cs)) {
       g_autofree char *v = inspect_valid_utf8 (cs, -1);
-      inspect_add_finding (out, "CHARSET_UNKNOWN", MSGTK_SEVERITY_WARNING, loc,
-                           "unknown charset \"%s\"", v);
+      inspect_add_finding (out, "CHARSET_UNKNOWN", loc, "unknown charset \"%s\"", v);
     }
     if (GMIME_IS_MULTIPART (n->object)) {
       /* the parameter itself: g_mime_multipart_get_boundary() would make one
@@ -205,13 +269,13 @@ check_parts (MsgtkInspection *in, GPtrArray *out)
       GMimeContentType *ct = g_mime_object_get_content_type (n->object);
       const char *boundary = ct != NULL ? g_mime_content_type_get_parameter (ct, "boundary") : NULL;
       if (boundary == NULL) {
-        inspect_add_finding (out, "BOUNDARY_MISSING", MSGTK_SEVERITY_ERROR, loc,
+        inspect_add_finding (out, "BOUNDARY_MISSING", loc,
                              "a multipart without a boundary parameter");
       } else {
         g_autofree char *close = g_strdup_printf ("--%s--", boundary);
         if (g_strstr_len (data, (gssize)len, close) == NULL
             && memmem (data, len, close, strlen (close)) == NULL)
-          inspect_add_finding (out, "BOUNDARY_UNCLOSED", MSGTK_SEVERITY_WARNING, loc,
+          inspect_add_finding (out, "BOUNDARY_UNCLOSED", loc,
                                "the closing boundary \"--%s--\" never comes", boundary);
       }
     }
@@ -228,14 +292,11 @@ msgtk_inspection_check (MsgtkInspection *in)
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)inspect_finding_free);
   GMimeHeaderList *hl = g_mime_object_get_header_list (GMIME_OBJECT (inspection_message (in)));
   if (!g_mime_header_list_contains (hl, "From"))
-    inspect_add_finding (out, "MISSING_FROM", MSGTK_SEVERITY_ERROR, "header",
-                         "no From header field");
+    inspect_add_finding (out, "MISSING_FROM", "header", "no From header field");
   if (!g_mime_header_list_contains (hl, "Date"))
-    inspect_add_finding (out, "MISSING_DATE", MSGTK_SEVERITY_ERROR, "header",
-                         "no Date header field");
+    inspect_add_finding (out, "MISSING_DATE", "header", "no Date header field");
   if (!g_mime_header_list_contains (hl, "Message-ID"))
-    inspect_add_finding (out, "MISSING_MESSAGE_ID", MSGTK_SEVERITY_WARNING, "header",
-                         "no Message-ID header field");
+    inspect_add_finding (out, "MISSING_MESSAGE_ID", "header", "no Message-ID header field");
   guint count = inspection_header_count (in);
   for (const char *const *s = singletons; *s != NULL; s++) {
     guint seen = 0;
@@ -244,7 +305,7 @@ msgtk_inspection_check (MsgtkInspection *in)
         seen++;
     if (seen > 1) {
       g_autofree char *loc = g_strdup_printf ("header %s", *s);
-      inspect_add_finding (out, "HEADER_DUPLICATE", MSGTK_SEVERITY_WARNING, loc,
+      inspect_add_finding (out, "HEADER_DUPLICATE", loc,
                            "%s appears %u times; RFC 5322 allows it once", *s, seen);
     }
   }
@@ -262,7 +323,7 @@ msgtk_inspection_check (MsgtkInspection *in)
   g_free (msgtk_inspection_text (in));
   for (guint i = 0; i < inspection_defect_list (in)->len; i++) {
     MsgtkFinding *f = inspection_defect_list (in)->pdata[i];
-    inspect_add_finding (out, f->code, f->severity, f->location, "%s", f->message);
+    inspect_add_finding (out, f->code, f->location, "%s", f->message);
   }
   return out;
 }

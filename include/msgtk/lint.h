@@ -10,4 +10,38 @@ G_BEGIN_DECLS
  * (owned by the caller). */
 GPtrArray *msgtk_inspection_check (MsgtkInspection *inspection);
 
+/**
+ * MsgtkLintCode:
+ * @code: the stable code ("MISSING_FROM")
+ * @severity: the severity of its findings
+ * @summary: what it means, in words
+ *
+ * One code a finding can have: of the parser's defects and of the lint's
+ * checks alike.
+ */
+typedef struct {
+  const char *code;
+  MsgtkSeverity severity;
+  const char *summary;
+} MsgtkLintCode;
+
+/**
+ * msgtk_lint_codes:
+ * @n_codes: (out): the number of codes
+ *
+ * The one table of finding codes: msgparse(1)'s list and doc/VIOLATIONS.md
+ * are checked against it by a test.
+ *
+ * Returns: (array length=n_codes) (transfer none): every code.
+ */
+const MsgtkLintCode *msgtk_lint_codes (guint *n_codes);
+
+/**
+ * msgtk_lint_code_lookup:
+ * @code: a code
+ *
+ * Returns: (nullable) (transfer none): the table's entry for @code, or %NULL.
+ */
+const MsgtkLintCode *msgtk_lint_code_lookup (const char *code);
+
 G_END_DECLS
