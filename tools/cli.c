@@ -1,7 +1,9 @@
 /* msgtk tools — shared command-line glue (not part of libmsgtk). */
 #include "cli.h"
 
+#include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 const char *
 cli_hint (const GError *error)
@@ -66,10 +68,25 @@ print_alert (const char *host, const char *text, gpointer data)
 gboolean
 cli_parse (GOptionContext *context, const char *prog, int *argc, char ***argv)
 {
+  /* the user's locale, for messages; but values and output are UTF-8
+   * whatever it is (GOption converts from the locale's charset) */
+  setlocale (LC_ALL, "");
+  if (!g_get_charset (NULL))
+    setlocale (LC_CTYPE, "C.UTF-8");
+  static gboolean version;
+  static const GOptionEntry entries[] = {
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL },
+  };
+  g_option_context_add_main_entries (context, entries, NULL);
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (context, argc, argv, &error)) {
     fprintf (stderr, "%s: %s\n%s: try '%s --help'\n", prog, error->message, prog, prog);
     return FALSE;
+  }
+  if (version) {
+    printf ("%s (msgtk) %s\n", prog, msgtk_version ());
+    exit (fflush (stdout) == 0 && !ferror (stdout) ? 0 : 74);
   }
   return TRUE;
 }

@@ -16,8 +16,10 @@ const char *cli_hint (const GError *error);
 /* @error's message and its hint ("MESSAGE; HINT"), valid UTF-8. */
 char *cli_error_text (const GError *error);
 
-/* Parse argv with @context; on failure print the error and a hint to use
- * --help, and return FALSE (the caller exits with EX_USAGE). */
+/* Set the locale (UTF-8 whatever the user's charset), add --version to
+ * @context and parse argv with it; on failure print the error and a hint to
+ * use --help, and return FALSE (the caller exits with EX_USAGE). --version
+ * prints "PROG (msgtk) VERSION" and exits. */
 gboolean cli_parse (GOptionContext *context, const char *prog, int *argc, char ***argv);
 
 G_END_DECLS

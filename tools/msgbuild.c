@@ -335,10 +335,6 @@ fail:
 int
 main (int argc, char **argv)
 {
-  /* Values are UTF-8 whatever the locale: GOption converts from the locale's charset. */
-  setlocale (LC_ALL, "");
-  if (!g_get_charset (NULL))
-    setlocale (LC_CTYPE, "C.UTF-8");
   msgtk_init ();
   attachments = g_ptr_array_new_with_free_func (attach_opt_free);
   int r = run (argc, argv);

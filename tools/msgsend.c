@@ -344,7 +344,6 @@ flush_spool (Run *run, const char *dir)
 int
 main (int argc, char **argv)
 {
-  setlocale (LC_ALL, "");
 #ifdef __GLIBC__
   /* Each message passes through buffers of its own size, freed before the
    * next: keep that memory in the process rather than handing it back to

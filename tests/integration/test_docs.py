@@ -36,4 +36,10 @@ for o in sorted(help_opts):
     t.ok(o in man_opts, f"--{o} (from --help-all) is documented in OPTIONS of {name}(1)")
 for o in sorted(man_opts - help_opts):
     t.ok(False, f"--{o} is in {name}(1) OPTIONS but not in --help-all")
+r = run([tool(name), "--version"], env={"LC_ALL": "C.UTF-8"})
+t.ok(r.returncode == 0 and re.fullmatch(rf"{name} \(msgtk\) \d+\.\d+\.\d+\n", r.stdout.decode()),
+     f"{name} --version prints its name and msgtk's version", r.stdout.decode() + r.stderr.decode())
+# the help in a UTF-8 locale is UTF-8, not question marks for what is not ASCII
+t.ok("[OPTION…]" in help_text and "?" not in help_text.split("\n")[1],
+     f"{name} --help prints UTF-8 in a UTF-8 locale", help_text[:200])
 t.done()
