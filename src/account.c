@@ -1,8 +1,7 @@
 /* msgtk — accounts and secrets. */
-#include "msgtk/account.h"
-
-#include "msgtk/error.h"
 #include "error-private.h"
+#include "msgtk/account.h"
+#include "msgtk/error.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,8 +1,7 @@
 /* msgtk — address list helpers. */
-#include "address-private.h"
-
 #include <msgtk/error.h>
 
+#include "address-private.h"
 #include "gmime-autoptr-private.h"
 
 #include <string.h>

@@ -1,7 +1,7 @@
 /* msgtk — charsets: the per-thread iconv cache and conversions to UTF-8. */
-#include "charset-private.h"
-
 #include <msgtk/init.h>
+
+#include "charset-private.h"
 
 #include <errno.h>
 #include <gmime/gmime.h>

@@ -1,6 +1,5 @@
 /* msgtk — decoded sizes counted 16 bytes at a time. */
 #include "decode-count-private.h"
-
 #include "simd-private.h"
 
 #include <string.h>

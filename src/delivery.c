@@ -1,7 +1,7 @@
 /* msgtk — atomic writes and maildir delivery. */
-#include "delivery-private.h"
-
 #include <msgtk/error.h>
+
+#include "delivery-private.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* msgtk — drafts as JSON: read (one object, or JSON Lines) and written, by
  * the draft module's one table of fields. */
-#include "draft-private.h"
-
 #include <msgtk/error.h>
+
+#include "draft-private.h"
 
 #include <string.h>
 

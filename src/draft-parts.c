@@ -1,11 +1,10 @@
 /* msgtk — the MIME body of a draft: text parts in the charset that fits,
  * attachments streamed from their files with a type from the name or the
  * content, inline parts in multipart/related, alternatives, mixed. */
-#include "draft-private.h"
-
 #include <msgtk/error.h>
 
 #include "charset-private.h"
+#include "draft-private.h"
 #include "encode-private.h"
 #include "error-private.h"
 #include "gmime-autoptr-private.h"

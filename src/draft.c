@@ -1,14 +1,13 @@
 /* msgtk — drafts: a declarative description of a message, its fields in
  * one table, and the message built from it. */
-#include "draft-private.h"
-
 #include <msgtk/error.h>
 #include <msgtk/init.h>
 
 #include "address-private.h"
 #include "digest-private.h"
-#include "error-private.h"
+#include "draft-private.h"
 #include "encode-private.h"
+#include "error-private.h"
 #include "gmime-autoptr-private.h"
 #include "jobs-private.h"
 #include "sink-private.h"

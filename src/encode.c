@@ -2,12 +2,11 @@
  * smallest charset that holds the text, Q or B whichever is shorter, never
  * splitting a character) and folding at 78 columns, for unstructured text,
  * phrases and address lists. */
-#include "encode-private.h"
-
 #include <msgtk/error.h>
 
 #include "address-private.h"
 #include "charset-private.h"
+#include "encode-private.h"
 
 #include <string.h>
 

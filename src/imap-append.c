@@ -1,13 +1,12 @@
 /* msgtk — IMAP APPEND: messages in batches (MULTIAPPEND), literals that need
  * no wait (LITERAL+, LITERAL-) with several commands in flight, TRYCREATE,
  * throttling, refusals singled out, UIDPLUS results. */
-#include "imap-private.h"
-
 #include <msgtk/error.h>
 #include <msgtk/utf7.h>
 
 #include "date-private.h"
 #include "error-private.h"
+#include "imap-private.h"
 #include "wire-private.h"
 
 #include <string.h>

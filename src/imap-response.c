@@ -1,8 +1,8 @@
 /* msgtk — IMAP responses: the parser of response lines (tagged, untagged,
  * continuation; response codes), literal announcements and quoted strings. */
-#include "imap-response-private.h"
-
 #include <msgtk/error.h>
+
+#include "imap-response-private.h"
 
 #include <string.h>
 

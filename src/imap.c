@@ -1,19 +1,15 @@
 /* msgtk — an IMAP4rev1 client session: greeting, capabilities, STARTTLS,
  * authentication, the command and response plumbing, and the mailbox
  * commands (LIST, CREATE, EXAMINE, SEARCH, FETCH). */
-#include "imap-private.h"
-#include "error-private.h"
-#include "wire-private.h"
-
-#include "sasl-private.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
 #include <msgtk/error.h>
 #include <msgtk/utf7.h>
+
+#include "error-private.h"
+#include "imap-private.h"
+#include "sasl-private.h"
+#include "wire-private.h"
+
 #include <string.h>
-#include <unistd.h>
 
 #define MAX_LITERAL (512u * 1024 * 1024)
 #define MAX_LINE (1024 * 1024)   /* longest response line (literals excluded) */

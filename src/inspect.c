@@ -1,7 +1,5 @@
 /* msgtk — inspect: a message parsed by GMime into its parts, the findings
  * of the parse, and what the views share (decoded values, part content). */
-#include "inspect-private.h"
-
 #include <msgtk/error.h>
 #include <msgtk/init.h>
 #include <msgtk/lint.h>
@@ -9,6 +7,7 @@
 #include "charset-private.h"
 #include "decode-count-private.h"
 #include "header-private.h"
+#include "inspect-private.h"
 #include "summary-private.h"
 
 #include <string.h>

@@ -2,12 +2,11 @@
  * a stream split at From_ lines (mboxo/mboxrd quoting undone, Content-Length
  * checked), each handed out without a copy where it can be, with flat
  * memory; and a stream read whole as one message. */
-#include "mbox-reader-private.h"
-
 #include <msgtk/error.h>
 
 #include "date-private.h"
 #include "header-private.h"
+#include "mbox-reader-private.h"
 #include "simd-private.h"
 
 #include <errno.h>

@@ -1,12 +1,11 @@
 /* msgtk — messages as bytes: their envelope and fields, and rendering. */
-#include "message-private.h"
-
 #include <msgtk/error.h>
 #include <msgtk/init.h>
 
 #include "address-private.h"
 #include "gmime-autoptr-private.h"
 #include "header-private.h"
+#include "message-private.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* msgtk — the maildir sink and the .eml directory sink. */
-#include "sink-private.h"
-
 #include <msgtk/error.h>
+
+#include "sink-private.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,8 @@
 /* msgtk — the mbox sink: From_ lines, mboxrd quoting, appends rolled back on failure. */
-#include "sink-private.h"
-
 #include <msgtk/error.h>
 
 #include "date-private.h"
+#include "sink-private.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,15 +1,12 @@
 /* msgtk — sinks: the one interface, and the standard output and file backends. */
-#include "sink-private.h"
-
 #include <msgtk/error.h>
 #include <msgtk/init.h>
 
 #include "gmime-autoptr-private.h"
 #include "message-private.h"
+#include "sink-private.h"
 
 #include <errno.h>
-#include <glib/gstdio.h>
-#include <string.h>
 #include <unistd.h>
 
 gboolean

@@ -1,18 +1,12 @@
 /* msgtk — SMTP/ESMTP client session. */
-#include "smtp-private.h"
 #include "error-private.h"
-
+#include "gmime-autoptr-private.h"
 #include "msgtk/connection.h"
 #include "msgtk/error.h"
 #include "sasl-private.h"
+#include "smtp-private.h"
 
-#include "gmime-autoptr-private.h"
-
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 struct _MsgtkSmtp {
   MsgtkConnection *conn;

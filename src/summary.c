@@ -4,8 +4,8 @@
 #include <msgtk/summary.h>
 
 #include "charset-private.h"
-#include "inspect-private.h"
 #include "header-private.h"
+#include "inspect-private.h"
 #include "summary-private.h"
 
 #include <string.h>

@@ -1,7 +1,7 @@
 /* msgtk — the one encoder of message data for the wire. */
+#include "digest-private.h"
 #include "wire-private.h"
 
-#include "digest-private.h"
 #include <string.h>
 
 void

@@ -1,8 +1,9 @@
 /* msgappend — upload messages and archives to an IMAP mailbox. */
+#include <msgtk/msgtk.h>
+
 #include "cli.h"
 
 #include <gmime/gmime.h>
-#include <msgtk/msgtk.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>

@@ -1,11 +1,12 @@
 /* msgparse — inspect, validate, convert and take apart messages and archives. */
+#include <msgtk/msgtk.h>
+
 #include "cli.h"
 
+#include <errno.h>
 #include <gmime/gmime.h>
-#include <msgtk/msgtk.h>
 #include <stdio.h>
 #include <string.h>
-#include <errno.h>
 #include <sysexits.h>
 
 #define PROG "msgparse"
