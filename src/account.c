@@ -1,7 +1,8 @@
 /* msgtk — accounts and secrets. */
+#include <msgtk/account.h>
+#include <msgtk/error.h>
+
 #include "error-private.h"
-#include "msgtk/account.h"
-#include "msgtk/error.h"
 
 #include <errno.h>
 #include <string.h>

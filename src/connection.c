@@ -1,6 +1,7 @@
 /* msgtk — buffered line-oriented client connection over GIO. */
+#include <msgtk/connection.h>
+
 #include "error-private.h"
-#include "msgtk/connection.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -1,8 +1,9 @@
 /* msgtk — SMTP/ESMTP client session. */
+#include <msgtk/connection.h>
+#include <msgtk/error.h>
+
 #include "error-private.h"
 #include "gmime-autoptr-private.h"
-#include "msgtk/connection.h"
-#include "msgtk/error.h"
 #include "sasl-private.h"
 #include "smtp-private.h"
 
