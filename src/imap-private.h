@@ -2,6 +2,7 @@
  * (imap-append.c) and the unit tests. */
 #pragma once
 
+#include <msgtk/imap-append.h>
 #include <msgtk/imap.h>
 
 #include "imap-response-private.h"

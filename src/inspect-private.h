@@ -5,9 +5,9 @@
 
 #include <msgtk/inspect.h>
 
-#include <gmime/gmime.h>
-
 #include "gmime-autoptr-private.h"
+
+#include <gmime/gmime.h>
 
 G_BEGIN_DECLS
 

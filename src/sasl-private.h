@@ -11,11 +11,11 @@
  * it; so will POP3 AUTH (RFC 5034). */
 #pragma once
 
-#include "error-private.h"
-
 #include <msgtk/account.h>
 #include <msgtk/connection.h>
 #include <msgtk/sasl.h>
+
+#include "error-private.h"
 
 G_BEGIN_DECLS
 

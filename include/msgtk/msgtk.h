@@ -7,6 +7,7 @@
 #include <msgtk/flags.h>
 #include <msgtk/message.h>
 #include <msgtk/imap.h>
+#include <msgtk/imap-append.h>
 #include <msgtk/journal.h>
 #include <msgtk/upload.h>
 #include <msgtk/utf7.h>

@@ -3,6 +3,7 @@
  * in batches, with flags and internal dates. */
 #pragma once
 
+#include <msgtk/imap-append.h>
 #include <msgtk/journal.h>
 #include <stdio.h>
 
