@@ -32,6 +32,8 @@ cli_hint (const GError *error)
   case MSGTK_ERROR_HINT_LIST_PARTS: return "--tree lists the part numbers";
   case MSGTK_ERROR_HINT_INPUT_CHARSET: return "give --input-charset if it is in another charset";
   case MSGTK_ERROR_HINT_GIVE_FROM: return "give --from or \"from\" in the draft";
+  case MSGTK_ERROR_HINT_GIVE_RECIPIENTS: return "give them as arguments, or use -t";
+  case MSGTK_ERROR_HINT_GIVE_SENDER: return "use --from, an account's from, or a From header";
   case MSGTK_ERROR_HINT_NONE:
   default: return NULL;
   }

@@ -71,6 +71,8 @@ typedef enum {
  * @MSGTK_ERROR_HINT_LIST_PARTS: no such part: list the part numbers
  * @MSGTK_ERROR_HINT_INPUT_CHARSET: the input is not UTF-8: name its charset
  * @MSGTK_ERROR_HINT_GIVE_FROM: the message needs an author address
+ * @MSGTK_ERROR_HINT_GIVE_RECIPIENTS: a message to send has no recipients
+ * @MSGTK_ERROR_HINT_GIVE_SENDER: a message to send has no envelope sender
  *
  * What the user can do about an error, as a code: the library says what went
  * wrong and never names a program's options; a program turns the hint into
@@ -92,6 +94,8 @@ typedef enum {
   MSGTK_ERROR_HINT_LIST_PARTS,
   MSGTK_ERROR_HINT_INPUT_CHARSET,
   MSGTK_ERROR_HINT_GIVE_FROM,
+  MSGTK_ERROR_HINT_GIVE_RECIPIENTS,
+  MSGTK_ERROR_HINT_GIVE_SENDER,
 } MsgtkErrorHint;
 
 /**

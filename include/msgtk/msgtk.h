@@ -28,3 +28,4 @@
 #include <msgtk/smtp.h>
 #include <msgtk/smtp-transaction.h>
 #include <msgtk/spool.h>
+#include <msgtk/submit.h>

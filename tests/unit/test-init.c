@@ -4,9 +4,10 @@
 #include <msgtk/msgtk.h>
 #include <string.h>
 
-static const char message[] = "From: =?utf-8?q?Zo=C3=AB?= <z@example.org>\n"
-                              "To: b@example.org\nSubject: hi\nDate: Mon, 3 Jan 2005 04:05:06 +0000\n"
-                              "Content-Type: text/plain; charset=iso-8859-1\n\ncaf\xe9\n";
+static const char message[]
+    = "From: =?utf-8?q?Zo=C3=AB?= <z@example.org>\n"
+      "To: b@example.org\nSubject: hi\nDate: Mon, 3 Jan 2005 04:05:06 +0000\n"
+      "Content-Type: text/plain; charset=iso-8859-1\n\ncaf\xe9\n";
 
 static void
 inspect (void)
