@@ -133,22 +133,31 @@ msgtk_journal_size (MsgtkJournal *j)
   return r;
 }
 
+/* Append @line to the journal (lock held); a short write is an error. */
+static gboolean
+append_line (MsgtkJournal *j, const char *line, GError **error)
+{
+  gsize len = strlen (line);
+  errno = 0;
+  if (write (j->fd, line, len) == (ssize_t)len)
+    return TRUE;
+  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to the journal '%s': %s", j->path,
+               g_strerror (errno ? errno : ENOSPC));
+  return FALSE;
+}
+
 gboolean
 msgtk_journal_record (MsgtkJournal *j, const char *key, guint32 uidvalidity, guint32 uid,
                       GError **error)
 {
   g_autofree char *line = g_strdup_printf ("%s\t%u\t%u\n", key, uidvalidity, uid);
-  gsize len = strlen (line);
   g_mutex_lock (&j->lock);
-  gboolean ok = write (j->fd, line, len) == (ssize_t)len;
+  gboolean ok = append_line (j, line, error);
   if (ok) {
     g_hash_table_add (j->keys, g_strdup (key));
     g_hash_table_remove (j->pending, key);
   }
   g_mutex_unlock (&j->lock);
-  if (!ok)
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to the journal '%s': %s",
-                 j->path, g_strerror (errno));
   return ok;
 }
 
@@ -167,13 +176,9 @@ gboolean
 msgtk_journal_record_pending (MsgtkJournal *j, const char *key, GError **error)
 {
   g_autofree char *line = g_strdup_printf ("P\t%s\n", key);
-  gsize len = strlen (line);
   g_mutex_lock (&j->lock);
-  gboolean ok = write (j->fd, line, len) == (ssize_t)len;
+  gboolean ok = append_line (j, line, error);
   g_mutex_unlock (&j->lock);
-  if (!ok)
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to the journal '%s': %s",
-                 j->path, g_strerror (errno));
   return ok;
 }
 

@@ -76,17 +76,9 @@ static gsize
 node_sha256 (InspectNode *n, char **hex_out)
 {
   struct sha256_ctx ctx;
-  guint8 digest[SHA256_DIGEST_SIZE];
   sha256_init (&ctx);
   gsize size = inspect_node_decode (n, decoded_sha256, &ctx);
-  sha256_digest (&ctx, sizeof digest, digest);
-  char *hex = g_malloc (2 * sizeof digest + 1);
-  for (guint i = 0; i < sizeof digest; i++) {
-    hex[2 * i] = "0123456789abcdef"[digest[i] >> 4];
-    hex[2 * i + 1] = "0123456789abcdef"[digest[i] & 15];
-  }
-  hex[2 * sizeof digest] = '\0';
-  *hex_out = hex;
+  *hex_out = digest_sha256_hex (&ctx);
   return size;
 }
 
