@@ -3,8 +3,7 @@
  * @title: Connections
  * @short_description: a buffered, line-oriented client connection over GIO
  *
- * A buffered, line-oriented client connection over GIO: TCP, implicit TLS,
- * STARTTLS upgrade (discarding nothing silently: bytes the server sent
+ * TCP, implicit TLS, STARTTLS upgrade (discarding nothing silently: bytes the server sent
  * before the handshake are an error), timeouts, certificate checks (the
  * system store, a trust file or a pinned fingerprint), and a protocol trace
  * with secrets redacted. Shared by the SMTP and IMAP clients. Commands are
@@ -209,7 +208,7 @@ void msgtk_connection_queue_line (MsgtkConnection *conn, const char *line);
  * @visible: how many bytes of it the trace shows (e.g. those of "AUTH PLAIN")
  *
  * Queues a line holding a secret, with CR LF appended: the trace shows only
- * its first @visible bytes, then "<redacted>"; the queued copy is zeroed
+ * its first @visible bytes, then `<redacted>`; the queued copy is zeroed
  * once sent.
  */
 void msgtk_connection_queue_secret_line (MsgtkConnection *conn, const char *line, gsize visible);

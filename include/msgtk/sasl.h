@@ -4,8 +4,7 @@
  * @short_description: SASL client exchanges over GNU SASL (libgsasl),
  *   protocol-neutral
  *
- * SASL client exchanges over GNU SASL (libgsasl), protocol-neutral:
- * a MsgtkSasl takes base64 steps; inside the library, SMTP AUTH and IMAP
+ * A #MsgtkSasl takes base64 steps; inside the library, SMTP AUTH and IMAP
  * AUTHENTICATE run the one exchange loop over them (src/sasl-private.h),
  * which also checks the server's final message.
  * PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 come from libgsasl;

@@ -4,10 +4,9 @@
  * @short_description: an SMTP/ESMTP client session (RFC 5321) for message
  *   submission
  *
- * An SMTP/ESMTP client session for message submission: the greeting,
- * EHLO/HELO and the extensions it lists, STARTTLS (RFC 3207), AUTH (RFC
- * 4954) through the sasl module, QUIT. Mail transactions over a session are
- * smtp-transaction.h's.
+ * The session: the greeting, EHLO/HELO and the extensions it lists,
+ * STARTTLS (RFC 3207), AUTH (RFC 4954) through the sasl module, QUIT. Mail
+ * transactions over a session are smtp-transaction.h's.
  */
 #pragma once
 

@@ -171,8 +171,8 @@ MsgtkSourceFormat msgtk_source_get_format (MsgtkSource *source);
  * With @headers_only, the items of an mbox, a directory or a maildir hold
  * only their header block (through the blank line): @stream and @bytes yield
  * that, @size is still the whole message's. Bodies are then neither copied
- * nor (for files) read: for views that need only the header fields. Call it
- * before the first msgtk_source_next().
+ * nor (for files) read: for views that need only the header fields. It
+ * applies to the items that come after it.
  */
 void msgtk_source_set_headers_only (MsgtkSource *source, gboolean headers_only);
 

@@ -4,8 +4,9 @@
  * @short_description: a queue of messages not sent yet, each with its
  *   envelope, for a later flush
  *
- * The spool: a queue of messages not sent yet, each with its envelope (a
- * maildir, DIR/new/NAME, plus DIR/env/NAME), for a later flush. Files are
+ * A spool directory is a maildir, DIR/new/NAME, plus DIR/env/NAME for each
+ * message's envelope. A flush takes the lock (msgtk_spool_lock()), lists
+ * the queue, reads each message and removes those it sent. Files are
  * private to the user and written atomically and durably.
  */
 #pragma once

@@ -3,9 +3,9 @@
  * @title: Uploads
  * @short_description: messages and whole archives into IMAP mailboxes
  *
- * Messages and whole archives uploaded into IMAP mailboxes over one or
- * several connections, exactly what the resume journal says is missing, in
- * batches, with flags and internal dates.
+ * msgtk_upload() reads message files, directories, mboxes and maildirs and
+ * uploads exactly what the resume journal says is missing, over one or
+ * several connections, in batches, with flags and internal dates.
  */
 #pragma once
 

@@ -4,9 +4,9 @@
  * @short_description: IMAP mailbox names, and maildir++ folder names as
  *   Dovecot and Courier store them
  *
- * Modified UTF-7 (RFC 3501 5.1.3): the form of IMAP mailbox names (unless
- * UTF8=ACCEPT is enabled), and of maildir++ folder names as Dovecot and
- * Courier store them.
+ * Modified UTF-7 (RFC 3501 5.1.3) is the form of IMAP mailbox names on the
+ * wire unless UTF8=ACCEPT is enabled, and of the names of maildir++
+ * folders.
  */
 #pragma once
 
