@@ -1,4 +1,12 @@
-/* msgtk — charsets: text in any charset mail uses, made UTF-8. */
+/**
+ * SECTION:msgtk-charset
+ * @title: Charsets
+ * @short_description: text in any charset mail uses, made UTF-8
+ *
+ * Text in a declared charset, or in none, decoded to valid UTF-8 through
+ * GMime's iconv wrappers, with fallback charsets for undeclared or lying
+ * text and U+FFFD for bytes nothing decodes.
+ */
 #pragma once
 
 #include <glib.h>
@@ -29,6 +37,8 @@ char *msgtk_charset_to_utf8 (const char *data, gssize len, const char *charset,
 /**
  * msgtk_charset_is_known:
  * @charset: a charset name
+ *
+ * Whether @charset can be decoded.
  *
  * Returns: whether iconv (through GMime's charset names) can convert from
  *   @charset.

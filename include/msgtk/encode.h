@@ -1,5 +1,13 @@
-/* msgtk — header values encoded for the wire (RFC 2047 encoded words,
- * folding at 78 columns). */
+/**
+ * SECTION:msgtk-encode
+ * @title: Header encoding
+ * @short_description: header values encoded for the wire (RFC 2047 encoded
+ *   words, folding at 78 columns)
+ *
+ * Plain UTF-8 header values made into what may go on the wire: ASCII words
+ * as they are, other runs as RFC 2047 encoded words in the smallest charset
+ * that holds them, folded at 78 columns.
+ */
 #pragma once
 
 #include <glib.h>

@@ -1,4 +1,17 @@
-/* msgtk — error domain, error hints, and the mapping to sysexits(3) exit codes. */
+/**
+ * SECTION:msgtk-error
+ * @title: Errors
+ * @short_description: the error domain, error hints, and the mapping to
+ *   sysexits(3) exit codes
+ *
+ * Every fallible function of libmsgtk takes a GError and fails with an error
+ * of the %MSGTK_ERROR domain (a few pass on an error of GLib or GIO, e.g. of
+ * a stream they read, which msgtk_error_exit_code() maps too): its
+ * #MsgtkError code says how the failure maps to a sysexits(3) exit code, and
+ * a #MsgtkErrorHint, where there is one, says what the user can do about it.
+ * The library says what went wrong and never names a program's options: a
+ * program turns the hint into words for its own.
+ */
 #pragma once
 
 #include <glib.h>
@@ -101,6 +114,8 @@ typedef enum {
 /**
  * msgtk_error_quark:
  *
+ * The quark of the error domain of libmsgtk.
+ *
  * Returns: the quark of the %MSGTK_ERROR domain.
  */
 GQuark msgtk_error_quark (void);
@@ -108,6 +123,8 @@ GQuark msgtk_error_quark (void);
 /**
  * msgtk_error_get_hint:
  * @error: (nullable): an error
+ *
+ * What the user can do about @error.
  *
  * Returns: the hint @error carries; %MSGTK_ERROR_HINT_NONE for none, for
  *   %NULL and for errors of other domains.
@@ -126,6 +143,8 @@ void msgtk_error_set_hint (GError *error, MsgtkErrorHint hint);
 /**
  * msgtk_error_code_to_exit:
  * @code: a #MsgtkError
+ *
+ * The exit code of an error code.
  *
  * Returns: the sysexits(3) code for @code.
  */
@@ -146,6 +165,8 @@ int msgtk_error_exit_code (const GError *error);
 /**
  * msgtk_exit_code_name:
  * @exit_code: an exit code
+ *
+ * The name of a sysexits(3) code, for messages.
  *
  * Returns: the short symbolic name of @exit_code ("EX_DATAERR"), "EX_OK", or
  *   "EX_UNKNOWN".

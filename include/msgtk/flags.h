@@ -1,4 +1,13 @@
-/* msgtk — message flags, and how maildir, mbox and IMAP write them. */
+/**
+ * SECTION:msgtk-flags
+ * @title: Flags
+ * @short_description: message flags, and how maildir, mbox and IMAP write them
+ *
+ * A message's flags (seen, answered, flagged, deleted, draft) as one
+ * #MsgtkFlags value, and their three written forms: the letters of a maildir
+ * file name's info suffix, the Status and X-Status fields of an mbox, and the
+ * system flags of IMAP.
+ */
 #pragma once
 
 #include <glib.h>
@@ -7,31 +16,89 @@ G_BEGIN_DECLS
 
 /**
  * MsgtkFlags:
- * Message flags as kept by maildir (info suffix letters) and mbox
- * (Status / X-Status headers) and IMAP (\Seen, \Answered, ...).
+ * @MSGTK_FLAG_NONE: no flag
+ * @MSGTK_FLAG_SEEN: read (maildir S, mbox Status R, IMAP \Seen)
+ * @MSGTK_FLAG_ANSWERED: replied to (maildir R, mbox X-Status A, IMAP \Answered)
+ * @MSGTK_FLAG_FLAGGED: marked (maildir F, mbox X-Status F, IMAP \Flagged)
+ * @MSGTK_FLAG_DELETED: to be removed (maildir T, mbox X-Status D, IMAP \Deleted)
+ * @MSGTK_FLAG_DRAFT: not finished (maildir D, mbox X-Status T, IMAP \Draft)
+ *
+ * Message flags as kept by maildir (info suffix letters), mbox (Status /
+ * X-Status header fields) and IMAP (\Seen, \Answered, ...).
  */
 typedef enum {
   MSGTK_FLAG_NONE = 0,
-  MSGTK_FLAG_SEEN = 1 << 0,     /* maildir S, mbox Status R, IMAP \Seen */
-  MSGTK_FLAG_ANSWERED = 1 << 1, /* maildir R, mbox X-Status A, IMAP \Answered */
-  MSGTK_FLAG_FLAGGED = 1 << 2,  /* maildir F, mbox X-Status F, IMAP \Flagged */
-  MSGTK_FLAG_DELETED = 1 << 3,  /* maildir T, mbox X-Status D, IMAP \Deleted */
-  MSGTK_FLAG_DRAFT = 1 << 4,    /* maildir D, mbox X-Status T, IMAP \Draft */
+  MSGTK_FLAG_SEEN = 1 << 0,
+  MSGTK_FLAG_ANSWERED = 1 << 1,
+  MSGTK_FLAG_FLAGGED = 1 << 2,
+  MSGTK_FLAG_DELETED = 1 << 3,
+  MSGTK_FLAG_DRAFT = 1 << 4,
 } MsgtkFlags;
 
-/* Maildir info letters for @flags in ASCII order ("DFRST" subset); never NULL. */
+/**
+ * msgtk_flags_to_maildir:
+ * @flags: the flags
+ *
+ * The maildir info letters for @flags, in ASCII order (a subset of "DFRST").
+ *
+ * Returns: (transfer full): the letters; "" for none, never %NULL.
+ */
 char *msgtk_flags_to_maildir (MsgtkFlags flags);
-/* Flags from maildir info letters ("FRS"); unknown letters are ignored. */
+
+/**
+ * msgtk_flags_from_maildir:
+ * @letters: (nullable): maildir info letters ("FRS")
+ *
+ * Reads maildir info letters.
+ *
+ * Returns: the flags the letters stand for; unknown letters are ignored, and
+ *   %NULL is %MSGTK_FLAG_NONE.
+ */
 MsgtkFlags msgtk_flags_from_maildir (const char *letters);
-/* Flags from a maildir file name: the letters after ":2," (none: 0). */
+
+/**
+ * msgtk_flags_from_maildir_name:
+ * @filename: (nullable): a maildir file name or path
+ *
+ * Reads the flags of a maildir file name.
+ *
+ * Returns: the flags of the letters after ":2," in the base name of
+ *   @filename; %MSGTK_FLAG_NONE when it has no ":2," (or is %NULL).
+ */
 MsgtkFlags msgtk_flags_from_maildir_name (const char *filename);
-/* mbox Status ("RO" or "O") and X-Status ("AFTD" subset, may be "") values. */
+
+/**
+ * msgtk_flags_to_mbox_status:
+ * @flags: the flags
+ * @status: (out) (optional) (transfer full): the Status value: "RO" when
+ *   @flags has %MSGTK_FLAG_SEEN, else "O"
+ * @x_status: (out) (optional) (transfer full): the X-Status value: a subset
+ *   of "AFTD", "" for none
+ *
+ * The mbox Status and X-Status field values for @flags.
+ */
 void msgtk_flags_to_mbox_status (MsgtkFlags flags, char **status, char **x_status);
-/* Flags from mbox Status and X-Status header values (either may be NULL). */
+
+/**
+ * msgtk_flags_from_mbox_status:
+ * @status: (nullable): the value of a Status field
+ * @x_status: (nullable): the value of an X-Status field
+ *
+ * Reads mbox Status and X-Status field values.
+ *
+ * Returns: the flags that mbox Status ("R": seen) and X-Status ("A", "F",
+ *   "T", "D") field values say; other letters are ignored.
+ */
 MsgtkFlags msgtk_flags_from_mbox_status (const char *status, const char *x_status);
 
-/* The IMAP system flags for @flags as a parenthesised list ("(\\Seen \\Flagged)",
- * "()" for none). */
+/**
+ * msgtk_flags_to_imap:
+ * @flags: the flags
+ *
+ * The IMAP system flags for @flags as a parenthesised list.
+ *
+ * Returns: (transfer full): the list ("(\Seen \Flagged)"; "()" for none).
+ */
 char *msgtk_flags_to_imap (MsgtkFlags flags);
 
 G_END_DECLS

@@ -1,97 +1,250 @@
-/* msgtk — IMAP4rev1 client session (RFC 3501, 9051) for uploading messages.
+/**
+ * SECTION:msgtk-imap
+ * @title: IMAP
+ * @short_description: an IMAP4rev1 client session (RFC 3501, 9051) for
+ *   uploading messages
  *
  * Greeting (OK, PREAUTH, BYE), CAPABILITY, STARTTLS or implicit TLS over a
  * MsgtkConnection (certificate checks, timeouts, trace with secrets
  * redacted), AUTHENTICATE through the sasl module (SASL-IR when offered) or
- * LOGIN, ENABLE UTF8=ACCEPT, LIST (hierarchy delimiter), CREATE, APPEND with
- * flags and internal date (synchronising literals, LITERAL+ / LITERAL-,
- * MULTIAPPEND, UIDPLUS APPENDUID, APPENDLIMIT), UID SEARCH HEADER Message-ID.
- * The response reader copes with untagged responses at any time and
- * literals inside responses.
- *
- * Messages are sent byte for byte as given, with bare LF turned into CRLF;
- * the literal size is the size after that normalisation. */
+ * LOGIN, ENABLE UTF8=ACCEPT, LIST (hierarchy delimiter), CREATE, UID SEARCH
+ * HEADER Message-ID, and the digests of a mailbox's last messages. The
+ * response reader copes with untagged responses at any time and literals
+ * inside responses. APPEND over a session is in imap-append.h.
+ */
 #pragma once
 
 #include <msgtk/account.h>
 #include <msgtk/connection.h>
-#include <msgtk/sink.h>
+#include <msgtk/flags.h>
 #include <stdio.h>
 
 G_BEGIN_DECLS
 
+/**
+ * MsgtkImapSession:
+ *
+ * A connection to an IMAP server and the state of the session on it.
+ * Opaque; made with msgtk_imap_session_connect(), freed with
+ * msgtk_imap_session_free().
+ */
 typedef struct _MsgtkImapSession MsgtkImapSession;
 
-/* Connect to the server of @account (host, port — default 993 with implicit
- * TLS, 143 otherwise —, TLS mode, trust file, fingerprint, timeout), read the
- * greeting and the capabilities, and upgrade with STARTTLS when the account
- * asks for it (refusing a server that does not offer it). @trace (nullable)
- * gets the dialogue, secrets redacted. */
+/**
+ * msgtk_imap_session_connect:
+ * @account: the server and how to reach it: host, port (default 993 with
+ *   implicit TLS, 143 otherwise), TLS mode, trust file, fingerprint, timeout;
+ *   its alert function gets the server's ALERT texts
+ * @trace: (nullable): where the dialogue goes, secrets redacted
+ * @error: return location for an error
+ *
+ * Connects to the server of @account, reads the greeting and the
+ * capabilities, and upgrades with STARTTLS when the account asks for it
+ * (refusing a server that does not offer it: nothing is sent then).
+ *
+ * Returns: (transfer full): the session, or %NULL with %MSGTK_ERROR_USAGE
+ *   (hint %MSGTK_ERROR_HINT_NO_HOST_GIVEN) when the account names no host;
+ *   with the errors of msgtk_connection_open() and
+ *   msgtk_imap_session_starttls(); with %MSGTK_ERROR_UNAVAILABLE when the
+ *   server greets with BYE; or with %MSGTK_ERROR_PROTOCOL when it does not
+ *   greet like an IMAP server.
+ */
 MsgtkImapSession *msgtk_imap_session_connect (MsgtkAccount *account, FILE *trace, GError **error);
 
-/* A session over an already connected @stream (@secure: whether it is
- * protected, e.g. by TLS); reads the greeting. For tests and custom
- * transports. */
+/**
+ * msgtk_imap_session_new_for_stream:
+ * @stream: an already connected stream (a reference is taken)
+ * @secure: whether it is protected, e.g. by TLS (credentials are sent only
+ *   then, unless the account allows plaintext authentication)
+ * @error: return location for an error
+ *
+ * A session over @stream; reads the greeting. For tests and custom
+ * transports.
+ *
+ * Returns: (transfer full): the session, or %NULL with the greeting's errors
+ *   as msgtk_imap_session_connect() has them.
+ */
 MsgtkImapSession *msgtk_imap_session_new_for_stream (GIOStream *stream, gboolean secure,
                                                      GError **error);
 
+/**
+ * msgtk_imap_session_free:
+ * @session: (nullable) (transfer full): a session
+ *
+ * Closes the connection (without LOGOUT: see msgtk_imap_session_logout())
+ * and frees @session.
+ */
 void msgtk_imap_session_free (MsgtkImapSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkImapSession, msgtk_imap_session_free)
 
-/* STARTTLS (done by msgtk_imap_session_connect when the account asks for
- * it): refused when the server does not offer it or pre-authenticated the
- * connection; anything the server sent after its OK and before the
- * handshake is refused (MSGTK_ERROR_PROTOCOL); capabilities are asked again
- * over TLS. */
+/**
+ * msgtk_imap_session_starttls:
+ * @session: a session
+ * @error: return location for an error
+ *
+ * STARTTLS (done by msgtk_imap_session_connect() when the account asks for
+ * it); the capabilities are asked again over TLS.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_UNAVAILABLE when the server does not
+ *   offer STARTTLS (hint %MSGTK_ERROR_HINT_STARTTLS_NOT_OFFERED), when it
+ *   pre-authenticated the connection, or when it refuses the command; with
+ *   %MSGTK_ERROR_PROTOCOL when it sent anything after its OK and before the
+ *   handshake; or with the errors of msgtk_connection_starttls().
+ */
 gboolean msgtk_imap_session_starttls (MsgtkImapSession *session, GError **error);
 
-/* Whether the server advertised @capability (case-insensitive, e.g. "LITERAL+"). */
+/**
+ * msgtk_imap_session_has_capability:
+ * @session: a session
+ * @capability: a capability, in any case ("LITERAL+")
+ *
+ * Whether the server has a capability.
+ *
+ * Returns: whether the server advertised @capability (in its greeting, in
+ *   a CAPABILITY response or response code).
+ */
 gboolean msgtk_imap_session_has_capability (MsgtkImapSession *session, const char *capability);
 
-/* The APPENDLIMIT the server advertised, 0 if none. */
+/**
+ * msgtk_imap_session_get_append_limit:
+ * @session: a session
+ *
+ * The largest message the server takes.
+ *
+ * Returns: the APPENDLIMIT the server advertised; 0 if none.
+ */
 guint64 msgtk_imap_session_get_append_limit (MsgtkImapSession *session);
 
-/* Authenticate with the credentials of @account (user, and the token or
- * password from its secret sources). Refused without TLS
- * (MSGTK_ERROR_NO_PERM) unless the account allows plaintext authentication.
- * AUTHENTICATE with the strongest mechanism the server offers and the
- * account allows (msgtk_sasl_choose; the initial response in the command
- * with SASL-IR), else LOGIN (quoted strings, or literals for 8-bit / CR / LF)
- * when the server allows it and the account's mechanisms are unrestricted or
- * include PLAIN or LOGIN. A PREAUTH session is already authenticated: nothing
- * is sent. Then ENABLE UTF8=ACCEPT when offered (mailbox names then go out as
- * UTF-8). */
+/**
+ * msgtk_imap_session_authenticate:
+ * @session: a session
+ * @account: the user, and the sources of the token or password
+ * @error: return location for an error
+ *
+ * Authenticates with the credentials of @account: AUTHENTICATE with the
+ * strongest mechanism the server offers and the account allows
+ * (msgtk_sasl_choose(); the initial response in the command with SASL-IR),
+ * else LOGIN (quoted strings, or literals for 8-bit / CR / LF) when the
+ * server allows it (no LOGINDISABLED) and the account's mechanisms are
+ * unrestricted or include PLAIN or LOGIN. A PREAUTH session is already
+ * authenticated: nothing is sent. Then ENABLE UTF8=ACCEPT when offered
+ * (mailbox names then go out as UTF-8).
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_NO_PERM (hint
+ *   %MSGTK_ERROR_HINT_TLS_FOR_CREDENTIALS) when the session is not secure and
+ *   the account does not allow plaintext authentication; with the errors of
+ *   msgtk_account_get_secret() (%MSGTK_ERROR_CONFIG); with
+ *   %MSGTK_ERROR_UNAVAILABLE when no mechanism (and not LOGIN) can be used;
+ *   with %MSGTK_ERROR_NO_PERM (hint %MSGTK_ERROR_HINT_CHECK_CREDENTIALS) when
+ *   the server refuses the credentials, or %MSGTK_ERROR_TEMP_FAIL when it
+ *   refuses with [UNAVAILABLE]; with %MSGTK_ERROR_NO_PERM when it accepts
+ *   before the exchange is complete (SCRAM: without proving that it knows
+ *   the password); or with a connection error.
+ */
 gboolean msgtk_imap_session_authenticate (MsgtkImapSession *session, MsgtkAccount *account,
                                           GError **error);
 
-/* The mechanism used by msgtk_imap_session_authenticate ("SCRAM-SHA-256", or
- * "LOGIN" for the LOGIN command); NULL before, or for PREAUTH. */
+/**
+ * msgtk_imap_session_get_auth_mechanism:
+ * @session: a session
+ *
+ * How the session was authenticated.
+ *
+ * Returns: (transfer none) (nullable): the mechanism
+ *   msgtk_imap_session_authenticate() used ("SCRAM-SHA-256", or "LOGIN" for
+ *   the LOGIN command); %NULL before, or for PREAUTH.
+ */
 const char *msgtk_imap_session_get_auth_mechanism (MsgtkImapSession *session);
 
-/* Whether UTF8=ACCEPT was enabled. */
+/**
+ * msgtk_imap_session_is_utf8:
+ * @session: a session
+ *
+ * Whether mailbox names go out as UTF-8.
+ *
+ * Returns: whether UTF8=ACCEPT was enabled.
+ */
 gboolean msgtk_imap_session_is_utf8 (MsgtkImapSession *session);
 
-/* The hierarchy delimiter (LIST "" ""); '\0' for a flat server. */
+/**
+ * msgtk_imap_session_get_delimiter:
+ * @session: a session
+ * @delimiter: (out): the hierarchy delimiter (LIST "" ""); '\0' for a flat
+ *   server
+ * @error: return location for an error
+ *
+ * Asks the server for its hierarchy delimiter.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_UNAVAILABLE when the server refuses LIST
+ *   (NO), %MSGTK_ERROR_PROTOCOL when it does not understand it (BAD), or
+ *   with a connection error.
+ */
 gboolean msgtk_imap_session_get_delimiter (MsgtkImapSession *session, char *delimiter,
                                            GError **error);
 
-/* CREATE @mailbox (UTF-8 name). An existing mailbox is not an error. */
+/**
+ * msgtk_imap_session_create:
+ * @session: a session
+ * @mailbox: the mailbox name, UTF-8
+ * @error: return location for an error
+ *
+ * CREATE @mailbox. An existing mailbox ([ALREADYEXISTS]) is not an error.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_CANT_CREATE when the server refuses, with
+ *   %MSGTK_ERROR_USAGE when @mailbox is not UTF-8, or with a connection
+ *   error.
+ */
 gboolean msgtk_imap_session_create (MsgtkImapSession *session, const char *mailbox, GError **error);
 
-/* UID SEARCH HEADER Message-ID @message_id in @mailbox (EXAMINE'd, and left
- * so for the next search in it). Sets @found to whether at least one message
- * matches; a mailbox that does not exist holds nothing. */
+/**
+ * msgtk_imap_session_search_message_id:
+ * @session: a session
+ * @mailbox: the mailbox name, UTF-8
+ * @message_id: the Message-ID to look for
+ * @found: (out): set to whether at least one message matches
+ * @error: return location for an error
+ *
+ * UID SEARCH HEADER Message-ID @message_id in @mailbox (EXAMINE'd, and left
+ * so for the next search in it). A mailbox that does not exist holds
+ * nothing.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_UNAVAILABLE or %MSGTK_ERROR_PROTOCOL when
+ *   the server refuses the search (NO, BAD), with %MSGTK_ERROR_USAGE when
+ *   @mailbox is not UTF-8, or with a connection error.
+ */
 gboolean msgtk_imap_session_search_message_id (MsgtkImapSession *session, const char *mailbox,
                                                const char *message_id, gboolean *found,
                                                GError **error);
 
-/* Add to @digests (a set of hex strings) the SHA-256 of the last @count
- * messages of @mailbox (EXAMINE, FETCH BODY.PEEK[]): used to find out
- * whether messages sent just before an interruption were stored. */
+/**
+ * msgtk_imap_session_fetch_last_digests:
+ * @session: an authenticated session
+ * @mailbox: the mailbox name, UTF-8
+ * @count: how many of its last messages
+ * @digests: (element-type utf8 utf8): a set (g_hash_table_add()) that frees
+ *   its keys with g_free(): gets the SHA-256 of each message, in lower-case
+ *   hex
+ * @error: return location for an error
+ *
+ * Adds to @digests the SHA-256 of the last @count messages of @mailbox
+ * (EXAMINE, FETCH BODY.PEEK[], CLOSE): used to find out whether messages
+ * sent just before an interruption were stored. A mailbox that does not
+ * exist holds nothing.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_UNAVAILABLE or %MSGTK_ERROR_PROTOCOL when
+ *   the server refuses the FETCH (NO, BAD), with %MSGTK_ERROR_USAGE when
+ *   @mailbox is not UTF-8, or with a connection error.
+ */
 gboolean msgtk_imap_session_fetch_last_digests (MsgtkImapSession *session, const char *mailbox,
                                                 guint count, GHashTable *digests, GError **error);
 
-/* LOGOUT and close (errors ignored). */
+/**
+ * msgtk_imap_session_logout:
+ * @session: a session
+ *
+ * Sends LOGOUT and reads the server's answer, errors ignored; the
+ * connection is closed by msgtk_imap_session_free().
+ */
 void msgtk_imap_session_logout (MsgtkImapSession *session);
 
 G_END_DECLS

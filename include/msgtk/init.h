@@ -1,4 +1,11 @@
-/* msgtk — library initialisation and version. */
+/**
+ * SECTION:msgtk-init
+ * @title: Initialisation
+ * @short_description: library initialisation and version
+ *
+ * msgtk_init() sets up libmsgtk and GMime (the library's functions call it
+ * themselves); msgtk_version() says which libmsgtk is running.
+ */
 #pragma once
 
 #include <glib.h>
@@ -16,6 +23,8 @@ void msgtk_init (void);
 
 /**
  * msgtk_version:
+ *
+ * The version of the library that is running.
  *
  * Returns: the version of libmsgtk ("0.1.0"), a static string.
  */

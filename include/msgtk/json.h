@@ -1,4 +1,13 @@
-/* msgtk — an inspected message as one JSON object (msgparse(1), JSON SCHEMA). */
+/**
+ * SECTION:msgtk-json
+ * @title: JSON
+ * @short_description: an inspected message as one JSON object
+ *
+ * The JSON view of a #MsgtkInspection: one object per message, as
+ * msgparse(1) describes it under JSON SCHEMA (subject, addresses, date,
+ * Message-ID, header fields, MIME tree, defects), with a "source" member
+ * saying where the message came from.
+ */
 #pragma once
 
 #include <msgtk/inspect.h>
@@ -7,7 +16,16 @@
 
 G_BEGIN_DECLS
 
-/* The JSON object described in msgparse(1) ("JSON SCHEMA"). */
+/**
+ * msgtk_inspection_to_json:
+ * @inspection: an inspection parsed with its message's own fields (not
+ *   %MSGTK_INSPECT_STRUCTURE)
+ *
+ * The JSON object described in msgparse(1) ("JSON SCHEMA"); all its strings
+ * are valid UTF-8.
+ *
+ * Returns: (transfer full): a node holding the object.
+ */
 JsonNode *msgtk_inspection_to_json (MsgtkInspection *inspection);
 
 /**

@@ -1,7 +1,14 @@
-/* msgtk — messages as bytes: what their header says (the envelope, a
- * field), and the one way a message becomes the bytes that a sink writes or
- * a protocol carries (msgtk_message_render()). Raw messages are never
- * re-serialised: every byte not named by an option stays as it was. */
+/**
+ * SECTION:msgtk-message
+ * @title: Messages
+ * @short_description: the envelope and header fields of raw messages, and
+ *   rendering
+ *
+ * Messages as bytes: what their header says (the envelope, a field), and the
+ * one way a message becomes the bytes that a sink writes or a protocol
+ * carries (msgtk_message_render()). Raw messages are never re-serialised:
+ * every byte not named by an option stays as it was.
+ */
 #pragma once
 
 #include <gio/gio.h>
@@ -118,6 +125,8 @@ gboolean msgtk_message_envelope (GBytes *message, char **sender, GPtrArray *reci
  * @message: a raw message
  * @name: a field name (any case)
  *
+ * A header field of a raw message.
+ *
  * Returns: (transfer full) (nullable): the value of the first field named
  *   @name in the header, unfolded and trimmed (encoded words as they are),
  *   or %NULL.
@@ -128,6 +137,8 @@ char *msgtk_message_get_header (GBytes *message, const char *name);
  * msgtk_message_get_date:
  * @message: a raw message
  *
+ * The date of a raw message.
+ *
  * Returns: (transfer full) (nullable): the date of its Date field, or %NULL
  *   when there is none that GMime can read.
  */
@@ -136,6 +147,8 @@ GDateTime *msgtk_message_get_date (GBytes *message);
 /**
  * msgtk_message_needs_8bit:
  * @message: a raw message
+ *
+ * Whether a raw message is 8-bit.
  *
  * Returns: whether @message has bytes over 127 (for SMTP: 8BITMIME or
  *   SMTPUTF8 needed).

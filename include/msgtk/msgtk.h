@@ -1,4 +1,16 @@
-/* msgtk — umbrella header: include this to use libmsgtk. */
+/**
+ * SECTION:msgtk
+ * @title: libmsgtk
+ * @short_description: the umbrella header: include this to use libmsgtk
+ *
+ * `#include <msgtk/msgtk.h>` includes every public header of libmsgtk.
+ * Messages come out of sources (#MsgtkSource) as raw bytes plus metadata
+ * (#MsgtkItem), are inspected (#MsgtkInspection) or built from drafts
+ * (#MsgtkDraft), and go to sinks (#MsgtkSink), to an SMTP server
+ * (#MsgtkSmtp) or to IMAP mailboxes (#MsgtkImapSession, msgtk_upload()).
+ * Fallible functions fail with errors of the %MSGTK_ERROR domain
+ * (msgtk/error.h).
+ */
 #pragma once
 
 #include <msgtk/error.h>

@@ -1,5 +1,14 @@
-/* msgtk — scans: every message of a source through one view, parsed on
- * several threads, with the results in the order of the source. */
+/**
+ * SECTION:msgtk-scan
+ * @title: Scans
+ * @short_description: every message of a source through one view, parsed on
+ *   several threads
+ *
+ * A scan takes every message of a #MsgtkSource through one view (summary,
+ * header fields, tree, text, JSON, a part, extraction or lint), parsing them
+ * on several threads with bounded memory, and hands the results to the
+ * caller in the order of the source.
+ */
 #pragma once
 
 #include <msgtk/inspect.h>
@@ -88,6 +97,8 @@ typedef struct {
  * @result: one message's result
  * @data: the caller's
  *
+ * Takes one message's result of msgtk_scan_source().
+ *
  * Returns: %FALSE to stop the scan (e.g. the output failed).
  */
 typedef gboolean (*MsgtkScanFunc) (const MsgtkScanResult *result, gpointer data);
@@ -96,9 +107,9 @@ typedef gboolean (*MsgtkScanFunc) (const MsgtkScanResult *result, gpointer data)
  * msgtk_scan_source:
  * @source: the messages
  * @options: the view and how to run it
- * @func: called for every message, in the order of @source, on the calling
- *   thread
- * @data: for @func
+ * @func: (scope call): called for every message, in the order of @source, on
+ *   the calling thread
+ * @data: (closure func): for @func
  *
  * Takes @view of every selected message of @source, parsing up to @jobs
  * messages at once with bounded memory. A message that cannot be read or

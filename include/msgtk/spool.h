@@ -1,6 +1,14 @@
-/* msgtk — the spool: a queue of messages not sent yet, each with its
- * envelope (a maildir, DIR/new/NAME, plus DIR/env/NAME), for a later flush.
- * Files are private to the user and written atomically and durably. */
+/**
+ * SECTION:msgtk-spool
+ * @title: Spool
+ * @short_description: a queue of messages not sent yet, each with its
+ *   envelope, for a later flush
+ *
+ * A spool directory is a maildir, DIR/new/NAME, plus DIR/env/NAME for each
+ * message's envelope. A flush takes the lock (msgtk_spool_lock()), lists
+ * the queue, reads each message and removes those it sent. Files are
+ * private to the user and written atomically and durably.
+ */
 #pragma once
 
 #include <glib.h>
@@ -14,7 +22,7 @@ G_BEGIN_DECLS
  * @recipients: (element-type utf8): the envelope recipients
  * @message: the message
  * @reason: (nullable): why it is queued (recorded)
- * @name_out: (out) (optional): the name it is queued under
+ * @name_out: (out) (optional) (transfer full): the name it is queued under
  * @error: return location for an error
  *
  * Queues @message with its envelope: the envelope first, so that a queued
@@ -30,6 +38,8 @@ gboolean msgtk_spool_put (const char *dir, const char *sender, GPtrArray *recipi
  * @dir: the spool directory
  * @error: return location for an error
  *
+ * Lists the messages in a spool.
+ *
  * Returns: (transfer full) (element-type utf8): the names of the queued
  *   messages, oldest first; %NULL with %MSGTK_ERROR_NO_INPUT when @dir is no
  *   spool.
@@ -40,10 +50,12 @@ GPtrArray *msgtk_spool_list (const char *dir, GError **error);
  * msgtk_spool_get:
  * @dir: the spool directory
  * @name: a name from msgtk_spool_list()
- * @sender: (out): the envelope sender
+ * @sender: (out) (transfer full): the envelope sender
  * @recipients: (element-type utf8): gets the envelope recipients
- * @message: (out): the message
+ * @message: (out) (transfer full): the message
  * @error: return location for an error
+ *
+ * Reads a queued message and its envelope.
  *
  * Returns: %FALSE with %MSGTK_ERROR_NO_INPUT when the entry cannot be read.
  */
@@ -67,6 +79,8 @@ int msgtk_spool_lock (const char *dir, GError **error);
  * @dir: the spool directory
  * @name: a queued message (sent now)
  * @error: return location for an error
+ *
+ * Removes a message (and its envelope) from the spool, once sent.
  *
  * Returns: %FALSE with %MSGTK_ERROR_IO when it could not be removed.
  */

@@ -1,8 +1,14 @@
-/* msgtk — submission: messages and the spool sent over SMTP as sendmail
- * does it — the envelope from options or from the header, Bcc removed, one
- * session for many messages (pipelined across them), a broken session
- * replaced once, what cannot be sent kept in a spool, each message's
- * outcome reported. */
+/**
+ * SECTION:msgtk-submit
+ * @title: Submission
+ * @short_description: messages and the spool sent over SMTP as sendmail
+ *   does it
+ *
+ * The envelope from options or from the header, Bcc removed, one session
+ * for many messages (pipelined across them), a broken session replaced
+ * once, what cannot be sent kept in a spool, each message's outcome
+ * reported, and the exit code of the whole.
+ */
 #pragma once
 
 #include <msgtk/smtp-transaction.h>
@@ -104,6 +110,13 @@ typedef struct {
   int exit_code;
 } MsgtkSubmitResult;
 
+/**
+ * MsgtkSubmit:
+ *
+ * A submission in progress: its options, its SMTP session (opened with the
+ * first message) and the counts so far. Opaque; made with
+ * msgtk_submit_new(), ended and freed with msgtk_submit_finish().
+ */
 typedef struct _MsgtkSubmit MsgtkSubmit;
 
 /**

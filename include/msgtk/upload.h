@@ -1,6 +1,12 @@
-/* msgtk — uploads: messages and whole archives into IMAP mailboxes over one
- * or several connections, exactly what the resume journal says is missing,
- * in batches, with flags and internal dates. */
+/**
+ * SECTION:msgtk-upload
+ * @title: Uploads
+ * @short_description: messages and whole archives into IMAP mailboxes
+ *
+ * msgtk_upload() reads message files, directories, mboxes and maildirs and
+ * uploads exactly what the resume journal says is missing, over one or
+ * several connections, in batches, with flags and internal dates.
+ */
 #pragma once
 
 #include <msgtk/imap-append.h>
@@ -13,7 +19,7 @@ G_BEGIN_DECLS
  * MsgtkUploadDate:
  * @MSGTK_UPLOAD_DATE_SOURCE: the source's date (From_ line, file time), else the Date field
  * @MSGTK_UPLOAD_DATE_HEADER: the Date field, else the source's date
- * @MSGTK_UPLOAD_DATE_NOW: none: the server's time of the upload
+ * @MSGTK_UPLOAD_DATE_NOW: no date: the server's time of the upload
  *
  * Where a message's internal date comes from.
  */
