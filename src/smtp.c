@@ -83,7 +83,7 @@ smtp_reply_read (MsgtkSmtp *s, SmtpReply *r, GError **error)
   }
 }
 
-int
+MsgtkError
 msgtk_smtp_reply_error (int code, const char *command)
 {
   if (code >= 400 && code < 500)

@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <msgtk/flags.h>
 #include <msgtk/imap.h>
 
 G_BEGIN_DECLS

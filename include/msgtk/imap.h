@@ -16,7 +16,6 @@
 
 #include <msgtk/account.h>
 #include <msgtk/connection.h>
-#include <msgtk/flags.h>
 #include <stdio.h>
 
 G_BEGIN_DECLS

@@ -147,6 +147,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkSmtp, msgtk_smtp_free)
  *
  * Returns: a #MsgtkError code.
  */
-int msgtk_smtp_reply_error (int code, const char *command);
+MsgtkError msgtk_smtp_reply_error (int code, const char *command);
 
 G_END_DECLS
