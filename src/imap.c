@@ -29,9 +29,10 @@ struct _MsgtkImapSession {
   GByteArray *scratch;   /* message data being CRLF-normalised */
   gssize secret_visible; /* >= 0: the next line holds a secret after that many bytes */
   char *auth_mech;
-  char *examined;    /* the mailbox left EXAMINE'd by Message-ID searches */
-  GHashTable *early; /* tag → completion read while waiting for another */
-  char *bye;         /* text of a BYE seen */
+  char *examined;        /* the mailbox left EXAMINE'd by Message-ID searches */
+  GHashTable *early;     /* tag → completion read while waiting for another */
+  GHashTable *in_flight; /* tags of commands given and not completed */
+  char *bye;             /* text of a BYE seen */
   void (*alert) (const char *host, const char *text, gpointer data); /* the account's */
   gpointer alert_data;
 };
@@ -178,12 +179,33 @@ read_response (MsgtkImapSession *s, GError **error)
 }
 
 /* A completion of a command other than the one waited for (commands in
- * flight may complete in any order): kept until its command is waited for. */
-static void
-keep_early (MsgtkImapSession *s, ImapResponse *r)
+ * flight may complete in any order): kept until its command is waited for.
+ * One for a tag that is not in flight (never given, or completed already)
+ * is the server's error, or text it echoed that was meant to pass for a
+ * completion: the session cannot be trusted further. */
+static gboolean
+keep_early (MsgtkImapSession *s, ImapResponse *r, GError **error)
 {
+  if (!g_hash_table_contains (s->in_flight, r->tag) || g_hash_table_contains (s->early, r->tag)) {
+    g_autofree char *tag = g_utf8_make_valid (r->tag, -1);
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                 "the IMAP server %s completed a command it was not given (tag '%s')", s->host,
+                 tag);
+    imap_response_free (r);
+    return FALSE;
+  }
   handle_code (s, r);
   g_hash_table_replace (s->early, g_strdup (r->tag), r);
+  return TRUE;
+}
+
+/* @r, the completion of the command @tag waited for: no longer in flight. */
+static ImapResponse *
+completed (MsgtkImapSession *s, ImapResponse *r)
+{
+  g_hash_table_remove (s->in_flight, r->tag);
+  handle_code (s, r);
+  return r;
 }
 
 /* Read until the tagged completion of @tag; untagged data is handled and, if
@@ -194,6 +216,7 @@ imap_wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GEr
   gpointer early_tag, early;
   if (g_hash_table_steal_extended (s->early, tag, &early_tag, &early)) {
     g_free (early_tag);
+    g_hash_table_remove (s->in_flight, tag);
     return early;
   }
   if (!imap_flush (s, error))
@@ -202,12 +225,11 @@ imap_wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GEr
     ImapResponse *r = read_response (s, error);
     if (r == NULL)
       return NULL;
-    if (r->kind == IMAP_RESPONSE_TAGGED && strcmp (r->tag, tag) == 0) {
-      handle_code (s, r);
-      return r;
-    }
+    if (r->kind == IMAP_RESPONSE_TAGGED && strcmp (r->tag, tag) == 0)
+      return completed (s, r);
     if (r->kind == IMAP_RESPONSE_TAGGED) {
-      keep_early (s, r);
+      if (!keep_early (s, r, error))
+        return NULL;
       continue;
     }
     if (r->kind == IMAP_RESPONSE_UNTAGGED) {
@@ -242,13 +264,13 @@ imap_wait_continuation (MsgtkImapSession *s, const char *tag, char **text, ImapR
       return TRUE;
     }
     if (r->kind == IMAP_RESPONSE_TAGGED && strcmp (r->tag, tag) == 0) {
-      handle_code (s, r);
-      *done = g_steal_pointer (&r);
+      *done = completed (s, g_steal_pointer (&r));
       return FALSE;
     }
-    if (r->kind == IMAP_RESPONSE_TAGGED)
-      keep_early (s, g_steal_pointer (&r));
-    else if (r->kind == IMAP_RESPONSE_UNTAGGED)
+    if (r->kind == IMAP_RESPONSE_TAGGED) {
+      if (!keep_early (s, g_steal_pointer (&r), error))
+        return FALSE;
+    } else if (r->kind == IMAP_RESPONSE_UNTAGGED)
       handle_untagged (s, r);
   }
 }
@@ -284,7 +306,9 @@ imap_cmd_string (MsgtkImapSession *s, GString *cmd, const char *tag, const char 
 char *
 imap_next_tag (MsgtkImapSession *s)
 {
-  return g_strdup_printf ("A%04u", ++s->tagn);
+  char *tag = g_strdup_printf ("A%04u", ++s->tagn);
+  g_hash_table_add (s->in_flight, g_strdup (tag));
+  return tag;
 }
 
 static MsgtkError
@@ -374,6 +398,7 @@ session_new (MsgtkConnection *conn, const char *host, gboolean secure)
   s->caps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   s->early
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)imap_response_free);
+  s->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return s;
 }
 
@@ -406,6 +431,7 @@ msgtk_imap_session_free (MsgtkImapSession *s)
   g_byte_array_unref (s->scratch);
   g_hash_table_unref (s->caps);
   g_hash_table_unref (s->early);
+  g_hash_table_unref (s->in_flight);
   g_free (s->host);
   g_free (s->bye);
   g_free (s->auth_mech);

@@ -966,9 +966,10 @@ imap_append (Run *r, GError **error)
     g_array_append_val (msgs, m);
   }
   MsgtkImapAppendOptions o = { .create = field_yes (r->t, "create") };
-  const char *mailbox = field (r->t, "mailbox");
-  gboolean ok = msgtk_imap_session_append (r->imap, mailbox ? mailbox : "INBOX",
-                                           (MsgtkImapMessage *)msgs->data, msgs->len, &o, error);
+  const char *name = field (r->t, "mailbox");
+  g_autofree char *mailbox = g_strcompress (name ? name : "INBOX");
+  gboolean ok = msgtk_imap_session_append (r->imap, mailbox, (MsgtkImapMessage *)msgs->data,
+                                           msgs->len, &o, error);
   for (guint i = 0; i < msgs->len; i++) {
     MsgtkImapMessage *m = &g_array_index (msgs, MsgtkImapMessage, i);
     if (ok && m->status != MSGTK_IMAP_APPEND_OK) {
