@@ -1,134 +1,32 @@
-"""msgappend against a scripted IMAP server on loopback (what Dovecot cannot be
-made to do): ENABLE UTF8=ACCEPT and a UTF-8 mailbox name, APPENDLIMIT, LITERAL-
-with its 4096-byte limit, several APPENDs in flight with completions out of
-order, throttling replies backed off and retried, and a BYE
-in the middle of an upload (reported, the run goes on with a new session)."""
+"""msgappend against scripted IMAP servers on loopback (what Dovecot cannot be
+made to do), each a transcript played by transcript-peer (tests/servers/
+transcriptpeer.py) that also checks every line msgappend sends, in order:
+ENABLE UTF8=ACCEPT and a UTF-8 mailbox name, APPENDLIMIT, LITERAL- with its
+4096-byte limit, several APPENDs in flight with completions out of order and
+the limit of eight in flight, a throttling reply backed off and the batch sent
+again, and a BYE in the middle of an upload (reported, the run goes on with a
+new session)."""
 import os
 import re
-import socket
-import socketserver
 import sys
 import tempfile
-import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tap import Tap, tool, run  # noqa: E402
+from tap import Tap, tool, run, SOURCE_DIR  # noqa: E402
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
+from transcriptpeer import TranscriptPeer, transcript_lines  # noqa: E402
 
 MSGAPPEND = tool("msgappend")
 t = Tap()
-
-
-class FakeImap(socketserver.ThreadingTCPServer):
-    """PREAUTH server with the given capabilities. Records every APPEND as
-    (mailbox bytes, [(literal size, synchronising?, data)]). @on_append(n)
-    is asked for the answer to the n-th APPEND command (1-based): None for
-    OK, a string for a tagged NO text, or "BYE ..." to end the session."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, caps, on_append=lambda n: None, hold=0):
-        self.caps = caps
-        self.on_append = on_append
-        self.hold = hold  # answer the first @hold APPENDs only once all arrived, last first
-        self.held = []
-        self.waited = False  # the client waited for an answer while commands were held
-        self.appends = []
-        self.stored = []
-        self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.port = self.server_address[1]
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-class Handler(socketserver.StreamRequestHandler):
-    def send(self, text):
-        self.wfile.write(text.encode() + b"\r\n")
-        self.wfile.flush()
-
-    def handle(self):
-        srv = self.server
-        self.send(f"* PREAUTH [CAPABILITY {srv.caps}] fake server ready")
-        self.request.settimeout(5)
-        while True:
-            try:
-                line = self.rfile.readline()
-            except socket.timeout:
-                # the client waits for an answer: give the held ones in order
-                srv.waited = True
-                for tag, answer in srv.held:
-                    self.send(f"{tag} {answer}")
-                srv.held = []
-                srv.hold = 0
-                continue
-            if not line:
-                return
-            line = line.rstrip(b"\r\n")
-            tag, _, rest = line.partition(b" ")
-            verb = rest.split(b" ", 1)[0].upper()
-            t_ = tag.decode()
-            if verb == b"APPEND":
-                if not self.append(t_, rest):
-                    return
-            elif verb == b"ENABLE":
-                self.send("* ENABLED UTF8=ACCEPT")
-                self.send(f"{t_} OK enabled")
-            elif verb == b"LIST":
-                self.send('* LIST (\\Noselect) "/" ""')
-                self.send(f"{t_} OK listed")
-            elif verb == b"LOGOUT":
-                self.send("* BYE bye")
-                self.send(f"{t_} OK logged out")
-                return
-            else:
-                self.send(f"{t_} OK done")
-
-    def append(self, tag, rest):
-        srv = self.server
-        m = re.match(rb'APPEND ("(?:[^"\\]|\\.)*"|\S+)', rest)
-        mailbox = m.group(1)
-        items = []
-        cur = rest
-        while True:
-            lit = re.search(rb"\{(\d+)(\+?)\}$", cur)
-            if not lit:
-                break
-            size, sync = int(lit.group(1)), lit.group(2) != b"+"
-            if sync:
-                self.send("+ go ahead")
-            data = self.rfile.read(size)
-            items.append((size, sync, data))
-            cur = self.rfile.readline().rstrip(b"\r\n")
-        with srv.lock:
-            srv.appends.append((mailbox, items))
-            n = len(srv.appends)
-        answer = srv.on_append(n)
-        if answer is not None and answer.startswith("BYE"):
-            self.send("* " + answer)
-            return False
-        if answer is not None:
-            self.send(f"{tag} {answer}")
-            return True
-        with srv.lock:
-            srv.stored += [d for _, _, d in items]
-        if srv.hold:
-            srv.held.append((tag, f"OK [APPENDUID 9 {n}] append completed"))
-            if len(srv.held) == srv.hold:
-                for t_, answer in reversed(srv.held):
-                    self.send(f"{t_} {answer}")
-                srv.held = []
-                srv.hold = 0
-            return True
-        self.send(f"{tag} OK append completed")
-        return True
 
 
 def out_of(r):
     return (r.stdout + r.stderr).decode(errors="replace")
 
 
-def upload(srv, *args):
-    return run([MSGAPPEND, "--host", "127.0.0.1", "--port", str(srv.port), "--tls", "none",
+def upload(peer, *args):
+    return run([MSGAPPEND, "--host", peer.host, "--port", str(peer.port), "--tls", "none",
                 "--no-journal"] + list(args), env={"MSGTK_PASSWORD": "", "MSGTK_TOKEN": ""}, timeout=60)
 
 
@@ -144,59 +42,121 @@ def message(i, size):
     return head + b"x" * (size - len(head) - 2) + b"\r\n"
 
 
-with tempfile.TemporaryDirectory(prefix="msgtk-fakeimap-") as work:
+# ---- the dialogues: a PREAUTH server (no credentials) ----
+
+def greeting(caps):
+    return f"S: * PREAUTH [CAPABILITY {caps}] fake server ready\n".encode()
+
+
+def enable(tag, caps):
+    """ENABLE UTF8=ACCEPT, which the client sends first where it is offered."""
+    if "UTF8=ACCEPT" not in caps.split():
+        return b""
+    return f"C: {tag} ENABLE UTF8=ACCEPT\nS: * ENABLED UTF8=ACCEPT\nS: {tag} OK enabled\n".encode()
+
+
+def logout(tag):
+    return f"C: {tag} LOGOUT\nS: * BYE bye\nS: {tag} OK logged out\n".encode()
+
+
+def control_session(caps):
+    """msgappend's first session: the hierarchy delimiter (LIST), then LOGOUT."""
+    utf8 = "UTF8=ACCEPT" in caps.split()
+    first, then = ("A0002", "A0003") if utf8 else ("A0001", "A0002")
+    return (greeting(caps) + enable("A0001", caps)
+            + f'C: {first} LIST "" ""\nS: * LIST (\\Noselect) "/" ""\nS: {first} OK listed\n'.encode()
+            + logout(then))
+
+
+def append(tag, mailbox, msgs, sync=False):
+    """The client's APPEND of @msgs (several: MULTIAPPEND) as it goes on the wire:
+    non-synchronising literals, or with @sync one message waiting for '+'."""
+    head = f'{tag} APPEND "{mailbox}"'.encode()
+    if sync:
+        (m,) = msgs
+        return (transcript_lines("C", head + f" () {{{len(m)}}}\r\n".encode()) + b"S: + go ahead\n"
+                + transcript_lines("C", m + b"\r\n"))
+    wire = head + b"".join(f" () {{{len(m)}+}}\r\n".encode() + m for m in msgs) + b"\r\n"
+    return transcript_lines("C", wire)
+
+
+def ok(tag, code=""):
+    return f"S: {tag} OK {code}append completed\n".encode()
+
+
+with tempfile.TemporaryDirectory(prefix="msgtk-imap-peer-") as work:
     with t.case("UTF8=ACCEPT: the mailbox name in UTF-8; LITERAL- up to 4096; APPENDLIMIT respected"):
-        srv = FakeImap("IMAP4rev1 LITERAL- UIDPLUS APPENDLIMIT=6000 ENABLE UTF8=ACCEPT")
+        caps = "IMAP4rev1 LITERAL- UIDPLUS APPENDLIMIT=6000 ENABLE UTF8=ACCEPT"
         d = os.path.join(work, "limits")
         msgs = [message(0, 4096), message(1, 4097), message(2, 6001), message(3, 100)]
         write_msgs(d, msgs)
-        r = upload(srv, "--mailbox", "Entwürfe", d)
+        # 4096 bytes go as {4096+}, 4097 as a synchronising {4097}; 6001 not at all
+        dialogue = (control_session(caps) + b"-- connection --\n" + greeting(caps) + enable("A0001", caps)
+                    + append("A0002", "Entwürfe", [msgs[0]]) + ok("A0002")
+                    + append("A0003", "Entwürfe", [msgs[1]], sync=True) + ok("A0003")
+                    + append("A0004", "Entwürfe", [msgs[3]]) + ok("A0004")
+                    + logout("A0005"))
+        with TranscriptPeer(work, "limits", dialogue) as peer:
+            r = upload(peer, "--mailbox", "Entwürfe", d)
+        peer.check(t)
         t.check(r.returncode == 2, f"exit {r.returncode}: {out_of(r)}")
         t.check("3 uploaded" in out_of(r) and "1 failed" in out_of(r), out_of(r))
         t.check(re.search(r"02\.eml: refused by the server: \[TOOBIG\] .*APPENDLIMIT of 6000", out_of(r)),
                 out_of(r))
-        t.check(all(mb == '"Entwürfe"'.encode() for mb, _ in srv.appends),
-                f"mailbox names {[mb for mb, _ in srv.appends]}")
-        sizes = [(size, sync) for _, items in srv.appends for size, sync, _ in items]
-        t.check(sizes == [(4096, False), (4097, True), (100, False)], f"literals {sizes}")
-        t.check(sorted(srv.stored) == sorted([msgs[0], msgs[1], msgs[3]]), "stored byte for byte")
-        srv.shutdown()
 
     with t.case("a throttling reply is backed off and the batch sent again"):
-        srv = FakeImap("IMAP4rev1 LITERAL+ MULTIAPPEND",
-                       on_append=lambda n: "NO [THROTTLED] slow down" if n == 1 else None)
+        caps = "IMAP4rev1 LITERAL+ MULTIAPPEND"
         d = os.path.join(work, "throttle")
         msgs = [message(i, 300) for i in range(3)]
         write_msgs(d, msgs)
-        r = upload(srv, d)
+        dialogue = (control_session(caps) + b"-- connection --\n" + greeting(caps)
+                    + append("A0001", "INBOX", msgs) + b"S: A0001 NO [THROTTLED] slow down\n"
+                    + append("A0002", "INBOX", msgs) + ok("A0002")
+                    + logout("A0003"))
+        with TranscriptPeer(work, "throttle", dialogue) as peer:
+            r = upload(peer, d)
+        peer.check(t)
         t.check(r.returncode == 0, f"exit {r.returncode}: {out_of(r)}")
-        t.check(len(srv.appends) == 2 and len(srv.appends[0][1]) == 3, f"{len(srv.appends)} APPEND commands")
-        t.check(sorted(srv.stored) == sorted(msgs), "each message stored once")
-        srv.shutdown()
+        t.check("3 uploaded" in out_of(r), out_of(r))
 
-    with t.case("several APPENDs in flight (LITERAL+, no MULTIAPPEND), completions in any order"):
-        srv = FakeImap("IMAP4rev1 LITERAL+ UIDPLUS", hold=4)
+    with t.case("several APPENDs in flight (LITERAL+, no MULTIAPPEND), eight at the most, completions in any order"):
+        caps = "IMAP4rev1 LITERAL+ UIDPLUS"
         d = os.path.join(work, "inflight")
-        msgs = [message(i, 150 + i) for i in range(6)]
+        msgs = [message(i, 150 + i) for i in range(10)]
         write_msgs(d, msgs)
-        r = upload(srv, d)
+        tags = [f"A{i + 1:04d}" for i in range(10)]
+        # eight APPENDs go before the first completion is read (a client that
+        # waits for each would wait here for ever); the completions come last
+        # first; the first one read lets the ninth go, then the tenth
+        dialogue = (control_session(caps) + b"-- connection --\n" + greeting(caps)
+                    + b"".join(append(tags[i], "INBOX", [msgs[i]]) for i in range(8))
+                    + b"".join(ok(tags[i], f"[APPENDUID 9 {i + 1}] ") for i in reversed(range(8)))
+                    + append(tags[8], "INBOX", [msgs[8]]) + append(tags[9], "INBOX", [msgs[9]])
+                    + ok(tags[9]) + ok(tags[8])
+                    + logout("A0011"))
+        with TranscriptPeer(work, "inflight", dialogue) as peer:
+            r = upload(peer, d)
+        peer.check(t)
         t.check(r.returncode == 0, f"exit {r.returncode}: {out_of(r)}")
-        t.check(not srv.waited, "four commands were sent before the first completion was read")
-        t.check("6 uploaded" in out_of(r), out_of(r))
-        t.check(srv.stored == msgs, "stored once each, in order")
-        srv.shutdown()
+        t.check("10 uploaded" in out_of(r), out_of(r))
 
-    with t.case("BYE in the middle of an upload: reported with the server's words, the run goes on"):
-        srv = FakeImap("IMAP4rev1 LITERAL+ MULTIAPPEND",
-                       on_append=lambda n: "BYE server shutting down for maintenance" if n == 2 else None)
+    with t.case("BYE in the middle of an upload: reported with the server's words, the run goes on in a new session"):
+        caps = "IMAP4rev1 LITERAL+ MULTIAPPEND"
         d = os.path.join(work, "bye")
         msgs = [message(i, 200 + i) for i in range(6)]
         write_msgs(d, msgs)
-        r = upload(srv, "--batch", "2", d)
+        dialogue = (control_session(caps) + b"-- connection --\n" + greeting(caps)
+                    + append("A0001", "INBOX", msgs[0:2]) + ok("A0001")
+                    + append("A0002", "INBOX", msgs[2:4])
+                    + b"S: * BYE server shutting down for maintenance\n-- close --\n"
+                    + b"-- connection --\n" + greeting(caps)
+                    + append("A0001", "INBOX", msgs[4:6]) + ok("A0001")
+                    + logout("A0002"))
+        with TranscriptPeer(work, "bye", dialogue) as peer:
+            r = upload(peer, "--batch", "2", d)
+        peer.check(t)
         t.check(r.returncode == 2, f"exit {r.returncode} (some uploaded): {out_of(r)}")
         t.check("4 uploaded" in out_of(r) and "2 failed" in out_of(r), out_of(r))
         t.check(len(re.findall(r"failed: .*BYE server shutting down for maintenance", out_of(r))) == 2, out_of(r))
-        t.check(sorted(srv.stored) == sorted(msgs[:2] + msgs[4:]), "the other batches stored")
-        srv.shutdown()
 
 t.done()

@@ -20,23 +20,50 @@ run_transcript (gconstpointer data)
 
 /* ---- the harness catches departures ---- */
 
-/* Play @transcript against a raw client that reads the greeting, writes
- * @sends and closes; returns the harness's complaint (NULL: none). */
+/* Play @transcript against a raw client that makes a connection for each
+ * of @sends (NULL-terminated), one after another: it reads what the server
+ * says first, if anything, writes the connection's string and closes. Returns the
+ * harness's complaint (NULL: none). */
 static char *
-departure (const char *transcript, const char *sends)
+departures (const char *transcript, const char *const *sends)
 {
   TranscriptPeer *peer = transcript_start_text ("harness", transcript);
-  g_autoptr (GIOStream) io = transcript_peer_connect (peer);
-  char buf[256];
-  g_assert_cmpint (
-      g_input_stream_read (g_io_stream_get_input_stream (io), buf, sizeof buf, NULL, NULL), >, 0);
-  g_output_stream_write_all (g_io_stream_get_output_stream (io), sends, strlen (sends), NULL, NULL,
-                             NULL);
-  g_io_stream_close (io, NULL, NULL);
+  for (guint i = 0; sends[i] != NULL; i++) {
+    g_autoptr (GIOStream) io = transcript_peer_connect (peer);
+    char buf[256];
+    /* (a server that says nothing first is not waited for long) */
+    GSocket *sock = g_socket_connection_get_socket (G_SOCKET_CONNECTION (io));
+    if (g_socket_condition_timed_wait (sock, G_IO_IN, 200 * 1000, NULL, NULL))
+      g_input_stream_read (g_io_stream_get_input_stream (io), buf, sizeof buf, NULL, NULL);
+    g_output_stream_write_all (g_io_stream_get_output_stream (io), sends[i], strlen (sends[i]),
+                               NULL, NULL, NULL);
+    g_io_stream_close (io, NULL, NULL);
+  }
   g_autoptr (GError) error = NULL;
   transcript_peer_finish (peer, &error);
   return error ? g_strdup (error->message) : NULL;
 }
+
+/* departures() with one connection. */
+static char *
+departure (const char *transcript, const char *sends)
+{
+  const char *const one[] = { sends, NULL };
+  return departures (transcript, one);
+}
+
+static void
+check_complaint (guint i, const char *complaint, const char *want)
+{
+  if (want == NULL && complaint != NULL)
+    g_error ("case %u: the harness said '%s'", i, complaint);
+  if (want != NULL && (complaint == NULL || strstr (complaint, want) == NULL))
+    g_error ("case %u: want '%s', the harness said '%s'", i, want,
+             complaint ? complaint : "nothing");
+}
+
+#define LONG75 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define LONG LONG75 LONG75 /* 150 bytes */
 
 static void
 test_departures (void)
@@ -64,15 +91,60 @@ test_departures (void)
       "AUTH AAAA\r\n", "the reference SASL server refused the client's message" },
     { "sasl-server: SCRAM-SHA-256\nuser: u\npassword: p\nS: 220 hi\nC: AUTH <sasl>\n",
       "AUTH not*base64\r\n", "expects C: 'AUTH <sasl>'" },
+    /* a long line is shown from a little before where it differs */
+    { "S: 220 hi\nC: " LONG "A\n", LONG "B\r\n",
+      "expects C: '...xxxxxxxxxxxxxxxxxxxxA', the client sent '...xxxxxxxxxxxxxxxxxxxxB' "
+      "(from byte 130 on, where they differ)" },
+    /* a connection the transcript does not have */
+    { "", "", "the client opened connection 1; the transcript has 0" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autofree char *complaint = departure (cases[i].transcript, cases[i].sends);
-    if (cases[i].complaint == NULL)
-      g_assert_null (complaint);
-    else if (complaint == NULL || strstr (complaint, cases[i].complaint) == NULL)
-      g_error ("case %u: want '%s', the harness said '%s'", i, cases[i].complaint,
-               complaint ? complaint : "nothing");
+    check_complaint (i, complaint, cases[i].complaint);
   }
+}
+
+/* -- connection --: the client's connections, one after another, in order. */
+static void
+test_connections (void)
+{
+#define TWO "S: 220 one\nC: A\nS: 250 ok\n-- close --\n-- connection --\nS: 220 two\nC: B\n"
+  static const struct {
+    const char *transcript;
+    const char *sends[4];
+    const char *complaint;
+  } cases[] = {
+    { TWO, { "A\r\n", "B\r\n" }, NULL },
+    { "-- connection --\n" TWO, { "A\r\n", "B\r\n" }, NULL },
+    /* a connection where the server says nothing, then one that greets */
+    { "-- connection --\n-- connection --\nS: 220 hi\n", { "", "" }, NULL },
+    { TWO, { "A\r\n", "A\r\n" }, "harness:7: the transcript expects C: 'B', the client sent 'A'" },
+    { TWO, { "A\r\n" }, "the client never opened connection 2 of the transcript's 2" },
+    { TWO, { "A\r\n", "B\r\n", "" }, "the client opened connection 3; the transcript has 2" },
+    { "S: 220 one\n", { "", "" }, "the client opened connection 2; the transcript has 1" },
+    { TWO, { NULL }, "the client never connected" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *complaint = departures (cases[i].transcript, cases[i].sends);
+    check_complaint (i, complaint, cases[i].complaint);
+  }
+#undef TWO
+}
+
+/* What transcript-peer refuses: header fields for transcript_run's client. */
+static void
+test_server_only (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Transcript) ok = transcript_parse (
+      "ok", "protocol: imap\nsasl-server: PLAIN\nuser: u\npassword: p\nS: * OK\n", &error);
+  g_assert_no_error (error);
+  g_assert_true (transcript_check_server_only (ok, &error));
+  g_autoptr (Transcript) steps
+      = transcript_parse ("steps", "protocol: smtp\nrun: connect\n", &error);
+  g_assert_no_error (error);
+  g_assert_false (transcript_check_server_only (steps, &error));
+  g_assert_nonnull (strstr (error->message, "steps:2: 'run' is for test-transcripts' own client"));
 }
 
 static void
@@ -114,7 +186,9 @@ main (int argc, char **argv)
   g_unsetenv ("MSGTK_TOKEN");
   g_unsetenv ("MSGTK_NETRC");
   g_test_add_func ("/transcripts/harness/departures", test_departures);
+  g_test_add_func ("/transcripts/harness/connections", test_connections);
   g_test_add_func ("/transcripts/harness/format-errors", test_format_errors);
+  g_test_add_func ("/transcripts/harness/server-only", test_server_only);
   g_autoptr (GError) error = NULL;
   g_autoptr (GDir) dir = g_dir_open (MSGTK_TRANSCRIPT_DIR, 0, &error);
   g_assert_no_error (error);

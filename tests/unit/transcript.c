@@ -6,6 +6,7 @@
 #include <gsasl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define PEER_TIMEOUT 10  /* seconds the scripted server waits for the client */
 #define CLIENT_TIMEOUT 5 /* the client's timeout: below the server's */
@@ -13,10 +14,11 @@
 /* ------------------------------------------------------------ the format */
 
 typedef enum {
-  ITEM_SERVER, /* S: a line the server sends */
-  ITEM_CLIENT, /* C: a line the client must send */
-  ITEM_TLS,    /* -- TLS --: both do the TLS handshake */
-  ITEM_CLOSE,  /* -- close --: the server closes the connection */
+  ITEM_SERVER,     /* S: a line the server sends */
+  ITEM_CLIENT,     /* C: a line the client must send */
+  ITEM_TLS,        /* -- TLS --: both do the TLS handshake */
+  ITEM_CLOSE,      /* -- close --: the server closes the connection */
+  ITEM_CONNECTION, /* -- connection --: the client's next connection */
 } ItemKind;
 
 typedef struct {
@@ -37,14 +39,19 @@ struct _Transcript {
   GArray *items;     /* Item, in the order written */
   gboolean tls;      /* a -- TLS -- line */
   gboolean tls_first;
-  gboolean sasl; /* a <sasl> placeholder */
+  gboolean sasl;     /* a <sasl> placeholder */
+  guint connections; /* how many the dialogue has */
 };
 
-static const char *const header_keys[] = {
-  "protocol",    "run",      "fails",   "mechanism",  "tls",         "allow-plaintext-auth",
-  "user",        "password", "token",   "auth",       "sasl-server", "server-password",
-  "mail-from",   "rcpt-to",  "message", "dsn-notify", "dsn-return",  "envid",
-  "no-chunking", "mailbox",  "create",  NULL,
+/* The header fields the server reads, and those for transcript_run's
+ * client (its steps, its account, what it sends). */
+static const char *const server_keys[] = {
+  "protocol", "user", "password", "sasl-server", "server-password", NULL,
+};
+static const char *const client_keys[] = {
+  "run",       "fails",   "mechanism", "tls",        "allow-plaintext-auth", "token", "auth",
+  "mail-from", "rcpt-to", "message",   "dsn-notify", "dsn-return",           "envid", "no-chunking",
+  "mailbox",   "create",  NULL,
 };
 
 /* The placeholders, and on which side they may stand. */
@@ -146,16 +153,22 @@ parse_line (Transcript *t, char *l, guint n, gboolean *dialogue, GError **error)
     }
   } else if (strcmp (l, "-- TLS --") == 0) {
     it.kind = ITEM_TLS;
-    t->tls_first = t->items->len == 0;
+    /* first in the first connection: implicit TLS */
+    t->tls_first
+        = t->tls_first || t->items->len == 0
+          || (t->items->len == 1 && g_array_index (t->items, Item, 0).kind == ITEM_CONNECTION);
     t->tls = TRUE;
   } else if (strcmp (l, "-- close --") == 0) {
     it.kind = ITEM_CLOSE;
+  } else if (strcmp (l, "-- connection --") == 0) {
+    it.kind = ITEM_CONNECTION;
+    t->connections++;
   } else {
     char *colon = strchr (l, ':');
     if (*dialogue || colon == NULL || colon == l) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "%s:%u: neither a header field (before the dialogue), nor S:, C:, "
-                   "-- TLS --, -- close --, nor a # comment: '%s'",
+                   "-- TLS --, -- close --, -- connection --, nor a # comment: '%s'",
                    t->name, n, l);
       return FALSE;
     }
@@ -163,7 +176,7 @@ parse_line (Transcript *t, char *l, guint n, gboolean *dialogue, GError **error)
     f->key = g_ascii_strdown (l, colon - l);
     f->value = g_strstrip (g_strdup (colon + 1));
     f->line = n;
-    if (!g_strv_contains (header_keys, f->key)) {
+    if (!g_strv_contains (server_keys, f->key) && !g_strv_contains (client_keys, f->key)) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s:%u: unknown header field '%s'",
                    t->name, n, f->key);
       field_free (f);
@@ -172,6 +185,8 @@ parse_line (Transcript *t, char *l, guint n, gboolean *dialogue, GError **error)
     g_ptr_array_add (t->fields, f);
     return TRUE;
   }
+  if (!*dialogue && it.kind != ITEM_CONNECTION)
+    t->connections++; /* the first connection needs no marker */
   *dialogue = TRUE;
   g_array_append_val (t->items, it);
   return TRUE;
@@ -346,7 +361,8 @@ fail (TranscriptPeer *p, guint line, const char *format, ...)
   if (p->failure == NULL) {
     p->failure = line ? g_strdup_printf ("%s:%u: %s", p->t->name, line, what)
                       : g_strdup_printf ("%s: %s", p->t->name, what);
-    g_test_message ("transcript: %s", p->failure);
+    if (g_test_initialized ())
+      g_test_message ("transcript: %s", p->failure);
   }
   return FALSE;
 }
@@ -402,6 +418,27 @@ check_quiet (TranscriptPeer *p, const Item *it, const char *what)
   g_autofree char *early = shown ((const char *)p->in->data, p->in->len);
   return fail (p, it->line, "the client sent '%s' before %s (the transcript has it after)", early,
                what);
+}
+
+/* Before the handshake: what the client sent must be its first TLS
+ * record (a handshake record, 0x16: it may have sent its ClientHello the
+ * moment it connected, or read STARTTLS's reply), not plaintext. Only
+ * looked at: it is the TLS layer's to read. */
+static gboolean
+check_quiet_before_tls (TranscriptPeer *p, const Item *it)
+{
+  if (p->in->len > 0)
+    return check_quiet (p, it, "the TLS handshake");
+  GSocket *sock = g_socket_connection_get_socket (G_SOCKET_CONNECTION (p->conn));
+  char buf[300];
+  gssize n = recv (g_socket_get_fd (sock), buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+  if (n <= 0 || buf[0] == 0x16)
+    return TRUE;
+  g_autofree char *early = shown (buf, (gsize)n);
+  return fail (p, it->line,
+               "the client sent '%s' before the TLS handshake (the transcript has it "
+               "after)",
+               early);
 }
 
 static gboolean
@@ -589,6 +626,20 @@ client_line (TranscriptPeer *p, const Item *it, const char *got)
       ok = strspn (mid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
            == strlen (mid);
   }
+  if (!ok && ph < 0) {
+    /* long lines (message data) are shown from a little before they differ */
+    gsize d = 0;
+    while (got[d] != '\0' && got[d] == it->text[d])
+      d++;
+    gsize from = d > 100 ? d - 20 : 0;
+    g_autofree char *want = shown (it->text + from, strlen (it->text + from));
+    g_autofree char *sent = shown (got + from, strlen (got + from));
+    g_autofree char *where
+        = from ? g_strdup_printf (" (from byte %" G_GSIZE_FORMAT " on, where they differ)", from)
+               : g_strdup ("");
+    return fail (p, it->line, "the transcript expects C: '%s%s', the client sent '%s%s'%s",
+                 from ? "..." : "", want, from ? "..." : "", sent, where);
+  }
   if (!ok) {
     g_autofree char *want = shown (it->text, strlen (it->text));
     g_autofree char *sent = shown (got, strlen (got));
@@ -647,12 +698,24 @@ read_to_end (TranscriptPeer *p)
   }
 }
 
+/* The client's next connection (@n of the transcript's; beyond them, one
+ * too many), taken as the client makes it; FALSE once the client side is
+ * done without it. */
 static gboolean
-accept_client (TranscriptPeer *p)
+accept_client (TranscriptPeer *p, guint n)
 {
-  for (;;) {
-    if (g_socket_condition_timed_wait (p->listener, G_IO_IN, 100 * 1000, NULL, NULL)) {
+  guint want = p->t->connections;
+  for (gboolean last = FALSE; !last;) {
+    /* once the client side is done: one more look, for a connection made
+     * just before */
+    last = g_atomic_int_get (&p->stop);
+    if (g_socket_condition_timed_wait (p->listener, G_IO_IN, last ? 0 : 100 * 1000, NULL, NULL)) {
       g_autoptr (GSocket) sock = g_socket_accept (p->listener, NULL, NULL);
+      if (sock != NULL && n > want) {
+        fail (p, 0, "the client opened connection %u; the transcript has %u", n, want);
+        g_socket_close (sock, NULL);
+        return FALSE;
+      }
       if (sock != NULL) {
         g_socket_set_timeout (sock, PEER_TIMEOUT);
         p->conn = G_IO_STREAM (g_socket_connection_factory_create_connection (sock));
@@ -660,24 +723,41 @@ accept_client (TranscriptPeer *p)
         return TRUE;
       }
     }
-    if (g_atomic_int_get (&p->stop)) {
-      if (p->t->items->len > 0)
-        fail (p, 0, "the client never connected");
-      return FALSE;
-    }
   }
+  if (n == 1 && want > 0)
+    fail (p, 0, "the client never connected");
+  else if (n <= want)
+    fail (p, 0, "the client never opened connection %u of the transcript's %u", n, want);
+  return FALSE;
 }
 
-static gpointer
-peer_run (gpointer data)
+/* One connection is over: what the next one starts from. */
+static void
+end_connection (TranscriptPeer *p)
 {
-  TranscriptPeer *p = data;
-  if (!accept_client (p))
-    return NULL;
+  g_io_stream_close (p->io, NULL, NULL);
+  g_clear_object (&p->io);
+  g_clear_object (&p->conn);
+  g_byte_array_set_size (p->in, 0);
+  p->eof = FALSE;
+  if (p->sasl != NULL) /* a new exchange for each connection */
+    gsasl_finish (p->sasl);
+  p->sasl = NULL;
+  p->sasl_stepped = FALSE;
+  g_clear_pointer (&p->sasl_out, g_free);
+}
+
+/* Play the items of one connection, from @i; returns where the next
+ * connection starts. */
+static guint
+play_connection (TranscriptPeer *p, guint i)
+{
   GArray *items = p->t->items;
   gboolean closed = FALSE;
-  for (guint i = 0; i < items->len && p->failure == NULL && !closed;) {
+  while (i < items->len && p->failure == NULL && !closed) {
     const Item *it = &g_array_index (items, Item, i);
+    if (it->kind == ITEM_CONNECTION)
+      break;
     if (it->kind == ITEM_SERVER) {
       /* the server's lines up to the next client line go out in one write */
       g_autoptr (GString) out = g_string_new (NULL);
@@ -695,41 +775,95 @@ peer_run (gpointer data)
         client_line (p, it, line);
       i++;
     } else if (it->kind == ITEM_TLS) {
-      if (check_quiet (p, it, "the TLS handshake"))
+      if (check_quiet_before_tls (p, it))
         handshake (p, it);
       i++;
     } else {
       closed = TRUE;
+      i++;
     }
   }
   if (p->failure == NULL && !closed)
     read_to_end (p);
-  g_io_stream_close (p->io, NULL, NULL);
+  /* the rest of this connection, to its end or to the next one */
+  while (i < items->len && g_array_index (items, Item, i).kind != ITEM_CONNECTION)
+    i++;
+  return i < items->len ? i + 1 : i;
+}
+
+static gpointer
+peer_run (gpointer data)
+{
+  TranscriptPeer *p = data;
+  guint i = 0;
+  if (p->t->items->len > 0 && g_array_index (p->t->items, Item, 0).kind == ITEM_CONNECTION)
+    i = 1; /* the first connection's marker */
+  for (guint n = 1; p->failure == NULL && accept_client (p, n); n++) {
+    i = play_connection (p, i);
+    end_connection (p);
+  }
+  /* done (the client is, or it departed): a client that connects now is
+   * refused at once instead of waiting for a server that will not answer */
+  g_socket_close (p->listener, NULL);
   return NULL;
 }
 
 TranscriptPeer *
-transcript_peer_start (Transcript *t)
+transcript_peer_new (Transcript *t, GError **error)
 {
+  g_autoptr (GSocket) listener
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  if (listener == NULL || !g_socket_bind (listener, addr, TRUE, error)
+      || !g_socket_listen (listener, error))
+    return NULL;
+  g_autoptr (GSocketAddress) bound = g_socket_get_local_address (listener, error);
+  if (bound == NULL)
+    return NULL;
   TranscriptPeer *p = g_new0 (TranscriptPeer, 1);
   p->t = t;
   p->in = g_byte_array_new ();
   p->secrets = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) error = NULL;
-  p->listener
-      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  g_assert_true (g_socket_bind (p->listener, addr, TRUE, &error));
-  g_assert_true (g_socket_listen (p->listener, &error));
-  g_autoptr (GSocketAddress) bound = g_socket_get_local_address (p->listener, &error);
-  g_assert_no_error (error);
+  p->listener = g_steal_pointer (&listener);
   p->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   if (t->tls)
     get_certificate (); /* before the thread needs it */
   p->thread = g_thread_new ("transcript-peer", peer_run, p);
   return p;
+}
+
+TranscriptPeer *
+transcript_peer_start (Transcript *t)
+{
+  g_autoptr (GError) error = NULL;
+  TranscriptPeer *p = transcript_peer_new (t, &error);
+  g_assert_no_error (error);
+  return p;
+}
+
+const char *
+transcript_peer_get_cafile (TranscriptPeer *p)
+{
+  get_certificate ();
+  return cert_file;
+}
+
+gboolean
+transcript_check_server_only (Transcript *t, GError **error)
+{
+  for (guint i = 0; i < t->fields->len; i++) {
+    Field *f = t->fields->pdata[i];
+    if (!g_strv_contains (server_keys, f->key)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s:%u: '%s' is for test-transcripts' own client; here the client is "
+                   "the program under test, and the header says only what the server needs "
+                   "(protocol, sasl-server, user, password, server-password)",
+                   t->name, f->line, f->key);
+      return FALSE;
+    }
+  }
+  return TRUE;
 }
 
 guint16

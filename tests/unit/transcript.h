@@ -5,7 +5,8 @@
  * there is run by test-transcripts (transcript_run), and test-smtp and
  * test-imap drive their own client against transcripts written in their
  * source where they check results (per-recipient replies, message status,
- * callbacks) beside the dialogue. */
+ * callbacks) beside the dialogue. The integration tests' tools meet the
+ * same server as a program, tests/servers/transcript-peer. */
 #pragma once
 
 #include <msgtk/msgtk.h>
@@ -21,11 +22,23 @@ Transcript *transcript_load (const char *path, GError **error);
 void transcript_free (Transcript *transcript);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Transcript, transcript_free)
 
-/* The scripted server of a transcript, listening on 127.0.0.1. */
+/* FALSE with @error if @transcript's header has fields for
+ * transcript_run's own client (run:, fails:, the account, what it sends):
+ * for a peer whose client is a program under test (transcript-peer). */
+gboolean transcript_check_server_only (Transcript *transcript, GError **error);
+
+/* The scripted server of a transcript, listening on 127.0.0.1; it takes the
+ * client's connections one at a time, in the order the client makes them,
+ * each playing its part of the dialogue (-- connection --). */
 typedef struct _TranscriptPeer TranscriptPeer;
 
+TranscriptPeer *transcript_peer_new (Transcript *transcript, GError **error);
+/* transcript_peer_new(), asserting that it could listen. */
 TranscriptPeer *transcript_peer_start (Transcript *transcript);
 guint16 transcript_peer_get_port (TranscriptPeer *peer);
+/* The throw-away certificate of its TLS (made now if it is not yet), the
+ * file for a client to trust; removed when the process exits. */
+const char *transcript_peer_get_cafile (TranscriptPeer *peer);
 /* An account that reaches the peer: 127.0.0.1, its port, a 5 s timeout,
  * the TLS mode and credentials of the transcript's header, and its
  * throw-away certificate as the trust file. */
@@ -33,9 +46,10 @@ MsgtkAccount *transcript_peer_account (TranscriptPeer *peer);
 /* A plaintext TCP connection to the peer (for sessions made over a stream,
  * msgtk_imap_session_new_for_stream). */
 GIOStream *transcript_peer_connect (TranscriptPeer *peer);
-/* Wait until the peer is done (call it once the client has closed the
+/* Wait until the peer is done (call it once the client has closed its last
  * connection, or the transcript ends with "-- close --"): FALSE with
- * @error saying where the client departed from the transcript. Frees @peer. */
+ * @error saying where the client departed from the transcript (a
+ * connection the transcript does not have is one). Frees @peer. */
 gboolean transcript_peer_finish (TranscriptPeer *peer, GError **error);
 
 /* Play @transcript against the client steps of its header (run:, fails:,
