@@ -1,8 +1,9 @@
-/* msgtk — the IMAP session's internal interface, for the APPEND module
- * (imap-append.c) and the unit tests. */
+/* msgtk — the IMAP session's internal interface, for the APPEND and
+ * mailbox modules (imap-append.c, imap-mailbox.c) and the unit tests. */
 #pragma once
 
 #include <msgtk/imap-append.h>
+#include <msgtk/imap-mailbox.h>
 #include <msgtk/imap.h>
 
 #include "imap-response-private.h"
@@ -39,6 +40,25 @@ gboolean imap_cmd_string (MsgtkImapSession *s, GString *cmd, const char *tag, co
  * it is not NULL. */
 ImapResponse *imap_wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged,
                                 GError **error);
+/* Called with each untagged response, which it takes. */
+typedef void (*ImapUntaggedFunc) (ImapResponse *response, gpointer data);
+/* imap_wait_tagged(), each untagged response given to @each as it comes
+ * (dropped when @each is NULL). */
+ImapResponse *imap_wait_tagged_each (MsgtkImapSession *s, const char *tag, ImapUntaggedFunc each,
+                                     gpointer data, GError **error);
+/* Send the command @command (no literals in it) and wait for its
+ * completion, untagged responses to @each. */
+ImapResponse *imap_command_each (MsgtkImapSession *s, const char *command, ImapUntaggedFunc each,
+                                 gpointer data, GError **error);
+/* Send "@verb MAILBOX@suffix" (the mailbox encoded as the session sends
+ * names) and wait for its completion, untagged responses to @untagged. */
+ImapResponse *imap_mailbox_command (MsgtkImapSession *s, const char *verb, const char *mailbox,
+                                    const char *suffix, GPtrArray *untagged, GError **error);
+/* TRUE if @r is OK; else FALSE with @error saying that @what failed. */
+gboolean imap_require_ok (ImapResponse *r, const char *what, GError **error);
+/* EXAMINE @mailbox unless it is the one examined last; *@exists FALSE when
+ * the server refuses it (no such mailbox). */
+gboolean imap_examine (MsgtkImapSession *s, const char *mailbox, gboolean *exists, GError **error);
 
 /* Wait for '+' (its text in *@text when not NULL); FALSE with *@done set
  * when the command completed instead. */

@@ -2,7 +2,7 @@
  * use it too). */
 #pragma once
 
-#include <glib.h>
+#include <msgtk/imap-mailbox.h>
 
 G_BEGIN_DECLS
 
@@ -36,5 +36,10 @@ gboolean imap_line_literal (const char *line, gsize len, guint64 *size);
 /* Append @s to @out as an IMAP quoted string; FALSE (nothing appended) when
  * @s needs a literal (CR, LF, NUL, or 8-bit when @utf8 is FALSE). */
 gboolean imap_quote (GString *out, const char *s, gboolean utf8);
+
+/* Parse the untagged FETCH response @r into @fetch (cleared first); FALSE
+ * when it is not one, or is malformed (then @fetch holds nothing). */
+gboolean imap_parse_fetch (const ImapResponse *response, MsgtkImapFetched *fetch);
+void imap_fetch_clear (MsgtkImapFetched *fetch);
 
 G_END_DECLS

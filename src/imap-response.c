@@ -121,3 +121,137 @@ imap_quote (GString *out, const char *s, gboolean utf8)
   g_string_append_c (out, '"');
   return TRUE;
 }
+
+void
+imap_fetch_clear (MsgtkImapFetched *f)
+{
+  g_clear_pointer (&f->body, g_bytes_unref);
+  g_clear_pointer (&f->header, g_bytes_unref);
+  g_clear_pointer (&f->flags, g_free);
+}
+
+/* The end of the item name at @p: an atom, with a section ("[...]", which
+ * may hold blanks and parentheses) and a partial ("<0>") after it. */
+static const char *
+fetch_name_end (const char *p)
+{
+  while (*p != '\0' && *p != ' ' && *p != ')' && *p != '(') {
+    if (*p == '[') {
+      const char *e = strchr (p, ']');
+      if (e == NULL)
+        return NULL;
+      p = e;
+    }
+    p++;
+  }
+  return p;
+}
+
+/* The end of the parenthesised list at @p (on its '('), quoted strings
+ * inside skipped; NULL if it does not end. */
+static const char *
+fetch_list_end (const char *p)
+{
+  guint depth = 0;
+  for (; *p != '\0'; p++) {
+    if (*p == '"') {
+      for (p++; *p != '\0' && *p != '"'; p++)
+        if (*p == '\\' && p[1] != '\0')
+          p++;
+      if (*p == '\0')
+        return NULL;
+    } else if (*p == '(') {
+      depth++;
+    } else if (*p == ')' && --depth == 0) {
+      return p + 1;
+    }
+  }
+  return NULL;
+}
+
+/* One value at @p: a literal (the next of @r's literals, in *@bytes), a
+ * quoted string (in *@bytes, unescaped), NIL (nothing), a list or an atom
+ * (its text in *@text). Returns what follows it, NULL if malformed. */
+static const char *
+fetch_value (const ImapResponse *r, guint *next_literal, const char *p, GBytes **bytes, char **text)
+{
+  if (*p == '{') {
+    const char *e = strchr (p, '}');
+    if (e == NULL || *next_literal >= r->literals->len)
+      return NULL;
+    *bytes = g_bytes_ref (r->literals->pdata[(*next_literal)++]);
+    return e + 1;
+  }
+  if (*p == '"') {
+    GString *s = g_string_new (NULL);
+    for (p++; *p != '\0' && *p != '"'; p++) {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      g_string_append_c (s, *p);
+    }
+    if (*p != '"') {
+      g_string_free (s, TRUE);
+      return NULL;
+    }
+    *bytes = g_string_free_to_bytes (s);
+    return p + 1;
+  }
+  const char *e = *p == '(' ? fetch_list_end (p) : p + strcspn (p, " )");
+  if (e == NULL || e == p)
+    return NULL;
+  if (!(e - p == 3 && g_ascii_strncasecmp (p, "NIL", 3) == 0))
+    *text = g_strndup (p, e - p);
+  return e;
+}
+
+gboolean
+imap_parse_fetch (const ImapResponse *r, MsgtkImapFetched *f)
+{
+  memset (f, 0, sizeof *f);
+  if (r->kind != IMAP_RESPONSE_UNTAGGED || r->data == NULL || !g_ascii_isdigit (r->data[0]))
+    return FALSE;
+  char *end = NULL;
+  guint64 seq = g_ascii_strtoull (r->data, &end, 10);
+  if (seq == 0 || seq > G_MAXUINT32 || g_ascii_strncasecmp (end, " FETCH (", 8) != 0)
+    return FALSE;
+  f->seq = (guint32)seq;
+  const char *p = end + 8;
+  guint next_literal = 0;
+  for (;;) {
+    while (*p == ' ')
+      p++;
+    if (*p == ')')
+      return TRUE;
+    const char *ne = fetch_name_end (p);
+    if (ne == NULL || ne == p || *ne != ' ')
+      break;
+    g_autofree char *name = g_ascii_strup (p, ne - p);
+    g_autoptr (GBytes) bytes = NULL;
+    g_autofree char *text = NULL;
+    p = fetch_value (r, &next_literal, ne + 1, &bytes, &text);
+    if (p == NULL)
+      break;
+    if (strcmp (name, "UID") == 0 && text != NULL) {
+      guint64 v = g_ascii_strtoull (text, &end, 10);
+      if (*end != '\0' || v == 0 || v > G_MAXUINT32)
+        break;
+      f->uid = (guint32)v;
+    } else if (strcmp (name, "RFC822.SIZE") == 0 && text != NULL) {
+      f->size = g_ascii_strtoull (text, &end, 10);
+      if (*end != '\0')
+        break;
+      f->has_size = TRUE;
+    } else if (strcmp (name, "BODY[]") == 0 && bytes != NULL) {
+      g_clear_pointer (&f->body, g_bytes_unref);
+      f->body = g_steal_pointer (&bytes);
+    } else if (g_str_has_prefix (name, "BODY[HEADER") && bytes != NULL) {
+      g_clear_pointer (&f->header, g_bytes_unref);
+      f->header = g_steal_pointer (&bytes);
+    } else if (strcmp (name, "FLAGS") == 0 && text != NULL) {
+      g_free (f->flags);
+      f->flags = g_steal_pointer (&text);
+    }
+  }
+  imap_fetch_clear (f);
+  return FALSE;
+}

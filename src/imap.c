@@ -19,6 +19,7 @@
 struct _MsgtkImapSession {
   MsgtkConnection *conn;
   char *host;
+  guint16 port;    /* 0: a session over a stream */
   gboolean secure; /* TLS, or a stream the caller vouches for */
   gboolean authenticated;
   gboolean utf8;
@@ -208,10 +209,17 @@ completed (MsgtkImapSession *s, ImapResponse *r)
   return r;
 }
 
-/* Read until the tagged completion of @tag; untagged data is handled and, if
- * @untagged is set, collected there. */
+static void
+collect (ImapResponse *r, gpointer untagged)
+{
+  g_ptr_array_add (untagged, r);
+}
+
+/* Read until the tagged completion of @tag; untagged data is handled and
+ * given to @each (which takes it) when it is not NULL. */
 ImapResponse *
-imap_wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError **error)
+imap_wait_tagged_each (MsgtkImapSession *s, const char *tag, ImapUntaggedFunc each, gpointer data,
+                       GError **error)
 {
   gpointer early_tag, early;
   if (g_hash_table_steal_extended (s->early, tag, &early_tag, &early)) {
@@ -234,14 +242,20 @@ imap_wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GEr
     }
     if (r->kind == IMAP_RESPONSE_UNTAGGED) {
       handle_untagged (s, r);
-      if (untagged != NULL) {
-        g_ptr_array_add (untagged, r);
+      if (each != NULL) {
+        each (r, data);
         continue;
       }
     }
     /* stray continuations are ignored */
     imap_response_free (r);
   }
+}
+
+ImapResponse *
+imap_wait_tagged (MsgtkImapSession *s, const char *tag, GPtrArray *untagged, GError **error)
+{
+  return imap_wait_tagged_each (s, tag, untagged != NULL ? collect : NULL, untagged, error);
 }
 
 /* Wait for a continuation request (its text into *@text when @text is not
@@ -317,15 +331,22 @@ status_error_code (ImapResponse *r)
   return strcmp (r->status, "BAD") == 0 ? MSGTK_ERROR_PROTOCOL : MSGTK_ERROR_UNAVAILABLE;
 }
 
-/* Run a command without literals; return its completion. */
-static ImapResponse *
-simple_command (MsgtkImapSession *s, const char *command, GPtrArray *untagged, GError **error)
+ImapResponse *
+imap_command_each (MsgtkImapSession *s, const char *command, ImapUntaggedFunc each, gpointer data,
+                   GError **error)
 {
   g_autofree char *tag = imap_next_tag (s);
   g_autoptr (GString) line = g_string_new (NULL);
   g_string_printf (line, "%s %s", tag, command);
   imap_queue_line (s, line);
-  return imap_wait_tagged (s, tag, untagged, error);
+  return imap_wait_tagged_each (s, tag, each, data, error);
+}
+
+/* Run a command without literals; return its completion. */
+static ImapResponse *
+simple_command (MsgtkImapSession *s, const char *command, GPtrArray *untagged, GError **error)
+{
+  return imap_command_each (s, command, untagged != NULL ? collect : NULL, untagged, error);
 }
 
 /* Finish a command built in @cmd (unless a literal wait already completed
@@ -340,8 +361,8 @@ finish_command (MsgtkImapSession *s, GString *cmd, const char *tag, ImapResponse
   return imap_wait_tagged (s, tag, untagged, error);
 }
 
-static gboolean
-require_ok (ImapResponse *r, const char *what, GError **error)
+gboolean
+imap_require_ok (ImapResponse *r, const char *what, GError **error)
 {
   if (strcmp (r->status, "OK") == 0)
     return TRUE;
@@ -354,7 +375,7 @@ static gboolean
 refresh_caps (MsgtkImapSession *s, GError **error)
 {
   g_autoptr (ImapResponse) r = simple_command (s, "CAPABILITY", NULL, error);
-  return r != NULL && require_ok (r, "CAPABILITY", error);
+  return r != NULL && imap_require_ok (r, "CAPABILITY", error);
 }
 
 static gboolean
@@ -456,7 +477,7 @@ msgtk_imap_session_starttls (MsgtkImapSession *s, GError **error)
     return FALSE;
   }
   g_autoptr (ImapResponse) r = simple_command (s, "STARTTLS", NULL, error);
-  if (r == NULL || !require_ok (r, "STARTTLS", error))
+  if (r == NULL || !imap_require_ok (r, "STARTTLS", error))
     return FALSE;
   if (!msgtk_connection_starttls (s->conn, error))
     return FALSE;
@@ -485,6 +506,7 @@ msgtk_imap_session_connect (MsgtkAccount *account, FILE *trace, GError **error)
     return NULL;
   msgtk_connection_set_trace (conn, trace);
   g_autoptr (MsgtkImapSession) s = session_new (conn, cfg.host, msgtk_connection_is_tls (conn));
+  s->port = cfg.port;
   s->alert = account->alert;
   s->alert_data = account->alert_data;
   if (!read_greeting (s, error))
@@ -505,6 +527,18 @@ guint64
 msgtk_imap_session_get_append_limit (MsgtkImapSession *s)
 {
   return s->append_limit;
+}
+
+const char *
+msgtk_imap_session_get_host (MsgtkImapSession *s)
+{
+  return s->host;
+}
+
+guint16
+msgtk_imap_session_get_port (MsgtkImapSession *s)
+{
+  return s->port;
 }
 
 const char *
@@ -729,9 +763,9 @@ imap_encode_mailbox (MsgtkImapSession *s, const char *name, GError **error)
 }
 
 /* A command with one mailbox argument and nothing after it but @suffix. */
-static ImapResponse *
-mailbox_command (MsgtkImapSession *s, const char *verb, const char *mailbox, const char *suffix,
-                 GPtrArray *untagged, GError **error)
+ImapResponse *
+imap_mailbox_command (MsgtkImapSession *s, const char *verb, const char *mailbox,
+                      const char *suffix, GPtrArray *untagged, GError **error)
 {
   g_autofree char *m = imap_encode_mailbox (s, mailbox, error);
   if (m == NULL)
@@ -752,7 +786,7 @@ msgtk_imap_session_get_delimiter (MsgtkImapSession *s, char *delimiter, GError *
   g_autoptr (GPtrArray) untagged
       = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
   g_autoptr (ImapResponse) r = simple_command (s, "LIST \"\" \"\"", untagged, error);
-  if (r == NULL || !require_ok (r, "LIST", error))
+  if (r == NULL || !imap_require_ok (r, "LIST", error))
     return FALSE;
   *delimiter = '\0';
   for (guint i = 0; i < untagged->len; i++) {
@@ -776,7 +810,7 @@ msgtk_imap_session_get_delimiter (MsgtkImapSession *s, char *delimiter, GError *
 gboolean
 msgtk_imap_session_create (MsgtkImapSession *s, const char *mailbox, GError **error)
 {
-  g_autoptr (ImapResponse) r = mailbox_command (s, "CREATE", mailbox, NULL, NULL, error);
+  g_autoptr (ImapResponse) r = imap_mailbox_command (s, "CREATE", mailbox, NULL, NULL, error);
   if (r == NULL)
     return FALSE;
   if (strcmp (r->status, "OK") == 0
@@ -788,38 +822,20 @@ msgtk_imap_session_create (MsgtkImapSession *s, const char *mailbox, GError **er
 }
 
 gboolean
-msgtk_imap_session_search_message_id (MsgtkImapSession *s, const char *mailbox,
-                                      const char *message_id, gboolean *found, GError **error)
+imap_examine (MsgtkImapSession *s, const char *mailbox, gboolean *exists, GError **error)
 {
-  *found = FALSE;
-  if (g_strcmp0 (s->examined, mailbox) != 0) {
-    /* one EXAMINE for a run of searches in the same mailbox (the server
-     * shows messages other sessions add in the meantime) */
-    g_clear_pointer (&s->examined, g_free);
-    g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, NULL, error);
-    if (ex == NULL)
-      return FALSE;
-    if (strcmp (ex->status, "OK") != 0)
-      return TRUE; /* no such mailbox: nothing there */
-    s->examined = g_strdup (mailbox);
-  }
-  g_autofree char *tag = imap_next_tag (s);
-  g_autoptr (GString) cmd = g_string_new (tag);
-  g_string_append (cmd, " UID SEARCH HEADER Message-ID ");
-  ImapResponse *done = NULL;
-  if (!imap_cmd_string (s, cmd, tag, message_id, &done, error) && done == NULL)
+  *exists = TRUE;
+  if (g_strcmp0 (s->examined, mailbox) == 0)
+    return TRUE; /* the server goes on telling it what other sessions add */
+  g_clear_pointer (&s->examined, g_free);
+  g_autoptr (ImapResponse) ex = imap_mailbox_command (s, "EXAMINE", mailbox, NULL, NULL, error);
+  if (ex == NULL)
     return FALSE;
-  g_autoptr (GPtrArray) untagged
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
-  g_autoptr (ImapResponse) r = finish_command (s, cmd, tag, done, untagged, error);
-  if (r == NULL || !require_ok (r, "UID SEARCH", error))
-    return FALSE;
-  for (guint i = 0; i < untagged->len; i++) {
-    ImapResponse *u = untagged->pdata[i];
-    if (u->data != NULL && g_ascii_strncasecmp (u->data, "SEARCH", 6) == 0 && u->data[6] == ' '
-        && g_ascii_isdigit (u->data[7]))
-      *found = TRUE;
+  if (strcmp (ex->status, "OK") != 0) {
+    *exists = FALSE;
+    return TRUE;
   }
+  s->examined = g_strdup (mailbox);
   return TRUE;
 }
 
@@ -827,43 +843,4 @@ void
 msgtk_imap_session_logout (MsgtkImapSession *s)
 {
   imap_response_free (simple_command (s, "LOGOUT", NULL, NULL));
-}
-
-gboolean
-msgtk_imap_session_fetch_last_digests (MsgtkImapSession *s, const char *mailbox, guint count,
-                                       GHashTable *digests, GError **error)
-{
-  g_autoptr (GPtrArray) untagged
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
-  g_clear_pointer (&s->examined, g_free);
-  g_autoptr (ImapResponse) ex = mailbox_command (s, "EXAMINE", mailbox, NULL, untagged, error);
-  if (ex == NULL)
-    return FALSE;
-  if (strcmp (ex->status, "OK") != 0)
-    return TRUE; /* no such mailbox: nothing there */
-  guint64 exists = 0;
-  for (guint i = 0; i < untagged->len; i++) {
-    ImapResponse *u = untagged->pdata[i];
-    char *end = NULL;
-    guint64 n = u->data ? g_ascii_strtoull (u->data, &end, 10) : 0;
-    if (u->data != NULL && end != u->data && g_ascii_strcasecmp (end, " EXISTS") == 0)
-      exists = n;
-  }
-  if (exists > 0 && count > 0) {
-    guint64 first = exists > count ? exists - count + 1 : 1;
-    g_autofree char *cmd = g_strdup_printf ("FETCH %" G_GUINT64_FORMAT ":* (BODY.PEEK[])", first);
-    g_ptr_array_set_size (untagged, 0);
-    g_autoptr (ImapResponse) r = simple_command (s, cmd, untagged, error);
-    if (r == NULL || !require_ok (r, "FETCH", error))
-      return FALSE;
-    for (guint i = 0; i < untagged->len; i++) {
-      ImapResponse *u = untagged->pdata[i];
-      if (u->data == NULL || strstr (u->data, " FETCH ") == NULL || u->literals->len == 0)
-        continue;
-      GBytes *body = u->literals->pdata[u->literals->len - 1];
-      g_hash_table_add (digests, g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, body));
-    }
-  }
-  imap_response_free (simple_command (s, "CLOSE", NULL, NULL));
-  return TRUE;
 }

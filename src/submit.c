@@ -117,16 +117,11 @@ settle (Message *m, gboolean ok, GPtrArray *results, const GError *error)
       g_ptr_array_add (retry, g_strdup (g_ptr_array_index (m->rcpts, i)));
     }
   }
-  MsgtkSubmitReport r = { m->origin,
-                          !ok ? MSGTK_SUBMIT_FAILED
-                          : refused ? MSGTK_SUBMIT_PARTIAL
-                                    : MSGTK_SUBMIT_SENT,
-                          results,
-                          m->rcpts->len,
-                          refused,
-                          ok ? NULL : error,
-                          NULL,
-                          NULL };
+  MsgtkSubmitReport r
+      = { m->origin, !ok ? MSGTK_SUBMIT_FAILED : refused ? MSGTK_SUBMIT_PARTIAL : MSGTK_SUBMIT_SENT,
+          results,   m->rcpts->len,
+          refused,   ok ? NULL : error,
+          NULL,      NULL };
   g_autoptr (GError) keep_error = NULL;
   if (!ok) {
     s->result.failed++;
@@ -223,8 +218,7 @@ prepare (MsgtkSubmit *s, GBytes *raw, const char *origin)
     error_set_hint (&error, MSGTK_ERROR_HINT_GIVE_RECIPIENTS, MSGTK_ERROR_USAGE, "no recipients");
     code = EX_USAGE;
   } else if (code == EX_OK && m->sender == NULL) {
-    error_set_hint (&error, MSGTK_ERROR_HINT_GIVE_SENDER, MSGTK_ERROR_USAGE,
-                    "no envelope sender");
+    error_set_hint (&error, MSGTK_ERROR_HINT_GIVE_SENDER, MSGTK_ERROR_USAGE, "no envelope sender");
     code = EX_USAGE;
   }
   if (code == EX_OK) {

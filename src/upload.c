@@ -4,7 +4,9 @@
 #include <msgtk/source.h>
 #include <msgtk/upload.h>
 
+#include "error-private.h"
 #include "jobs-private.h"
+#include "wire-private.h"
 
 #include <string.h>
 
@@ -13,11 +15,26 @@
 /* progress is told at most this often (microseconds) */
 #define PROGRESS_EVERY 200000
 
-/* One job: messages for one mailbox, or only failures to report in order. */
+/* A folder of the sources and the mailbox it goes to, looked at (bound)
+ * by the first worker with messages for it. */
 typedef struct {
-  char *mailbox;
+  GMutex lock;
+  char *folder;  /* maildir++ name, "" for none */
+  char *mailbox; /* on the server */
+  gboolean bound;
+  MsgtkJournalBox *box; /* (nullable) */
+  GHashTable *ids;      /* --dedupe: the Message-IDs it holds */
+  GError *error;        /* it cannot be used: every message fails */
+  guint failed;         /* messages failed for @error */
+  GHashTable *copies;   /* contents seen in the folder (the feed's) */
+} Target;
+
+/* One job: messages for one target, or only failures to report in order. */
+typedef struct {
+  Target *target;
   GPtrArray *keys;  /* journal keys */
   GPtrArray *names; /* identities, for reports */
+  GArray *sizes;    /* guint64 wire sizes */
   GArray *msgs;     /* MsgtkImapMessage */
   guint64 bytes;
   GPtrArray *failures; /* "identity: reason", reported in order */
@@ -29,17 +46,23 @@ typedef struct {
   MsgtkUploadResult *result;
   GMutex lock; /* counts: workers add to them */
   gint64 start, last_progress;
-  gint journal_broken; /* atomic */
+  gint journal_broken; /* atomic: the run stops */
   GError *journal_error;
+  guint not_sent;          /* messages left when it stopped */
+  MsgtkImapSession *spare; /* the first session, for the first worker (atomic) */
+  char delim;
+  GHashTable *targets; /* folder → Target */
+  GPtrArray *order;    /* the targets as first met */
 } Upload;
 
 static Batch *
-batch_new (const char *mailbox)
+batch_new (Target *target)
 {
   Batch *b = g_new0 (Batch, 1);
-  b->mailbox = g_strdup (mailbox);
+  b->target = target;
   b->keys = g_ptr_array_new_with_free_func (g_free);
   b->names = g_ptr_array_new_with_free_func (g_free);
+  b->sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
   b->msgs = g_array_new (FALSE, TRUE, sizeof (MsgtkImapMessage));
   b->failures = g_ptr_array_new_with_free_func (g_free);
   return b;
@@ -51,12 +74,25 @@ batch_free (Batch *b)
   for (guint i = 0; i < b->msgs->len; i++)
     msgtk_imap_message_clear (&g_array_index (b->msgs, MsgtkImapMessage, i));
   g_array_unref (b->msgs);
+  g_array_unref (b->sizes);
   g_ptr_array_unref (b->keys);
   g_ptr_array_unref (b->names);
   g_ptr_array_unref (b->failures);
   g_clear_error (&b->fatal);
-  g_free (b->mailbox);
   g_free (b);
+}
+
+static void
+target_free (gpointer p)
+{
+  Target *t = p;
+  g_mutex_clear (&t->lock);
+  g_free (t->folder);
+  g_free (t->mailbox);
+  g_clear_pointer (&t->ids, g_hash_table_unref);
+  g_clear_pointer (&t->copies, g_hash_table_unref);
+  g_clear_error (&t->error);
+  g_free (t);
 }
 
 static void
@@ -74,12 +110,21 @@ open_session (const MsgtkUploadOptions *o, GError **error)
   return g_steal_pointer (&s);
 }
 
-/* ---- the workers: one connection each ---- */
+static void notice (Upload *up, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
-typedef struct {
-  Upload *up;
-  Batch *batch;
-} Settle;
+static void
+notice (Upload *up, const char *format, ...)
+{
+  if (up->o->notice == NULL)
+    return;
+  va_list ap;
+  va_start (ap, format);
+  g_autofree char *text = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  up->o->notice (text, up->o->data);
+}
+
+/* ---- the workers: one connection each ---- */
 
 static void
 journal_failed (Upload *up, GError *error)
@@ -93,51 +138,211 @@ journal_failed (Upload *up, GError *error)
   g_atomic_int_set (&up->journal_broken, 1);
 }
 
-/* As soon as an APPEND completes: the journal gets the stored messages
- * before anything else is sent. */
+/* The mailbox of a maildir++ @folder ("Lists.gtk") under @base. */
+static char *
+target_mailbox (const char *base, const char *folder, char delim)
+{
+  if (*folder == '\0')
+    return g_strdup (base);
+  g_autofree char *f = g_strdup (folder);
+  if (delim != '\0')
+    g_strdelimit (f, ".", delim);
+  return g_strdup_printf ("%s%c%s", base, delim ? delim : '.', f);
+}
+
+static void
+add_message_id (const MsgtkImapFetched *m, gpointer data)
+{
+  if (m->header == NULL)
+    return;
+  char *id = msgtk_message_get_header (m->header, "Message-ID");
+  if (id != NULL)
+    g_hash_table_add (data, id);
+}
+
+static void
+tell_bind (Upload *up, Target *t, guint32 uidvalidity, const MsgtkJournalBindReport *r)
+{
+  if (r->old_uidvalidity != 0)
+    notice (up,
+            "mailbox '%s' was made again since the journal's last run (UIDVALIDITY %u, now %u): "
+            "the %u messages recorded there are uploaded again",
+            t->mailbox, r->old_uidvalidity, uidvalidity, r->voided);
+  if (r->found + r->lost > 0)
+    notice (up,
+            "%u messages an interrupted run sent to '%s': %u found there, %u not (uploaded again)",
+            r->found + r->lost, t->mailbox, r->found, r->lost);
+  if (r->migrated + r->unverified > 0)
+    notice (up, "%u entries of an older journal for '%s': %u found there, %u not (uploaded again)",
+            r->migrated + r->unverified, t->mailbox, r->migrated, r->unverified);
+}
+
+/* Look at @t's mailbox: its state (created if missing and asked to), what
+ * the journal knows of it, and with --dedupe the Message-IDs it holds. A
+ * missing mailbox sets @t->error. */
+static gboolean
+look_at_target (Upload *up, MsgtkImapSession *s, Target *t, GError **error)
+{
+  const MsgtkUploadOptions *o = up->o;
+  g_free (t->mailbox);
+  t->mailbox = target_mailbox (o->mailbox ? o->mailbox : "INBOX", t->folder, up->delim);
+  MsgtkImapMailboxStatus st;
+  if (!msgtk_imap_session_status (s, t->mailbox, &st, error))
+    return FALSE;
+  if (!st.exists && o->create
+      && (!msgtk_imap_session_create (s, t->mailbox, error)
+          || !msgtk_imap_session_status (s, t->mailbox, &st, error)))
+    return FALSE;
+  if (!st.exists) {
+    error_set_hint (&t->error, MSGTK_ERROR_HINT_CREATE_MAILBOX, MSGTK_ERROR_CANT_CREATE,
+                    "mailbox '%s' does not exist on %s", t->mailbox,
+                    msgtk_imap_session_get_host (s));
+    return TRUE;
+  }
+  if (o->journal != NULL) {
+    g_autofree char *target
+        = msgtk_journal_target (msgtk_imap_session_get_host (s), msgtk_imap_session_get_port (s),
+                                o->account->user, t->mailbox);
+    MsgtkJournalBindReport r;
+    t->box = msgtk_journal_bind (o->journal, s, target, t->mailbox, &st, &r, error);
+    if (t->box == NULL) {
+      if (g_error_matches (*error, MSGTK_ERROR, MSGTK_ERROR_IO))
+        journal_failed (up, g_error_copy (*error)); /* nothing more is sent */
+      return FALSE;
+    }
+    tell_bind (up, t, st.uidvalidity, &r);
+  }
+  if (o->dedupe) {
+    t->ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    if (!msgtk_imap_session_uid_fetch (s, t->mailbox, 1, 0, MSGTK_IMAP_FETCH_MESSAGE_ID,
+                                       add_message_id, t->ids, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Whether @error is the server's answer about a mailbox (which the next
+ * session would get too), not the end of a session. */
+static gboolean
+refused (const GError *error)
+{
+  return error->domain == MSGTK_ERROR
+         && (error->code == MSGTK_ERROR_PROTOCOL || error->code == MSGTK_ERROR_UNAVAILABLE
+             || error->code == MSGTK_ERROR_CANT_CREATE || error->code == MSGTK_ERROR_USAGE);
+}
+
+/* Look at @t's mailbox before its first message goes: its state (created
+ * if missing and asked to), what the journal knows of it, and with
+ * --dedupe the Message-IDs it holds. FALSE when the session failed; a
+ * mailbox that cannot be used (missing, or refused) sets @t->error. */
+static gboolean
+bind_target (Upload *up, MsgtkImapSession *s, Target *t, GError **error)
+{
+  GError *local = NULL;
+  if (look_at_target (up, s, t, &local))
+    return TRUE;
+  if (refused (local)) {
+    t->error = local;
+    return TRUE;
+  }
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
+/* Leave out of @b what the mailbox has (the journal says so, or with
+ * --dedupe it held the Message-ID when it was looked at). */
+static void
+leave_out_stored (Upload *up, Batch *b)
+{
+  Target *t = b->target;
+  guint kept = 0;
+  for (guint i = 0; i < b->msgs->len; i++) {
+    MsgtkImapMessage *m = &g_array_index (b->msgs, MsgtkImapMessage, i);
+    gboolean skip = t->box != NULL && msgtk_journal_box_contains (t->box, b->keys->pdata[i]);
+    if (!skip && t->ids != NULL) {
+      g_autofree char *id = msgtk_message_get_header (m->data, "Message-ID");
+      skip = id != NULL && g_hash_table_contains (t->ids, id);
+    }
+    if (skip) {
+      g_mutex_lock (&up->lock);
+      up->result->counts.skipped++;
+      up->result->counts.bytes_total -= g_bytes_get_size (m->data);
+      g_mutex_unlock (&up->lock);
+      msgtk_imap_message_clear (m);
+      continue;
+    }
+    /* the kept ones to the front, the others (cleared) to the back */
+    MsgtkImapMessage *to = &g_array_index (b->msgs, MsgtkImapMessage, kept);
+    MsgtkImapMessage tmp = *to;
+    *to = *m;
+    *m = tmp;
+    g_array_index (b->sizes, guint64, kept) = g_array_index (b->sizes, guint64, i);
+    GPtrArray *arrays[] = { b->keys, b->names };
+    for (guint a = 0; a < G_N_ELEMENTS (arrays); a++) {
+      gpointer p = arrays[a]->pdata[kept];
+      arrays[a]->pdata[kept] = arrays[a]->pdata[i];
+      arrays[a]->pdata[i] = p;
+    }
+    kept++;
+  }
+  g_array_set_size (b->msgs, kept);
+  g_array_set_size (b->sizes, kept);
+  g_ptr_array_set_size (b->keys, kept);
+  g_ptr_array_set_size (b->names, kept);
+}
+
+typedef struct {
+  Upload *up;
+  Batch *batch;
+} Settle;
+
+/* As soon as an APPEND completes: the journal gets the outcome before
+ * anything else is sent. */
 static void
 settled (MsgtkImapMessage *m, guint n, gpointer data)
 {
   Settle *st = data;
   Upload *up = st->up;
-  MsgtkJournal *journal = up->o->journal;
+  MsgtkJournalBox *box = st->batch->target->box;
   gboolean wrote = FALSE;
   for (guint i = 0; i < n; i++) {
     guint k = GPOINTER_TO_UINT (m[i].user_data);
+    const char *key = st->batch->keys->pdata[k];
+    GError *jerr = NULL;
     if (m[i].status == MSGTK_IMAP_APPEND_OK) {
-      GError *jerr = NULL;
-      if (journal != NULL
-          && !msgtk_journal_record (journal, st->batch->keys->pdata[k], m[i].uidvalidity, m[i].uid,
-                                    &jerr))
+      if (box != NULL && !msgtk_journal_box_stored (box, key, m[i].uid, &jerr))
         journal_failed (up, jerr);
-      wrote = TRUE;
       g_mutex_lock (&up->lock);
       up->result->counts.uploaded++;
       up->result->counts.bytes_done += g_bytes_get_size (m[i].data);
       g_mutex_unlock (&up->lock);
     } else {
+      if (box != NULL && !msgtk_journal_box_refused (box, key, &jerr))
+        journal_failed (up, jerr);
       g_autofree char *why
           = g_strdup_printf ("refused by the server: %s%s%s%s", m[i].code ? "[" : "",
                              m[i].code ? m[i].code : "", m[i].code ? "] " : "", m[i].text);
       fail (st->batch, st->batch->names->pdata[k], why);
     }
+    wrote = TRUE;
   }
   GError *jerr = NULL;
-  if (wrote && journal != NULL && !msgtk_journal_sync (journal, &jerr))
+  if (wrote && box != NULL && !msgtk_journal_sync (up->o->journal, &jerr))
     journal_failed (up, jerr);
 }
 
 /* Before a command carrying @m is sent: the messages noted as in flight, so
- * that a run interrupted before the answer checks the server. */
+ * that a run interrupted before the answer looks for them on the server. */
 static void
 sending (MsgtkImapMessage *m, guint n, gpointer data)
 {
   Settle *st = data;
-  MsgtkJournal *journal = st->up->o->journal;
-  for (guint i = 0; journal != NULL && i < n; i++) {
+  MsgtkJournalBox *box = st->batch->target->box;
+  for (guint i = 0; box != NULL && i < n; i++) {
     GError *jerr = NULL;
     guint k = GPOINTER_TO_UINT (m[i].user_data);
-    if (!msgtk_journal_record_pending (journal, st->batch->keys->pdata[k], &jerr))
+    if (!msgtk_journal_box_sending (box, st->batch->keys->pdata[k],
+                                    g_array_index (st->batch->sizes, guint64, k), &jerr))
       journal_failed (st->up, jerr);
   }
 }
@@ -149,7 +354,10 @@ typedef struct {
 static gpointer
 worker_new (gpointer data)
 {
-  return g_new0 (Worker, 1);
+  Upload *up = data;
+  Worker *w = g_new0 (Worker, 1);
+  w->session = g_atomic_pointer_exchange (&up->spare, NULL);
+  return w;
 }
 
 static void
@@ -163,33 +371,58 @@ worker_free (gpointer worker, gpointer data)
   g_free (w);
 }
 
+/* Whether @t can take messages, binding it first (on @w's session). */
+static gboolean
+target_ready (Upload *up, Worker *w, Target *t, GError **error)
+{
+  g_mutex_lock (&t->lock);
+  gboolean ok = TRUE;
+  if (!t->bound) {
+    ok = bind_target (up, w->session, t, error);
+    t->bound = ok;
+  }
+  g_mutex_unlock (&t->lock);
+  return ok;
+}
+
 static void
 work (gpointer job, gpointer worker, gpointer data)
 {
   Upload *up = data;
   Worker *w = worker;
   Batch *b = job;
-  MsgtkImapMessage *m = (MsgtkImapMessage *)b->msgs->data;
   if (b->msgs->len == 0)
     return;
   if (g_atomic_int_get (&up->journal_broken)) {
-    for (guint i = 0; i < b->msgs->len; i++)
-      fail (b, b->names->pdata[i], "not uploaded: the journal cannot be written");
+    g_mutex_lock (&up->lock);
+    up->not_sent += b->msgs->len;
+    g_mutex_unlock (&up->lock);
     return;
   }
   GError *error = NULL;
   if (w->session == NULL)
     w->session = open_session (up->o, &error);
+  Target *t = b->target;
+  if (w->session != NULL && !target_ready (up, w, t, &error))
+    g_clear_pointer (&w->session, msgtk_imap_session_free);
+  if (w->session != NULL && t->error != NULL) {
+    g_mutex_lock (&t->lock);
+    t->failed += b->msgs->len;
+    g_mutex_unlock (&t->lock);
+    return;
+  }
+  if (w->session != NULL)
+    leave_out_stored (up, b);
+  MsgtkImapMessage *m = (MsgtkImapMessage *)b->msgs->data;
   Settle st = { up, b };
-  MsgtkImapAppendOptions ao = { .create = up->o->create,
-                                .max_count = up->o->batch ? up->o->batch : 100,
+  MsgtkImapAppendOptions ao = { .max_count = up->o->batch ? up->o->batch : 100,
                                 .settled = settled,
                                 .sending = sending,
                                 .data = &st };
   for (guint i = 0; i < b->msgs->len; i++)
     m[i].user_data = GUINT_TO_POINTER (i);
-  if (w->session != NULL
-      && !msgtk_imap_session_append (w->session, b->mailbox, m, b->msgs->len, &ao, &error))
+  if (w->session != NULL && b->msgs->len > 0
+      && !msgtk_imap_session_append (w->session, t->mailbox, m, b->msgs->len, &ao, &error))
     g_clear_pointer (&w->session, msgtk_imap_session_free);
   for (guint i = 0; i < b->msgs->len; i++)
     if (m[i].status == MSGTK_IMAP_APPEND_PENDING)
@@ -232,18 +465,6 @@ finish (gpointer job, gpointer data)
   batch_free (b);
 }
 
-/* The mailbox of a maildir++ @folder ("Lists.gtk") under @base. */
-static char *
-target_mailbox (const char *base, const char *folder, char delim)
-{
-  if (folder == NULL || *folder == '\0')
-    return g_strdup (base);
-  g_autofree char *f = g_strdup (folder);
-  if (delim != '\0')
-    g_strdelimit (f, ".", delim);
-  return g_strdup_printf ("%s%c%s", base, delim ? delim : '.', f);
-}
-
 static GDateTime *
 internal_date (MsgtkUploadDate from, MsgtkItem *item, GBytes *data)
 {
@@ -263,9 +484,6 @@ internal_date (MsgtkUploadDate from, MsgtkItem *item, GBytes *data)
 typedef struct {
   Upload *up;
   Jobs *jobs;
-  MsgtkImapSession *control; /* dedupe searches, checks of messages in flight */
-  char delim;
-  const char *base;
   Batch *cur;
   Batch *failures; /* read failures since the last batch went */
 } Feed;
@@ -289,63 +507,61 @@ feed_fail (Feed *f, const char *name, const char *why)
   fail (f->failures, name, why);
 }
 
-/* Decide about one message and add it to the batch being filled. */
+static Target *
+target_for (Upload *up, const char *folder)
+{
+  Target *t = g_hash_table_lookup (up->targets, folder);
+  if (t == NULL) {
+    t = g_new0 (Target, 1);
+    g_mutex_init (&t->lock);
+    t->folder = g_strdup (folder);
+    t->copies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_insert (up->targets, t->folder, t);
+    g_ptr_array_add (up->order, t);
+  }
+  return t;
+}
+
+/* Add one message to the batch being filled. */
 static void
 feed_item (Feed *f, MsgtkItem *item, GBytes *data)
 {
   Upload *up = f->up;
   const MsgtkUploadOptions *o = up->o;
-  g_autofree char *mailbox = target_mailbox (f->base, item->folder, f->delim);
-  g_autofree char *key = msgtk_journal_key (item->identity, mailbox, data);
-  if (g_bytes_get_size (data) == 0) {
+  gsize len = g_bytes_get_size (data);
+  if (len == 0) {
     feed_fail (f, item->identity, "empty message");
     return;
   }
-  gboolean skip = FALSE;
-  g_autoptr (GError) error = NULL;
-  if (o->journal != NULL && !o->dry_run
-      && !msgtk_journal_decide (o->journal, f->control, mailbox, key, data, &skip, &error)) {
-    g_autofree char *why = g_strdup_printf ("not uploaded: %s", error->message);
-    feed_fail (f, item->identity, why);
-    return;
-  }
-  if (!skip && o->dedupe && f->control != NULL) {
-    g_autofree char *mid = msgtk_message_get_header (data, "Message-ID");
-    if (mid != NULL
-        && !msgtk_imap_session_search_message_id (f->control, mailbox, mid, &skip, &error)) {
-      feed_fail (f, item->identity, error->message);
-      return;
-    }
-  }
+  Target *t = target_for (up, item->folder ? item->folder : "");
   g_mutex_lock (&up->lock);
-  if (skip)
-    up->result->counts.skipped++;
-  else
-    up->result->counts.bytes_total += g_bytes_get_size (data);
+  up->result->counts.bytes_total += len;
   g_mutex_unlock (&up->lock);
-  if (skip)
-    return;
   if (o->dry_run) {
+    g_autofree char *mailbox
+        = target_mailbox (o->mailbox ? o->mailbox : "INBOX", t->folder, up->delim);
     if (o->planned != NULL)
-      o->planned (item->identity, g_bytes_get_size (data), mailbox, o->data);
+      o->planned (item->identity, len, mailbox, o->data);
     up->result->counts.uploaded++;
     return;
   }
   guint max_count = o->batch ? o->batch : 100;
   if (f->cur != NULL
-      && (strcmp (f->cur->mailbox, mailbox) != 0 || f->cur->msgs->len >= max_count
-          || f->cur->bytes + g_bytes_get_size (data) > BATCH_BYTES))
+      && (f->cur->target != t || f->cur->msgs->len >= max_count
+          || f->cur->bytes + len > BATCH_BYTES))
     push (f, &f->cur);
   push (f, &f->failures);
   if (f->cur == NULL)
-    f->cur = batch_new (mailbox);
+    f->cur = batch_new (t);
   MsgtkImapMessage m = { 0 };
   m.data = g_bytes_ref (data);
   m.flags = item->flags;
   m.internal_date = internal_date (o->date_from, item, data);
-  f->cur->bytes += g_bytes_get_size (data);
+  f->cur->bytes += len;
   g_array_append_val (f->cur->msgs, m);
-  g_ptr_array_add (f->cur->keys, g_steal_pointer (&key));
+  guint64 size = wire_size (g_bytes_get_data (data, NULL), len, WIRE_CRLF);
+  g_array_append_val (f->cur->sizes, size);
+  g_ptr_array_add (f->cur->keys, msgtk_journal_message_key (data, t->copies));
   g_ptr_array_add (f->cur->names, g_strdup (item->identity));
 }
 
@@ -359,7 +575,7 @@ feed_path (Feed *f, const char *path)
     feed_fail (f, path, error->message);
     return;
   }
-  for (;;) {
+  while (!g_atomic_int_get (&f->up->journal_broken)) {
     g_clear_error (&error);
     g_autoptr (MsgtkItem) item = msgtk_source_next (src, &error);
     if (item == NULL) {
@@ -383,27 +599,44 @@ feed_path (Feed *f, const char *path)
   }
 }
 
+/* A mailbox that could not be used: one line for all its messages. */
+static void
+report_targets (Upload *up)
+{
+  MsgtkUploadResult *r = up->result;
+  for (guint i = 0; i < up->order->len; i++) {
+    Target *t = up->order->pdata[i];
+    if (t->error == NULL || t->failed == 0)
+      continue;
+    r->counts.failed += t->failed;
+    g_ptr_array_add (r->failures, g_strdup_printf ("%s (%u messages not uploaded)",
+                                                   t->error->message, t->failed));
+    if (r->fatal == NULL)
+      r->fatal = g_error_copy (t->error);
+  }
+}
+
 gboolean
 msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *result, GError **error)
 {
   memset (result, 0, sizeof *result);
   result->failures = g_ptr_array_new_with_free_func (g_free);
-  Upload up = { .o = o, .result = result };
+  Upload up = { .o = o, .result = result, .delim = '.' };
   g_mutex_init (&up.lock);
   up.start = g_get_monotonic_time ();
-  Feed f = { .up = &up, .delim = '.', .base = o->mailbox ? o->mailbox : "INBOX" };
+  up.targets = g_hash_table_new (g_str_hash, g_str_equal);
+  up.order = g_ptr_array_new_with_free_func (target_free);
   if (!o->dry_run) {
-    /* a control session: the hierarchy delimiter, --dedupe searches, and the
-     * checks of what an interrupted run sent */
-    f.control = open_session (o, error);
-    if (f.control == NULL || !msgtk_imap_session_get_delimiter (f.control, &f.delim, error)) {
-      g_clear_pointer (&f.control, msgtk_imap_session_free);
+    /* the first session, made before anything is read (a login that fails
+     * fails the run at once); it gives the hierarchy delimiter, then serves
+     * the first worker */
+    up.spare = open_session (o, error);
+    if (up.spare == NULL || !msgtk_imap_session_get_delimiter (up.spare, &up.delim, error)) {
+      g_clear_pointer (&up.spare, msgtk_imap_session_free);
+      g_hash_table_unref (up.targets);
+      g_ptr_array_unref (up.order);
       g_mutex_clear (&up.lock);
       return FALSE;
-    }
-    if (!o->dedupe && (o->journal == NULL || msgtk_journal_pending_count (o->journal) == 0)) {
-      msgtk_imap_session_logout (f.control);
-      g_clear_pointer (&f.control, msgtk_imap_session_free);
     }
   }
   guint jobs = o->jobs ? o->jobs : 1;
@@ -415,24 +648,37 @@ msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *resu
                    .worker_new = worker_new,
                    .worker_free = worker_free,
                    .data = &up };
+  Feed f = { .up = &up };
   f.jobs = jobs_new (&c);
   static const char *const stdin_paths[] = { "-", NULL };
-  for (char **p = paths != NULL ? paths : (char **)stdin_paths; *p != NULL; p++)
+  for (char **p = paths != NULL ? paths : (char **)stdin_paths;
+       *p != NULL && !g_atomic_int_get (&up.journal_broken); p++)
     feed_path (&f, *p);
   push (&f, &f.cur);
   push (&f, &f.failures);
   jobs_free (f.jobs);
-  if (f.control != NULL) {
-    msgtk_imap_session_logout (f.control);
-    msgtk_imap_session_free (f.control);
+  if (up.spare != NULL) {
+    /* no message needed it */
+    msgtk_imap_session_logout (up.spare);
+    msgtk_imap_session_free (up.spare);
   }
+  report_targets (&up);
   if (up.journal_error != NULL) {
     /* nothing is certain after a journal write failed: it ends the run */
     g_clear_error (&result->fatal);
     result->fatal = g_steal_pointer (&up.journal_error);
+    result->stopped = TRUE;
+    if (up.not_sent > 0) {
+      result->counts.failed += up.not_sent;
+      g_ptr_array_add (
+          result->failures,
+          g_strdup_printf ("%u messages not uploaded: the run stopped there", up.not_sent));
+    }
   }
   tell_progress (&up, TRUE);
   result->counts.seconds = (g_get_monotonic_time () - up.start) / 1e6;
+  g_hash_table_unref (up.targets);
+  g_ptr_array_unref (up.order);
   g_mutex_clear (&up.lock);
   return TRUE;
 }

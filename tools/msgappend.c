@@ -53,6 +53,14 @@ show_progress (const MsgtkUploadCounts *c, gpointer data)
 }
 
 static void
+show_notice (const char *text, gpointer data)
+{
+  if (tty)
+    fputc ('\n', stderr); /* after the progress line */
+  fprintf (stderr, "%s: %s\n", PROG, text);
+}
+
+static void
 show_planned (const char *identity, gsize size, const char *mailbox, gpointer data)
 {
   g_print ("would upload %s (%" G_GSIZE_FORMAT " bytes) to %s\n", identity, size, mailbox);
@@ -122,7 +130,8 @@ main (int argc, char **argv)
                             .dry_run = opt_dry_run,
                             .journal = journal,
                             .progress = tty ? show_progress : NULL,
-                            .planned = show_planned };
+                            .planned = show_planned,
+                            .notice = show_notice };
   MsgtkUploadResult r;
   if (!msgtk_upload (opt_paths, &uo, &r, &error))
     return cli_report_error (PROG, error);
@@ -135,7 +144,13 @@ main (int argc, char **argv)
     printf ("failed: %s\n", (char *)r.failures->pdata[i]);
   fflush (stdout);
   int code = 0;
-  if (r.fatal != NULL && r.counts.failed == 0)
+  if (r.stopped) {
+    code = cli_report_error (PROG, r.fatal);
+    fprintf (stderr,
+             "%s: the run stopped; once the journal can be written, the same command "
+             "resumes it\n",
+             PROG);
+  } else if (r.fatal != NULL && r.counts.failed == 0)
     code = cli_report_error (PROG, r.fatal);
   else if (r.counts.failed > 0) {
     if (r.counts.uploaded > 0)

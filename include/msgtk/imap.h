@@ -7,10 +7,10 @@
  * Greeting (OK, PREAUTH, BYE), CAPABILITY, STARTTLS or implicit TLS over a
  * MsgtkConnection (certificate checks, timeouts, trace with secrets
  * redacted), AUTHENTICATE through the sasl module (SASL-IR when offered) or
- * LOGIN, ENABLE UTF8=ACCEPT, LIST (hierarchy delimiter), CREATE, UID SEARCH
- * HEADER Message-ID, and the digests of a mailbox's last messages. The
+ * LOGIN, ENABLE UTF8=ACCEPT, LIST (hierarchy delimiter), CREATE. The
  * response reader copes with untagged responses at any time and literals
- * inside responses. APPEND over a session is in imap-append.h.
+ * inside responses. APPEND over a session is in imap-append.h, STATUS and
+ * UID FETCH in imap-mailbox.h.
  */
 #pragma once
 
@@ -144,6 +144,23 @@ gboolean msgtk_imap_session_authenticate (MsgtkImapSession *session, MsgtkAccoun
                                           GError **error);
 
 /**
+ * msgtk_imap_session_get_host:
+ * @session: a session
+ *
+ * Returns: (transfer none): the host name the session was made to.
+ */
+const char *msgtk_imap_session_get_host (MsgtkImapSession *session);
+
+/**
+ * msgtk_imap_session_get_port:
+ * @session: a session
+ *
+ * Returns: the port the session was made to; 0 for a session over a
+ *   stream (msgtk_imap_session_new_for_stream()).
+ */
+guint16 msgtk_imap_session_get_port (MsgtkImapSession *session);
+
+/**
  * msgtk_imap_session_get_auth_mechanism:
  * @session: a session
  *
@@ -194,48 +211,6 @@ gboolean msgtk_imap_session_get_delimiter (MsgtkImapSession *session, char *deli
  *   error.
  */
 gboolean msgtk_imap_session_create (MsgtkImapSession *session, const char *mailbox, GError **error);
-
-/**
- * msgtk_imap_session_search_message_id:
- * @session: a session
- * @mailbox: the mailbox name, UTF-8
- * @message_id: the Message-ID to look for
- * @found: (out): set to whether at least one message matches
- * @error: return location for an error
- *
- * UID SEARCH HEADER Message-ID @message_id in @mailbox (EXAMINE'd, and left
- * so for the next search in it). A mailbox that does not exist holds
- * nothing.
- *
- * Returns: %FALSE with %MSGTK_ERROR_UNAVAILABLE or %MSGTK_ERROR_PROTOCOL when
- *   the server refuses the search (NO, BAD), with %MSGTK_ERROR_USAGE when
- *   @mailbox is not UTF-8, or with a connection error.
- */
-gboolean msgtk_imap_session_search_message_id (MsgtkImapSession *session, const char *mailbox,
-                                               const char *message_id, gboolean *found,
-                                               GError **error);
-
-/**
- * msgtk_imap_session_fetch_last_digests:
- * @session: an authenticated session
- * @mailbox: the mailbox name, UTF-8
- * @count: how many of its last messages
- * @digests: (element-type utf8 utf8): a set (g_hash_table_add()) that frees
- *   its keys with g_free(): gets the SHA-256 of each message, in lower-case
- *   hex
- * @error: return location for an error
- *
- * Adds to @digests the SHA-256 of the last @count messages of @mailbox
- * (EXAMINE, FETCH BODY.PEEK[], CLOSE): used to find out whether messages
- * sent just before an interruption were stored. A mailbox that does not
- * exist holds nothing.
- *
- * Returns: %FALSE with %MSGTK_ERROR_UNAVAILABLE or %MSGTK_ERROR_PROTOCOL when
- *   the server refuses the FETCH (NO, BAD), with %MSGTK_ERROR_USAGE when
- *   @mailbox is not UTF-8, or with a connection error.
- */
-gboolean msgtk_imap_session_fetch_last_digests (MsgtkImapSession *session, const char *mailbox,
-                                                guint count, GHashTable *digests, GError **error);
 
 /**
  * msgtk_imap_session_logout:

@@ -3,28 +3,46 @@
  * @title: Journal
  * @short_description: the resume journal of uploads
  *
- * The durable record of what the server confirmed, and of what was sent
- * without its outcome being known, and the decisions a re-run takes from it:
- * a message the journal holds is not uploaded again, and one an interrupted
- * run sent is looked for on the server before it is.
+ * The durable record of what a server confirmed it stored, and of what was
+ * sent without its outcome being known, for each mailbox of each server and
+ * account (its "target") under the mailbox's UIDVALIDITY; and the decisions
+ * a re-run takes from it. A message is known by its content (the SHA-256 of
+ * the bytes the server stores) and by which copy of that content it is in
+ * its folder, not by where its archive lies. A message the journal holds for
+ * the mailbox as it is now is not uploaded again; one sent by a run that was
+ * interrupted is looked for on the server (among the messages stored since
+ * it was sent) before it is; a mailbox deleted and made again (another
+ * UIDVALIDITY) voids what the journal held of it.
  */
 #pragma once
 
-#include <msgtk/imap.h>
+#include <msgtk/imap-mailbox.h>
 
 G_BEGIN_DECLS
 
 /**
  * MsgtkJournal:
  *
- * An append-only file of the messages already uploaded, one line each,
- * written only after the server confirmed the APPEND and fsync'ed by
- * msgtk_journal_sync(), and of the messages sent whose outcome is not known
- * yet. A torn last line (a kill during a write) is dropped when the journal
- * is opened. Thread-safe. Opaque; made with msgtk_journal_open(), freed with
- * msgtk_journal_free().
+ * An append-only file of lines, locked against a second run for as long as
+ * it is open. It says which targets it knows (each with its UIDVALIDITY),
+ * which messages each holds (written once the server confirmed the APPEND,
+ * fsync'ed by msgtk_journal_sync()), and which were sent with their outcome
+ * unknown (written before the command is). A torn last line (a kill during
+ * a write) is dropped when the journal is opened; a journal written by an
+ * older msgtk (one line per message, no server named) is converted, its
+ * entries kept aside until a server proves it holds them. Thread-safe.
+ * Opaque; made with msgtk_journal_open(), freed with msgtk_journal_free().
  */
 typedef struct _MsgtkJournal MsgtkJournal;
+
+/**
+ * MsgtkJournalBox:
+ *
+ * What a journal knows of one target (a mailbox of a server and account)
+ * as it is now (its current UIDVALIDITY). Owned by its journal; made by
+ * msgtk_journal_bind().
+ */
+typedef struct _MsgtkJournalBox MsgtkJournalBox;
 
 /**
  * msgtk_journal_open:
@@ -32,155 +50,186 @@ typedef struct _MsgtkJournal MsgtkJournal;
  * @error: return location for an error
  *
  * Opens the journal at @path, creating it (mode 0600) and its directory
- * (0700) when missing, and reads what it records.
+ * (0700) when missing, locks it, and reads what it records.
  *
  * Returns: (transfer full): the journal, or %NULL with
+ *   %MSGTK_ERROR_TEMP_FAIL when another run holds it, with
  *   %MSGTK_ERROR_CANT_CREATE when it or its directory cannot be created or
- *   opened, with a #GFileError when it cannot be read, or with
- *   %MSGTK_ERROR_IO when a torn last line cannot be cut off.
+ *   opened, with %MSGTK_ERROR_DATA when it is not a journal, or with
+ *   %MSGTK_ERROR_IO when it cannot be read, repaired or converted.
  */
 MsgtkJournal *msgtk_journal_open (const char *path, GError **error);
 
 /**
  * msgtk_journal_free:
- * @journal: (nullable) (transfer full): a journal
+ * @journal: (nullable): a journal
  *
- * Closes and frees @journal (what was written stays; msgtk_journal_sync()
- * first to make it durable).
+ * Closes @journal (which releases its lock) and frees it and its boxes.
  */
 void msgtk_journal_free (MsgtkJournal *journal);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgtkJournal, msgtk_journal_free)
 
 /**
- * msgtk_journal_key:
- * @identity: the message's identity in its source (#MsgtkItem's @identity)
- * @mailbox: the mailbox it goes to
- * @data: the message's bytes
+ * msgtk_journal_default_path:
  *
- * The key of a message in the journal: its content hash (SHA-256 of @data),
- * the target @mailbox and the source @identity.
+ * Returns: (transfer full): the journal msgappend uses by default,
+ *   `$XDG_STATE_HOME/msgtk/append-journal`.
+ */
+char *msgtk_journal_default_path (void);
+
+/**
+ * msgtk_journal_target:
+ * @host: the server's host name (compared without case)
+ * @port: its port
+ * @user: (nullable): the account's user name
+ * @mailbox: the mailbox name, UTF-8
+ *
+ * Returns: (transfer full): the name of a target in a journal,
+ *   "imap://USER@HOST:PORT/MAILBOX" (percent-escaped).
+ */
+char *msgtk_journal_target (const char *host, guint16 port, const char *user, const char *mailbox);
+
+/**
+ * msgtk_journal_message_key:
+ * @data: a message as in its source (bare LF line ends or CRLF)
+ * @copies: (nullable) (element-type utf8 guint): the contents seen so far in
+ *   the message's folder, counted: a table the caller keeps for the folder
+ *   (g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL));
+ *   %NULL: the first copy
+ *
+ * The identity of a message in a journal: the lower-case hex SHA-256 of
+ * @data as the server stores it (CRLF line ends), and ".N" after it for the
+ * Nth copy (N > 1) of the same content in the same folder.
  *
  * Returns: (transfer full): the key.
  */
-char *msgtk_journal_key (const char *identity, const char *mailbox, GBytes *data);
+char *msgtk_journal_message_key (GBytes *data, GHashTable *copies);
 
 /**
- * msgtk_journal_contains:
- * @journal: a journal
- * @key: a key of msgtk_journal_key()
+ * MsgtkJournalBindReport:
+ * @old_uidvalidity: non-zero when the journal knew the target under this
+ *   other UIDVALIDITY: the mailbox was deleted and made again since
+ * @voided: how many messages the journal held under an old UIDVALIDITY
+ *   (uploaded again)
+ * @found: messages an interrupted run had sent, found on the server
+ * @lost: messages an interrupted run had sent, not on the server (uploaded
+ *   again)
+ * @migrated: entries of an older journal (without a server) that the
+ *   server proved to hold (a message with the UID recorded, under the same
+ *   UIDVALIDITY): carried over
+ * @unverified: entries of an older journal for the same mailbox name and
+ *   UIDVALIDITY that the server did not prove to hold (no UID recorded, or
+ *   no message with it): uploaded again
  *
- * Whether a message was uploaded already.
- *
- * Returns: whether @key was recorded as uploaded.
+ * What msgtk_journal_bind() found out.
  */
-gboolean msgtk_journal_contains (MsgtkJournal *journal, const char *key);
+typedef struct {
+  guint32 old_uidvalidity;
+  guint voided;
+  guint found;
+  guint lost;
+  guint migrated;
+  guint unverified;
+} MsgtkJournalBindReport;
 
 /**
- * msgtk_journal_size:
+ * msgtk_journal_bind:
  * @journal: a journal
- *
- * How many messages the journal records as uploaded.
- *
- * Returns: the number of keys recorded as uploaded.
- */
-guint msgtk_journal_size (MsgtkJournal *journal);
-
-/**
- * msgtk_journal_record:
- * @journal: a journal
- * @key: a key of msgtk_journal_key()
- * @uidvalidity: the UIDVALIDITY of the APPENDUID; 0 if unknown
- * @uid: the UID of the APPENDUID; 0 if unknown
+ * @session: (nullable): a session to the target's server, authenticated,
+ *   to look there for the messages sent by an interrupted run (and those
+ *   of an older journal); %NULL: they count as not stored
+ * @target: the target, from msgtk_journal_target()
+ * @mailbox: the target's mailbox name on the server
+ * @status: the mailbox as the server has it now (which must exist)
+ * @report: (out caller-allocates): what was found out
  * @error: return location for an error
  *
- * Records @key as uploaded (it is then no longer pending). It is written at
- * once and made durable by msgtk_journal_sync().
+ * The journal's knowledge of @target under the UIDVALIDITY of @status:
+ * what it held under another is void; messages an interrupted run sent
+ * there are looked for among those stored since (UID FETCH from the UID
+ * the first of them could have got: sizes and contents) and recorded as
+ * stored or not; entries of an older journal for the same mailbox name and
+ * UIDVALIDITY are checked the same way. Binding a target again gives the
+ * same box.
+ *
+ * Returns: (transfer none): the box, or %NULL with the session's errors or
+ *   %MSGTK_ERROR_IO when the journal cannot be written.
+ */
+MsgtkJournalBox *msgtk_journal_bind (MsgtkJournal *journal, MsgtkImapSession *session,
+                                     const char *target, const char *mailbox,
+                                     const MsgtkImapMailboxStatus *status,
+                                     MsgtkJournalBindReport *report, GError **error);
+
+/**
+ * msgtk_journal_box_contains:
+ * @box: a box
+ * @key: a message key
+ *
+ * Returns: whether the server confirmed it stored the message @key in
+ *   @box's mailbox as it is now.
+ */
+gboolean msgtk_journal_box_contains (MsgtkJournalBox *box, const char *key);
+
+/**
+ * msgtk_journal_box_size:
+ * @box: a box
+ *
+ * Returns: how many messages @box holds.
+ */
+guint msgtk_journal_box_size (MsgtkJournalBox *box);
+
+/**
+ * msgtk_journal_box_sending:
+ * @box: a box
+ * @key: a message key
+ * @size: its size on the wire (CRLF line ends)
+ * @error: return location for an error
+ *
+ * Records that the message @key is about to be sent, its outcome unknown
+ * until msgtk_journal_box_stored() or msgtk_journal_box_refused(), with
+ * the lowest UID it can get (one more than the highest this box has seen).
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_IO when the journal cannot be written:
+ *   the message must not be sent.
+ */
+gboolean msgtk_journal_box_sending (MsgtkJournalBox *box, const char *key, guint64 size,
+                                    GError **error);
+
+/**
+ * msgtk_journal_box_stored:
+ * @box: a box
+ * @key: a message key
+ * @uid: its UID (APPENDUID), 0 if the server does not say
+ * @error: return location for an error
+ *
+ * Records that the server stored the message @key.
  *
  * Returns: %FALSE with %MSGTK_ERROR_IO when the journal cannot be written.
  */
-gboolean msgtk_journal_record (MsgtkJournal *journal, const char *key, guint32 uidvalidity,
-                               guint32 uid, GError **error);
+gboolean msgtk_journal_box_stored (MsgtkJournalBox *box, const char *key, guint32 uid,
+                                   GError **error);
 
 /**
- * msgtk_journal_record_pending:
- * @journal: a journal
- * @key: a key of msgtk_journal_key()
+ * msgtk_journal_box_refused:
+ * @box: a box
+ * @key: a message key
  * @error: return location for an error
  *
- * Notes @key as sent, outcome unknown (a "P" line). A pending key whose
- * APPEND was interrupted is checked against the server on the next run
- * (msgtk_journal_decide()); msgtk_journal_is_pending() says so only for keys
- * an earlier run noted.
+ * Records that the server refused the message @key (it was not stored).
  *
  * Returns: %FALSE with %MSGTK_ERROR_IO when the journal cannot be written.
  */
-gboolean msgtk_journal_record_pending (MsgtkJournal *journal, const char *key, GError **error);
-
-/**
- * msgtk_journal_is_pending:
- * @journal: a journal
- * @key: a key of msgtk_journal_key()
- *
- * Whether a message's upload was interrupted.
- *
- * Returns: whether @key was sent by an earlier run without its outcome being
- *   known (and has not been recorded as uploaded since).
- */
-gboolean msgtk_journal_is_pending (MsgtkJournal *journal, const char *key);
-
-/**
- * msgtk_journal_pending_count:
- * @journal: a journal
- *
- * How many messages an earlier run sent without learning the outcome.
- *
- * Returns: the number of keys msgtk_journal_is_pending() holds for.
- */
-guint msgtk_journal_pending_count (MsgtkJournal *journal);
+gboolean msgtk_journal_box_refused (MsgtkJournalBox *box, const char *key, GError **error);
 
 /**
  * msgtk_journal_sync:
  * @journal: a journal
  * @error: return location for an error
  *
- * Makes what was written to @journal durable (fsync).
+ * Flushes what was recorded to the disk (fsync).
  *
- * Returns: %FALSE with %MSGTK_ERROR_IO when fsync fails.
+ * Returns: %FALSE with %MSGTK_ERROR_IO when it fails.
  */
 gboolean msgtk_journal_sync (MsgtkJournal *journal, GError **error);
-
-/**
- * msgtk_journal_default_path:
- *
- * Where the journal is by default.
- *
- * Returns: (transfer full): the default journal path:
- *   $XDG_STATE_HOME/msgtk/append-journal (~/.local/state/msgtk/append-journal).
- */
-char *msgtk_journal_default_path (void);
-
-/**
- * msgtk_journal_decide:
- * @journal: a journal
- * @session: (nullable): a session to the server, to check pending messages
- *   on; %NULL when nothing was in flight
- * @mailbox: the mailbox the message goes to
- * @key: the message's key (msgtk_journal_key())
- * @data: the message's bytes
- * @skip: (out): set when the message is uploaded already
- * @error: return location for an error
- *
- * The decision for the message of @key: @skip is set when it was uploaded
- * before. One an earlier run sent without learning the outcome counts as
- * uploaded when the server holds it (its SHA-256 as stored among the last
- * messages of @mailbox, as many as were in flight, fetched once per mailbox
- * over @session), and is then recorded.
- *
- * Returns: %FALSE with the session's error when the server cannot be
- *   asked, or with %MSGTK_ERROR_IO when the journal cannot be written.
- */
-gboolean msgtk_journal_decide (MsgtkJournal *journal, MsgtkImapSession *session,
-                               const char *mailbox, const char *key, GBytes *data, gboolean *skip,
-                               GError **error);
 
 G_END_DECLS

@@ -20,6 +20,7 @@
 #include <msgtk/message.h>
 #include <msgtk/imap.h>
 #include <msgtk/imap-append.h>
+#include <msgtk/imap-mailbox.h>
 #include <msgtk/journal.h>
 #include <msgtk/upload.h>
 #include <msgtk/utf7.h>

@@ -63,6 +63,9 @@ typedef struct {
  * @progress: (nullable): called from time to time on the calling thread
  * @planned: (nullable): dry run: called for each message that would go,
  *   with its identity, size and mailbox
+ * @notice: (nullable): called, from any thread, with what a user should
+ *   know of the journal's decisions (a mailbox made again, what an
+ *   interrupted run left, an older journal carried over), one line each
  * @data: for the callbacks
  *
  * What to upload where, and how.
@@ -80,6 +83,7 @@ typedef struct {
   MsgtkJournal *journal;
   void (*progress) (const MsgtkUploadCounts *counts, gpointer data);
   void (*planned) (const char *identity, gsize size, const char *mailbox, gpointer data);
+  void (*notice) (const char *text, gpointer data);
   gpointer data;
 } MsgtkUploadOptions;
 
@@ -90,6 +94,9 @@ typedef struct {
  *   input, that could not be uploaded, in the order of the sources
  * @fatal: (nullable): the first error that ended a connection or the run
  * @unreadable: inputs (paths, entries of them) that could not be read
+ * @stopped: the run stopped before the end because the journal could not
+ *   be written (@fatal says why): what was not read yet was not uploaded,
+ *   and a re-run resumes
  *
  * How an upload went. Clear with msgtk_upload_result_clear().
  */
@@ -98,6 +105,7 @@ typedef struct {
   GPtrArray *failures;
   GError *fatal;
   guint unreadable;
+  gboolean stopped;
 } MsgtkUploadResult;
 
 /**
@@ -110,12 +118,17 @@ typedef struct {
  * @error: return location for an error
  *
  * Uploads every message of @paths that the journal (and, with @dedupe, the
- * mailbox) does not show as uploaded already. Each connection keeps several
- * APPEND commands in flight when the server allows it; the journal records
- * each message as soon as the server confirmed it, and notes messages sent
- * before their outcome is known, which a later run checks against the
- * server. Messages that cannot be uploaded are counted and listed in
- * @result; the upload goes on with the others.
+ * mailbox) does not show as uploaded already to that mailbox of that
+ * server and account. Each mailbox is looked at (STATUS: its UIDVALIDITY;
+ * created first with @create) before the first message goes there; with
+ * @dedupe, the Message-IDs it holds are fetched once. Each connection keeps
+ * several APPEND commands in flight when the server allows it; the journal
+ * notes each message before it is sent and records it as soon as the server
+ * confirmed it, and a later run looks for what was in flight on the server.
+ * The first connection is made before anything is read and is the one the
+ * first worker uses. Messages that cannot be uploaded are counted and listed
+ * in @result (a mailbox that cannot be used: one line for all its
+ * messages); the upload goes on with the others.
  *
  * Returns: %FALSE (with @error) only when nothing could be uploaded at all
  *   (the login or the server's hierarchy delimiter failed).

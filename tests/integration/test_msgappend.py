@@ -26,6 +26,8 @@ from tap import (Tap, tool, run, SOURCE_DIR, CORPUS_MISSING, corpus_messages, fi
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
 from peers import Dovecot, free_port  # noqa: E402
+from appendlib import (FROM_DATE, append, check_exactly_once, crlf, ctx_for, fetch_all, mbox_ok,  # noqa: E402
+                       out_of, write_mbox)
 
 MSGAPPEND = tool("msgappend")
 t = Tap()
@@ -34,72 +36,7 @@ t = Tap()
 os.environ["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""), "intercept_tls_get_addr=0") if x)
 
 
-def crlf(data):
-    return re.sub(rb"(?<!\r)\n", b"\r\n", data)
-
-
 MSGS = fixture_messages()
-
-
-FROM_DATE = "Mon Jan  3 04:05:06 2005"
-
-
-def mbox_ok(data):
-    return not re.search(rb"(^|\n)>*From ", data) and not data.startswith(b"From ")
-
-
-def write_mbox(path, msgs):
-    with open(path, "wb") as f:
-        for _, data in msgs:
-            f.write(f"From sender@example.org {FROM_DATE}\n".encode())
-            f.write(data if data.endswith(b"\n") else data + b"\n")
-            f.write(b"\n")
-
-
-def ctx_for(dv):
-    return ssl.create_default_context(cafile=dv.cafile)
-
-
-def fetch_all(dv, mailbox):
-    """[(bytes, flags set, internaldate str)] of @mailbox, by UID order."""
-    im = imaplib.IMAP4_SSL(dv.host, dv.imaps_port, ssl_context=ctx_for(dv))
-    im.login(dv.user, dv.password)
-    typ, _ = im.select('"' + mailbox + '"', readonly=True)
-    assert typ == "OK", f"select {mailbox}"
-    typ, data = im.uid("FETCH", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
-    out = []
-    for item in data:
-        if not isinstance(item, tuple):
-            continue
-        head = item[0].decode()
-        flags = set(re.search(r"FLAGS \(([^)]*)\)", head).group(1).split())
-        flags.discard("\\Recent")
-        date = re.search(r'INTERNALDATE "([^"]*)"', head).group(1)
-        out.append((item[1], flags, date))
-    im.logout()
-    return out
-
-
-def append(dv, *args, port=None, tls="implicit", env=None, timeout=300):
-    e = {"MSGTK_PASSWORD": dv.password}
-    if env:
-        e.update(env)
-    port = port or (dv.imaps_port if tls == "implicit" else dv.imap_port)
-    return run([MSGAPPEND, "--host", "127.0.0.1", "--port", str(port), "--tls", tls,
-                "--tls-trust-file", dv.cafile, "--user", dv.user] + list(args), env=e, timeout=timeout)
-
-
-def out_of(r):
-    return (r.stdout + r.stderr).decode(errors="replace")
-
-
-def check_exactly_once(dv, mailbox, expected, strip=False):
-    got = [m[0] for m in fetch_all(dv, mailbox)]
-    norm = (lambda b: crlf(b).rstrip(b"\r\n")) if strip else crlf
-    want = sorted(norm(d) for d in expected)
-    have = sorted(norm(d) for d in got)
-    t.check(len(have) == len(want), f"{len(have)} messages in {mailbox}, want {len(want)}")
-    t.check(have == want, "the mailbox holds each source message exactly once, byte for byte")
 
 
 class DropProxy:
@@ -183,7 +120,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             r = append(dv, "--journal", journal, "--mailbox", "Files", "--create", files)
             t.check(r.returncode == 0, out_of(r))
             t.check(f"{len(MSGS)} uploaded" in out_of(r), out_of(r))
-            check_exactly_once(dv, "Files", [d for _, d in MSGS])
+            check_exactly_once(t, dv, "Files", [d for _, d in MSGS])
 
         with t.case("re-running the same command uploads nothing (journal)"):
             r = append(dv, "--journal", journal, "--mailbox", "Files", "--create", files)
@@ -200,7 +137,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
                 r = append(dv, "--journal", journal, "--mailbox", "Corpus", "--create", cdir)
                 t.check(r.returncode == 0, out_of(r))
                 t.check(f"{len(corpus)} uploaded" in out_of(r), out_of(r))
-                check_exactly_once(dv, "Corpus", [d for _, d in corpus])
+                check_exactly_once(t, dv, "Corpus", [d for _, d in corpus])
         else:
             t.skip(name, CORPUS_MISSING)
 
@@ -214,12 +151,12 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             r = append(dv, "--no-journal", "--dedupe", "message-id", "--mailbox", "Dedupe", d)
             t.check(r.returncode == 0, out_of(r))
             t.check("2 uploaded, 3 skipped" in out_of(r), out_of(r))
-            check_exactly_once(dv, "Dedupe", [m for _, m in msgs])
+            check_exactly_once(t, dv, "Dedupe", [m for _, m in msgs])
 
         with t.case("mbox over STARTTLS: bytes and From_ line internal date"):
             r = append(dv, "--journal", journal, "--mailbox", "Mbox", "--create", mbox, tls="starttls")
             t.check(r.returncode == 0, out_of(r))
-            check_exactly_once(dv, "Mbox", [d for _, d in mbox_msgs], strip=True)
+            check_exactly_once(t, dv, "Mbox", [d for _, d in mbox_msgs], strip=True)
             dates = {m[2] for m in fetch_all(dv, "Mbox")}
             t.check(dates == {"03-Jan-2005 04:05:06 +0000"}, f"dates {dates}")
 
@@ -264,7 +201,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             t.check(dv.password not in out_of(r), "the password never appears in the trace")
             t.check(re.search(r"C: <\d+ bytes of message data>", err), "message data only as a byte count")
             t.check("ETA" not in err, "no progress line when stderr is not a terminal")
-            check_exactly_once(dv, "Scram", [d for _, d in small_msgs])
+            check_exactly_once(t, dv, "Scram", [d for _, d in small_msgs])
 
         with t.case("a wrong password: the server's refusal, exit 77, the password not shown"):
             r = append(dv, "--no-journal", "--mailbox", "Scram", small, env={"MSGTK_PASSWORD": "wr0ng-Secret"})
@@ -287,7 +224,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             r = subprocess.run([MSGAPPEND, "--account", "dv", "--no-journal", "--mailbox", "Config", "--create",
                                 small], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
             t.check(r.returncode == 0, out_of(r))
-            check_exactly_once(dv, "Config", [d for _, d in small_msgs])
+            check_exactly_once(t, dv, "Config", [d for _, d in small_msgs])
             os.chmod(pwfile, 0o644)
             r = subprocess.run([MSGAPPEND, "--account", "dv", "--no-journal", "--mailbox", "Config", small],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
@@ -300,7 +237,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
                        "--mailbox", "PwCmd", "--create", small, env={"MSGTK_PASSWORD": ""})
             t.check(r.returncode == 0, out_of(r))
             t.check(open(count).read().count("run") == 1, "password command runs: " + open(count).read())
-            check_exactly_once(dv, "PwCmd", [d for _, d in small_msgs])
+            check_exactly_once(t, dv, "PwCmd", [d for _, d in small_msgs])
 
         with t.case("--date-from source (From_ line), header (Date) and now"):
             dated = os.path.join(work, "dated.mbox")
@@ -352,13 +289,15 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             j2 = os.path.join(work, "journal-drop")
             r = append(dv, "--journal", j2, "--mailbox", "Drop", "--create", "--batch", "10", files,
                        port=proxy.port)
-            proxy.close()
             t.check(r.returncode != 0 and "failed" in out_of(r), f"first run should lose a batch: {out_of(r)}")
             before = dv.message_count("Drop")
             t.check(0 < before < len(MSGS), f"{before} stored before the re-run")
-            r = append(dv, "--journal", j2, "--mailbox", "Drop", files)
+            # the same server, at the same address (the journal knows a
+            # server by its host, port and user)
+            r = append(dv, "--journal", j2, "--mailbox", "Drop", files, port=proxy.port)
+            proxy.close()
             t.check(r.returncode == 0, out_of(r))
-            check_exactly_once(dv, "Drop", [d for _, d in MSGS])
+            check_exactly_once(t, dv, "Drop", [d for _, d in MSGS])
 
     # a server offering only PLAIN: AUTHENTICATE PLAIN with SASL-IR, and LOGIN
     with Dovecot(os.path.join(work, "dv-plain"), auth_mechanisms="plain") as dv:
@@ -370,7 +309,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             t.check(re.search(r"AUTH=PLAIN", err) and not re.search(r"AUTH=SCRAM", err), "only PLAIN offered")
             t.check(re.search(r"C: A\d+ AUTHENTICATE PLAIN <redacted>", err), err[:2000])
             t.check(dv.password not in out_of(r), "the password never appears in the trace")
-            check_exactly_once(dv, "Plain", [d for _, d in small_msgs])
+            check_exactly_once(t, dv, "Plain", [d for _, d in small_msgs])
 
         with t.case("LOGIN when no allowed mechanism is offered (--auth login)"):
             r = append(dv, "--no-journal", "--trace", "--auth", "login", "--mailbox", "Login", "--create", small)
@@ -378,7 +317,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             t.check(r.returncode == 0, out_of(r))
             t.check(re.search(r"C: A\d+ LOGIN <redacted>", err) and "AUTHENTICATE" not in err, err[:2000])
             t.check(dv.password not in out_of(r), "the password never appears in the trace")
-            check_exactly_once(dv, "Login", [d for _, d in small_msgs])
+            check_exactly_once(t, dv, "Login", [d for _, d in small_msgs])
 
         with t.case("a relative --tls-trust-file path"):
             r = run([MSGAPPEND, "--host", "127.0.0.1", "--port", str(dv.imaps_port), "--tls", "implicit",
@@ -398,7 +337,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
         with t.case("synchronising literals (no LITERAL+, no MULTIAPPEND)"):
             r = append(dv, "--no-journal", "--mailbox", "INBOX", files)
             t.check(r.returncode == 0, out_of(r))
-            check_exactly_once(dv, "INBOX", [d for _, d in MSGS])
+            check_exactly_once(t, dv, "INBOX", [d for _, d in MSGS])
 
         with t.case("kill -9 mid-archive, then a re-run: each message exactly once"):
             j3 = os.path.join(work, "journal-kill")
@@ -425,7 +364,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             t.check(lines < len(many), "killed before the end")
             r = append(dv, "--journal", j3, "--mailbox", "Killed", big)
             t.check(r.returncode == 0, out_of(r))
-            check_exactly_once(dv, "Killed", [d for _, d in many], strip=True)
+            check_exactly_once(t, dv, "Killed", [d for _, d in many], strip=True)
 
     # quota: a message too big for the server inside a MULTIAPPEND batch, and OVERQUOTA
     with Dovecot(os.path.join(work, "dv3"), quota="1M",
@@ -439,7 +378,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             t.check(r.returncode == 2, f"exit {r.returncode} (some uploaded): {out_of(r)}")
             t.check("4 uploaded" in out_of(r) and "1 failed" in out_of(r), out_of(r))
             t.check("big.eml: refused by the server" in out_of(r), out_of(r))
-            check_exactly_once(dv, "INBOX", [d for n, d in batch if n != "big"])
+            check_exactly_once(t, dv, "INBOX", [d for n, d in batch if n != "big"])
 
         with t.case("OVERQUOTA is reported with the server's words"):
             many = [(f"q{i}", f"Subject: q{i}\n\n".encode() + (b"q" * 99 + b"\n") * 300) for i in range(40)]

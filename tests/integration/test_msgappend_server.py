@@ -1,6 +1,8 @@
 """msgappend against scripted IMAP servers on loopback (what Dovecot cannot be
 made to do), each a transcript played by transcript-peer (tests/servers/
 transcriptpeer.py) that also checks every line msgappend sends, in order:
+one session (the one that asked for the hierarchy delimiter), a STATUS of
+each mailbox before its first message goes,
 ENABLE UTF8=ACCEPT and a UTF-8 mailbox name, APPENDLIMIT, LITERAL- with its
 4096-byte limit, several APPENDs in flight with completions out of order and
 the limit of eight in flight, a throttling reply backed off and the batch sent
@@ -59,13 +61,32 @@ def logout(tag):
     return f"C: {tag} LOGOUT\nS: * BYE bye\nS: {tag} OK logged out\n".encode()
 
 
-def control_session(caps):
-    """msgappend's first session: the hierarchy delimiter (LIST), then LOGOUT."""
-    utf8 = "UTF8=ACCEPT" in caps.split()
-    first, then = ("A0002", "A0003") if utf8 else ("A0001", "A0002")
-    return (greeting(caps) + enable("A0001", caps)
-            + f'C: {first} LIST "" ""\nS: * LIST (\\Noselect) "/" ""\nS: {first} OK listed\n'.encode()
-            + logout(then))
+class Tags:
+    """The client's tags, in the order it uses them."""
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self):
+        self.n += 1
+        return f"A{self.n:04d}"
+
+
+def session_start(caps, tags):
+    """msgappend's first session: ENABLE where offered, the hierarchy
+    delimiter (LIST); it then serves the first worker."""
+    out = greeting(caps)
+    if "UTF8=ACCEPT" in caps.split():
+        out += enable(tags(), caps)
+    t = tags()
+    return out + f'C: {t} LIST "" ""\nS: * LIST (\\Noselect) "/" ""\nS: {t} OK listed\n'.encode()
+
+
+def status(tag, mailbox, uidnext=1):
+    """The look at a mailbox before its first message goes (STATUS)."""
+    return (f'C: {tag} STATUS "{mailbox}" (MESSAGES UIDNEXT UIDVALIDITY)\n'
+            f'S: * STATUS "{mailbox}" (MESSAGES {uidnext - 1} UIDNEXT {uidnext} UIDVALIDITY 9)\n'
+            f"S: {tag} OK status\n").encode()
 
 
 def append(tag, mailbox, msgs, sync=False):
@@ -91,11 +112,12 @@ with tempfile.TemporaryDirectory(prefix="msgtk-imap-peer-") as work:
         msgs = [message(0, 4096), message(1, 4097), message(2, 6001), message(3, 100)]
         write_msgs(d, msgs)
         # 4096 bytes go as {4096+}, 4097 as a synchronising {4097}; 6001 not at all
-        dialogue = (control_session(caps) + b"-- connection --\n" + greeting(caps) + enable("A0001", caps)
-                    + append("A0002", "Entwürfe", [msgs[0]]) + ok("A0002")
-                    + append("A0003", "Entwürfe", [msgs[1]], sync=True) + ok("A0003")
-                    + append("A0004", "Entwürfe", [msgs[3]]) + ok("A0004")
-                    + logout("A0005"))
+        n = Tags()
+        dialogue = (session_start(caps, n) + status(n(), "Entwürfe")
+                    + append(n(), "Entwürfe", [msgs[0]]) + ok(f"A{n.n:04d}")
+                    + append(n(), "Entwürfe", [msgs[1]], sync=True) + ok(f"A{n.n:04d}")
+                    + append(n(), "Entwürfe", [msgs[3]]) + ok(f"A{n.n:04d}")
+                    + logout(n()))
         with TranscriptPeer(work, "limits", dialogue) as peer:
             r = upload(peer, "--mailbox", "Entwürfe", d)
         peer.check(t)
@@ -109,10 +131,11 @@ with tempfile.TemporaryDirectory(prefix="msgtk-imap-peer-") as work:
         d = os.path.join(work, "throttle")
         msgs = [message(i, 300) for i in range(3)]
         write_msgs(d, msgs)
-        dialogue = (control_session(caps) + b"-- connection --\n" + greeting(caps)
-                    + append("A0001", "INBOX", msgs) + b"S: A0001 NO [THROTTLED] slow down\n"
-                    + append("A0002", "INBOX", msgs) + ok("A0002")
-                    + logout("A0003"))
+        n = Tags()
+        dialogue = (session_start(caps, n) + status(n(), "INBOX")
+                    + append(n(), "INBOX", msgs) + f"S: A{n.n:04d} NO [THROTTLED] slow down\n".encode()
+                    + append(n(), "INBOX", msgs) + ok(f"A{n.n:04d}")
+                    + logout(n()))
         with TranscriptPeer(work, "throttle", dialogue) as peer:
             r = upload(peer, d)
         peer.check(t)
@@ -124,16 +147,18 @@ with tempfile.TemporaryDirectory(prefix="msgtk-imap-peer-") as work:
         d = os.path.join(work, "inflight")
         msgs = [message(i, 150 + i) for i in range(10)]
         write_msgs(d, msgs)
-        tags = [f"A{i + 1:04d}" for i in range(10)]
+        n = Tags()
+        start = session_start(caps, n) + status(n(), "INBOX")
+        tags = [n() for i in range(10)]
         # eight APPENDs go before the first completion is read (a client that
         # waits for each would wait here for ever); the completions come last
         # first; the first one read lets the ninth go, then the tenth
-        dialogue = (control_session(caps) + b"-- connection --\n" + greeting(caps)
+        dialogue = (start
                     + b"".join(append(tags[i], "INBOX", [msgs[i]]) for i in range(8))
                     + b"".join(ok(tags[i], f"[APPENDUID 9 {i + 1}] ") for i in reversed(range(8)))
                     + append(tags[8], "INBOX", [msgs[8]]) + append(tags[9], "INBOX", [msgs[9]])
                     + ok(tags[9]) + ok(tags[8])
-                    + logout("A0011"))
+                    + logout(n()))
         with TranscriptPeer(work, "inflight", dialogue) as peer:
             r = upload(peer, d)
         peer.check(t)
@@ -145,9 +170,10 @@ with tempfile.TemporaryDirectory(prefix="msgtk-imap-peer-") as work:
         d = os.path.join(work, "bye")
         msgs = [message(i, 200 + i) for i in range(6)]
         write_msgs(d, msgs)
-        dialogue = (control_session(caps) + b"-- connection --\n" + greeting(caps)
-                    + append("A0001", "INBOX", msgs[0:2]) + ok("A0001")
-                    + append("A0002", "INBOX", msgs[2:4])
+        n = Tags()
+        dialogue = (session_start(caps, n) + status(n(), "INBOX")
+                    + append(n(), "INBOX", msgs[0:2]) + ok(f"A{n.n:04d}")
+                    + append(n(), "INBOX", msgs[2:4])
                     + b"S: * BYE server shutting down for maintenance\n-- close --\n"
                     + b"-- connection --\n" + greeting(caps)
                     + append("A0001", "INBOX", msgs[4:6]) + ok("A0001")

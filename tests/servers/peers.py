@@ -295,13 +295,15 @@ class Dovecot:
     relay_port: where submission relays accepted mail (e.g. an SmtpSink port);
     imap_capability: replaces the advertised IMAP capabilities (e.g. to hide
     LITERAL+ or MULTIAPPEND); quota: a storage limit such as "1M";
-    extra_conf: appended verbatim to dovecot.conf.
+    extra_conf: appended verbatim to dovecot.conf; extra_users: more
+    accounts, {name: password}, each with its own mail.
     """
 
     def __init__(self, workdir, relay_port=None, imap_capability=None, quota=None,
                  extra_conf="", auth_mechanisms="plain login cram-md5 scram-sha-1 scram-sha-256",
-                 disable_plaintext_auth=False):
+                 disable_plaintext_auth=False, extra_users=None):
         self.workdir = os.path.abspath(workdir)
+        self.extra_users = dict(extra_users or {})
         self.host = HOST
         self.user = TEST_USER
         self.password = TEST_PASSWORD
@@ -330,9 +332,10 @@ class Dovecot:
                   os.path.join(self.workdir, "home")):
             os.makedirs(d, exist_ok=True)
             os.chmod(d, 0o755)
-        os.makedirs(self.home, exist_ok=True)
-        os.chown(self.home, uid, gid)
-        os.chmod(self.home, 0o700)
+        for home in [self.home] + [os.path.join(self.workdir, "home", u) for u in self.extra_users]:
+            os.makedirs(home, exist_ok=True)
+            os.chown(home, uid, gid)
+            os.chmod(home, 0o700)
         # Every parent must be traversable by the mail user.
         p = self.workdir
         while p not in ("/", ""):
@@ -345,6 +348,9 @@ class Dovecot:
         users = os.path.join(self.workdir, "users")
         with open(users, "w") as f:
             f.write(f"{TEST_USER}:{{PLAIN}}{TEST_PASSWORD}:{uid}:{gid}::{self.home}::\n")
+            for name, password in self.extra_users.items():
+                home = os.path.join(self.workdir, "home", name)
+                f.write(f"{name}:{{PLAIN}}{password}:{uid}:{gid}::{home}::\n")
         os.chmod(users, 0o644)
         relay = self.relay_port or free_port()
         lines = [
@@ -466,8 +472,8 @@ class Dovecot:
             raise PeerFailed(f"doveadm {' '.join(args)} failed: {r.stderr.decode(errors='replace')}")
         return r.stdout.decode(errors="replace")
 
-    def message_count(self, mailbox="INBOX"):
-        out = self.doveadm("mailbox", "status", "-u", self.user, "messages", mailbox)
+    def message_count(self, mailbox="INBOX", user=None):
+        out = self.doveadm("mailbox", "status", "-u", user or self.user, "messages", mailbox)
         m = re.search(r"messages=(\d+)", out)
         return int(m.group(1)) if m else 0
 

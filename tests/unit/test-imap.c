@@ -498,33 +498,135 @@ test_in_flight_any_order (void)
 }
 
 static void
-test_search_message_id (void)
+test_status (void)
 {
-  /* one EXAMINE for searches in the same mailbox; a missing mailbox has nothing */
-  TranscriptPeer *peer = transcript_start_text ("search-message-id",
-                                                "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-                                                "C: A0001 EXAMINE \"INBOX\"\n"
-                                                "S: * 2 EXISTS\n"
-                                                "S: A0001 OK [READ-ONLY] examined\n"
-                                                "C: A0002 UID SEARCH HEADER Message-ID \"<a@x>\"\n"
-                                                "S: * SEARCH 7\n"
-                                                "S: A0002 OK searched\n"
-                                                "C: A0003 UID SEARCH HEADER Message-ID \"<b@x>\"\n"
-                                                "S: * SEARCH\n"
-                                                "S: A0003 OK searched\n"
-                                                "C: A0004 EXAMINE \"Other\"\n"
-                                                "S: A0004 NO [NONEXISTENT] no such mailbox\n");
+  /* STATUS: the numbers whatever their order; a refusal is a missing mailbox */
+  TranscriptPeer *peer = transcript_start_text (
+      "status", "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+                "C: A0001 STATUS \"Lists/a (b)\" (MESSAGES UIDNEXT UIDVALIDITY)\n"
+                "S: * STATUS \"Lists/a (b)\" (UIDVALIDITY 1700000000 MESSAGES 3 UIDNEXT 9)\n"
+                "S: A0001 OK done\n"
+                "C: A0002 STATUS \"Gone\" (MESSAGES UIDNEXT UIDVALIDITY)\n"
+                "S: A0002 NO [NONEXISTENT] no such mailbox\n"
+                "C: A0003 STATUS \"Odd\" (MESSAGES UIDNEXT UIDVALIDITY)\n"
+                "S: * STATUS \"Odd\" (MESSAGES 3)\n"
+                "S: A0003 OK done\n");
   g_autoptr (GError) error = NULL;
   MsgtkImapSession *s = session (peer, FALSE, &error);
-  gboolean found = FALSE;
-  g_assert_true (msgtk_imap_session_search_message_id (s, "INBOX", "<a@x>", &found, &error));
-  g_assert_true (found);
-  g_assert_true (msgtk_imap_session_search_message_id (s, "INBOX", "<b@x>", &found, &error));
-  g_assert_false (found);
-  g_assert_true (msgtk_imap_session_search_message_id (s, "Other", "<a@x>", &found, &error));
-  g_assert_false (found);
-  g_assert_no_error (error);
+  MsgtkImapMailboxStatus st;
+  g_assert_true (msgtk_imap_session_status (s, "Lists/a (b)", &st, &error));
+  g_assert_true (st.exists);
+  g_assert_cmpuint (st.uidvalidity, ==, 1700000000);
+  g_assert_cmpuint (st.uidnext, ==, 9);
+  g_assert_cmpuint (st.messages, ==, 3);
+  g_assert_true (msgtk_imap_session_status (s, "Gone", &st, &error));
+  g_assert_false (st.exists);
+  g_assert_false (msgtk_imap_session_status (s, "Odd", &st, &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL);
   session_finish (s, peer, NULL, 0);
+}
+
+typedef struct {
+  GString *seen;
+} Seen;
+
+static void
+on_fetched (const MsgtkImapFetched *m, gpointer data)
+{
+  Seen *seen = data;
+  g_string_append_printf (seen->seen, "%u:", m->uid);
+  if (m->has_size)
+    g_string_append_printf (seen->seen, "size=%" G_GUINT64_FORMAT ";", m->size);
+  if (m->flags)
+    g_string_append_printf (seen->seen, "flags=%s;", m->flags);
+  if (m->header)
+    g_string_append_printf (seen->seen, "header=%.*s;", (int)g_bytes_get_size (m->header),
+                            (const char *)g_bytes_get_data (m->header, NULL));
+  if (m->body)
+    g_string_append_printf (seen->seen, "body=%.*s;", (int)g_bytes_get_size (m->body),
+                            (const char *)g_bytes_get_data (m->body, NULL));
+  g_string_append_c (seen->seen, '|');
+}
+
+static void
+test_uid_fetch (void)
+{
+  /* EXAMINE once; items in any order, literals and quoted strings; the
+   * message below N that "N:*" brings is left out; a missing mailbox has
+   * nothing */
+  TranscriptPeer *peer = transcript_start_text (
+      "uid-fetch", "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+                   "C: A0001 EXAMINE \"INBOX\"\n"
+                   "S: * 2 EXISTS\n"
+                   "S: A0001 OK [READ-ONLY] examined\n"
+                   "C: A0002 UID FETCH 5:* (UID RFC822.SIZE FLAGS "
+                   "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])\n"
+                   "S: * 1 FETCH (UID 5 RFC822.SIZE 120 FLAGS (\\Seen $Label1) "
+                   "BODY[HEADER.FIELDS (\"MESSAGE-ID\")] {19}\n"
+                   "S: Message-ID: <a>\n"
+                   "S:\n"
+                   "S: )\n"
+                   "S: * 2 FETCH (BODY[HEADER.FIELDS (MESSAGE-ID)] \"\" FLAGS () UID 7 "
+                   "RFC822.SIZE 3)\n"
+                   "S: * 2 EXPUNGE\n"
+                   "S: A0002 OK fetched\n"
+                   "C: A0003 UID FETCH 9:* (UID BODY.PEEK[])\n"
+                   "S: * 1 FETCH (UID 7 BODY[] {2}\n"
+                   "S: ab)\n"
+                   "S: A0003 OK fetched\n"
+                   "C: A0004 UID FETCH 1:7 (UID BODY.PEEK[])\n"
+                   "S: * 1 FETCH (UID 5 BODY[] NIL)\n"
+                   "S: * 3 FETCH (UID 7 BODY[] \"a\\\"b\")\n"
+                   "S: A0004 OK fetched\n"
+                   "C: A0005 EXAMINE \"Gone\"\n"
+                   "S: A0005 NO [NONEXISTENT] no such mailbox\n");
+  g_autoptr (GError) error = NULL;
+  MsgtkImapSession *s = session (peer, FALSE, &error);
+  Seen seen = { g_string_new (NULL) };
+  g_assert_true (msgtk_imap_session_uid_fetch (s, "INBOX", 5, 0,
+                                               MSGTK_IMAP_FETCH_SIZE | MSGTK_IMAP_FETCH_FLAGS
+                                                   | MSGTK_IMAP_FETCH_MESSAGE_ID,
+                                               on_fetched, &seen, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (seen.seen->str, ==,
+                   "5:size=120;flags=(\\Seen $Label1);header=Message-ID: <a>\r\n\r\n;|"
+                   "7:size=3;flags=();header=;|");
+  g_string_truncate (seen.seen, 0);
+  g_assert_true (msgtk_imap_session_uid_fetch (s, "INBOX", 9, 0, MSGTK_IMAP_FETCH_BODY, on_fetched,
+                                               &seen, &error));
+  g_assert_cmpstr (seen.seen->str, ==, "");
+  g_assert_true (msgtk_imap_session_uid_fetch (s, "INBOX", 1, 7, MSGTK_IMAP_FETCH_BODY, on_fetched,
+                                               &seen, &error));
+  g_assert_cmpstr (seen.seen->str, ==, "5:|7:body=a\"b;|");
+  g_string_truncate (seen.seen, 0);
+  g_assert_true (msgtk_imap_session_uid_fetch (s, "Gone", 1, 0, MSGTK_IMAP_FETCH_BODY, on_fetched,
+                                               &seen, &error));
+  g_assert_cmpstr (seen.seen->str, ==, "");
+  g_assert_no_error (error);
+  g_string_free (seen.seen, TRUE);
+  session_finish (s, peer, NULL, 0);
+}
+
+static void
+test_parse_fetch (void)
+{
+  /* malformed FETCH responses are not taken */
+  static const char *const bad[] = {
+    "1 FETCH (UID)",          "1 FETCH (UID x)",
+    "0 FETCH (UID 1)",        "1 FETCH (UID 0)",
+    "1 FETCH (BODY[] {3})",   "1 FETCH (BODY[ \"a\")",
+    "1 FETCH (FLAGS (\\Seen", "1 FETCH (BODY[] \"a)",
+    "1 FETCHED (UID 1)",      "1 FETCH (UID 99999999999)",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autofree char *line = g_strconcat ("* ", bad[i], NULL);
+    g_autoptr (ImapResponse) r = imap_response_parse (line, NULL, &error);
+    g_assert_nonnull (r);
+    MsgtkImapFetched f;
+    g_assert_false (imap_parse_fetch (r, &f));
+    g_assert_null (f.body);
+  }
 }
 
 int
@@ -542,7 +644,9 @@ main (int argc, char **argv)
   g_test_add_func ("/imap/starttls-injection", test_starttls_injection);
   g_test_add_func ("/imap/literal-minus", test_literal_minus);
   g_test_add_func ("/imap/throttled", test_throttled);
-  g_test_add_func ("/imap/search-message-id", test_search_message_id);
+  g_test_add_func ("/imap/status", test_status);
+  g_test_add_func ("/imap/uid-fetch", test_uid_fetch);
+  g_test_add_func ("/imap/parse-fetch", test_parse_fetch);
   g_test_add_func ("/imap/in-flight-any-order", test_in_flight_any_order);
   g_test_add_func ("/imap/append-sync", test_append_sync);
   g_test_add_func ("/imap/multiappend-retry", test_multiappend_retry);

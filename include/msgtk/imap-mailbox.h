@@ -1,0 +1,130 @@
+/**
+ * SECTION:msgtk-imap-mailbox
+ * @title: IMAP mailboxes
+ * @short_description: what a mailbox on an IMAP server holds: STATUS and
+ *   UID FETCH
+ *
+ * The state of a mailbox (STATUS: whether it exists, its UIDVALIDITY,
+ * UIDNEXT and message count) and its messages by UID (UID FETCH of sizes,
+ * header fields, whole messages and flags), each message given to a
+ * callback as its response arrives, so that memory stays flat however many
+ * are fetched.
+ */
+#pragma once
+
+#include <msgtk/imap.h>
+
+G_BEGIN_DECLS
+
+/**
+ * MsgtkImapMailboxStatus:
+ * @exists: whether the server has the mailbox (a STATUS that it refused:
+ *   %FALSE, the other members 0)
+ * @uidvalidity: its UIDVALIDITY (RFC 3501 2.3.1.1)
+ * @uidnext: the UID its next message will have at least
+ * @messages: how many messages it holds
+ *
+ * What STATUS tells of a mailbox.
+ */
+typedef struct {
+  gboolean exists;
+  guint32 uidvalidity;
+  guint32 uidnext;
+  guint32 messages;
+} MsgtkImapMailboxStatus;
+
+/**
+ * msgtk_imap_session_status:
+ * @session: an authenticated session
+ * @mailbox: the mailbox name, UTF-8
+ * @status: (out caller-allocates): what the server says of it
+ * @error: return location for an error
+ *
+ * STATUS @mailbox (MESSAGES UIDNEXT UIDVALIDITY). A refusal (NO: no such
+ * mailbox, or not one this user may see) is not an error: @status then
+ * says it does not exist.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_PROTOCOL when the server's answer is
+ *   BAD or lacks the UIDVALIDITY, with %MSGTK_ERROR_USAGE when @mailbox is
+ *   not UTF-8, or with a connection error.
+ */
+gboolean msgtk_imap_session_status (MsgtkImapSession *session, const char *mailbox,
+                                    MsgtkImapMailboxStatus *status, GError **error);
+
+/**
+ * MsgtkImapFetchItems:
+ * @MSGTK_IMAP_FETCH_SIZE: RFC822.SIZE, the message's size with CRLF line ends
+ * @MSGTK_IMAP_FETCH_MESSAGE_ID: the Message-ID header field
+ *   (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])
+ * @MSGTK_IMAP_FETCH_BODY: the whole message (BODY.PEEK[]: not marked seen)
+ * @MSGTK_IMAP_FETCH_FLAGS: its flags and keywords
+ *
+ * What msgtk_imap_session_uid_fetch() asks for (the UID always).
+ */
+typedef enum {
+  MSGTK_IMAP_FETCH_SIZE = 1 << 0,
+  MSGTK_IMAP_FETCH_MESSAGE_ID = 1 << 1,
+  MSGTK_IMAP_FETCH_BODY = 1 << 2,
+  MSGTK_IMAP_FETCH_FLAGS = 1 << 3,
+} MsgtkImapFetchItems;
+
+/**
+ * MsgtkImapFetched:
+ * @seq: its message sequence number
+ * @uid: its UID
+ * @size: its RFC822.SIZE (with %MSGTK_IMAP_FETCH_SIZE)
+ * @has_size: whether the server sent @size
+ * @body: (nullable): the message (with %MSGTK_IMAP_FETCH_BODY)
+ * @header: (nullable): the header fields asked for, as the server sent
+ *   them, blank line included (with %MSGTK_IMAP_FETCH_MESSAGE_ID)
+ * @flags: (nullable): the FLAGS list as sent, parentheses included:
+ *   "(\Seen $Label1)" (with %MSGTK_IMAP_FETCH_FLAGS)
+ *
+ * One message of a UID FETCH; valid during the callback only.
+ */
+typedef struct {
+  guint32 seq;
+  guint32 uid;
+  guint64 size;
+  gboolean has_size;
+  GBytes *body;
+  GBytes *header;
+  char *flags;
+} MsgtkImapFetched;
+
+/**
+ * MsgtkImapFetchFunc:
+ * @message: the message as fetched
+ * @data: the caller's
+ *
+ * Called with each message of a UID FETCH, in the order the server sends
+ * them.
+ */
+typedef void (*MsgtkImapFetchFunc) (const MsgtkImapFetched *message, gpointer data);
+
+/**
+ * msgtk_imap_session_uid_fetch:
+ * @session: an authenticated session
+ * @mailbox: the mailbox name, UTF-8 (EXAMINE'd: read-only, left so for the
+ *   next fetch from it)
+ * @first_uid: the first UID wanted
+ * @last_uid: the last UID wanted; 0: up to the last message
+ * @items: what to fetch
+ * @func: (scope call): called with each message
+ * @data: (closure): for @func
+ * @error: return location for an error
+ *
+ * UID FETCH @first_uid:@last_uid of @mailbox. Only messages whose UID is in
+ * the range are given to @func (for "N:*" servers also send the last
+ * message when it is below N). A mailbox that does not exist holds nothing.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_UNAVAILABLE or %MSGTK_ERROR_PROTOCOL when
+ *   the server refuses the FETCH (NO, BAD), with %MSGTK_ERROR_USAGE when
+ *   @mailbox is not UTF-8, or with a connection error.
+ */
+gboolean msgtk_imap_session_uid_fetch (MsgtkImapSession *session, const char *mailbox,
+                                       guint32 first_uid, guint32 last_uid,
+                                       MsgtkImapFetchItems items, MsgtkImapFetchFunc func,
+                                       gpointer data, GError **error);
+
+G_END_DECLS
