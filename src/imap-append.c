@@ -88,8 +88,8 @@ append_send (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n
              const MsgtkImapAppendOptions *o, ImapResponse **done, GError **error)
 {
   *done = NULL;
-  if (o->sending != NULL)
-    o->sending (msgs, n, o->data);
+  if (o->sending != NULL && !o->sending (msgs, n, o->data, error))
+    return NULL; /* not sent */
   g_autofree char *tag = imap_next_tag (s);
   g_autoptr (GString) cmd = g_string_new (tag);
   g_string_append (cmd, " APPEND ");

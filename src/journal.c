@@ -34,6 +34,9 @@
 #include <unistd.h>
 
 #define HEADER "msgtk-journal 2\n"
+/* how long after an interrupted run the server may still be storing what
+ * reached it before the client died (microseconds) */
+#define SETTLE_US G_USEC_PER_SEC
 
 typedef struct {
   guint32 lowuid;
@@ -67,6 +70,7 @@ struct _MsgtkJournal {
   GHashTable *by_target;   /* target → GPtrArray of its boxes (no free) */
   GPtrArray *legacy;       /* Legacy */
   GHashTable *legacy_done; /* "UIDVALIDITY MAILBOX" */
+  gint64 written_at;       /* when the file was last written before it was opened */
 };
 
 char *
@@ -418,6 +422,9 @@ msgtk_journal_open (const char *path, GError **error)
     len = v2->len;
     contents = g_string_free (g_steal_pointer (&v2), FALSE);
   }
+  struct stat st;
+  if (fstat (j->fd, &st) == 0)
+    j->written_at = (gint64)st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
   gsize good = 0;
   if (!read_records (j, contents, len, &good, error))
     return NULL;
@@ -640,6 +647,30 @@ compare_uids (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
+/* An interrupted run's last commands may still be at work on the server,
+ * which stores what reached it before the client died: when the journal
+ * was written a moment ago, wait until a while after that, then until the
+ * mailbox's UIDNEXT holds still (five seconds at the most). */
+static gboolean
+settle (MsgtkJournal *j, MsgtkImapSession *session, const char *mailbox, GError **error)
+{
+  gint64 since = g_get_real_time () - j->written_at;
+  if (since >= SETTLE_US)
+    return TRUE;
+  g_usleep ((gulong)(SETTLE_US - since));
+  guint32 last = 0;
+  for (guint i = 0; i < 25; i++) {
+    MsgtkImapMailboxStatus st;
+    if (!msgtk_imap_session_status (session, mailbox, &st, error))
+      return FALSE;
+    if (i > 0 && st.uidnext == last)
+      return TRUE;
+    last = st.uidnext;
+    g_usleep (G_USEC_PER_SEC / 5);
+  }
+  return TRUE;
+}
+
 /* Look on the server for the messages an interrupted run sent to @b: found,
  * they are stored; not found, not. Called with the bind lock only. */
 static gboolean
@@ -668,7 +699,9 @@ resolve_pending (MsgtkJournalBox *b, MsgtkImapSession *session, const char *mail
     return TRUE;
   g_autoptr (GHashTable) wanted = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   Scan sc = { .sizes = sizes, .known = known, .wanted = wanted };
-  if (session != NULL && !scan_server (session, mailbox, low, &sc, error)) {
+  if (session != NULL
+      && (!settle (j, session, mailbox, error)
+          || !scan_server (session, mailbox, low, &sc, error))) {
     g_prefix_error (error, "cannot check what an interrupted run stored in '%s': ", mailbox);
     return FALSE;
   }

@@ -332,19 +332,22 @@ settled (MsgtkImapMessage *m, guint n, gpointer data)
 }
 
 /* Before a command carrying @m is sent: the messages noted as in flight, so
- * that a run interrupted before the answer looks for them on the server. */
-static void
-sending (MsgtkImapMessage *m, guint n, gpointer data)
+ * that a run interrupted before the answer looks for them on the server; a
+ * message that cannot be noted is not sent. */
+static gboolean
+sending (MsgtkImapMessage *m, guint n, gpointer data, GError **error)
 {
   Settle *st = data;
   MsgtkJournalBox *box = st->batch->target->box;
   for (guint i = 0; box != NULL && i < n; i++) {
-    GError *jerr = NULL;
     guint k = GPOINTER_TO_UINT (m[i].user_data);
     if (!msgtk_journal_box_sending (box, st->batch->keys->pdata[k],
-                                    g_array_index (st->batch->sizes, guint64, k), &jerr))
-      journal_failed (st->up, jerr);
+                                    g_array_index (st->batch->sizes, guint64, k), error)) {
+      journal_failed (st->up, g_error_copy (*error));
+      return FALSE;
+    }
   }
+  return TRUE;
 }
 
 typedef struct {

@@ -83,7 +83,9 @@ void msgtk_imap_message_clear (MsgtkImapMessage *message);
  *   or refused), before the next command: the place to record them in a
  *   journal
  * @sending: (nullable): called just before a command carrying @messages is
- *   sent: the place to note them as in flight
+ *   sent: the place to note them as in flight; returning %FALSE (with its
+ *   error) keeps the command from being sent, and the append ends with that
+ *   error, the messages still %MSGTK_IMAP_APPEND_PENDING
  * @data: (closure): for @settled and @sending
  *
  * How msgtk_imap_session_append() batches and sends; all zero: the
@@ -96,7 +98,7 @@ typedef struct {
   guint backoff_ms;
   guint max_in_flight;
   void (*settled) (MsgtkImapMessage *messages, guint n, gpointer data);
-  void (*sending) (MsgtkImapMessage *messages, guint n, gpointer data);
+  gboolean (*sending) (MsgtkImapMessage *messages, guint n, gpointer data, GError **error);
   gpointer data;
 } MsgtkImapAppendOptions;
 
