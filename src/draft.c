@@ -603,10 +603,14 @@ typedef struct {
   GError *error;
 } WriteAll;
 
+/* drafts per job: enough to keep the runner's hand-overs off the profile */
+#define WRITE_CHUNK 16
+
 typedef struct {
-  guint index;
-  char *name; /* reserved in the drafts' order */
-  GError *error;
+  guint first, n;           /* drafts[first .. first + n) */
+  char *names[WRITE_CHUNK]; /* reserved in the drafts' order */
+  GError *error;            /* the first of them that failed */
+  guint failed;             /* its index */
 } WriteJob;
 
 static void
@@ -614,19 +618,22 @@ write_work (gpointer job, gpointer worker, gpointer data)
 {
   WriteAll *w = data;
   WriteJob *j = job;
-  if (g_atomic_int_get (&w->stop))
-    return;
-  MsgtkDraft *d = g_ptr_array_index (w->drafts, j->index);
-  g_autoptr (GMimeMessage) m = msgtk_draft_build (d, &j->error);
-  gboolean ok
-      = m != NULL
-        && (j->name != NULL ? sink_write_message_named (w->sink, j->name, m, &j->error)
-                            : msgtk_sink_write_message (w->sink, m, 0, NULL, NULL, &j->error));
-  /* what the draft held (attachment streams are closed by now) */
-  g_ptr_array_index (w->drafts, j->index) = NULL;
-  msgtk_draft_free (d);
-  if (!ok)
-    g_atomic_int_set (&w->stop, 1);
+  for (guint k = 0; k < j->n && !g_atomic_int_get (&w->stop); k++) {
+    guint i = j->first + k;
+    MsgtkDraft *d = g_ptr_array_index (w->drafts, i);
+    g_autoptr (GMimeMessage) m = msgtk_draft_build (d, &j->error);
+    gboolean ok = m != NULL
+                  && (j->names[k] != NULL
+                          ? sink_write_message_named (w->sink, j->names[k], m, &j->error)
+                          : msgtk_sink_write_message (w->sink, m, 0, NULL, NULL, &j->error));
+    /* what the draft held (attachment streams are closed by now) */
+    g_ptr_array_index (w->drafts, i) = NULL;
+    msgtk_draft_free (d);
+    if (!ok) {
+      j->failed = i;
+      g_atomic_int_set (&w->stop, 1);
+    }
+  }
 }
 
 static void
@@ -635,11 +642,12 @@ write_finish (gpointer job, gpointer data)
   WriteAll *w = data;
   WriteJob *j = job;
   if (j->error != NULL && w->error == NULL) { /* the first failure in the drafts' order */
-    w->failed = j->index;
+    w->failed = j->failed;
     w->error = g_steal_pointer (&j->error);
   }
   g_clear_error (&j->error);
-  g_free (j->name);
+  for (guint k = 0; k < j->n; k++)
+    g_free (j->names[k]);
   g_free (j);
 }
 
@@ -653,10 +661,11 @@ msgtk_draft_write_all (GPtrArray *drafts, guint from, MsgtkSink *sink, guint job
   JobsConfig c
       = { .threads = parallel ? jobs : 1, .work = write_work, .finish = write_finish, .data = &w };
   Jobs *runner = jobs_new (&c);
-  for (guint i = from; i < drafts->len && w.error == NULL; i++) {
+  for (guint i = from; i < drafts->len && w.error == NULL;) {
     WriteJob *j = g_new0 (WriteJob, 1);
-    j->index = i;
-    j->name = sink_reserve_name (sink);
+    j->first = i;
+    for (; j->n < WRITE_CHUNK && i < drafts->len; j->n++, i++)
+      j->names[j->n] = sink_reserve_name (sink);
     jobs_push (runner, j, 0);
   }
   jobs_free (runner);
