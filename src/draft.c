@@ -598,7 +598,8 @@ msgtk_draft_build (MsgtkDraft *d, GError **error)
 typedef struct {
   GPtrArray *drafts;
   MsgtkSink *sink;
-  gint stop; /* atomic: a draft failed, build no more */
+  gint fail_at; /* atomic: the first draft (in order) known to have failed; none
+                 * after it is built, every one before it is */
   guint failed;
   GError *error;
 } WriteAll;
@@ -618,8 +619,10 @@ write_work (gpointer job, gpointer worker, gpointer data)
 {
   WriteAll *w = data;
   WriteJob *j = job;
-  for (guint k = 0; k < j->n && !g_atomic_int_get (&w->stop); k++) {
+  for (guint k = 0; k < j->n; k++) {
     guint i = j->first + k;
+    if (i > (guint)g_atomic_int_get (&w->fail_at))
+      break;
     MsgtkDraft *d = g_ptr_array_index (w->drafts, i);
     g_autoptr (GMimeMessage) m = msgtk_draft_build (d, &j->error);
     gboolean ok = m != NULL
@@ -631,7 +634,10 @@ write_work (gpointer job, gpointer worker, gpointer data)
     msgtk_draft_free (d);
     if (!ok) {
       j->failed = i;
-      g_atomic_int_set (&w->stop, 1);
+      for (gint at = g_atomic_int_get (&w->fail_at);
+           (guint)at > i && !g_atomic_int_compare_and_exchange (&w->fail_at, at, (gint)i);)
+        at = g_atomic_int_get (&w->fail_at);
+      break;
     }
   }
 }
@@ -655,7 +661,7 @@ gboolean
 msgtk_draft_write_all (GPtrArray *drafts, guint from, MsgtkSink *sink, guint jobs, guint *failed,
                        GError **error)
 {
-  WriteAll w = { drafts, sink, 0, 0, NULL };
+  WriteAll w = { drafts, sink, G_MAXINT, 0, NULL };
   /* only a maildir takes messages in any order */
   gboolean parallel = sink_takes_any_order (sink);
   JobsConfig c

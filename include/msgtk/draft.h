@@ -197,8 +197,9 @@ GMimeMessage *msgtk_draft_build (MsgtkDraft *draft, GError **error);
  * maildir sink, which takes messages in any order, gets them built on @jobs
  * threads, under names in the drafts' order; other sinks one after the
  * other. On failure, @failed is the index of the first draft that failed,
- * as a run on one thread would report it, and no draft after it is started;
- * on several threads, drafts after it that were being built at that moment
+ * as a run on one thread would report it: every draft before it is built
+ * and written, and none after it is started once its failure is known; on
+ * several threads, drafts after it that were being built at that moment
  * may still be written (msgtk_sink_abort() undoes everything written).
  *
  * Returns: %FALSE with the error of msgtk_draft_build() or of the sink for
