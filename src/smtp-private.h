@@ -8,6 +8,11 @@
 
 G_BEGIN_DECLS
 
+/* A session over an already connected @stream (for the tests): reads the
+ * greeting and does EHLO (HELO if refused) as @helo (NULL: the local host
+ * name), as msgtk_smtp_connect() does. The stream counts as plaintext. */
+MsgtkSmtp *smtp_new_for_stream (GIOStream *stream, const char *helo, GError **error);
+
 typedef struct {
   int code;
   GString *text; /* all lines' text joined with "\n" */
