@@ -119,7 +119,8 @@ parse_ehlo (MsgtkSmtp *s, const char *text)
   g_hash_table_remove_all (s->ext);
   s->size_limit = 0;
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (guint i = 1; lines[i]; i++) {
+  /* a bare "250" has no text: no line at all, not even the first */
+  for (guint i = 1; lines[0] != NULL && lines[i] != NULL; i++) {
     char *line = g_strstrip (lines[i]);
     char *sp = strchr (line, ' ');
     g_autofree char *kw = g_ascii_strup (line, sp ? sp - line : -1);

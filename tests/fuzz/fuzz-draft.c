@@ -149,6 +149,69 @@ build (MsgtkDraft *draft)
   return g_bytes_new (bytes->data, bytes->len);
 }
 
+/* GMime 3.2.13's strict address parser leaks an addr-spec and a name (129
+ * bytes) when it gives up on an address at a '>' that closes no '<' ("x>",
+ * "a@b>", the "c>" of "<a@b,c>") or at a '<' after an addr-spec ("a@b
+ * <c@d>"), as GMime issue #159 describes for its comments: whether @value
+ * may be such an address list (over-cautious). */
+static gboolean
+gmime_may_leak (const char *value)
+{
+  g_auto (GStrv) pieces = g_strsplit_set (value, ",;:", -1);
+  for (guint i = 0; pieces[i] != NULL; i++) {
+    const char *p = pieces[i], *lt = strchr (p, '<'), *gt = strchr (p, '>');
+    if (lt == NULL && gt == NULL)
+      continue;
+    /* what is safe: [phrase without '@'] '<' addr-spec '>' [spaces] */
+    if (lt == NULL || gt == NULL || gt < lt || memchr (p, '@', (gsize)(lt - p)) != NULL
+        || strchr (lt + 1, '<') != NULL || gt[1 + strspn (gt + 1, " \t")] != '\0')
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Whether an address field of the draft written as @node may make GMime leak. */
+static gboolean
+addresses_may_leak (JsonNode *node)
+{
+  static const char *const fields[] = { "from", "sender", "reply-to", "to", "cc", "bcc" };
+  JsonObject *o = json_node_get_object (node);
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++) {
+    JsonNode *v = json_object_get_member (o, fields[i]);
+    if (v != NULL && JSON_NODE_HOLDS_VALUE (v) && gmime_may_leak (json_node_get_string (v)))
+      return TRUE;
+    JsonArray *a = v != NULL && JSON_NODE_HOLDS_ARRAY (v) ? json_node_get_array (v) : NULL;
+    for (guint k = 0; a != NULL && k < json_array_get_length (a); k++)
+      if (gmime_may_leak (json_array_get_string_element (a, k)))
+        return TRUE;
+  }
+  return FALSE;
+}
+
+/* LeakSanitizer's, when it is there: what is allocated between the two is
+ * never reported as a leak. */
+void __lsan_disable (void) __attribute__ ((weak));
+void __lsan_enable (void) __attribute__ ((weak));
+
+static void
+draft_one (MsgtkDraft *d, const char *json)
+{
+  g_autoptr (GBytes) built = build (d);
+  if (built == NULL)
+    return;
+  g_autoptr (GBytes) again = build (d);
+  if (again == NULL || !g_bytes_equal (built, again))
+    __builtin_trap ();
+  /* what the draft says of itself makes the same message */
+  g_autoptr (GError) reread = NULL;
+  g_autoptr (MsgtkDraft) copy = msgtk_draft_new_from_json (json, -1, base_dir, &reread);
+  if (copy == NULL)
+    __builtin_trap ();
+  g_autoptr (GBytes) copied = build (copy);
+  if (copied == NULL || !g_bytes_equal (built, copied))
+    __builtin_trap ();
+}
+
 static void
 drafts (const guint8 *data, size_t size)
 {
@@ -164,24 +227,16 @@ drafts (const guint8 *data, size_t size)
     __builtin_trap ();
   for (guint i = 0; drafts != NULL && i < drafts->len && i < 8; i++) {
     MsgtkDraft *d = drafts->pdata[i];
-    g_autoptr (GBytes) built = build (d);
-    if (built == NULL)
-      continue;
-    g_autoptr (GBytes) again = build (d);
-    if (again == NULL || !g_bytes_equal (built, again))
-      __builtin_trap ();
-    /* what the draft says of itself makes the same message */
     g_autoptr (JsonNode) node = msgtk_draft_to_json (d);
     g_autofree char *json = json_to_string (node, FALSE);
     if (!g_utf8_validate (json, -1, NULL))
       __builtin_trap ();
-    g_autoptr (GError) reread = NULL;
-    g_autoptr (MsgtkDraft) copy = msgtk_draft_new_from_json (json, -1, base_dir, &reread);
-    if (copy == NULL)
-      __builtin_trap ();
-    g_autoptr (GBytes) copied = build (copy);
-    if (copied == NULL || !g_bytes_equal (built, copied))
-      __builtin_trap ();
+    gboolean unchecked = addresses_may_leak (node) && __lsan_disable != NULL;
+    if (unchecked)
+      __lsan_disable ();
+    draft_one (d, json);
+    if (unchecked)
+      __lsan_enable ();
   }
 }
 
