@@ -20,8 +20,8 @@ typedef struct {
 
 void smtp_reply_clear (SmtpReply *reply);
 
-/* Read one (multi-line) reply; FALSE (the session is over) when it cannot be
- * read or is malformed. */
+/* Read one (multi-line) reply; FALSE (the session is over, @reply cleared)
+ * when it cannot be read or is malformed. */
 gboolean smtp_reply_read (MsgtkSmtp *s, SmtpReply *reply, GError **error);
 
 /* An MSGTK_ERROR for a refusal @reply of @command, about @what. */

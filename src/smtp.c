@@ -58,6 +58,7 @@ smtp_reply_read (MsgtkSmtp *s, SmtpReply *r, GError **error)
     g_autofree char *line = msgtk_connection_read_line (s->conn, error);
     if (line == NULL) {
       s->usable = FALSE;
+      smtp_reply_clear (r);
       return FALSE;
     }
     if (strlen (line) < 3 || !g_ascii_isdigit (line[0]) || !g_ascii_isdigit (line[1])
@@ -70,6 +71,7 @@ smtp_reply_read (MsgtkSmtp *s, SmtpReply *r, GError **error)
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
                    "SMTP server %s sent a malformed reply: \"%s\"", s->host, shown);
       s->usable = FALSE;
+      smtp_reply_clear (r);
       return FALSE;
     }
     int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
@@ -77,6 +79,7 @@ smtp_reply_read (MsgtkSmtp *s, SmtpReply *r, GError **error)
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
                    "SMTP server %s changed the reply code inside a multi-line reply", s->host);
       s->usable = FALSE;
+      smtp_reply_clear (r);
       return FALSE;
     }
     r->code = code;
