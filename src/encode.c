@@ -225,12 +225,12 @@ word_needs_encoding (const char *w)
   return !g_str_is_ascii (w) || strstr (w, "=?") != NULL || strlen (w) > MAX_LINE - 2;
 }
 
-/* Whether a word that needs encoding is at @i, after nothing but empty
- * words (the runs of spaces in the text). */
+/* Whether a word that needs encoding is at @i, after nothing but white
+ * space (empty words or tabs: the runs of spaces in the text). */
 static gboolean
 run_goes_on (char **words, guint i)
 {
-  while (words[i] != NULL && *words[i] == '\0')
+  while (words[i] != NULL && words[i][strspn (words[i], "\t")] == '\0')
     i++;
   return words[i] != NULL && word_needs_encoding (words[i]);
 }

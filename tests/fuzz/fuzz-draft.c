@@ -301,7 +301,8 @@ drafts (const guint8 *data, size_t size)
 /* Only ASCII (8-bit text is in encoded words; control characters pass as
  * they are), folded with "\n " into lines of at most 78 characters (the
  * first one after "Subject: "), and the text again once decoded and
- * unfolded (but for spaces at either end). */
+ * unfolded (but for spaces at either end) when it has no control
+ * characters. */
 static void
 check_encoded (const char *text, const char *value)
 {
@@ -314,6 +315,10 @@ check_encoded (const char *text, const char *value)
       __builtin_trap ();
   }
   /* "Subject:" CRLF SP value when the first word does not fit after "Subject: " */
+  /* control characters (ESC in ISO-2022-JP...) need not come back */
+  for (const char *p = text; *p; p++)
+    if (((guchar)*p < 0x20 && *p != '\t') || *p == 0x7f)
+      return;
   g_autoptr (GString) unfolded = g_string_new (g_str_has_prefix (value, "\n ") ? value + 2 : value);
   g_string_replace (unfolded, "\n", "", 0);
   g_autofree char *decoded = g_mime_utils_header_decode_text (NULL, unfolded->str);
