@@ -1,9 +1,10 @@
-/* What the fuzz targets share: GSlice off (leaks show), a connection whose
- * server side is the fuzz input, and a look at what the client said
- * (FUZZ_VERBOSE=1, for writing seeds). */
+/* What the fuzz targets share: GSlice off (leaks show), an account, a
+ * connection whose server side is the fuzz input, and a look at what the
+ * client said (FUZZ_VERBOSE=1, for writing seeds). */
 #pragma once
 
 #include <gio/gio.h>
+#include <msgtk/msgtk.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,21 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     execv ("/proc/self/exe", *argv);
   }
   return 0;
+}
+
+/* The account the protocol targets log in with: a user and an 8-bit
+ * password (IMAP's LOGIN sends it as a literal), its own: never one from the
+ * environment. */
+static inline MsgtkAccount *
+fuzz_account (void)
+{
+  msgtk_init ();
+  g_unsetenv ("MSGTK_TOKEN");
+  MsgtkAccount *account = msgtk_account_new ();
+  account->user = g_strdup ("fuzz@example.org");
+  account->password = g_strdup ("p\xc3\xa4ss \"w\"");
+  account->netrc = FALSE;
+  return account;
 }
 
 static gsize fuzz_shown; /* how much of the client's output fuzz_report showed */

@@ -200,16 +200,8 @@ static const struct {
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
-  if (account == NULL) {
-    msgtk_init ();
-    /* the secret is the account's, never the environment's */
-    g_unsetenv ("MSGTK_TOKEN");
-    account = msgtk_account_new ();
-    account->user = g_strdup ("fuzz@example.org");
-    /* 8-bit: LOGIN sends it as a literal */
-    account->password = g_strdup ("p\xc3\xa4ss \"w\"");
-    account->netrc = FALSE;
-  }
+  if (account == NULL)
+    account = fuzz_account ();
   parse_lines (data, size);
 
   GMemoryOutputStream *client;

@@ -46,13 +46,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
   static MsgtkAccount *account;
   if (account == NULL) {
-    msgtk_init ();
-    /* the secret is the account's, never the environment's */
-    g_unsetenv ("MSGTK_TOKEN");
-    account = msgtk_account_new ();
-    account->user = g_strdup ("fuzz@example.org");
-    account->password = g_strdup ("p\xc3\xa4ss word");
-    account->netrc = FALSE;
+    account = fuzz_account ();
     account->allow_plaintext_auth = TRUE; /* the stream is no TLS connection */
   }
   static const char eight[] = "From: a@example.org\nSubject: fuzz\n\n.leading dot\n"
