@@ -40,6 +40,8 @@ draft_body_to_utf8 (MsgtkDraft *d, const char *what, GBytes *bytes, gboolean is_
 {
   gsize n;
   const char *data = g_bytes_get_data (bytes, &n);
+  if (data == NULL) /* an empty GBytes ("text": "") may have no data at all */
+    data = "";
   const char *incs = d->input_charset && !is_utf8 ? d->input_charset : "UTF-8";
   char *utf8;
   if (g_ascii_strcasecmp (incs, "UTF-8") == 0 || g_ascii_strcasecmp (incs, "UTF8") == 0) {

@@ -224,6 +224,16 @@ word_needs_encoding (const char *w)
   return !g_str_is_ascii (w) || strstr (w, "=?") != NULL || strlen (w) > MAX_LINE - 2;
 }
 
+/* Whether a word that needs encoding is at @i, after nothing but white
+ * space (empty words or tabs: the runs of spaces in the text). */
+static gboolean
+run_goes_on (char **words, guint i)
+{
+  while (words[i] != NULL && words[i][strspn (words[i], "\t")] == '\0')
+    i++;
+  return words[i] != NULL && word_needs_encoding (words[i]);
+}
+
 /* Unstructured text (Subject, X-...): ASCII words stay, runs of words that
  * need encoding become encoded words (the spaces between them inside). */
 void
@@ -237,7 +247,9 @@ encode_unstructured (Folder *f, const char *text, const char *charset)
       i++;
     } else {
       g_autoptr (GString) seg = g_string_new (words[i++]);
-      while (words[i] && word_needs_encoding (words[i]))
+      /* spaces between encoded words are ignored when decoding (RFC 2047
+       * 6.2): a run of them between two words to encode goes inside */
+      while (run_goes_on (words, i))
         g_string_append_printf (seg, " %s", words[i++]);
       emit_encoded (f, seg->str, pick_charset (seg->str, charset), TRUE);
     }

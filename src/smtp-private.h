@@ -8,6 +8,11 @@
 
 G_BEGIN_DECLS
 
+/* A session over an already connected @stream (for the tests): reads the
+ * greeting and does EHLO (HELO if refused) as @helo (NULL: the local host
+ * name), as msgtk_smtp_connect() does. The stream counts as plaintext. */
+MsgtkSmtp *smtp_new_for_stream (GIOStream *stream, const char *helo, GError **error);
+
 typedef struct {
   int code;
   GString *text; /* all lines' text joined with "\n" */
@@ -15,8 +20,8 @@ typedef struct {
 
 void smtp_reply_clear (SmtpReply *reply);
 
-/* Read one (multi-line) reply; FALSE (the session is over) when it cannot be
- * read or is malformed. */
+/* Read one (multi-line) reply; FALSE (the session is over, @reply cleared)
+ * when it cannot be read or is malformed. */
 gboolean smtp_reply_read (MsgtkSmtp *s, SmtpReply *reply, GError **error);
 
 /* An MSGTK_ERROR for a refusal @reply of @command, about @what. */

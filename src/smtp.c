@@ -53,6 +53,7 @@ smtp_reply_read (MsgtkSmtp *s, SmtpReply *r, GError **error)
     g_autofree char *line = msgtk_connection_read_line (s->conn, error);
     if (line == NULL) {
       s->usable = FALSE;
+      smtp_reply_clear (r);
       return FALSE;
     }
     if (strlen (line) < 3 || !g_ascii_isdigit (line[0]) || !g_ascii_isdigit (line[1])
@@ -65,6 +66,7 @@ smtp_reply_read (MsgtkSmtp *s, SmtpReply *r, GError **error)
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
                    "SMTP server %s sent a malformed reply: \"%s\"", s->host, shown);
       s->usable = FALSE;
+      smtp_reply_clear (r);
       return FALSE;
     }
     int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
@@ -72,6 +74,7 @@ smtp_reply_read (MsgtkSmtp *s, SmtpReply *r, GError **error)
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
                    "SMTP server %s changed the reply code inside a multi-line reply", s->host);
       s->usable = FALSE;
+      smtp_reply_clear (r);
       return FALSE;
     }
     r->code = code;
@@ -114,7 +117,8 @@ parse_ehlo (MsgtkSmtp *s, const char *text)
   g_hash_table_remove_all (s->ext);
   s->size_limit = 0;
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (guint i = 1; lines[i]; i++) {
+  /* a bare "250" has no text: no line at all, not even the first */
+  for (guint i = 1; lines[0] != NULL && lines[i] != NULL; i++) {
     char *line = g_strstrip (lines[i]);
     char *sp = strchr (line, ' ');
     g_autofree char *kw = g_ascii_strup (line, sp ? sp - line : -1);
@@ -281,6 +285,55 @@ msgtk_smtp_free (MsgtkSmtp *s)
   g_free (s);
 }
 
+static MsgtkSmtp *
+session_new (const char *host, const char *helo)
+{
+  MsgtkSmtp *s = g_new0 (MsgtkSmtp, 1);
+  s->ext = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  s->body = g_byte_array_new ();
+  s->host = g_strdup (host);
+  s->helo = g_strdup (helo ? helo : g_get_host_name ());
+  return s;
+}
+
+/* Read the greeting (220) and EHLO (HELO when refused). */
+static gboolean
+greet (MsgtkSmtp *s, GError **error)
+{
+  SmtpReply r = { 0 };
+  if (!smtp_reply_read (s, &r, error))
+    return FALSE;
+  if (r.code != 220) {
+    g_set_error (error, MSGTK_ERROR,
+                 r.code >= 400 && r.code < 500 ? MSGTK_ERROR_TEMP_FAIL : MSGTK_ERROR_UNAVAILABLE,
+                 "SMTP server %s does not accept mail now: %d %s", s->host, r.code, r.text->str);
+    smtp_reply_clear (&r);
+    return FALSE;
+  }
+  smtp_reply_clear (&r);
+  return ehlo (s, error);
+}
+
+static void
+smtp_connection_config (MsgtkConnectionConfig *cfg)
+{
+  cfg->protocol = "SMTP";
+  cfg->max_line = 8192;
+}
+
+MsgtkSmtp *
+smtp_new_for_stream (GIOStream *stream, const char *helo, GError **error)
+{
+  MsgtkConnectionConfig cfg = { .host = "localhost" };
+  smtp_connection_config (&cfg);
+  g_autoptr (MsgtkSmtp) s = session_new (cfg.host, helo);
+  s->conn = msgtk_connection_new_for_stream (stream, &cfg);
+  s->usable = TRUE;
+  if (!greet (s, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
 MsgtkSmtp *
 msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError **error)
 {
@@ -293,31 +346,16 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
   }
   if (cfg.port == 0)
     cfg.port = cfg.tls == MSGTK_TLS_IMPLICIT ? 465 : cfg.tls == MSGTK_TLS_STARTTLS ? 587 : 25;
-  cfg.protocol = "SMTP";
-  cfg.max_line = 8192;
-  g_autoptr (MsgtkSmtp) s = g_new0 (MsgtkSmtp, 1);
-  s->ext = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  s->body = g_byte_array_new ();
-  s->host = g_strdup (cfg.host);
-  s->helo = g_strdup (helo ? helo : g_get_host_name ());
+  smtp_connection_config (&cfg);
+  g_autoptr (MsgtkSmtp) s = session_new (cfg.host, helo);
   s->conn = msgtk_connection_open (&cfg, error);
   if (s->conn == NULL)
     return NULL;
   s->usable = TRUE;
   msgtk_connection_set_trace (s->conn, trace);
+  if (!greet (s, error))
+    return NULL;
   SmtpReply r = { 0 };
-  if (!smtp_reply_read (s, &r, error))
-    return NULL;
-  if (r.code != 220) {
-    g_set_error (error, MSGTK_ERROR,
-                 r.code >= 400 && r.code < 500 ? MSGTK_ERROR_TEMP_FAIL : MSGTK_ERROR_UNAVAILABLE,
-                 "SMTP server %s does not accept mail now: %d %s", s->host, r.code, r.text->str);
-    smtp_reply_clear (&r);
-    return NULL;
-  }
-  smtp_reply_clear (&r);
-  if (!ehlo (s, error))
-    return NULL;
   if (cfg.tls == MSGTK_TLS_STARTTLS) {
     if (!msgtk_smtp_has_extension (s, "STARTTLS")) {
       error_set_hint (error, MSGTK_ERROR_HINT_STARTTLS_NOT_OFFERED, MSGTK_ERROR_UNAVAILABLE,

@@ -3,6 +3,8 @@
  * that every string produced is valid UTF-8, that JSON round-trips, and that
  * the summary without a parsed message and the structure-only views are the
  * parsed message's. */
+#include "fuzz-common.h"
+
 #include <gmime/gmime.h>
 #include <msgtk/msgtk.h>
 #include <string.h>
@@ -60,8 +62,6 @@ inspect_one (GBytes *raw)
       || (part != NULL && !g_bytes_equal (part, st_part)))
     __builtin_trap ();
 }
-
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
