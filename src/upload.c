@@ -636,6 +636,7 @@ msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *resu
     up.spare = open_session (o, error);
     if (up.spare == NULL || !msgtk_imap_session_get_delimiter (up.spare, &up.delim, error)) {
       g_clear_pointer (&up.spare, msgtk_imap_session_free);
+      g_clear_pointer (&result->failures, g_ptr_array_unref); /* nothing for the caller to clear */
       g_hash_table_unref (up.targets);
       g_ptr_array_unref (up.order);
       g_mutex_clear (&up.lock);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <msgtk/account.h>
+#include <msgtk/error.h>
 #include <stdio.h>
 
 G_BEGIN_DECLS

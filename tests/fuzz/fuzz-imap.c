@@ -3,14 +3,14 @@
  * The input is everything the server says, start to end: a session over a
  * stream that reads it (msgtk_imap_session_new_for_stream, secure) runs the
  * client operations that read responses — authenticate (LOGIN or the SASL
- * mechanism the fuzzed capabilities offer), LIST delimiter, CREATE, UID
- * SEARCH by Message-ID, APPEND of three small messages (MULTIAPPEND,
- * LITERAL+/-, UIDPLUS, APPENDLIMIT as the fuzzed greeting and CAPABILITY
- * say), FETCH of the last digests, LOGOUT — one after the other, searches
- * and APPENDs twice, on after a failure (the next command then reads what
- * is left of the input, or finds that it has run out). Every
+ * mechanism the fuzzed capabilities offer), LIST delimiter, CREATE, STATUS,
+ * UID FETCH of sizes, Message-IDs and flags, then of bodies, APPEND of
+ * three small messages (MULTIAPPEND, LITERAL+/-, UIDPLUS, APPENDLIMIT as
+ * the fuzzed greeting and CAPABILITY say), LOGOUT — one after the other,
+ * APPENDs and STATUS twice, on after a failure (the next command then reads
+ * what is left of the input, or finds that it has run out). Every
  * line of the input also goes to the response parser, the literal
- * announcement check and the APPENDUID parser directly.
+ * announcement check, the APPENDUID parser and the FETCH parser directly.
  *
  * Memory: a literal announcement costs nothing until its bytes arrive (the
  * connection reads them as they come), so what a response can make the
@@ -78,6 +78,12 @@ parse_line (const char *data, gsize len)
     __builtin_trap ();
   if (imap_parse_appenduid (r->code, &validity, uids) && (validity == 0 || uids->len == 0))
     __builtin_trap ();
+  /* a FETCH response taken has its sequence number; one refused holds nothing */
+  MsgtkImapFetched f;
+  gboolean fetch = imap_parse_fetch (r, &f);
+  if (fetch ? f.seq == 0 : (f.body != NULL || f.header != NULL || f.flags != NULL))
+    __builtin_trap ();
+  imap_fetch_clear (&f);
 }
 
 static void
@@ -149,17 +155,40 @@ append (MsgtkImapSession *s, GError **error)
 }
 
 static gboolean
-search (MsgtkImapSession *s, GError **error)
+status (MsgtkImapSession *s, GError **error)
 {
-  gboolean found;
-  return msgtk_imap_session_search_message_id (s, mailbox, "<fuzz.1@example.org>", &found, error);
+  MsgtkImapMailboxStatus st;
+  gboolean ok = msgtk_imap_session_status (s, mailbox, &st, error);
+  if (ok && !st.exists && (st.uidvalidity != 0 || st.uidnext != 0 || st.messages != 0))
+    __builtin_trap ();
+  return ok;
+}
+
+static void
+fetched (const MsgtkImapFetched *m, gpointer data)
+{
+  const guint32 *range = data;
+  /* only messages in the range asked for */
+  if (m->uid < range[0] || (range[1] != 0 && m->uid > range[1]))
+    __builtin_trap ();
 }
 
 static gboolean
-digests (MsgtkImapSession *s, GError **error)
+fetch_sizes (MsgtkImapSession *s, GError **error)
 {
-  g_autoptr (GHashTable) set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  return msgtk_imap_session_fetch_last_digests (s, mailbox, 2, set, error);
+  static const guint32 range[] = { 3, 0 };
+  return msgtk_imap_session_uid_fetch (s, mailbox, range[0], range[1],
+                                       MSGTK_IMAP_FETCH_SIZE | MSGTK_IMAP_FETCH_MESSAGE_ID
+                                           | MSGTK_IMAP_FETCH_FLAGS,
+                                       fetched, (gpointer)range, error);
+}
+
+static gboolean
+fetch_bodies (MsgtkImapSession *s, GError **error)
+{
+  static const guint32 range[] = { 1, 7 };
+  return msgtk_imap_session_uid_fetch (s, mailbox, range[0], range[1], MSGTK_IMAP_FETCH_BODY,
+                                       fetched, (gpointer)range, error);
 }
 
 static gboolean
@@ -190,11 +219,12 @@ static const struct {
   { "authenticate", authenticate },
   { "delimiter", delimiter },
   { "create", create },
-  { "search", search },
-  { "search again", search }, /* in the mailbox left EXAMINE'd */
+  { "status", status },
+  { "fetch sizes", fetch_sizes },
+  { "fetch bodies", fetch_bodies }, /* in the mailbox left EXAMINE'd */
   { "append", append },
   { "append again", append }, /* the mailbox created by then, or not */
-  { "digests", digests },
+  { "status again", status },
 };
 
 int
