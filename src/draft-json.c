@@ -213,52 +213,55 @@ msgtk_draft_new_from_json (const char *json, gssize length, const char *base_dir
   return draft_from_node (json_parser_get_root (p), base_dir, error);
 }
 
+/* The end of the JSON value that starts at @p (not at a blank): past its
+ * closing brace or bracket (strings inside skipped), or the end of a bare
+ * scalar; @end when it does not end. */
+static const char *
+json_value_end (const char *p, const char *end)
+{
+  if (*p != '{' && *p != '[') {
+    while (p < end && !g_ascii_isspace (*p))
+      p++;
+    return p;
+  }
+  guint depth = 0;
+  for (; p < end; p++) {
+    if (*p == '"') {
+      for (p++; p < end && *p != '"'; p++)
+        if (*p == '\\')
+          p++;
+    } else if (*p == '{' || *p == '[') {
+      depth++;
+    } else if ((*p == '}' || *p == ']') && --depth == 0) {
+      return p + 1;
+    }
+  }
+  return end;
+}
+
 GPtrArray *
 msgtk_draft_parse_json_many (const char *data, gsize length, const char *base_dir, GError **error)
 {
   g_autoptr (GPtrArray) drafts = g_ptr_array_new_with_free_func ((GDestroyNotify)msgtk_draft_free);
-  /* JSON Lines when the first non-blank line is a whole JSON value by itself;
-   * otherwise one JSON document spread over several lines. */
-  {
-    const char *s = data, *end = data + length;
-    while (s < end && g_ascii_isspace (*s))
-      s++;
-    const char *nl = memchr (s, '\n', (gsize)(end - s));
-    g_autoptr (JsonParser) first = json_parser_new_immutable ();
-    if (nl && !json_parser_load_from_data (first, s, nl - s, NULL)) {
-      g_autoptr (JsonParser) p = json_parser_new_immutable ();
-      g_autoptr (GError) e = NULL;
-      if (!json_parser_load_from_data (p, data, (gssize)length, &e)) {
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA, "invalid JSON draft: %s", e->message);
-        return NULL;
-      }
-      MsgtkDraft *d = draft_from_node (json_parser_get_root (p), base_dir, error);
-      if (!d)
-        return NULL;
-      g_ptr_array_add (drafts, d);
-      return g_steal_pointer (&drafts);
-    }
-  }
-  /* JSON Lines. */
+  /* JSON values one after the other: JSON Lines, or documents spread over
+   * several lines (as jq prints them), each a draft */
   const char *p = data, *end = data + length;
-  guint lineno = 0;
-  while (p < end) {
-    const char *nl = memchr (p, '\n', (gsize)(end - p));
-    const char *le = nl ? nl : end;
-    lineno++;
-    const char *s = p;
-    while (s < le && g_ascii_isspace (*s))
-      s++;
-    if (s < le) {
-      g_autoptr (GError) e = NULL;
-      MsgtkDraft *d = msgtk_draft_new_from_json (s, le - s, base_dir, &e);
-      if (!d) {
-        g_set_error (error, e->domain, e->code, "line %u: %s", lineno, e->message);
-        return NULL;
-      }
-      g_ptr_array_add (drafts, d);
+  guint lineno = 1;
+  for (;;) {
+    for (; p < end && g_ascii_isspace (*p); p++)
+      lineno += *p == '\n';
+    if (p >= end)
+      break;
+    const char *e = json_value_end (p, end);
+    g_autoptr (GError) local = NULL;
+    MsgtkDraft *d = msgtk_draft_new_from_json (p, e - p, base_dir, &local);
+    if (!d) {
+      g_set_error (error, local->domain, local->code, "line %u: %s", lineno, local->message);
+      return NULL;
     }
-    p = nl ? nl + 1 : end;
+    g_ptr_array_add (drafts, d);
+    for (; p < e; p++)
+      lineno += *p == '\n';
   }
   if (drafts->len == 0) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA, "no draft in the input (empty)");

@@ -229,18 +229,20 @@ MsgtkDraft *msgtk_draft_new_from_json (const char *json, gssize length, const ch
                                        GError **error);
 /**
  * msgtk_draft_parse_json_many:
- * @data: one JSON draft object, or JSON Lines (one object per line)
+ * @data: JSON draft objects one after the other: JSON Lines (one a line),
+ *   or objects spread over several lines (as jq prints them)
  * @length: the length of @data
  * @base_dir: (nullable): where relative paths are taken from; %NULL: the
  *   current directory
  * @error: return location for an error
  *
- * Reads the drafts of @data: JSON Lines when its first non-blank line is a
- * whole JSON value, else one JSON object over several lines.
+ * Reads the drafts of @data, each JSON value one draft, in order: none is
+ * left out because another shares its line or its file.
  *
  * Returns: (transfer full) (element-type MsgtkDraft): the drafts (the array
  *   frees them: release it with g_ptr_array_unref()), or %NULL with the
- *   errors of msgtk_draft_new_from_json(), naming the line, or with
+ *   errors of msgtk_draft_new_from_json(), naming the line the draft starts
+ *   on, or with
  *   %MSGTK_ERROR_DATA when @data holds no draft.
  */
 GPtrArray *msgtk_draft_parse_json_many (const char *data, gsize length, const char *base_dir,

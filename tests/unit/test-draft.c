@@ -293,6 +293,25 @@ test_json (void)
   g_assert_error (e, MSGTK_ERROR, MSGTK_ERROR_DATA);
   g_assert_nonnull (strstr (e->message, "line 2"));
   g_assert_nonnull (strstr (e->message, "subjet"));
+  g_clear_error (&e);
+  /* several drafts over several lines each (jq's output), braces and quotes
+   * in strings: each one a draft, none dropped; an error names the line its
+   * draft starts on */
+  const char *stream
+      = "{\n  \"from\": \"a@example.org\",\n  \"subject\": \"{ not \\\" [ a brace\"\n}\n"
+        "{\n  \"from\": \"a@example.org\",\n  \"subject\": \"two\"\n}"
+        "{\"from\": \"a@example.org\", \"subject\": \"three\"}\n";
+  g_autoptr (GPtrArray) three = msgtk_draft_parse_json_many (stream, strlen (stream), NULL, &e);
+  g_assert_no_error (e);
+  g_assert_cmpuint (three->len, ==, 3);
+  g_autoptr (GMimeMessage) m1 = msgtk_draft_build (g_ptr_array_index (three, 0), &e);
+  g_assert_cmpstr (g_mime_message_get_subject (m1), ==, "{ not \" [ a brace");
+  g_autoptr (GMimeMessage) m3 = msgtk_draft_build (g_ptr_array_index (three, 2), &e);
+  g_assert_cmpstr (g_mime_message_get_subject (m3), ==, "three");
+  const char *broken = "{\"from\": \"a@example.org\"}\n\n{\n \"subject\": 1,\n \"bcc\": [\n}\n";
+  g_autoptr (GPtrArray) nothing = msgtk_draft_parse_json_many (broken, strlen (broken), NULL, &e);
+  g_assert_null (nothing);
+  g_assert_nonnull (strstr (e->message, "line 3"));
 }
 
 /* A reproducible draft with one field of the table set to @value (NULL:
