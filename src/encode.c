@@ -218,10 +218,23 @@ emit_encoded (Folder *f, const char *seg, const char *charset, gboolean space)
   }
 }
 
+/* Whether @w holds a control character other than a tab (ESC would start
+ * a charset shift for a reader of ISO-2022-JP, CR and LF would end the
+ * field): such words go encoded. */
+static gboolean
+has_control (const char *w)
+{
+  for (; *w != '\0'; w++)
+    if (((guchar)*w < 0x20 && *w != '\t') || *w == 0x7f)
+      return TRUE;
+  return FALSE;
+}
+
 static gboolean
 word_needs_encoding (const char *w)
 {
-  return !g_str_is_ascii (w) || strstr (w, "=?") != NULL || strlen (w) > MAX_LINE - 2;
+  return !g_str_is_ascii (w) || strstr (w, "=?") != NULL || strlen (w) > MAX_LINE - 2
+         || has_control (w);
 }
 
 /* Whether a word that needs encoding is at @i, after nothing but white
