@@ -1,10 +1,86 @@
-/* msgtk — what a mailbox on an IMAP server holds: STATUS and UID FETCH. */
+/* msgtk — the mailboxes of an IMAP server and what they hold: LIST,
+ * NAMESPACE, STATUS and UID FETCH. */
 #include <msgtk/error.h>
 #include <msgtk/imap-mailbox.h>
 
 #include "imap-private.h"
 
 #include <string.h>
+
+typedef struct {
+  GPtrArray *mailboxes;
+  gboolean utf8;
+  char *prefix; /* NAMESPACE */
+  char delimiter;
+  gboolean have_namespace;
+} Listing;
+
+static void
+take_list (ImapResponse *r, gpointer data)
+{
+  Listing *l = data;
+  MsgtkImapMailboxInfo *info = imap_parse_list (r, l->utf8);
+  if (info != NULL)
+    g_ptr_array_add (l->mailboxes, info);
+  imap_response_free (r);
+}
+
+GPtrArray *
+msgtk_imap_session_list (MsgtkImapSession *s, GError **error)
+{
+  Listing l = { g_ptr_array_new_with_free_func ((GDestroyNotify)imap_mailbox_info_free),
+                msgtk_imap_session_is_utf8 (s) };
+  g_autoptr (ImapResponse) r = imap_command_each (s, "LIST \"\" \"*\"", take_list, &l, error);
+  if (r == NULL || !imap_require_ok (r, "LIST", error)) {
+    g_ptr_array_unref (l.mailboxes);
+    return NULL;
+  }
+  return l.mailboxes;
+}
+
+static void
+take_namespace (ImapResponse *r, gpointer data)
+{
+  Listing *l = data;
+  char *prefix;
+  char delimiter;
+  if (!l->have_namespace && imap_parse_namespace (r, l->utf8, &prefix, &delimiter)) {
+    l->prefix = prefix;
+    l->delimiter = delimiter;
+    l->have_namespace = TRUE;
+  }
+  imap_response_free (r);
+}
+
+gboolean
+msgtk_imap_session_get_namespace (MsgtkImapSession *s, char **prefix, char *delimiter,
+                                  GError **error)
+{
+  *prefix = NULL;
+  if (!msgtk_imap_session_has_capability (s, "NAMESPACE")) {
+    *prefix = g_strdup ("");
+    return msgtk_imap_session_get_delimiter (s, delimiter, error);
+  }
+  Listing l = { .utf8 = msgtk_imap_session_is_utf8 (s) };
+  g_autoptr (ImapResponse) r = imap_command_each (s, "NAMESPACE", take_namespace, &l, error);
+  if (r == NULL || !imap_require_ok (r, "NAMESPACE", error)) {
+    g_free (l.prefix);
+    return FALSE;
+  }
+  if (!l.have_namespace) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                 "the IMAP server's NAMESPACE answer could not be read");
+    return FALSE;
+  }
+  if (l.prefix == NULL) {
+    /* no personal namespace: names from the top, LIST's delimiter */
+    *prefix = g_strdup ("");
+    return msgtk_imap_session_get_delimiter (s, delimiter, error);
+  }
+  *prefix = l.prefix;
+  *delimiter = l.delimiter;
+  return TRUE;
+}
 
 /* The value after the word @name in the parenthesised STATUS list @list. */
 static gboolean

@@ -42,4 +42,16 @@ gboolean imap_quote (GString *out, const char *s, gboolean utf8);
 gboolean imap_parse_fetch (const ImapResponse *response, MsgtkImapFetched *fetch);
 void imap_fetch_clear (MsgtkImapFetched *fetch);
 
+/* The mailbox of the untagged LIST response @r (its name in UTF-8, decoded
+ * from modified UTF-7 unless the session is @utf8), or NULL when @r is not
+ * one or is malformed. */
+MsgtkImapMailboxInfo *imap_parse_list (const ImapResponse *response, gboolean utf8);
+void imap_mailbox_info_free (MsgtkImapMailboxInfo *info);
+
+/* The personal namespace of the untagged NAMESPACE response @r: its prefix
+ * (UTF-8; NULL when there is none) and hierarchy delimiter ('\0': flat).
+ * FALSE when @r is not one or is malformed. */
+gboolean imap_parse_namespace (const ImapResponse *response, gboolean utf8, char **prefix,
+                               char *delimiter);
+
 G_END_DECLS

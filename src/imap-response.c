@@ -1,6 +1,7 @@
 /* msgtk — IMAP responses: the parser of response lines (tagged, untagged,
  * continuation; response codes), literal announcements and quoted strings. */
 #include <msgtk/error.h>
+#include <msgtk/utf7.h>
 
 #include "imap-response-private.h"
 
@@ -150,7 +151,7 @@ fetch_name_end (const char *p)
 /* The end of the parenthesised list at @p (on its '('), quoted strings
  * inside skipped; NULL if it does not end. */
 static const char *
-fetch_list_end (const char *p)
+list_end (const char *p)
 {
   guint depth = 0;
   for (; *p != '\0'; p++) {
@@ -173,7 +174,7 @@ fetch_list_end (const char *p)
  * quoted string (in *@bytes, unescaped), NIL (nothing), a list or an atom
  * (its text in *@text). Returns what follows it, NULL if malformed. */
 static const char *
-fetch_value (const ImapResponse *r, guint *next_literal, const char *p, GBytes **bytes, char **text)
+imap_value (const ImapResponse *r, guint *next_literal, const char *p, GBytes **bytes, char **text)
 {
   if (*p == '{') {
     const char *e = strchr (p, '}');
@@ -196,7 +197,7 @@ fetch_value (const ImapResponse *r, guint *next_literal, const char *p, GBytes *
     *bytes = g_string_free_to_bytes (s);
     return p + 1;
   }
-  const char *e = *p == '(' ? fetch_list_end (p) : p + strcspn (p, " )");
+  const char *e = *p == '(' ? list_end (p) : p + strcspn (p, " )");
   if (e == NULL || e == p)
     return NULL;
   if (!(e - p == 3 && g_ascii_strncasecmp (p, "NIL", 3) == 0))
@@ -228,7 +229,7 @@ imap_parse_fetch (const ImapResponse *r, MsgtkImapFetched *f)
     g_autofree char *name = g_ascii_strup (p, ne - p);
     g_autoptr (GBytes) bytes = NULL;
     g_autofree char *text = NULL;
-    p = fetch_value (r, &next_literal, ne + 1, &bytes, &text);
+    p = imap_value (r, &next_literal, ne + 1, &bytes, &text);
     if (p == NULL)
       break;
     if (strcmp (name, "UID") == 0 && text != NULL) {
@@ -254,4 +255,126 @@ imap_parse_fetch (const ImapResponse *r, MsgtkImapFetched *f)
   }
   imap_fetch_clear (f);
   return FALSE;
+}
+
+static const struct {
+  const char *name;
+  MsgtkImapMailboxAttributes flag;
+} attribute_names[] = {
+  { "\\NOSELECT", MSGTK_IMAP_MAILBOX_NOSELECT }, { "\\NONEXISTENT", MSGTK_IMAP_MAILBOX_NOSELECT },
+  { "\\ALL", MSGTK_IMAP_MAILBOX_ALL },           { "\\ARCHIVE", MSGTK_IMAP_MAILBOX_ARCHIVE },
+  { "\\DRAFTS", MSGTK_IMAP_MAILBOX_DRAFTS },     { "\\FLAGGED", MSGTK_IMAP_MAILBOX_FLAGGED },
+  { "\\JUNK", MSGTK_IMAP_MAILBOX_JUNK },         { "\\SENT", MSGTK_IMAP_MAILBOX_SENT },
+  { "\\TRASH", MSGTK_IMAP_MAILBOX_TRASH },
+};
+
+static MsgtkImapMailboxAttributes
+parse_attributes (const char *list)
+{
+  MsgtkImapMailboxAttributes a = 0;
+  g_autofree char *up = g_ascii_strup (list, -1);
+  g_auto (GStrv) words = g_strsplit_set (up, "() ", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    for (guint k = 0; k < G_N_ELEMENTS (attribute_names); k++)
+      if (strcmp (words[i], attribute_names[k].name) == 0)
+        a |= attribute_names[k].flag;
+  return a;
+}
+
+/* A mailbox name as sent (@bytes or @text) in UTF-8: as it is when the
+ * session enabled UTF8=ACCEPT, else decoded from modified UTF-7 (a name that
+ * does not decode is kept, made valid UTF-8). */
+static char *
+mailbox_name (GBytes *bytes, const char *text, gboolean utf8)
+{
+  g_autofree char *raw = bytes != NULL
+                             ? g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes))
+                             : g_strdup (text);
+  if (!utf8) {
+    char *decoded = msgtk_utf7_decode (raw);
+    if (decoded != NULL)
+      return decoded;
+  }
+  return g_utf8_make_valid (raw, -1);
+}
+
+/* A one-character hierarchy delimiter (quoted, or NIL: none). */
+static gboolean
+delimiter_value (GBytes *bytes, const char *text, char *delimiter)
+{
+  if (bytes == NULL) {
+    *delimiter = '\0';
+    return text == NULL; /* NIL */
+  }
+  if (g_bytes_get_size (bytes) != 1)
+    return FALSE;
+  *delimiter = *(const char *)g_bytes_get_data (bytes, NULL);
+  return TRUE;
+}
+
+void
+imap_mailbox_info_free (MsgtkImapMailboxInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->name);
+  g_free (info);
+}
+
+MsgtkImapMailboxInfo *
+imap_parse_list (const ImapResponse *r, gboolean utf8)
+{
+  if (r->kind != IMAP_RESPONSE_UNTAGGED || r->data == NULL
+      || g_ascii_strncasecmp (r->data, "LIST (", 6) != 0)
+    return NULL;
+  const char *p = r->data + 5;
+  guint next_literal = 0;
+  g_autofree char *attrs = NULL, *dtext = NULL, *ntext = NULL;
+  g_autoptr (GBytes) dbytes = NULL;
+  g_autoptr (GBytes) nbytes = NULL;
+  GBytes *ignored = NULL;
+  p = imap_value (r, &next_literal, p, &ignored, &attrs);
+  if (ignored != NULL)
+    g_bytes_unref (ignored);
+  if (p == NULL || attrs == NULL || *p != ' ')
+    return NULL;
+  p = imap_value (r, &next_literal, p + 1, &dbytes, &dtext);
+  char delimiter;
+  if (p == NULL || *p != ' ' || !delimiter_value (dbytes, dtext, &delimiter))
+    return NULL;
+  p = imap_value (r, &next_literal, p + 1, &nbytes, &ntext);
+  if (p == NULL || (nbytes == NULL && ntext == NULL))
+    return NULL;
+  MsgtkImapMailboxInfo *info = g_new0 (MsgtkImapMailboxInfo, 1);
+  info->name = mailbox_name (nbytes, ntext, utf8);
+  info->delimiter = delimiter;
+  info->attributes = parse_attributes (attrs);
+  return info;
+}
+
+gboolean
+imap_parse_namespace (const ImapResponse *r, gboolean utf8, char **prefix, char *delimiter)
+{
+  *prefix = NULL;
+  *delimiter = '\0';
+  if (r->kind != IMAP_RESPONSE_UNTAGGED || r->data == NULL
+      || g_ascii_strncasecmp (r->data, "NAMESPACE ", 10) != 0)
+    return FALSE;
+  const char *p = r->data + 10;
+  if (g_ascii_strncasecmp (p, "NIL", 3) == 0)
+    return TRUE; /* no personal namespace */
+  if (p[0] != '(' || p[1] != '(')
+    return FALSE;
+  guint next_literal = 0;
+  g_autoptr (GBytes) pbytes = NULL;
+  g_autoptr (GBytes) dbytes = NULL;
+  g_autofree char *ptext = NULL, *dtext = NULL;
+  p = imap_value (r, &next_literal, p + 2, &pbytes, &ptext);
+  if (p == NULL || *p != ' ' || (pbytes == NULL && ptext == NULL))
+    return FALSE;
+  p = imap_value (r, &next_literal, p + 1, &dbytes, &dtext);
+  if (p == NULL || !delimiter_value (dbytes, dtext, delimiter))
+    return FALSE;
+  *prefix = mailbox_name (pbytes, ptext, utf8);
+  return TRUE;
 }

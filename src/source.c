@@ -1,6 +1,7 @@
 /* msgtk — sources: .eml files, directories, mbox, maildir, stdin. */
 #include <msgtk/error.h>
 #include <msgtk/source.h>
+#include <msgtk/utf7.h>
 
 #include "header-private.h"
 #include "mbox-reader-private.h"
@@ -215,6 +216,18 @@ collect_maildir_folder (MsgtkSource *s, const char *dir, const char *folder)
   }
 }
 
+/* The folder of the maildir++ directory ".@name": '/' between the names of
+ * its hierarchy, decoded from modified UTF-7 (as Dovecot and Courier store
+ * them) when it is that; else as it is, made valid UTF-8. */
+static char *
+maildirpp_folder (const char *name)
+{
+  char *folder = msgtk_utf7_decode (name);
+  if (folder == NULL)
+    folder = g_utf8_make_valid (name, -1);
+  return g_strdelimit (folder, ".", '/');
+}
+
 static void
 collect_maildir (MsgtkSource *s, const char *root)
 {
@@ -227,8 +240,10 @@ collect_maildir (MsgtkSource *s, const char *root)
     if (name[0] != '.' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0 || name[1] == '\0')
       continue;
     g_autofree char *p = g_build_filename (root, name, NULL);
-    if (is_dir (p) && is_maildir (p))
-      collect_maildir_folder (s, p, name + 1);
+    if (is_dir (p) && is_maildir (p)) {
+      g_autofree char *folder = maildirpp_folder (name + 1);
+      collect_maildir_folder (s, p, folder);
+    }
   }
 }
 

@@ -50,7 +50,7 @@ typedef struct {
   GError *journal_error;
   guint not_sent;          /* messages left when it stopped */
   MsgtkImapSession *spare; /* the first session, for the first worker (atomic) */
-  char delim;
+  MsgtkFolderMap *map;
   GHashTable *targets; /* folder → Target */
   GPtrArray *order;    /* the targets as first met */
 } Upload;
@@ -138,18 +138,6 @@ journal_failed (Upload *up, GError *error)
   g_atomic_int_set (&up->journal_broken, 1);
 }
 
-/* The mailbox of a maildir++ @folder ("Lists.gtk") under @base. */
-static char *
-target_mailbox (const char *base, const char *folder, char delim)
-{
-  if (*folder == '\0')
-    return g_strdup (base);
-  g_autofree char *f = g_strdup (folder);
-  if (delim != '\0')
-    g_strdelimit (f, ".", delim);
-  return g_strdup_printf ("%s%c%s", base, delim ? delim : '.', f);
-}
-
 static void
 add_message_id (const MsgtkImapFetched *m, gpointer data)
 {
@@ -185,7 +173,7 @@ look_at_target (Upload *up, MsgtkImapSession *s, Target *t, GError **error)
 {
   const MsgtkUploadOptions *o = up->o;
   g_free (t->mailbox);
-  t->mailbox = target_mailbox (o->mailbox ? o->mailbox : "INBOX", t->folder, up->delim);
+  t->mailbox = msgtk_folder_map_mailbox (up->map, t->folder);
   MsgtkImapMailboxStatus st;
   if (!msgtk_imap_session_status (s, t->mailbox, &st, error))
     return FALSE;
@@ -541,8 +529,7 @@ feed_item (Feed *f, MsgtkItem *item, GBytes *data)
   up->result->counts.bytes_total += len;
   g_mutex_unlock (&up->lock);
   if (o->dry_run) {
-    g_autofree char *mailbox
-        = target_mailbox (o->mailbox ? o->mailbox : "INBOX", t->folder, up->delim);
+    g_autofree char *mailbox = msgtk_folder_map_mailbox (up->map, t->folder);
     if (o->planned != NULL)
       o->planned (item->identity, len, mailbox, o->data);
     up->result->counts.uploaded++;
@@ -624,21 +611,29 @@ msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *resu
 {
   memset (result, 0, sizeof *result);
   result->failures = g_ptr_array_new_with_free_func (g_free);
-  Upload up = { .o = o, .result = result, .delim = '.' };
+  Upload up = { .o = o, .result = result };
+  up.map = msgtk_folder_map_new (o->mailbox);
+  for (char **r = o->map; r != NULL && *r != NULL; r++)
+    if (!msgtk_folder_map_add_rule (up.map, *r, error)) {
+      msgtk_folder_map_free (up.map);
+      g_clear_pointer (&result->failures, g_ptr_array_unref);
+      return FALSE;
+    }
   g_mutex_init (&up.lock);
   up.start = g_get_monotonic_time ();
   up.targets = g_hash_table_new (g_str_hash, g_str_equal);
   up.order = g_ptr_array_new_with_free_func (target_free);
   if (!o->dry_run) {
     /* the first session, made before anything is read (a login that fails
-     * fails the run at once); it gives the hierarchy delimiter, then serves
-     * the first worker */
+     * fails the run at once); it tells what the server's mailboxes are like
+     * (namespace, delimiter, special uses), then serves the first worker */
     up.spare = open_session (o, error);
-    if (up.spare == NULL || !msgtk_imap_session_get_delimiter (up.spare, &up.delim, error)) {
+    if (up.spare == NULL || !msgtk_folder_map_learn (up.map, up.spare, error)) {
       g_clear_pointer (&up.spare, msgtk_imap_session_free);
       g_clear_pointer (&result->failures, g_ptr_array_unref); /* nothing for the caller to clear */
       g_hash_table_unref (up.targets);
       g_ptr_array_unref (up.order);
+      msgtk_folder_map_free (up.map);
       g_mutex_clear (&up.lock);
       return FALSE;
     }
@@ -683,6 +678,7 @@ msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *resu
   result->counts.seconds = (g_get_monotonic_time () - up.start) / 1e6;
   g_hash_table_unref (up.targets);
   g_ptr_array_unref (up.order);
+  msgtk_folder_map_free (up.map);
   g_mutex_clear (&up.lock);
   return TRUE;
 }

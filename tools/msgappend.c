@@ -17,11 +17,16 @@ static char *opt_mailbox = NULL, *opt_journal, *opt_dedupe, *opt_date_from;
 static gboolean opt_create, opt_dry_run, opt_no_journal;
 static int opt_jobs = 1;
 static int opt_batch = 100;
-static char **opt_paths;
+static char **opt_paths, **opt_map;
 
 static GOptionEntry entries[] = {
-  { "mailbox", 'm', 0, G_OPTION_ARG_FILENAME, &opt_mailbox, "target mailbox (default INBOX)",
+  { "mailbox", 'm', 0, G_OPTION_ARG_FILENAME, &opt_mailbox,
+    "the mailbox for the messages outside folders, and the parent of the folders' (\"\": the top "
+    "level)",
     "NAME" },
+  { "map", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_map,
+    "put FOLDER (and the folders under it) in MAILBOX (and under it); repeatable",
+    "FOLDER=MAILBOX" },
   { "create", 0, 0, G_OPTION_ARG_NONE, &opt_create, "create missing mailboxes", NULL },
   { "journal", 0, 0, G_OPTION_ARG_FILENAME, &opt_journal, "resume journal file", "FILE" },
   { "no-journal", 0, 0, G_OPTION_ARG_NONE, &opt_no_journal, "neither read nor write a journal",
@@ -101,9 +106,8 @@ main (int argc, char **argv)
     return usage_error ("-j takes 1 to 64");
   if (opt_batch < 1 || opt_batch > 1000)
     return usage_error ("--batch takes 1 to 1000");
-  const char *base = opt_mailbox ? opt_mailbox : "INBOX";
-  if (!g_utf8_validate (base, -1, NULL) || *base == '\0')
-    return usage_error ("--mailbox takes a non-empty UTF-8 name");
+  if (opt_mailbox != NULL && !g_utf8_validate (opt_mailbox, -1, NULL))
+    return usage_error ("--mailbox takes a UTF-8 name");
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkAccount) account = cli_account_resolve (&acct_opts, PROG, "imap", &error);
   if (account == NULL)
@@ -121,7 +125,8 @@ main (int argc, char **argv)
   tty = isatty (2) && !opt_dry_run;
   MsgtkUploadOptions uo = { .account = account,
                             .trace = acct_opts.trace ? stderr : NULL,
-                            .mailbox = base,
+                            .mailbox = opt_mailbox,
+                            .map = opt_map,
                             .create = opt_create,
                             .jobs = (guint)opt_jobs,
                             .batch = (guint)opt_batch,

@@ -1,20 +1,93 @@
 /**
  * SECTION:msgtk-imap-mailbox
  * @title: IMAP mailboxes
- * @short_description: what a mailbox on an IMAP server holds: STATUS and
- *   UID FETCH
+ * @short_description: the mailboxes of an IMAP server and what they hold:
+ *   LIST, NAMESPACE, STATUS, UID FETCH
  *
- * The state of a mailbox (STATUS: whether it exists, its UIDVALIDITY,
- * UIDNEXT and message count) and its messages by UID (UID FETCH of sizes,
- * header fields, whole messages and flags), each message given to a
- * callback as its response arrives, so that memory stays flat however many
- * are fetched.
+ * The server's mailboxes (LIST, with their special uses, RFC 6154) and its
+ * personal namespace (NAMESPACE, RFC 2342); the state of a mailbox (STATUS: whether it exists, its
+ * UIDVALIDITY, UIDNEXT and message count) and its messages by UID (UID FETCH of sizes, header
+ * fields, whole messages and flags), each message given to a callback as its response arrives, so
+ * that memory stays flat however many are fetched.
  */
 #pragma once
 
 #include <msgtk/imap.h>
 
 G_BEGIN_DECLS
+
+/**
+ * MsgtkImapMailboxAttributes:
+ * @MSGTK_IMAP_MAILBOX_NOSELECT: it holds no messages (\Noselect,
+ *   \NonExistent): a name in the hierarchy only
+ * @MSGTK_IMAP_MAILBOX_ALL: special use \All: every message
+ * @MSGTK_IMAP_MAILBOX_ARCHIVE: special use \Archive
+ * @MSGTK_IMAP_MAILBOX_DRAFTS: special use \Drafts
+ * @MSGTK_IMAP_MAILBOX_FLAGGED: special use \Flagged
+ * @MSGTK_IMAP_MAILBOX_JUNK: special use \Junk
+ * @MSGTK_IMAP_MAILBOX_SENT: special use \Sent
+ * @MSGTK_IMAP_MAILBOX_TRASH: special use \Trash
+ *
+ * What LIST says of a mailbox, beyond its name.
+ */
+typedef enum {
+  MSGTK_IMAP_MAILBOX_NOSELECT = 1 << 0,
+  MSGTK_IMAP_MAILBOX_ALL = 1 << 1,
+  MSGTK_IMAP_MAILBOX_ARCHIVE = 1 << 2,
+  MSGTK_IMAP_MAILBOX_DRAFTS = 1 << 3,
+  MSGTK_IMAP_MAILBOX_FLAGGED = 1 << 4,
+  MSGTK_IMAP_MAILBOX_JUNK = 1 << 5,
+  MSGTK_IMAP_MAILBOX_SENT = 1 << 6,
+  MSGTK_IMAP_MAILBOX_TRASH = 1 << 7,
+} MsgtkImapMailboxAttributes;
+
+/**
+ * MsgtkImapMailboxInfo:
+ * @name: the mailbox name, UTF-8 (decoded from modified UTF-7 where the
+ *   session sends names so)
+ * @delimiter: its hierarchy delimiter; '\0' for a flat name
+ * @attributes: what else LIST said of it
+ *
+ * One mailbox of a LIST.
+ */
+typedef struct {
+  char *name;
+  char delimiter;
+  MsgtkImapMailboxAttributes attributes;
+} MsgtkImapMailboxInfo;
+
+/**
+ * msgtk_imap_session_list:
+ * @session: an authenticated session
+ * @error: return location for an error
+ *
+ * LIST "" "*": every mailbox of the server the user sees, with its special
+ * use when the server says it (SPECIAL-USE servers do in every LIST).
+ *
+ * Returns: (transfer full) (element-type MsgtkImapMailboxInfo): the
+ *   mailboxes in the server's order (the array frees them), or %NULL with
+ *   %MSGTK_ERROR_UNAVAILABLE or %MSGTK_ERROR_PROTOCOL when the server
+ *   refuses, or with a connection error.
+ */
+GPtrArray *msgtk_imap_session_list (MsgtkImapSession *session, GError **error);
+
+/**
+ * msgtk_imap_session_get_namespace:
+ * @session: an authenticated session
+ * @prefix: (out) (transfer full): the prefix of the user's own mailboxes
+ *   ("" or "INBOX.", say), UTF-8
+ * @delimiter: (out): their hierarchy delimiter; '\0' for flat names
+ * @error: return location for an error
+ *
+ * The personal namespace (NAMESPACE, RFC 2342) when the server has the
+ * capability; else the prefix "" and the delimiter of LIST "" "".
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_UNAVAILABLE or %MSGTK_ERROR_PROTOCOL when
+ *   the server refuses or answers what cannot be read, or with a connection
+ *   error.
+ */
+gboolean msgtk_imap_session_get_namespace (MsgtkImapSession *session, char **prefix,
+                                           char *delimiter, GError **error);
 
 /**
  * MsgtkImapMailboxStatus:

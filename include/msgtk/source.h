@@ -50,8 +50,10 @@ typedef enum {
  * @identity: a stable identity string, unique in the source
  * @envelope_sender: (nullable): for mbox, the From_ line's address; %NULL
  *   otherwise
- * @folder: (nullable): its maildir++ folder ("Sent", "Lists.gtk"); %NULL at
- *   the top
+ * @folder: (nullable): its folder under the source's root: UTF-8 names
+ *   with '/' between those of a hierarchy ("Sent", "Lists/gtk"; maildir++
+ *   ".Lists.gtk" and ".Entw&APw-rfe" are "Lists/gtk" and "Entwürfe");
+ *   %NULL at the top
  * @bytes: (nullable): the bytes @stream yields when the source holds them in
  *   memory anyway (mbox, a stream, a small file); %NULL otherwise
  *

@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <msgtk/folder-map.h>
 #include <msgtk/imap-append.h>
 #include <msgtk/journal.h>
 #include <stdio.h>
@@ -51,8 +52,12 @@ typedef struct {
  * MsgtkUploadOptions:
  * @account: the server and credentials (its password, if any, fetched once)
  * @trace: (nullable): where the protocol dialogue goes, secrets redacted
- * @mailbox: (nullable): the mailbox; with maildir++ folders, the parent of
- *   theirs; %NULL: INBOX
+ * @mailbox: (nullable): where the sources' own messages go, and under which
+ *   their folders go ("": the top level); %NULL: INBOX, the folders at the
+ *   top level and those of a special use to the server's (see
+ *   msgtk_folder_map_new())
+ * @map: (nullable) (array zero-terminated=1): folder rules "FOLDER=MAILBOX"
+ *   (msgtk_folder_map_add_rule())
  * @create: create missing mailboxes
  * @jobs: connections in parallel; 0: 1
  * @batch: messages per APPEND command at most; 0: 100
@@ -74,6 +79,7 @@ typedef struct {
   MsgtkAccount *account;
   FILE *trace;
   const char *mailbox;
+  char **map;
   gboolean create;
   guint jobs;
   guint batch;
@@ -130,8 +136,9 @@ typedef struct {
  * in @result (a mailbox that cannot be used: one line for all its
  * messages); the upload goes on with the others.
  *
- * Returns: %FALSE (with @error) only when nothing could be uploaded at all
- *   (the login or the server's hierarchy delimiter failed).
+ * Returns: %FALSE (with @error) only when nothing could be uploaded at all:
+ *   a folder rule that is not one (%MSGTK_ERROR_USAGE), the login failed, or
+ *   the server's namespace or mailboxes could not be listed.
  */
 gboolean msgtk_upload (char **paths, const MsgtkUploadOptions *options, MsgtkUploadResult *result,
                        GError **error);

@@ -1,6 +1,7 @@
 """What the msgappend tests share: uploads with msgappend to a private Dovecot
 (tests/servers/peers.py), and what the server then holds, read back with
 Python's imaplib."""
+import base64
 import imaplib
 import re
 import ssl
@@ -31,11 +32,31 @@ def ctx_for(dv):
     return ssl.create_default_context(cafile=dv.cafile)
 
 
+def imap_utf7(name):
+    """@name in modified UTF-7 (RFC 3501 5.1.3), as imaplib must send it."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            b64 = base64.b64encode("".join(run).encode("utf-16-be")).decode().rstrip("=")
+            out.append("&" + b64.replace("/", ",") + "-")
+            run.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
 def fetch_all(dv, mailbox, user=None, password=None):
     """[(bytes, flags set, internaldate str)] of @mailbox, by UID order."""
     im = imaplib.IMAP4_SSL(dv.host, dv.imaps_port, ssl_context=ctx_for(dv))
     im.login(user or dv.user, password or dv.password)
-    typ, _ = im.select('"' + mailbox + '"', readonly=True)
+    typ, _ = im.select('"' + imap_utf7(mailbox) + '"', readonly=True)
     assert typ == "OK", f"select {mailbox}"
     typ, data = im.uid("FETCH", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
     out = []

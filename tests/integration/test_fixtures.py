@@ -185,6 +185,6 @@ with t.case("archives/maildir: flags from the file names, maildir++ folders"):
         ("", "maildir: draft, trashed", ("deleted", "draft")),
         ("", "maildir: new", ()),
         ("Archive", "maildir++ sub-folder", ("seen",)),
-        ("Archive.2023", "nested maildir++ folder, CRLF", ()),
+        ("Archive/2023", "nested maildir++ folder, CRLF", ()),
     ]), f"{got}")
 t.done()

@@ -74,12 +74,14 @@ class Tags:
 
 def session_start(caps, tags):
     """msgappend's first session: ENABLE where offered, the hierarchy
-    delimiter (LIST); it then serves the first worker."""
+    delimiter (LIST "" "", no NAMESPACE here) and the mailboxes (LIST "" "*",
+    for their special uses); it then serves the first worker."""
     out = greeting(caps)
     if "UTF8=ACCEPT" in caps.split():
         out += enable(tags(), caps)
-    t = tags()
-    return out + f'C: {t} LIST "" ""\nS: * LIST (\\Noselect) "/" ""\nS: {t} OK listed\n'.encode()
+    t, all_ = tags(), tags()
+    return out + (f'C: {t} LIST "" ""\nS: * LIST (\\Noselect) "/" ""\nS: {t} OK listed\n'
+                  f'C: {all_} LIST "" "*"\nS: * LIST (\\HasNoChildren) "/" INBOX\nS: {all_} OK listed\n').encode()
 
 
 def status(tag, mailbox, uidnext=1):

@@ -608,6 +608,52 @@ test_uid_fetch (void)
 }
 
 static void
+test_list_namespace (void)
+{
+  /* LIST: attributes, quoted and literal names, modified UTF-7 decoded, a
+   * NIL delimiter; NAMESPACE's personal prefix and delimiter */
+  TranscriptPeer *peer = transcript_start_text (
+      "list", "S: * PREAUTH [CAPABILITY IMAP4rev1 NAMESPACE SPECIAL-USE] hi\n"
+              "C: A0001 LIST \"\" \"*\"\n"
+              "S: * LIST (\\HasNoChildren) \".\" INBOX\n"
+              "S: * LIST (\\HasNoChildren \\Sent) \".\" \"INBOX.Gesendet\"\n"
+              "S: * LIST (\\Noselect \\HasChildren) \".\" {15}\n"
+              "S: INBOX.Entw&APw-\n"
+              "S: * LIST (\\Drafts) \".\" \"INBOX.Entw&APw-rfe\"\n"
+              "S: * LIST () NIL \"flat \\\"q\\\"\"\n"
+              "S: * LIST (\\Trash) \".\"\n"
+              "S: * FLAGS (\\Seen)\n"
+              "S: A0001 OK listed\n"
+              "C: A0002 NAMESPACE\n"
+              "S: * NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"#shared.\" \".\"))\n"
+              "S: A0002 OK namespace\n");
+  g_autoptr (GError) error = NULL;
+  MsgtkImapSession *s = session (peer, FALSE, &error);
+  g_autoptr (GPtrArray) list = msgtk_imap_session_list (s, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 5); /* the one without a name is not taken */
+  const MsgtkImapMailboxInfo *m = list->pdata[1];
+  g_assert_cmpstr (m->name, ==, "INBOX.Gesendet");
+  g_assert_cmpint (m->delimiter, ==, '.');
+  g_assert_cmpuint (m->attributes, ==, MSGTK_IMAP_MAILBOX_SENT);
+  m = list->pdata[2];
+  g_assert_cmpstr (m->name, ==, "INBOX.Entwü");
+  g_assert_cmpuint (m->attributes, ==, MSGTK_IMAP_MAILBOX_NOSELECT);
+  m = list->pdata[3];
+  g_assert_cmpstr (m->name, ==, "INBOX.Entwürfe");
+  g_assert_cmpuint (m->attributes, ==, MSGTK_IMAP_MAILBOX_DRAFTS);
+  m = list->pdata[4];
+  g_assert_cmpstr (m->name, ==, "flat \"q\"");
+  g_assert_cmpint (m->delimiter, ==, '\0');
+  g_autofree char *prefix = NULL;
+  char delimiter = 0;
+  g_assert_true (msgtk_imap_session_get_namespace (s, &prefix, &delimiter, &error));
+  g_assert_cmpstr (prefix, ==, "INBOX.");
+  g_assert_cmpint (delimiter, ==, '.');
+  session_finish (s, peer, NULL, 0);
+}
+
+static void
 test_parse_fetch (void)
 {
   /* malformed FETCH responses are not taken */
@@ -647,6 +693,7 @@ main (int argc, char **argv)
   g_test_add_func ("/imap/status", test_status);
   g_test_add_func ("/imap/uid-fetch", test_uid_fetch);
   g_test_add_func ("/imap/parse-fetch", test_parse_fetch);
+  g_test_add_func ("/imap/list-namespace", test_list_namespace);
   g_test_add_func ("/imap/in-flight-any-order", test_in_flight_any_order);
   g_test_add_func ("/imap/append-sync", test_append_sync);
   g_test_add_func ("/imap/multiappend-retry", test_multiappend_retry);

@@ -435,7 +435,7 @@ test_maildir (void)
   g_assert_cmpint (i1->flags, ==, MSGTK_FLAG_SEEN | MSGTK_FLAG_ANSWERED | MSGTK_FLAG_FLAGGED);
   g_assert_null (i1->folder);
   g_assert_cmpint (i2->flags, ==, 0);
-  g_assert_cmpstr (i3->folder, ==, "Lists.gtk");
+  g_assert_cmpstr (i3->folder, ==, "Lists/gtk");
   g_assert_cmpint (i3->flags, ==, MSGTK_FLAG_DELETED);
   g_assert_nonnull (i1->internal_date);
   g_assert_true (g_str_has_suffix (i1->identity, "/100.a.host"));

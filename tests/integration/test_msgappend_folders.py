@@ -1,0 +1,123 @@
+"""msgappend's folders against real private Dovecots: a maildir++ tree (.Sent,
+.Trash, .Lists.dev, a folder stored in modified UTF-7) lands in the server's
+special-use mailboxes whatever their names (German ones here), in its personal
+namespace (INBOX.) with its delimiter; on a plain server at the top level, as
+mbsync puts them; --mailbox as a prefix (empty: the top level); --map rules."""
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap, SOURCE_DIR  # noqa: E402
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
+from peers import Dovecot  # noqa: E402
+from appendlib import append, check_exactly_once, out_of  # noqa: E402
+
+t = Tap()
+os.environ["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""), "intercept_tls_get_addr=0") if x)
+
+# a German server whose mailboxes live under INBOX. (as Courier's do)
+GERMAN = """namespace inbox {
+  inbox = yes
+  prefix = INBOX.
+  separator = .
+  mailbox Gesendet {
+    special_use = \\Sent
+    auto = create
+  }
+  mailbox Papierkorb {
+    special_use = \\Trash
+    auto = create
+  }
+  mailbox Entwürfe {
+    special_use = \\Drafts
+    auto = create
+  }
+}"""
+
+# the maildir++ folders of the archive, as Dovecot or Courier store them
+FOLDERS = {"": "root", ".Sent": "sent", ".Trash": "trash", ".Lists.dev": "dev",
+           ".Entw&APw-rfe": "draft", ".Projekte": "projekte"}
+
+
+def write_maildir(root):
+    msgs = {}
+    for d, tag in FOLDERS.items():
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(root, d, sub), exist_ok=True)
+        data = [f"From: a@example.org\nSubject: {tag} {i}\nMessage-ID: <{tag}{i}@x>\n\n{tag} body {i}\n".encode()
+                for i in range(2)]
+        for i, m in enumerate(data):
+            with open(os.path.join(root, d, "cur", f"{1700000000 + i}.{tag}{i}.host:2,S"), "wb") as f:
+                f.write(m)
+        msgs[tag] = data
+    return msgs
+
+
+def counts(dv, mailboxes):
+    return {m: dv.message_count(m) for m in mailboxes}
+
+
+with tempfile.TemporaryDirectory(prefix="msgtk-folders-") as work:
+    md = os.path.join(work, "Maildir")
+    msgs = write_maildir(md)
+
+    with Dovecot(os.path.join(work, "dv-de"), extra_conf=GERMAN) as dv:
+        with t.case("a maildir++ tree into a German server under INBOX.: the special-use folders and the "
+                    "namespace, whatever the names"):
+            r = append(dv, "--no-journal", "--create", md)
+            t.check(r.returncode == 0, out_of(r))
+            where = {"INBOX": "root", "INBOX.Gesendet": "sent", "INBOX.Papierkorb": "trash",
+                     "INBOX.Lists.dev": "dev", "INBOX.Entwürfe": "draft", "INBOX.Projekte": "projekte"}
+            got = counts(dv, where)
+            t.check(all(n == 2 for n in got.values()), f"{got}")
+            for mailbox, tag in where.items():
+                check_exactly_once(t, dv, mailbox, msgs[tag])
+            names = dv.doveadm("mailbox", "list", "-u", dv.user)
+            t.check("INBOX.Sent" not in names and "INBOX.Trash" not in names, names)
+
+        with t.case("--map: a folder (and those under it) where the user says"):
+            r = append(dv, "--no-journal", "--create", "--map", "Lists=INBOX/Listen", "--map", "=INBOX/Alt", md)
+            t.check(r.returncode == 0, out_of(r))
+            t.check(dv.message_count("INBOX.Listen.dev") == 2 and dv.message_count("INBOX.Alt") == 2,
+                    dv.doveadm("mailbox", "list", "-u", dv.user))
+
+        with t.case("--mailbox NAME: the archive under one mailbox, nothing to the special-use ones"):
+            before = dv.message_count("INBOX.Gesendet")
+            r = append(dv, "--no-journal", "--create", "--mailbox", "INBOX.Import", md)
+            t.check(r.returncode == 0, out_of(r))
+            got = counts(dv, ["INBOX.Import", "INBOX.Import.Sent", "INBOX.Import.Lists.dev",
+                              "INBOX.Import.Entwürfe"])
+            t.check(all(n == 2 for n in got.values()), f"{got}")
+            t.check(dv.message_count("INBOX.Gesendet") == before, "the server's Sent untouched")
+
+    with Dovecot(os.path.join(work, "dv-plain")) as dv:
+        with t.case("a server without special uses: the folders at the top level, as mbsync puts them"):
+            r = append(dv, "--no-journal", "--create", md)
+            t.check(r.returncode == 0, out_of(r))
+            where = {"INBOX": "root", "Sent": "sent", "Trash": "trash", "Lists.dev": "dev",
+                     "Entwürfe": "draft", "Projekte": "projekte"}
+            got = counts(dv, where)
+            t.check(all(n == 2 for n in got.values()), f"{got}")
+            names = dv.doveadm("mailbox", "list", "-u", dv.user)
+            t.check("INBOX.Sent" not in names and "Entw&APw-rfe" not in names, names)
+
+        with t.case("--mailbox '': the folders at the top level, the archive's own messages in INBOX"):
+            r = append(dv, "--no-journal", "--mailbox", "", md)
+            t.check(r.returncode == 0, out_of(r))
+            t.check(dv.message_count("INBOX") == 4 and dv.message_count("Lists.dev") == 4, out_of(r))
+
+        with t.case("--dry-run shows where each folder would go, in UTF-8"):
+            r = append(dv, "--dry-run", "--no-journal", md)
+            text = out_of(r)
+            t.check(r.returncode == 0, text)
+            t.check(re.search(r"to Entwürfe\n", text) and re.search(r"to Lists/dev\n", text)
+                    and re.search(r"to INBOX\n", text), text)
+
+        with t.case("a folder rule that is not one: a usage error naming it"):
+            r = append(dv, "--no-journal", "--map", "Lists", md)
+            t.check(r.returncode == 64 and "'Lists' is not a folder rule" in out_of(r), out_of(r))
+
+t.done()
