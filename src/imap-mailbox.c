@@ -58,8 +58,10 @@ msgtk_imap_session_get_namespace (MsgtkImapSession *s, char **prefix, char *deli
 {
   *prefix = NULL;
   if (!msgtk_imap_session_has_capability (s, "NAMESPACE")) {
+    if (!msgtk_imap_session_get_delimiter (s, delimiter, error))
+      return FALSE;
     *prefix = g_strdup ("");
-    return msgtk_imap_session_get_delimiter (s, delimiter, error);
+    return TRUE;
   }
   Listing l = { .utf8 = msgtk_imap_session_is_utf8 (s) };
   g_autoptr (ImapResponse) r = imap_command_each (s, "NAMESPACE", take_namespace, &l, error);
@@ -74,8 +76,10 @@ msgtk_imap_session_get_namespace (MsgtkImapSession *s, char **prefix, char *deli
   }
   if (l.prefix == NULL) {
     /* no personal namespace: names from the top, LIST's delimiter */
+    if (!msgtk_imap_session_get_delimiter (s, delimiter, error))
+      return FALSE;
     *prefix = g_strdup ("");
-    return msgtk_imap_session_get_delimiter (s, delimiter, error);
+    return TRUE;
   }
   *prefix = l.prefix;
   *delimiter = l.delimiter;

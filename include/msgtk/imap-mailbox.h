@@ -75,7 +75,7 @@ GPtrArray *msgtk_imap_session_list (MsgtkImapSession *session, GError **error);
  * msgtk_imap_session_get_namespace:
  * @session: an authenticated session
  * @prefix: (out) (transfer full): the prefix of the user's own mailboxes
- *   ("" or "INBOX.", say), UTF-8
+ *   ("" or "INBOX.", say), UTF-8; %NULL on failure
  * @delimiter: (out): their hierarchy delimiter; '\0' for flat names
  * @error: return location for an error
  *

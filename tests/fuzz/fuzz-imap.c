@@ -3,14 +3,16 @@
  * The input is everything the server says, start to end: a session over a
  * stream that reads it (msgtk_imap_session_new_for_stream, secure) runs the
  * client operations that read responses — authenticate (LOGIN or the SASL
- * mechanism the fuzzed capabilities offer), LIST delimiter, CREATE, STATUS,
+ * mechanism the fuzzed capabilities offer), LIST delimiter, NAMESPACE, LIST
+ * of every mailbox, CREATE, STATUS,
  * UID FETCH of sizes, Message-IDs and flags, then of bodies, APPEND of
  * three small messages (MULTIAPPEND, LITERAL+/-, UIDPLUS, APPENDLIMIT as
  * the fuzzed greeting and CAPABILITY say), LOGOUT — one after the other,
  * APPENDs and STATUS twice, on after a failure (the next command then reads
  * what is left of the input, or finds that it has run out). Every
  * line of the input also goes to the response parser, the literal
- * announcement check, the APPENDUID parser and the FETCH parser directly.
+ * announcement check and the APPENDUID, FETCH, LIST and NAMESPACE parsers
+ * directly.
  *
  * Memory: a literal announcement costs nothing until its bytes arrive (the
  * connection reads them as they come), so what a response can make the
@@ -84,6 +86,18 @@ parse_line (const char *data, gsize len)
   if (fetch ? f.seq == 0 : (f.body != NULL || f.header != NULL || f.flags != NULL))
     __builtin_trap ();
   imap_fetch_clear (&f);
+  /* a LIST response taken has a valid UTF-8 name; NAMESPACE's prefix too */
+  for (guint utf8 = 0; utf8 < 2; utf8++) {
+    MsgtkImapMailboxInfo *info = imap_parse_list (r, utf8);
+    if (info != NULL && (info->name == NULL || !g_utf8_validate (info->name, -1, NULL)))
+      __builtin_trap ();
+    imap_mailbox_info_free (info);
+    char *prefix = NULL, delimiter;
+    if (imap_parse_namespace (r, utf8, &prefix, &delimiter) && prefix != NULL
+        && !g_utf8_validate (prefix, -1, NULL))
+      __builtin_trap ();
+    g_free (prefix);
+  }
 }
 
 static void
@@ -155,6 +169,23 @@ append (MsgtkImapSession *s, GError **error)
 }
 
 static gboolean
+list (MsgtkImapSession *s, GError **error)
+{
+  g_autoptr (GPtrArray) mailboxes = msgtk_imap_session_list (s, error);
+  return mailboxes != NULL;
+}
+
+static gboolean namespace(MsgtkImapSession *s, GError **error)
+{
+  g_autofree char *prefix = NULL;
+  char delimiter;
+  gboolean ok = msgtk_imap_session_get_namespace (s, &prefix, &delimiter, error);
+  if (ok != (prefix != NULL))
+    __builtin_trap ();
+  return ok;
+}
+
+static gboolean
 status (MsgtkImapSession *s, GError **error)
 {
   MsgtkImapMailboxStatus st;
@@ -218,6 +249,8 @@ static const struct {
 } operations[] = {
   { "authenticate", authenticate },
   { "delimiter", delimiter },
+  { "namespace", namespace },
+  { "list", list },
   { "create", create },
   { "status", status },
   { "fetch sizes", fetch_sizes },
