@@ -1,4 +1,5 @@
 /* msgtk — message flags in maildir, mbox and IMAP form. */
+#include <msgtk/error.h>
 #include <msgtk/flags.h>
 
 #include <string.h>
@@ -82,24 +83,89 @@ msgtk_flags_from_mbox_status (const char *status, const char *x_status)
   return f;
 }
 
+static const struct {
+  MsgtkFlags flag;
+  const char *name;
+} imap_names[] = { { MSGTK_FLAG_SEEN, "\\Seen" },
+                   { MSGTK_FLAG_ANSWERED, "\\Answered" },
+                   { MSGTK_FLAG_FLAGGED, "\\Flagged" },
+                   { MSGTK_FLAG_DELETED, "\\Deleted" },
+                   { MSGTK_FLAG_DRAFT, "\\Draft" } };
+
 char *
-msgtk_flags_to_imap (MsgtkFlags flags)
+msgtk_flags_to_imap (MsgtkFlags flags, const char *const *keywords)
 {
-  static const struct {
-    MsgtkFlags flag;
-    const char *name;
-  } names[] = { { MSGTK_FLAG_SEEN, "\\Seen" },
-                { MSGTK_FLAG_ANSWERED, "\\Answered" },
-                { MSGTK_FLAG_FLAGGED, "\\Flagged" },
-                { MSGTK_FLAG_DELETED, "\\Deleted" },
-                { MSGTK_FLAG_DRAFT, "\\Draft" } };
   GString *s = g_string_new ("(");
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    if (flags & names[i].flag) {
+  for (guint i = 0; i < G_N_ELEMENTS (imap_names); i++)
+    if (flags & imap_names[i].flag) {
       if (s->len > 1)
         g_string_append_c (s, ' ');
-      g_string_append (s, names[i].name);
+      g_string_append (s, imap_names[i].name);
     }
+  for (guint i = 0; keywords != NULL && keywords[i] != NULL; i++) {
+    g_autofree char *k = msgtk_flags_keyword (keywords[i]);
+    if (k == NULL)
+      continue;
+    if (s->len > 1)
+      g_string_append_c (s, ' ');
+    g_string_append (s, k);
+  }
   g_string_append_c (s, ')');
   return g_string_free (s, FALSE);
+}
+
+char *
+msgtk_flags_keyword (const char *word)
+{
+  if (word == NULL || *word == '\0' || *word == '\\')
+    return NULL;
+  char *k = g_strdup (word);
+  for (char *p = k; *p != '\0'; p++)
+    if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f || strchr ("(){%*\"\\]", *p) != NULL)
+      *p = '_';
+  return k;
+}
+
+static void
+add_keyword (GPtrArray *keywords, const char *word)
+{
+  g_autofree char *k = msgtk_flags_keyword (word);
+  if (k == NULL)
+    return;
+  for (guint i = 0; i < keywords->len; i++)
+    if (g_ascii_strcasecmp (keywords->pdata[i], k) == 0) /* keywords are not case-sensitive */
+      return;
+  g_ptr_array_add (keywords, g_steal_pointer (&k));
+}
+
+void
+msgtk_flags_parse_keywords (const char *value, GPtrArray *keywords)
+{
+  g_auto (GStrv) words = g_strsplit_set (value, ", \t\r\n", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    add_keyword (keywords, words[i]);
+}
+
+gboolean
+msgtk_flags_parse (const char *text, MsgtkFlags *flags, GPtrArray *keywords, GError **error)
+{
+  g_auto (GStrv) words = g_strsplit_set (text, "() ,\t", -1);
+  for (guint i = 0; words[i] != NULL; i++) {
+    if (words[i][0] != '\\') {
+      add_keyword (keywords, words[i]);
+      continue;
+    }
+    guint k = 0;
+    while (k < G_N_ELEMENTS (imap_names) && g_ascii_strcasecmp (words[i], imap_names[k].name) != 0)
+      k++;
+    if (k == G_N_ELEMENTS (imap_names)) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                   "'%s' is not an IMAP flag: \\Seen, \\Answered, \\Flagged, \\Deleted "
+                   "and \\Draft are, and keywords without a backslash",
+                   words[i]);
+      return FALSE;
+    }
+    *flags |= imap_names[k].flag;
+  }
+  return TRUE;
 }

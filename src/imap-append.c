@@ -75,6 +75,7 @@ msgtk_imap_message_clear (MsgtkImapMessage *m)
 {
   g_clear_pointer (&m->data, g_bytes_unref);
   g_clear_pointer (&m->internal_date, g_date_time_unref);
+  g_clear_pointer (&m->keywords, g_strfreev);
   g_clear_pointer (&m->text, g_free);
   g_clear_pointer (&m->code, g_free);
 }
@@ -99,7 +100,8 @@ append_send (MsgtkImapSession *s, const char *m, MsgtkImapMessage *msgs, guint n
     gsize len;
     const guint8 *p = g_bytes_get_data (msgs[i].data, &len);
     gsize size = wire_size (p, len, WIRE_CRLF);
-    g_autofree char *flags = msgtk_flags_to_imap (msgs[i].flags);
+    g_autofree char *flags
+        = msgtk_flags_to_imap (msgs[i].flags, (const char *const *)msgs[i].keywords);
     g_string_append_printf (cmd, " %s", flags);
     if (msgs[i].internal_date != NULL) {
       g_autofree char *date = date_format_imap (msgs[i].internal_date);

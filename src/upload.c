@@ -513,6 +513,27 @@ target_for (Upload *up, const char *folder)
   return t;
 }
 
+/* The keywords of a message: those of its X-Keywords and X-Mozilla-Keys
+ * fields (Thunderbird's tags), then the options'; NULL for none. */
+static char **
+message_keywords (const MsgtkUploadOptions *o, GBytes *data)
+{
+  g_autoptr (GPtrArray) kw = g_ptr_array_new_with_free_func (g_free);
+  static const char *const fields[] = { "X-Keywords", "X-Mozilla-Keys" };
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++) {
+    g_autofree char *v = msgtk_message_get_header (data, fields[i]);
+    if (v != NULL)
+      msgtk_flags_parse_keywords (v, kw);
+  }
+  for (char **k = o->keywords; k != NULL && *k != NULL; k++)
+    msgtk_flags_parse_keywords (*k, kw);
+  if (kw->len == 0)
+    return NULL;
+  g_ptr_array_add (kw, NULL);
+  g_ptr_array_set_free_func (kw, NULL);
+  return (char **)g_ptr_array_free (g_steal_pointer (&kw), FALSE);
+}
+
 /* Add one message to the batch being filled. */
 static void
 feed_item (Feed *f, MsgtkItem *item, GBytes *data)
@@ -522,6 +543,13 @@ feed_item (Feed *f, MsgtkItem *item, GBytes *data)
   gsize len = g_bytes_get_size (data);
   if (len == 0) {
     feed_fail (f, item->identity, "empty message");
+    return;
+  }
+  MsgtkFlags flags = item->flags | o->flags;
+  if (o->skip_deleted && (flags & MSGTK_FLAG_DELETED)) {
+    g_mutex_lock (&up->lock);
+    up->result->counts.deleted++;
+    g_mutex_unlock (&up->lock);
     return;
   }
   Target *t = target_for (up, item->folder ? item->folder : "");
@@ -545,7 +573,8 @@ feed_item (Feed *f, MsgtkItem *item, GBytes *data)
     f->cur = batch_new (t);
   MsgtkImapMessage m = { 0 };
   m.data = g_bytes_ref (data);
-  m.flags = item->flags;
+  m.flags = flags;
+  m.keywords = message_keywords (o, data);
   m.internal_date = internal_date (o->date_from, item, data);
   f->cur->bytes += len;
   g_array_append_val (f->cur->msgs, m);

@@ -13,8 +13,8 @@
 #define EXIT_PARTIAL 2
 
 static CliAccountOptions acct_opts;
-static char *opt_mailbox = NULL, *opt_journal, *opt_dedupe, *opt_date_from;
-static gboolean opt_create, opt_dry_run, opt_no_journal;
+static char *opt_mailbox = NULL, *opt_journal, *opt_dedupe, *opt_date_from, *opt_flags;
+static gboolean opt_create, opt_dry_run, opt_no_journal, opt_skip_deleted;
 static int opt_jobs = 1;
 static int opt_batch = 100;
 static char **opt_paths, **opt_map;
@@ -37,6 +37,10 @@ static GOptionEntry entries[] = {
   { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run, "read and check, upload nothing", NULL },
   { "dedupe", 0, 0, G_OPTION_ARG_STRING, &opt_dedupe, "skip messages the server has: message-id",
     "KEY" },
+  { "flags", 0, 0, G_OPTION_ARG_STRING, &opt_flags,
+    "flags and keywords every message gets, beside its own: \"\\Seen $Imported\"", "FLAGS" },
+  { "skip-deleted", 0, 0, G_OPTION_ARG_NONE, &opt_skip_deleted,
+    "leave out messages marked deleted (by default they go, with \\Deleted)", NULL },
   { "date-from", 0, 0, G_OPTION_ARG_STRING, &opt_date_from,
     "internal date: source (default), header or now", "WHAT" },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_paths, NULL, "PATH..." },
@@ -100,6 +104,12 @@ main (int argc, char **argv)
     else if (strcmp (opt_date_from, "source") != 0)
       return usage_error ("--date-from takes source, header or now");
   }
+  MsgtkFlags add_flags = 0;
+  g_autoptr (GPtrArray) add_keywords = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) flags_error = NULL;
+  if (opt_flags != NULL && !msgtk_flags_parse (opt_flags, &add_flags, add_keywords, &flags_error))
+    return usage_error (flags_error->message);
+  g_ptr_array_add (add_keywords, NULL);
   if (opt_dedupe != NULL && g_ascii_strcasecmp (opt_dedupe, "message-id") != 0)
     return usage_error ("--dedupe takes message-id");
   if (opt_jobs < 1 || opt_jobs > 64)
@@ -131,6 +141,9 @@ main (int argc, char **argv)
                             .jobs = (guint)opt_jobs,
                             .batch = (guint)opt_batch,
                             .dedupe = opt_dedupe != NULL,
+                            .flags = add_flags,
+                            .keywords = (char **)add_keywords->pdata,
+                            .skip_deleted = opt_skip_deleted,
                             .date_from = date_from,
                             .dry_run = opt_dry_run,
                             .journal = journal,
@@ -142,8 +155,11 @@ main (int argc, char **argv)
     return cli_report_error (PROG, error);
   if (tty)
     fputc ('\n', stderr);
-  printf ("%s: %u %s, %u skipped (already uploaded), %u failed; %.1f MB in %.1f s\n", PROG,
-          r.counts.uploaded, opt_dry_run ? "to upload" : "uploaded", r.counts.skipped,
+  g_autofree char *deleted
+      = r.counts.deleted > 0 ? g_strdup_printf (", %u left out (marked deleted)", r.counts.deleted)
+                             : g_strdup ("");
+  printf ("%s: %u %s, %u skipped (already uploaded)%s, %u failed; %.1f MB in %.1f s\n", PROG,
+          r.counts.uploaded, opt_dry_run ? "to upload" : "uploaded", r.counts.skipped, deleted,
           r.counts.failed, r.counts.bytes_done / 1e6, r.counts.seconds);
   for (guint i = 0; i < r.failures->len; i++)
     printf ("failed: %s\n", (char *)r.failures->pdata[i]);

@@ -94,11 +94,53 @@ MsgtkFlags msgtk_flags_from_mbox_status (const char *status, const char *x_statu
 /**
  * msgtk_flags_to_imap:
  * @flags: the flags
+ * @keywords: (nullable) (array zero-terminated=1): keywords to send with
+ *   them ("$Label1", "work"), each made a valid IMAP atom
+ *   (msgtk_flags_keyword())
  *
- * The IMAP system flags for @flags as a parenthesised list.
+ * The IMAP flag list for @flags and @keywords.
  *
- * Returns: (transfer full): the list ("(\Seen \Flagged)"; "()" for none).
+ * Returns: (transfer full): the list ("(\Seen \Flagged $Label1)"; "()" for
+ *   none).
  */
-char *msgtk_flags_to_imap (MsgtkFlags flags);
+char *msgtk_flags_to_imap (MsgtkFlags flags, const char *const *keywords);
+
+/**
+ * msgtk_flags_keyword:
+ * @word: a keyword as a mail client wrote it
+ *
+ * @word as an IMAP keyword (RFC 3501 flag-keyword: an atom): characters an
+ * atom cannot hold (blanks, controls, 8-bit, "(){%*\\]) made '_'.
+ *
+ * Returns: (transfer full) (nullable): the keyword, or %NULL for an empty
+ *   @word or one that names a system flag ("\Seen": those are #MsgtkFlags).
+ */
+char *msgtk_flags_keyword (const char *word);
+
+/**
+ * msgtk_flags_parse_keywords:
+ * @value: the value of a header field that lists keywords: X-Keywords
+ *   (Dovecot, Gmail exports), X-Mozilla-Keys (Thunderbird tags)
+ * @keywords: (element-type utf8): where the keywords go (g_free() them),
+ *   each once, made valid (msgtk_flags_keyword())
+ *
+ * Adds the keywords of @value (separated by commas or blanks) to
+ * @keywords, in order, leaving out those it holds already.
+ */
+void msgtk_flags_parse_keywords (const char *value, GPtrArray *keywords);
+
+/**
+ * msgtk_flags_parse:
+ * @text: flags as a user writes them: "\Seen $Imported", "(\Flagged work)"
+ * @flags: (inout): gets the system flags of @text
+ * @keywords: (element-type utf8): gets its keywords, as
+ *   msgtk_flags_parse_keywords() adds them
+ * @error: return location for an error
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_USAGE when @text names a system flag
+ *   that IMAP does not have ("\Important").
+ */
+gboolean msgtk_flags_parse (const char *text, MsgtkFlags *flags, GPtrArray *keywords,
+                            GError **error);
 
 G_END_DECLS

@@ -35,6 +35,8 @@ typedef enum {
  * @flags: sent as IMAP system flags (\Seen, \Answered, ...)
  * @internal_date: (nullable): its internal date (owned: a reference); %NULL:
  *   the server's time
+ * @keywords: (nullable) (array zero-terminated=1): keywords sent with its
+ *   flags (owned)
  * @status: the result: what became of it
  * @text: (nullable): the result: the server's words for a refusal (owned)
  * @code: (nullable): the result: the refusal's response code ("OVERQUOTA",
@@ -50,6 +52,7 @@ typedef struct {
   GBytes *data;
   MsgtkFlags flags;
   GDateTime *internal_date;
+  char **keywords;
   /* results */
   MsgtkImapAppendStatus status;
   char *text;
@@ -63,8 +66,8 @@ typedef struct {
  * msgtk_imap_message_clear:
  * @message: a message
  *
- * Releases what @message owns (@data, @internal_date, @text, @code) and sets
- * those members to %NULL; @message itself is the caller's.
+ * Releases what @message owns (@data, @internal_date, @keywords, @text,
+ * @code) and sets those members to %NULL; @message itself is the caller's.
  */
 void msgtk_imap_message_clear (MsgtkImapMessage *message);
 

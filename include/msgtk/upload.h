@@ -35,6 +35,8 @@ typedef enum {
  * @read: messages read from the sources so far
  * @uploaded: messages the server stored (dry run: that would be uploaded)
  * @skipped: messages left out because the server has them
+ * @deleted: messages left out because they are marked deleted
+ *   (@skip_deleted)
  * @failed: messages that could not be uploaded
  * @bytes_done: bytes of the messages uploaded
  * @bytes_total: bytes of the messages read so far that are to be uploaded
@@ -43,7 +45,7 @@ typedef enum {
  * How far an upload is.
  */
 typedef struct {
-  guint read, uploaded, skipped, failed;
+  guint read, uploaded, skipped, deleted, failed;
   guint64 bytes_done, bytes_total;
   double seconds;
 } MsgtkUploadCounts;
@@ -62,6 +64,11 @@ typedef struct {
  * @jobs: connections in parallel; 0: 1
  * @batch: messages per APPEND command at most; 0: 100
  * @dedupe: leave out messages whose Message-ID the mailbox holds already
+ * @flags: system flags every message gets, beside its own
+ * @keywords: (nullable) (array zero-terminated=1): keywords every message
+ *   gets, beside its own (the X-Keywords and X-Mozilla-Keys fields)
+ * @skip_deleted: leave out messages marked deleted (maildir T, mbox
+ *   X-Status D); without it they go, with \Deleted
  * @date_from: where internal dates come from
  * @dry_run: read and check everything, connect to nothing
  * @journal: (nullable): the resume journal
@@ -84,6 +91,9 @@ typedef struct {
   guint jobs;
   guint batch;
   gboolean dedupe;
+  MsgtkFlags flags;
+  char **keywords;
+  gboolean skip_deleted;
   MsgtkUploadDate date_from;
   gboolean dry_run;
   MsgtkJournal *journal;

@@ -2,7 +2,9 @@
 .Trash, .Lists.dev, a folder stored in modified UTF-7) lands in the server's
 special-use mailboxes whatever their names (German ones here), in its personal
 namespace (INBOX.) with its delimiter; on a plain server at the top level, as
-mbsync puts them; --mailbox as a prefix (empty: the top level); --map rules."""
+mbsync puts them; --mailbox as a prefix (empty: the top level); --map rules.
+Then flags and keywords: the archive's (maildir letters, X-Keywords,
+X-Mozilla-Keys), --flags for every message, --skip-deleted."""
 import os
 import re
 import sys
@@ -13,7 +15,7 @@ from tap import Tap, SOURCE_DIR  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
 from peers import Dovecot  # noqa: E402
-from appendlib import append, check_exactly_once, out_of  # noqa: E402
+from appendlib import append, check_exactly_once, fetch_all, out_of  # noqa: E402
 
 t = Tap()
 os.environ["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""), "intercept_tls_get_addr=0") if x)
@@ -115,6 +117,36 @@ with tempfile.TemporaryDirectory(prefix="msgtk-folders-") as work:
             t.check(r.returncode == 0, text)
             t.check(re.search(r"to Entwürfe\n", text) and re.search(r"to Lists/dev\n", text)
                     and re.search(r"to INBOX\n", text), text)
+
+        kw = os.path.join(work, "kw")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(kw, sub))
+        files = {"cur/1700000001.a.h:2,S": b"Subject: a\nX-Keywords: $Label1, work\n\na\n",
+                 "cur/1700000002.b.h:2,T": b"Subject: b\nX-Mozilla-Keys: $label2 todo  \n\nb\n",
+                 "new/1700000003.c.h": b"Subject: c\n\nc\n"}
+        for name, data in files.items():
+            with open(os.path.join(kw, name), "wb") as f:
+                f.write(data)
+
+        with t.case("flags and keywords: the archive's (maildir letters, X-Keywords, Thunderbird's tags) "
+                    "and --flags for every message"):
+            r = append(dv, "--no-journal", "--create", "--mailbox", "Kw", "--flags", "\\Flagged $Imported", kw)
+            t.check(r.returncode == 0, out_of(r))
+            got = {m[0].split(b"\r\n")[0].decode(): m[1] for m in fetch_all(dv, "Kw")}
+            want = {"Subject: a": {"\\Seen", "\\Flagged", "$Label1", "work", "$Imported"},
+                    "Subject: b": {"\\Deleted", "\\Flagged", "$label2", "todo", "$Imported"},
+                    "Subject: c": {"\\Flagged", "$Imported"}}
+            t.check(got == want, f"{got}")
+
+        with t.case("--skip-deleted: messages marked deleted left out, and counted"):
+            r = append(dv, "--no-journal", "--create", "--mailbox", "Kw2", "--skip-deleted", kw)
+            t.check(r.returncode == 0 and "2 uploaded" in out_of(r) and "1 left out (marked deleted)" in out_of(r),
+                    out_of(r))
+            t.check(dv.message_count("Kw2") == 2, "two stored")
+
+        with t.case("--flags with a system flag IMAP does not have: a usage error"):
+            r = append(dv, "--no-journal", "--flags", "\\Important", kw)
+            t.check(r.returncode == 64 and "'\\Important' is not an IMAP flag" in out_of(r), out_of(r))
 
         with t.case("a folder rule that is not one: a usage error naming it"):
             r = append(dv, "--no-journal", "--map", "Lists", md)

@@ -124,15 +124,32 @@ test_quote_and_format (void)
   g_autoptr (GDateTime) d = g_date_time_new (tz, 2004, 3, 7, 9, 5, 1);
   g_autofree char *ds = date_format_imap (d);
   g_assert_cmpstr (ds, ==, "07-Mar-2004 09:05:01 -0730");
-  g_autofree char *f0 = msgtk_flags_to_imap (0);
+  g_autofree char *f0 = msgtk_flags_to_imap (0, NULL);
   g_assert_cmpstr (f0, ==, "()");
-  g_autofree char *f = msgtk_flags_to_imap (MSGTK_FLAG_SEEN | MSGTK_FLAG_DRAFT);
+  g_autofree char *f = msgtk_flags_to_imap (MSGTK_FLAG_SEEN | MSGTK_FLAG_DRAFT, NULL);
   g_assert_cmpstr (f, ==, "(\\Seen \\Draft)");
   /* the shared flags: maildir letters and mbox Status/X-Status to IMAP */
-  g_autofree char *fm = msgtk_flags_to_imap (msgtk_flags_from_maildir_name ("1.M1P1.h:2,DFRST"));
+  g_autofree char *fm
+      = msgtk_flags_to_imap (msgtk_flags_from_maildir_name ("1.M1P1.h:2,DFRST"), NULL);
   g_assert_cmpstr (fm, ==, "(\\Seen \\Answered \\Flagged \\Deleted \\Draft)");
-  g_autofree char *fb = msgtk_flags_to_imap (msgtk_flags_from_mbox_status ("RO", "AT"));
+  g_autofree char *fb = msgtk_flags_to_imap (msgtk_flags_from_mbox_status ("RO", "AT"), NULL);
   g_assert_cmpstr (fb, ==, "(\\Seen \\Answered \\Draft)");
+  /* keywords: from X-Keywords and X-Mozilla-Keys, each once, made atoms */
+  g_autoptr (GPtrArray) kw = g_ptr_array_new_with_free_func (g_free);
+  msgtk_flags_parse_keywords ("$Label1, work  NonJunk,$label1", kw);
+  msgtk_flags_parse_keywords ("to(do) caf\xc3\xa9 \\Seen", kw);
+  g_ptr_array_add (kw, NULL);
+  g_autofree char *fk = msgtk_flags_to_imap (MSGTK_FLAG_FLAGGED, (const char *const *)kw->pdata);
+  g_assert_cmpstr (fk, ==, "(\\Flagged $Label1 work NonJunk to_do_ caf__)");
+  MsgtkFlags flags = 0;
+  g_autoptr (GPtrArray) uk = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) e = NULL;
+  g_assert_true (msgtk_flags_parse ("(\\seen $Imported) \\Flagged", &flags, uk, &e));
+  g_assert_cmpuint (flags, ==, MSGTK_FLAG_SEEN | MSGTK_FLAG_FLAGGED);
+  g_assert_cmpuint (uk->len, ==, 1);
+  g_assert_cmpstr (uk->pdata[0], ==, "$Imported");
+  g_assert_false (msgtk_flags_parse ("\\Important", &flags, uk, &e));
+  g_assert_error (e, MSGTK_ERROR, MSGTK_ERROR_USAGE);
 }
 
 static void
