@@ -284,6 +284,25 @@ typedef struct {
   Batch *batch;
 } Settle;
 
+/* Whether the refusal of @m says the whole mailbox takes nothing more (it
+ * is over quota, or the user may not add to it): then it is said once for
+ * the mailbox, the messages after it are not sent, and @t counts them. */
+static gboolean
+mailbox_refused (Target *t, const MsgtkImapMessage *m, const char *why)
+{
+  if (m->code == NULL
+      || (g_ascii_strcasecmp (m->code, "OVERQUOTA") != 0
+          && g_ascii_strcasecmp (m->code, "NOPERM") != 0))
+    return FALSE;
+  g_mutex_lock (&t->lock);
+  if (t->error == NULL)
+    g_set_error (&t->error, MSGTK_ERROR, MSGTK_ERROR_UNAVAILABLE, "mailbox '%s' %s", t->mailbox,
+                 why);
+  t->failed++;
+  g_mutex_unlock (&t->lock);
+  return TRUE;
+}
+
 /* As soon as an APPEND completes: the journal gets the outcome before
  * anything else is sent. */
 static void
@@ -310,7 +329,8 @@ settled (MsgtkImapMessage *m, guint n, gpointer data)
       g_autofree char *why
           = g_strdup_printf ("refused by the server: %s%s%s%s", m[i].code ? "[" : "",
                              m[i].code ? m[i].code : "", m[i].code ? "] " : "", m[i].text);
-      fail (st->batch, st->batch->names->pdata[k], why);
+      if (!mailbox_refused (st->batch->target, &m[i], why))
+        fail (st->batch, st->batch->names->pdata[k], why);
     }
     wrote = TRUE;
   }
@@ -396,12 +416,13 @@ work (gpointer job, gpointer worker, gpointer data)
   Target *t = b->target;
   if (w->session != NULL && !target_ready (up, w, t, &error))
     g_clear_pointer (&w->session, msgtk_imap_session_free);
-  if (w->session != NULL && t->error != NULL) {
-    g_mutex_lock (&t->lock);
+  g_mutex_lock (&t->lock);
+  gboolean unusable = w->session != NULL && t->error != NULL;
+  if (unusable)
     t->failed += b->msgs->len;
-    g_mutex_unlock (&t->lock);
+  g_mutex_unlock (&t->lock);
+  if (unusable)
     return;
-  }
   if (w->session != NULL)
     leave_out_stored (up, b);
   MsgtkImapMessage *m = (MsgtkImapMessage *)b->msgs->data;

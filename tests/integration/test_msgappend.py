@@ -380,13 +380,16 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             t.check("big.eml: refused by the server" in out_of(r), out_of(r))
             check_exactly_once(t, dv, "INBOX", [d for n, d in batch if n != "big"])
 
-        with t.case("OVERQUOTA is reported with the server's words"):
+        with t.case("OVERQUOTA stops the mailbox, in one line with the server's words"):
             many = [(f"q{i}", f"Subject: q{i}\n\n".encode() + (b"q" * 99 + b"\n") * 300) for i in range(40)]
             d = os.path.join(work, "quota")
             write_dir(d, many)
-            r = append(dv, "--no-journal", "--mailbox", "INBOX", d)
+            before = dv.message_count("INBOX")
+            r = append(dv, "--no-journal", "--mailbox", "INBOX", "--batch", "5", d)
             t.check(r.returncode == 2, f"exit {r.returncode}: {out_of(r)}")
-            t.check("[OVERQUOTA]" in out_of(r), out_of(r))
+            lines = [x for x in out_of(r).splitlines() if "OVERQUOTA" in x]
+            stored = dv.message_count("INBOX") - before
+            t.check(len(lines) == 1 and f"({40 - stored} messages not uploaded)" in lines[0], out_of(r))
 
     with t.case("--dry-run reads every message and uploads nothing"):
         r = run([MSGAPPEND, "--dry-run", "--no-journal", files])
