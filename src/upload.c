@@ -95,6 +95,16 @@ target_free (gpointer p)
   g_free (t);
 }
 
+/* @bytes of messages not uploaded after all (skipped or failed): for the
+ * progress's estimate of what is left. */
+static void
+left_out (Upload *up, guint64 bytes)
+{
+  g_mutex_lock (&up->lock);
+  up->result->counts.bytes_left_out += bytes;
+  g_mutex_unlock (&up->lock);
+}
+
 static void
 fail (Batch *b, const char *name, const char *why)
 {
@@ -255,6 +265,7 @@ leave_out_stored (Upload *up, Batch *b)
       g_mutex_lock (&up->lock);
       up->result->counts.skipped++;
       up->result->counts.bytes_total -= g_bytes_get_size (m->data);
+      up->result->counts.bytes_left_out += g_bytes_get_size (m->data);
       g_mutex_unlock (&up->lock);
       msgtk_imap_message_clear (m);
       continue;
@@ -331,6 +342,7 @@ settled (MsgtkImapMessage *m, guint n, gpointer data)
                              m[i].code ? m[i].code : "", m[i].code ? "] " : "", m[i].text);
       if (!mailbox_refused (st->batch->target, &m[i], why))
         fail (st->batch, st->batch->names->pdata[k], why);
+      left_out (up, g_bytes_get_size (m[i].data));
     }
     wrote = TRUE;
   }
@@ -408,6 +420,7 @@ work (gpointer job, gpointer worker, gpointer data)
     g_mutex_lock (&up->lock);
     up->not_sent += b->msgs->len;
     g_mutex_unlock (&up->lock);
+    left_out (up, b->bytes);
     return;
   }
   GError *error = NULL;
@@ -421,8 +434,10 @@ work (gpointer job, gpointer worker, gpointer data)
   if (unusable)
     t->failed += b->msgs->len;
   g_mutex_unlock (&t->lock);
-  if (unusable)
+  if (unusable) {
+    left_out (up, b->bytes);
     return;
+  }
   if (w->session != NULL)
     leave_out_stored (up, b);
   MsgtkImapMessage *m = (MsgtkImapMessage *)b->msgs->data;
@@ -437,8 +452,10 @@ work (gpointer job, gpointer worker, gpointer data)
       && !msgtk_imap_session_append (w->session, t->mailbox, m, b->msgs->len, &ao, &error))
     g_clear_pointer (&w->session, msgtk_imap_session_free);
   for (guint i = 0; i < b->msgs->len; i++)
-    if (m[i].status == MSGTK_IMAP_APPEND_PENDING)
+    if (m[i].status == MSGTK_IMAP_APPEND_PENDING) {
       fail (b, b->names->pdata[i], error ? error->message : "not uploaded");
+      left_out (up, g_bytes_get_size (m[i].data));
+    }
   b->fatal = error;
 }
 
@@ -582,6 +599,7 @@ feed_item (Feed *f, MsgtkItem *item, GBytes *data)
     if (o->planned != NULL)
       o->planned (item->identity, len, mailbox, o->data);
     up->result->counts.uploaded++;
+    up->result->counts.bytes_done += len; /* what would go */
     return;
   }
   guint max_count = o->batch ? o->batch : 100;
@@ -603,6 +621,35 @@ feed_item (Feed *f, MsgtkItem *item, GBytes *data)
   g_array_append_val (f->cur->sizes, size);
   g_ptr_array_add (f->cur->keys, msgtk_journal_message_key (data, t->copies));
   g_ptr_array_add (f->cur->names, g_strdup (item->identity));
+}
+
+/* Count the messages and bytes of @paths (header blocks only: sizes come
+ * from the source); standard input cannot be read twice: unknown. */
+static void
+count_first (Upload *up, char **paths)
+{
+  guint n = 0;
+  guint64 bytes = 0;
+  for (char **p = paths; p != NULL && *p != NULL; p++) {
+    if (strcmp (*p, "-") == 0)
+      return;
+    g_autoptr (MsgtkSource) src = msgtk_source_open (*p, MSGTK_SOURCE_FORMAT_AUTO, NULL);
+    if (src == NULL)
+      continue; /* the upload reports it */
+    msgtk_source_set_headers_only (src, TRUE);
+    for (;;) {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (MsgtkItem) item = msgtk_source_next (src, &error);
+      if (item == NULL && error == NULL)
+        break;
+      if (item != NULL) {
+        n++;
+        bytes += (guint64)item->size;
+      }
+    }
+  }
+  up->result->counts.planned = n;
+  up->result->counts.bytes_planned = bytes;
 }
 
 static void
@@ -700,6 +747,8 @@ msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *resu
   Feed f = { .up = &up };
   f.jobs = jobs_new (&c);
   static const char *const stdin_paths[] = { "-", NULL };
+  if (o->count_first && paths != NULL)
+    count_first (&up, paths);
   for (char **p = paths != NULL ? paths : (char **)stdin_paths;
        *p != NULL && !g_atomic_int_get (&up.journal_broken); p++)
     feed_path (&f, *p);

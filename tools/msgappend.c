@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <gmime/gmime.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -13,7 +14,8 @@
 #define EXIT_PARTIAL 2
 
 static CliAccountOptions acct_opts;
-static char *opt_mailbox = NULL, *opt_journal, *opt_dedupe, *opt_date_from, *opt_flags;
+static char *opt_mailbox = NULL, *opt_journal, *opt_dedupe, *opt_date_from, *opt_flags,
+            *opt_progress;
 static gboolean opt_create, opt_dry_run, opt_no_journal, opt_skip_deleted;
 static int opt_jobs = 1;
 static int opt_batch = 100;
@@ -41,24 +43,89 @@ static GOptionEntry entries[] = {
     "flags and keywords every message gets, beside its own: \"\\Seen $Imported\"", "FLAGS" },
   { "skip-deleted", 0, 0, G_OPTION_ARG_NONE, &opt_skip_deleted,
     "leave out messages marked deleted (by default they go, with \\Deleted)", NULL },
+  { "progress", 0, 0, G_OPTION_ARG_STRING, &opt_progress,
+    "auto (default: on a terminal), always (a line every 5 s when not a terminal) or never",
+    "WHEN" },
   { "date-from", 0, 0, G_OPTION_ARG_STRING, &opt_date_from,
     "internal date: source (default), header or now", "WHAT" },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_paths, NULL, "PATH..." },
   { NULL },
 };
 
-static gboolean tty;
+static gboolean tty;       /* the progress line on a terminal */
+static gboolean log_lines; /* the progress as lines, for a log */
+
+/* An interrupted run: the journal holds what was stored (and what was in
+ * flight), so the same command goes on from there. */
+static const char *interrupted_text = PROG ": interrupted\n";
+
+static void
+on_signal (int sig)
+{
+  ssize_t n = write (2, interrupted_text, strlen (interrupted_text));
+  (void)n; /* nothing more to do if stderr is gone */
+  _exit (128 + sig);
+}
+
+static void
+catch_signals (gboolean journal)
+{
+  if (journal)
+    interrupted_text = "\n" PROG ": interrupted; the same command resumes the upload (the journal "
+                       "holds what the server stored)\n";
+  struct sigaction sa = { .sa_handler = on_signal };
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+}
+
+/* The upload's recent rate (bytes/s): over the last three seconds or so of
+ * uploading, so that neither the login nor the count beforehand, nor a
+ * slow start, skews the estimate. */
+static double
+recent_rate (const MsgtkUploadCounts *c)
+{
+  enum { SAMPLES = 16 };
+  static struct {
+    double t;
+    guint64 bytes;
+  } ring[SAMPLES];
+  static guint n, head;
+  if (c->bytes_done == 0)
+    return 0;
+  ring[head].t = c->seconds;
+  ring[head].bytes = c->bytes_done;
+  head = (head + 1) % SAMPLES;
+  n = MIN (n + 1, SAMPLES);
+  guint oldest = (head + SAMPLES - n) % SAMPLES, newest = (head + SAMPLES - 1) % SAMPLES;
+  double dt = ring[newest].t - ring[oldest].t;
+  if (n < 2 || dt <= 0)
+    return c->seconds > 0 ? c->bytes_done / c->seconds : 0;
+  return (ring[newest].bytes - ring[oldest].bytes) / dt;
+}
 
 static void
 show_progress (const MsgtkUploadCounts *c, gpointer data)
 {
-  guint done = c->uploaded + c->failed;
-  double rate = c->seconds > 0 ? done / c->seconds : 0;
-  double brate = c->seconds > 0 ? c->bytes_done / c->seconds : 0;
-  guint64 left = c->bytes_total > c->bytes_done ? c->bytes_total - c->bytes_done : 0;
-  double eta = brate > 0 ? left / brate : 0;
-  fprintf (stderr, "\r%u/%u messages, %.1f MB, %.0f msg/s, %.1f MB/s, ETA %.0fs   ", done,
-           c->read - c->skipped, c->bytes_done / 1e6, rate, brate / 1e6, eta);
+  guint done = c->uploaded + c->failed + c->skipped + c->deleted;
+  double rate = c->seconds > 0 ? c->uploaded / c->seconds : 0;
+  double brate = recent_rate (c);
+  /* what is left: the count's bytes (else those read so far) less those
+   * handled */
+  guint64 total = c->bytes_planned > 0 ? c->bytes_planned : c->bytes_total;
+  guint64 handled = c->bytes_done + c->bytes_left_out;
+  double eta = brate > 0 && total > handled ? (total - handled) / brate : 0;
+  g_autofree char *of = c->planned > 0 ? g_strdup_printf ("/%u", c->planned) : g_strdup ("");
+  if (log_lines) {
+    static double last = -1;
+    if (last >= 0 && c->seconds - last < 5)
+      return;
+    last = c->seconds;
+  }
+  fprintf (stderr, "%s%u%s messages, %.1f MB, %.0f msg/s, %.1f MB/s, ETA %.*fs%s",
+           log_lines ? PROG ": " : "\r", done, of, c->bytes_done / 1e6, rate, brate / 1e6,
+           eta < 10 ? 1 : 0, eta, log_lines ? "\n" : "   ");
 }
 
 static void
@@ -132,7 +199,15 @@ main (int argc, char **argv)
     if (journal == NULL)
       return cli_report_error (PROG, error);
   }
-  tty = isatty (2) && !opt_dry_run;
+  if (opt_progress != NULL && strcmp (opt_progress, "auto") != 0
+      && strcmp (opt_progress, "always") != 0 && strcmp (opt_progress, "never") != 0)
+    return usage_error ("--progress takes auto, always or never");
+  gboolean progress = !opt_dry_run && g_strcmp0 (opt_progress, "never") != 0
+                      && (isatty (2) || g_strcmp0 (opt_progress, "always") == 0);
+  tty = progress && isatty (2);
+  log_lines = progress && !tty;
+  if (!opt_dry_run)
+    catch_signals (journal != NULL);
   MsgtkUploadOptions uo = { .account = account,
                             .trace = acct_opts.trace ? stderr : NULL,
                             .mailbox = opt_mailbox,
@@ -147,7 +222,8 @@ main (int argc, char **argv)
                             .date_from = date_from,
                             .dry_run = opt_dry_run,
                             .journal = journal,
-                            .progress = tty ? show_progress : NULL,
+                            .count_first = progress,
+                            .progress = progress ? show_progress : NULL,
                             .planned = show_planned,
                             .notice = show_notice };
   MsgtkUploadResult r;
@@ -158,11 +234,12 @@ main (int argc, char **argv)
   g_autofree char *deleted
       = r.counts.deleted > 0 ? g_strdup_printf (", %u left out (marked deleted)", r.counts.deleted)
                              : g_strdup ("");
+  /* the summary after everything else, where it does not scroll away */
+  for (guint i = 0; i < r.failures->len; i++)
+    printf ("failed: %s\n", (char *)r.failures->pdata[i]);
   printf ("%s: %u %s, %u skipped (already uploaded)%s, %u failed; %.1f MB in %.1f s\n", PROG,
           r.counts.uploaded, opt_dry_run ? "to upload" : "uploaded", r.counts.skipped, deleted,
           r.counts.failed, r.counts.bytes_done / 1e6, r.counts.seconds);
-  for (guint i = 0; i < r.failures->len; i++)
-    printf ("failed: %s\n", (char *)r.failures->pdata[i]);
   fflush (stdout);
   int code = 0;
   if (r.stopped) {

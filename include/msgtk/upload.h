@@ -38,8 +38,12 @@ typedef enum {
  * @deleted: messages left out because they are marked deleted
  *   (@skip_deleted)
  * @failed: messages that could not be uploaded
- * @bytes_done: bytes of the messages uploaded
+ * @bytes_done: bytes of the messages uploaded (dry run: that would be)
  * @bytes_total: bytes of the messages read so far that are to be uploaded
+ * @planned: with @count_first, the messages the sources hold (0: not
+ *   known, as for standard input)
+ * @bytes_planned: with @count_first, their bytes
+ * @bytes_left_out: bytes of the messages skipped or failed so far
  * @seconds: since the upload started
  *
  * How far an upload is.
@@ -47,6 +51,8 @@ typedef enum {
 typedef struct {
   guint read, uploaded, skipped, deleted, failed;
   guint64 bytes_done, bytes_total;
+  guint planned;
+  guint64 bytes_planned, bytes_left_out;
   double seconds;
 } MsgtkUploadCounts;
 
@@ -72,6 +78,9 @@ typedef struct {
  * @date_from: where internal dates come from
  * @dry_run: read and check everything, connect to nothing
  * @journal: (nullable): the resume journal
+ * @count_first: before uploading, read the sources once to count their
+ *   messages and bytes (only their header blocks are parsed), for an honest
+ *   total in the progress (not for standard input)
  * @progress: (nullable): called from time to time on the calling thread
  * @planned: (nullable): dry run: called for each message that would go,
  *   with its identity, size and mailbox
@@ -97,6 +106,7 @@ typedef struct {
   MsgtkUploadDate date_from;
   gboolean dry_run;
   MsgtkJournal *journal;
+  gboolean count_first;
   void (*progress) (const MsgtkUploadCounts *counts, gpointer data);
   void (*planned) (const char *identity, gsize size, const char *mailbox, gpointer data);
   void (*notice) (const char *text, gpointer data);

@@ -395,6 +395,8 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
         r = run([MSGAPPEND, "--dry-run", "--no-journal", files])
         t.check(r.returncode == 0, out_of(r))
         t.check(f"{len(MSGS)} to upload" in out_of(r), out_of(r))
+        mb = sum(len(d) for _, d in MSGS) / 1e6
+        t.check(re.search(rf"; {mb:.1f} MB in ", out_of(r)), f"the summary counts their {mb:.1f} MB: {out_of(r)}")
 
 
 # ---- a server that cheats at SCRAM (a transcript): the exchange fails, nothing is uploaded ----

@@ -6,7 +6,9 @@ and SIGTERM at random moments (a fixed seed) with -j 1, 4 and 8, then a re-run
 (each message exactly once); a journal that cannot be written (the run stops
 with the journal's error, a re-run completes it exactly once)."""
 import os
+import pty
 import random
+import re
 import resource
 import shutil
 import signal
@@ -27,12 +29,12 @@ os.environ["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS",
 SANITIZED = os.environ.get("MSGTK_SANITIZED") == "1"
 
 
-def messages(n, tag):
-    """@n distinct messages (and one exact copy of the first: the archive's
-    own duplicate, which must be stored twice)."""
+def messages(n, tag, lines=1):
+    """@n distinct messages of about @lines lines of text (and one exact copy
+    of the first: the archive's own duplicate, which must be stored twice)."""
     msgs = [(f"{tag}{i:05d}", (f"From: a{i}@example.org\nTo: b@example.org\nSubject: {tag} {i}\n"
                                f"Message-ID: <{tag}{i}@example.org>\n\n").encode()
-             + (f"body {i} " * (5 + i % 40)).encode() + b"\n") for i in range(n)]
+             + (f"body {i} " * (5 + i % 40) + "\n").encode() * lines) for i in range(n)]
     return msgs + [(f"{tag}-copy", msgs[0][1])]
 
 
@@ -187,5 +189,69 @@ with tempfile.TemporaryDirectory(prefix="msgtk-journal-") as work:
             r = append(dv, "--journal", jf, "--mailbox", "Full", mbox)
             t.check(r.returncode == 0, out_of(r))
             check_exactly_once(t, dv, "Full", big_want, strip=True)
+
+    huge = messages(20000, "h", lines=12)  # about 4 KB each: a run of a few seconds
+    hbox = os.path.join(work, "huge.mbox")
+    write_mbox(hbox, huge)
+    os.sync()  # not the disk writing it back while the upload is timed
+
+    with Dovecot(os.path.join(work, "dv3")) as dv:
+        with t.case("on a terminal, a second into a 20,000-message upload: the total is 20,000, the ETA "
+                    "within half of the time really left"):
+            # a server that has been serving a while (a new Dovecot takes a moment
+            # to reach its pace)
+            r = append(dv, "--no-journal", "--mailbox", "Warm", "--create", hbox)
+            t.check(r.returncode == 0, out_of(r))
+            master, slave = pty.openpty()
+            t0 = time.time()
+            p = subprocess.Popen(upload_cmd(dv, "--no-journal", "--mailbox", "Huge", "--create", hbox),
+                                 env=env_for(dv), stdout=subprocess.PIPE, stderr=slave)
+            os.close(slave)
+            seen, at_one = b"", None
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+                if at_one is None and time.time() - t0 >= 1.0:
+                    at_one = (time.time(), seen.decode(errors="replace").split("\r")[-1])
+            p.wait()
+            end = time.time()
+            os.close(master)
+            t.check(p.returncode == 0 and at_one is not None, seen.decode(errors="replace")[-500:])
+            if at_one is not None:
+                when, line = at_one
+                m = re.search(r"(\d+)/(\d+) messages.*ETA ([0-9.]+)s", line)
+                t.check(m is not None and int(m.group(2)) == len(huge), f"total: {line!r}")
+                if m is not None:
+                    eta, left = float(m.group(3)), end - when
+                    t.diag(f"after {when - t0:.1f} s: {line.strip()}; really left {left:.1f} s")
+                    t.check(abs(eta - left) <= 0.5 * left + 0.3, f"ETA {eta} s, really left {left:.1f} s")
+
+        with t.case("an interrupt (Ctrl-C) says that the same command resumes, and it does: each message once"):
+            ji = os.path.join(work, "journal-int")
+            p = subprocess.Popen(upload_cmd(dv, "--journal", ji, "--mailbox", "Int", "--create", "--batch", "20",
+                                            mbox),
+                                 env=env_for(dv), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            deadline = time.time() + 60
+            while recorded(ji) < 200 and time.time() < deadline and p.poll() is None:
+                time.sleep(0.005)
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=60)
+            t.check(p.returncode == 130 and b"interrupted; the same command resumes the upload" in err,
+                    f"exit {p.returncode}: {err!r}")
+            r = append(dv, "--journal", ji, "--mailbox", "Int", mbox)
+            t.check(r.returncode == 0, out_of(r))
+            check_exactly_once(t, dv, "Int", big_want, strip=True)
+
+        with t.case("--progress=always without a terminal: progress lines for a log, the summary last"):
+            r = append(dv, "--no-journal", "--mailbox", "Logged", "--create", "--progress", "always", mbox)
+            err = r.stderr.decode(errors="replace")
+            t.check(r.returncode == 0 and re.search(rf"msgappend: \d+/{len(big)} messages", err)
+                    and "\r" not in err, err)
+            t.check(r.stdout.decode().splitlines()[-1].startswith("msgappend: "), r.stdout.decode())
 
 t.done()
