@@ -619,7 +619,9 @@ feed_item (Feed *f, MsgtkItem *item, GBytes *data)
   g_array_append_val (f->cur->msgs, m);
   guint64 size = wire_size (g_bytes_get_data (data, NULL), len, WIRE_CRLF);
   g_array_append_val (f->cur->sizes, size);
-  g_ptr_array_add (f->cur->keys, msgtk_journal_message_key (data, t->copies));
+  /* the content's identity, for the journal only */
+  g_ptr_array_add (f->cur->keys,
+                   o->journal != NULL ? msgtk_journal_message_key (data, t->copies) : NULL);
   g_ptr_array_add (f->cur->names, g_strdup (item->identity));
 }
 
