@@ -126,8 +126,8 @@ msgtk_flags_keyword (const char *word)
   return k;
 }
 
-static void
-add_keyword (GPtrArray *keywords, const char *word)
+void
+msgtk_flags_add_keyword (GPtrArray *keywords, const char *word)
 {
   g_autofree char *k = msgtk_flags_keyword (word);
   if (k == NULL)
@@ -143,7 +143,7 @@ msgtk_flags_parse_keywords (const char *value, GPtrArray *keywords)
 {
   g_auto (GStrv) words = g_strsplit_set (value, ", \t\r\n", -1);
   for (guint i = 0; words[i] != NULL; i++)
-    add_keyword (keywords, words[i]);
+    msgtk_flags_add_keyword (keywords, words[i]);
 }
 
 gboolean
@@ -152,7 +152,7 @@ msgtk_flags_parse (const char *text, MsgtkFlags *flags, GPtrArray *keywords, GEr
   g_auto (GStrv) words = g_strsplit_set (text, "() ,\t", -1);
   for (guint i = 0; words[i] != NULL; i++) {
     if (words[i][0] != '\\') {
-      add_keyword (keywords, words[i]);
+      msgtk_flags_add_keyword (keywords, words[i]);
       continue;
     }
     guint k = 0;

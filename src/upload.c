@@ -1,5 +1,6 @@
 /* msgtk — uploads of sources into IMAP mailboxes. */
 #include <msgtk/error.h>
+#include <msgtk/labels.h>
 #include <msgtk/message.h>
 #include <msgtk/source.h>
 #include <msgtk/upload.h>
@@ -19,7 +20,7 @@
  * by the first worker with messages for it. */
 typedef struct {
   GMutex lock;
-  char *folder;  /* maildir++ name, "" for none */
+  char *folder;  /* '/' between names, "" for the sources' own messages */
   char *mailbox; /* on the server */
   gboolean bound;
   MsgtkJournalBox *box; /* (nullable) */
@@ -27,10 +28,11 @@ typedef struct {
   GError *error;        /* it cannot be used: every message fails */
   guint failed;         /* messages failed for @error */
   GHashTable *copies;   /* contents seen in the folder (the feed's) */
+  struct _Batch *cur;   /* the batch being filled (the feed's) */
 } Target;
 
 /* One job: messages for one target, or only failures to report in order. */
-typedef struct {
+typedef struct _Batch {
   Target *target;
   GPtrArray *keys;  /* journal keys */
   GPtrArray *names; /* identities, for reports */
@@ -510,10 +512,14 @@ internal_date (MsgtkUploadDate from, MsgtkItem *item, GBytes *data)
   }
 }
 
+/* batches being filled at once at the most (a message with several Gmail
+ * labels goes to several mailboxes) */
+#define OPEN_BATCHES 8
+
 typedef struct {
   Upload *up;
   Jobs *jobs;
-  Batch *cur;
+  GPtrArray *open; /* the targets whose batch is being filled, oldest first */
   Batch *failures; /* read failures since the last batch went */
 } Feed;
 
@@ -526,11 +532,29 @@ push (Feed *f, Batch **b)
   jobs_push (f->jobs, g_steal_pointer (b), (gsize)bytes);
 }
 
+/* Send @t's batch being filled. */
+static void
+push_target (Feed *f, Target *t)
+{
+  if (t->cur == NULL)
+    return;
+  g_ptr_array_remove (f->open, t);
+  push (f, &t->cur);
+}
+
+/* Send every batch being filled, oldest first. */
+static void
+push_open (Feed *f)
+{
+  while (f->open->len > 0)
+    push_target (f, f->open->pdata[0]);
+}
+
 /* A failure to report in its place among the batches. */
 static void
 feed_fail (Feed *f, const char *name, const char *why)
 {
-  push (f, &f->cur); /* what came before goes first */
+  push_open (f); /* what came before goes first */
   if (f->failures == NULL)
     f->failures = batch_new (NULL);
   fail (f->failures, name, why);
@@ -551,12 +575,15 @@ target_for (Upload *up, const char *folder)
   return t;
 }
 
-/* The keywords of a message: those of its X-Keywords and X-Mozilla-Keys
- * fields (Thunderbird's tags), then the options'; NULL for none. */
+/* The keywords of a message: @more (its Gmail labels'), those of its
+ * X-Keywords and X-Mozilla-Keys fields (Thunderbird's tags), then the
+ * options'; NULL for none. */
 static char **
-message_keywords (const MsgtkUploadOptions *o, GBytes *data)
+message_keywords (const MsgtkUploadOptions *o, GBytes *data, GPtrArray *more)
 {
   g_autoptr (GPtrArray) kw = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; more != NULL && i < more->len; i++)
+    msgtk_flags_add_keyword (kw, more->pdata[i]);
   static const char *const fields[] = { "X-Keywords", "X-Mozilla-Keys" };
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++) {
     g_autofree char *v = msgtk_message_get_header (data, fields[i]);
@@ -572,7 +599,54 @@ message_keywords (const MsgtkUploadOptions *o, GBytes *data)
   return (char **)g_ptr_array_free (g_steal_pointer (&kw), FALSE);
 }
 
-/* Add one message to the batch being filled. */
+/* Add one copy of a message to @t's batch. */
+static void
+add_copy (Feed *f, Target *t, MsgtkItem *item, GBytes *data, MsgtkFlags flags, char **keywords)
+{
+  const MsgtkUploadOptions *o = f->up->o;
+  gsize len = g_bytes_get_size (data);
+  guint max_count = o->batch ? o->batch : 100;
+  if (t->cur != NULL && (t->cur->msgs->len >= max_count || t->cur->bytes + len > BATCH_BYTES))
+    push_target (f, t);
+  push (f, &f->failures);
+  if (t->cur == NULL) {
+    if (f->open->len >= OPEN_BATCHES)
+      push_target (f, f->open->pdata[0]);
+    t->cur = batch_new (t);
+    g_ptr_array_add (f->open, t);
+  }
+  MsgtkImapMessage m = { 0 };
+  m.data = g_bytes_ref (data);
+  m.flags = flags;
+  m.keywords = keywords;
+  m.internal_date = internal_date (o->date_from, item, data);
+  t->cur->bytes += len;
+  g_array_append_val (t->cur->msgs, m);
+  guint64 size = wire_size (g_bytes_get_data (data, NULL), len, WIRE_CRLF);
+  g_array_append_val (t->cur->sizes, size);
+  /* the content's identity, for the journal only */
+  g_ptr_array_add (t->cur->keys,
+                   o->journal != NULL ? msgtk_journal_message_key (data, t->copies) : NULL);
+  g_ptr_array_add (t->cur->names, g_strdup (item->identity));
+}
+
+/* Whether the message has Gmail labels that say where it goes (@labels
+ * filled then; clear it). */
+static gboolean
+gmail_labels (const MsgtkUploadOptions *o, GBytes *data, MsgtkLabels *labels)
+{
+  if (o->labels == MSGTK_UPLOAD_LABELS_IGNORE)
+    return FALSE;
+  g_autofree char *value = msgtk_message_get_header (data, "X-Gmail-Labels");
+  if (value == NULL)
+    return FALSE;
+  msgtk_labels_parse (value, o->labels == MSGTK_UPLOAD_LABELS_KEYWORDS, labels);
+  return TRUE;
+}
+
+/* Add one message to the batches being filled: one copy, or with Gmail
+ * labels one for each folder they name (the labels say where it was in the
+ * account, in place of the name of Takeout's mbox file). */
 static void
 feed_item (Feed *f, MsgtkItem *item, GBytes *data)
 {
@@ -590,39 +664,30 @@ feed_item (Feed *f, MsgtkItem *item, GBytes *data)
     g_mutex_unlock (&up->lock);
     return;
   }
-  Target *t = target_for (up, item->folder ? item->folder : "");
-  g_mutex_lock (&up->lock);
-  up->result->counts.bytes_total += len;
-  g_mutex_unlock (&up->lock);
-  if (o->dry_run) {
-    g_autofree char *mailbox = msgtk_folder_map_mailbox (up->map, t->folder);
-    if (o->planned != NULL)
-      o->planned (item->identity, len, mailbox, o->data);
-    up->result->counts.uploaded++;
-    up->result->counts.bytes_done += len; /* what would go */
-    return;
+  MsgtkLabels labels = { 0 };
+  gboolean labelled = gmail_labels (o, data, &labels);
+  if (labelled)
+    flags = (flags | labels.set) & ~labels.clear;
+  guint copies = labelled ? labels.folders->len : 1;
+  for (guint i = 0; i < copies; i++) {
+    Target *t = target_for (up, labelled       ? labels.folders->pdata[i]
+                                : item->folder ? item->folder
+                                               : "");
+    g_mutex_lock (&up->lock);
+    up->result->counts.bytes_total += len;
+    g_mutex_unlock (&up->lock);
+    if (o->dry_run) {
+      g_autofree char *mailbox = msgtk_folder_map_mailbox (up->map, t->folder);
+      if (o->planned != NULL)
+        o->planned (item->identity, len, mailbox, o->data);
+      up->result->counts.uploaded++;
+      up->result->counts.bytes_done += len; /* what would go */
+      continue;
+    }
+    char **keywords = message_keywords (o, data, labels.keywords);
+    add_copy (f, t, item, data, flags, keywords);
   }
-  guint max_count = o->batch ? o->batch : 100;
-  if (f->cur != NULL
-      && (f->cur->target != t || f->cur->msgs->len >= max_count
-          || f->cur->bytes + len > BATCH_BYTES))
-    push (f, &f->cur);
-  push (f, &f->failures);
-  if (f->cur == NULL)
-    f->cur = batch_new (t);
-  MsgtkImapMessage m = { 0 };
-  m.data = g_bytes_ref (data);
-  m.flags = flags;
-  m.keywords = message_keywords (o, data);
-  m.internal_date = internal_date (o->date_from, item, data);
-  f->cur->bytes += len;
-  g_array_append_val (f->cur->msgs, m);
-  guint64 size = wire_size (g_bytes_get_data (data, NULL), len, WIRE_CRLF);
-  g_array_append_val (f->cur->sizes, size);
-  /* the content's identity, for the journal only */
-  g_ptr_array_add (f->cur->keys,
-                   o->journal != NULL ? msgtk_journal_message_key (data, t->copies) : NULL);
-  g_ptr_array_add (f->cur->names, g_strdup (item->identity));
+  msgtk_labels_clear (&labels);
 }
 
 /* Count the messages and bytes of @paths (header blocks only: sizes come
@@ -644,10 +709,19 @@ count_first (Upload *up, char **paths)
       g_autoptr (MsgtkItem) item = msgtk_source_next (src, &error);
       if (item == NULL && error == NULL)
         break;
-      if (item != NULL) {
-        n++;
-        bytes += (guint64)item->size;
+      if (item == NULL)
+        continue;
+      /* a copy for each folder of its labels */
+      guint copies = 1;
+      g_autoptr (GBytes) head
+          = up->o->labels != MSGTK_UPLOAD_LABELS_IGNORE ? msgtk_item_read_bytes (item, NULL) : NULL;
+      MsgtkLabels labels = { 0 };
+      if (head != NULL && gmail_labels (up->o, head, &labels)) {
+        copies = labels.folders->len;
+        msgtk_labels_clear (&labels);
       }
+      n += copies;
+      bytes += (guint64)item->size * copies;
     }
   }
   up->result->counts.planned = n;
@@ -746,7 +820,7 @@ msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *resu
                    .worker_new = worker_new,
                    .worker_free = worker_free,
                    .data = &up };
-  Feed f = { .up = &up };
+  Feed f = { .up = &up, .open = g_ptr_array_new () };
   f.jobs = jobs_new (&c);
   static const char *const stdin_paths[] = { "-", NULL };
   if (o->count_first && paths != NULL)
@@ -754,8 +828,9 @@ msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *resu
   for (char **p = paths != NULL ? paths : (char **)stdin_paths;
        *p != NULL && !g_atomic_int_get (&up.journal_broken); p++)
     feed_path (&f, *p);
-  push (&f, &f.cur);
+  push_open (&f);
   push (&f, &f.failures);
+  g_ptr_array_unref (f.open);
   jobs_free (f.jobs);
   if (up.spare != NULL) {
     /* no message needed it */

@@ -15,7 +15,7 @@
 
 static CliAccountOptions acct_opts;
 static char *opt_mailbox = NULL, *opt_journal, *opt_dedupe, *opt_date_from, *opt_flags,
-            *opt_progress;
+            *opt_progress, *opt_labels;
 static gboolean opt_create, opt_dry_run, opt_no_journal, opt_skip_deleted;
 static int opt_jobs = 1;
 static int opt_batch = 100;
@@ -43,6 +43,10 @@ static GOptionEntry entries[] = {
     "flags and keywords every message gets, beside its own: \"\\Seen $Imported\"", "FLAGS" },
   { "skip-deleted", 0, 0, G_OPTION_ARG_NONE, &opt_skip_deleted,
     "leave out messages marked deleted (by default they go, with \\Deleted)", NULL },
+  { "gmail-labels", 0, 0, G_OPTION_ARG_STRING, &opt_labels,
+    "Gmail labels (Takeout's X-Gmail-Labels): folders (default: a copy in each), keywords or "
+    "ignore",
+    "AS" },
   { "progress", 0, 0, G_OPTION_ARG_STRING, &opt_progress,
     "auto (default: on a terminal), always (a line every 5 s when not a terminal) or never",
     "WHEN" },
@@ -177,6 +181,13 @@ main (int argc, char **argv)
   if (opt_flags != NULL && !msgtk_flags_parse (opt_flags, &add_flags, add_keywords, &flags_error))
     return usage_error (flags_error->message);
   g_ptr_array_add (add_keywords, NULL);
+  MsgtkUploadLabels labels = MSGTK_UPLOAD_LABELS_FOLDERS;
+  if (g_strcmp0 (opt_labels, "keywords") == 0)
+    labels = MSGTK_UPLOAD_LABELS_KEYWORDS;
+  else if (g_strcmp0 (opt_labels, "ignore") == 0)
+    labels = MSGTK_UPLOAD_LABELS_IGNORE;
+  else if (opt_labels != NULL && strcmp (opt_labels, "folders") != 0)
+    return usage_error ("--gmail-labels takes folders, keywords or ignore");
   if (opt_dedupe != NULL && g_ascii_strcasecmp (opt_dedupe, "message-id") != 0)
     return usage_error ("--dedupe takes message-id");
   if (opt_jobs < 1 || opt_jobs > 64)
@@ -219,6 +230,7 @@ main (int argc, char **argv)
                             .flags = add_flags,
                             .keywords = (char **)add_keywords->pdata,
                             .skip_deleted = opt_skip_deleted,
+                            .labels = labels,
                             .date_from = date_from,
                             .dry_run = opt_dry_run,
                             .journal = journal,

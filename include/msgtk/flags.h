@@ -118,6 +118,16 @@ char *msgtk_flags_to_imap (MsgtkFlags flags, const char *const *keywords);
 char *msgtk_flags_keyword (const char *word);
 
 /**
+ * msgtk_flags_add_keyword:
+ * @keywords: (element-type utf8): keywords (g_free() them)
+ * @word: a keyword as a mail client wrote it
+ *
+ * Adds @word to @keywords, made valid (msgtk_flags_keyword()), unless it is
+ * empty or @keywords holds it already (keywords are not case-sensitive).
+ */
+void msgtk_flags_add_keyword (GPtrArray *keywords, const char *word);
+
+/**
  * msgtk_flags_parse_keywords:
  * @value: the value of a header field that lists keywords: X-Keywords
  *   (Dovecot, Gmail exports), X-Mozilla-Keys (Thunderbird tags)

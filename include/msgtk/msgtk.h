@@ -22,6 +22,7 @@
 #include <msgtk/imap-append.h>
 #include <msgtk/imap-mailbox.h>
 #include <msgtk/folder-map.h>
+#include <msgtk/labels.h>
 #include <msgtk/journal.h>
 #include <msgtk/upload.h>
 #include <msgtk/utf7.h>

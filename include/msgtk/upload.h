@@ -31,6 +31,25 @@ typedef enum {
 } MsgtkUploadDate;
 
 /**
+ * MsgtkUploadLabels:
+ * @MSGTK_UPLOAD_LABELS_FOLDERS: a message with Gmail labels (X-Gmail-Labels,
+ *   Google Takeout) goes to each folder they name, one copy each, as Gmail
+ *   shows it over IMAP
+ * @MSGTK_UPLOAD_LABELS_KEYWORDS: one copy, in the first of Inbox, Sent,
+ *   Drafts, Spam and Trash it was in (else Archive), its other labels as
+ *   keywords
+ * @MSGTK_UPLOAD_LABELS_IGNORE: labels ignored
+ *
+ * What becomes of Gmail labels (see msgtk_labels_parse()); either way
+ * Opened, Unread and Starred set the flags.
+ */
+typedef enum {
+  MSGTK_UPLOAD_LABELS_FOLDERS,
+  MSGTK_UPLOAD_LABELS_KEYWORDS,
+  MSGTK_UPLOAD_LABELS_IGNORE,
+} MsgtkUploadLabels;
+
+/**
  * MsgtkUploadCounts:
  * @read: messages read from the sources so far
  * @uploaded: messages the server stored (dry run: that would be uploaded)
@@ -75,6 +94,7 @@ typedef struct {
  *   gets, beside its own (the X-Keywords and X-Mozilla-Keys fields)
  * @skip_deleted: leave out messages marked deleted (maildir T, mbox
  *   X-Status D); without it they go, with \Deleted
+ * @labels: what becomes of Gmail labels
  * @date_from: where internal dates come from
  * @dry_run: read and check everything, connect to nothing
  * @journal: (nullable): the resume journal
@@ -103,6 +123,7 @@ typedef struct {
   MsgtkFlags flags;
   char **keywords;
   gboolean skip_deleted;
+  MsgtkUploadLabels labels;
   MsgtkUploadDate date_from;
   gboolean dry_run;
   MsgtkJournal *journal;

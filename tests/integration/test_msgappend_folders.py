@@ -4,7 +4,9 @@ special-use mailboxes whatever their names (German ones here), in its personal
 namespace (INBOX.) with its delimiter; on a plain server at the top level, as
 mbsync puts them; --mailbox as a prefix (empty: the top level); --map rules.
 Then flags and keywords: the archive's (maildir letters, X-Keywords,
-X-Mozilla-Keys), --flags for every message, --skip-deleted."""
+X-Mozilla-Keys), --flags for every message, --skip-deleted. And a Google
+Takeout mbox: its Gmail labels as folders (a copy each, Sent to the server's
+Sent) or as keywords, Opened/Unread/Starred as flags."""
 import os
 import re
 import sys
@@ -15,7 +17,7 @@ from tap import Tap, SOURCE_DIR  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
 from peers import Dovecot  # noqa: E402
-from appendlib import append, check_exactly_once, fetch_all, out_of  # noqa: E402
+from appendlib import append, check_exactly_once, fetch_all, out_of, write_mbox  # noqa: E402
 
 t = Tap()
 os.environ["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""), "intercept_tls_get_addr=0") if x)
@@ -58,6 +60,33 @@ def write_maildir(root):
     return msgs
 
 
+# a Google Takeout mbox: every label of the account in X-Gmail-Labels
+TAKEOUT = [
+    ("Inbox,Opened,Important,Category Updates", "takeout 1"),
+    ("Sent,Opened,Work/Projects", "takeout 2"),
+    ("Archived,Unread,Starred,Category Promotions", "takeout 3"),
+    ('"Clients, 2024",Inbox,Unread', "takeout 4"),
+]
+
+
+def write_takeout(path):
+    msgs = [(None, f"X-GM-THRID: 17{i}\nX-Gmail-Labels: {labels}\nFrom: a@example.org\nSubject: {subject}\n"
+                   f"Message-ID: <t{i}@x>\n\n{subject}\n".encode())
+            for i, (labels, subject) in enumerate(TAKEOUT)]
+    write_mbox(path, msgs)
+    return {subject: data for (_, data), (_, subject) in zip(msgs, TAKEOUT)}
+
+
+def subjects(dv, mailbox):
+    """{subject: flags} of the takeout messages in @mailbox."""
+    out = {}
+    for data, flags, _ in fetch_all(dv, mailbox):
+        m = re.search(rb"Subject: (takeout \d)", data)
+        if m:
+            out[m.group(1).decode()] = flags
+    return out
+
+
 def counts(dv, mailboxes):
     return {m: dv.message_count(m) for m in mailboxes}
 
@@ -94,6 +123,29 @@ with tempfile.TemporaryDirectory(prefix="msgtk-folders-") as work:
                               "INBOX.Import.Entwürfe"])
             t.check(all(n == 2 for n in got.values()), f"{got}")
             t.check(dv.message_count("INBOX.Gesendet") == before, "the server's Sent untouched")
+
+        takeout = os.path.join(work, "All mail Including Spam and Trash.mbox")
+        write_takeout(takeout)
+        with t.case("a Takeout mbox: a copy in the folder of each label (Sent: the server's), Opened, Unread "
+                    "and Starred as flags, Important as a keyword"):
+            journal = os.path.join(work, "takeout.journal")
+            r = append(dv, "--journal", journal, "--create", takeout)
+            t.check(r.returncode == 0 and "6 uploaded" in out_of(r), out_of(r))
+            r = append(dv, "--journal", journal, "--create", takeout)
+            t.check(r.returncode == 0 and "0 uploaded, 6 skipped" in out_of(r), out_of(r))
+            t.check(subjects(dv, "INBOX") == {"takeout 1": {"\\Seen", "$Important"}, "takeout 4": set()},
+                    f"{subjects(dv, 'INBOX')}")
+            t.check(subjects(dv, "INBOX.Gesendet") == {"takeout 2": {"\\Seen"}}, f"{subjects(dv, 'INBOX.Gesendet')}")
+            t.check(subjects(dv, "INBOX.Work.Projects") == {"takeout 2": {"\\Seen"}},
+                    dv.doveadm("mailbox", "list", "-u", dv.user))
+            t.check(subjects(dv, "INBOX.Archive") == {"takeout 3": {"\\Flagged"}},
+                    dv.doveadm("mailbox", "list", "-u", dv.user))
+            t.check(subjects(dv, "INBOX.Clients, 2024") == {"takeout 4": set()},
+                    dv.doveadm("mailbox", "list", "-u", dv.user))
+
+        with t.case("--dry-run counts a copy per label folder"):
+            r = append(dv, "--dry-run", "--no-journal", takeout)
+            t.check(r.returncode == 0 and "6 to upload" in out_of(r), out_of(r))
 
     with Dovecot(os.path.join(work, "dv-plain")) as dv:
         with t.case("a server without special uses: the folders at the top level, as mbsync puts them"):
@@ -151,5 +203,23 @@ with tempfile.TemporaryDirectory(prefix="msgtk-folders-") as work:
         with t.case("a folder rule that is not one: a usage error naming it"):
             r = append(dv, "--no-journal", "--map", "Lists", md)
             t.check(r.returncode == 64 and "'Lists' is not a folder rule" in out_of(r), out_of(r))
+
+        with t.case("--gmail-labels=keywords: one copy each, in Inbox, Sent or Archive, the labels as keywords"):
+            r = append(dv, "--no-journal", "--create", "--gmail-labels=keywords", takeout)
+            t.check(r.returncode == 0 and "4 uploaded" in out_of(r), out_of(r))
+            t.check(subjects(dv, "INBOX") == {"takeout 1": {"\\Seen", "$Important"},
+                                              "takeout 4": {"Clients,_2024"}}, f"{subjects(dv, 'INBOX')}")
+            t.check(subjects(dv, "Sent") == {"takeout 2": {"\\Seen", "Work/Projects"}}, f"{subjects(dv, 'Sent')}")
+            t.check(subjects(dv, "Archive") == {"takeout 3": {"\\Flagged"}}, f"{subjects(dv, 'Archive')}")
+
+        with t.case("--gmail-labels=ignore: the mbox as one folder, no flags from labels"):
+            r = append(dv, "--no-journal", "--create", "--mailbox", "Takeout", "--gmail-labels=ignore", takeout)
+            t.check(r.returncode == 0 and "4 uploaded" in out_of(r), out_of(r))
+            t.check(subjects(dv, "Takeout") == {f"takeout {i}": set() for i in range(1, 5)},
+                    f"{subjects(dv, 'Takeout')}")
+
+        with t.case("--gmail-labels with another word: a usage error"):
+            r = append(dv, "--no-journal", "--gmail-labels=labels", takeout)
+            t.check(r.returncode == 64 and "--gmail-labels takes folders, keywords or ignore" in out_of(r), out_of(r))
 
 t.done()
