@@ -3,15 +3,26 @@
 
 #include "digest-private.h"
 #include "inspect-private.h"
+#include "json-private.h"
 
 #include <string.h>
 
-static void
+void
 json_string_or_null (JsonBuilder *b, const char *member, const char *value)
 {
   json_builder_set_member_name (b, member);
   if (value != NULL)
     json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+void
+json_int_or_null (JsonBuilder *b, const char *member, gint64 value)
+{
+  json_builder_set_member_name (b, member);
+  if (value != 0)
+    json_builder_add_int_value (b, value);
   else
     json_builder_add_null_value (b);
 }

@@ -7,6 +7,7 @@
 
 #include "error-private.h"
 #include "jobs-private.h"
+#include "json-private.h"
 #include "wire-private.h"
 
 #include <string.h>
@@ -23,13 +24,26 @@ typedef struct {
   char *folder;  /* '/' between names, "" for the sources' own messages */
   char *mailbox; /* on the server */
   gboolean bound;
-  MsgtkJournalBox *box; /* (nullable) */
-  GHashTable *ids;      /* --dedupe: the Message-IDs it holds */
-  GError *error;        /* it cannot be used: every message fails */
-  guint failed;         /* messages failed for @error */
-  GHashTable *copies;   /* contents seen in the folder (the feed's) */
-  struct _Batch *cur;   /* the batch being filled (the feed's) */
+  MsgtkJournalBox *box;      /* (nullable) */
+  GHashTable *ids;           /* --dedupe: the Message-IDs it holds */
+  GError *error;             /* it cannot be used: every message fails */
+  guint failed;              /* messages failed for @error */
+  GHashTable *copies;        /* contents seen in the folder (the feed's) */
+  struct _Batch *cur;        /* the batch being filled (the feed's) */
+  guint32 uidvalidity;       /* when it was looked at */
+  guint planned;             /* messages for it in the sources (count_first) */
+  MsgtkUploadMailbox *tally; /* the calling thread's */
 } Target;
+
+/* What became of one message, told on the calling thread. */
+typedef struct {
+  Target *target; /* NULL: an input that could not be read */
+  MsgtkUploadOutcome outcome;
+  char *identity;
+  char *reason;
+  guint64 size;
+  guint32 uid;
+} Report;
 
 /* One job: messages for one target, or only failures to report in order. */
 typedef struct _Batch {
@@ -40,6 +54,7 @@ typedef struct _Batch {
   GArray *msgs;     /* MsgtkImapMessage */
   guint64 bytes;
   GPtrArray *failures; /* "identity: reason", reported in order */
+  GArray *reports;     /* Report: what became of each message */
   GError *fatal;       /* the session ended during this batch */
 } Batch;
 
@@ -55,7 +70,16 @@ typedef struct {
   MsgtkFolderMap *map;
   GHashTable *targets; /* folder → Target */
   GPtrArray *order;    /* the targets as first met */
+  Target *current;     /* the one last reported on */
 } Upload;
+
+static void
+report_clear (gpointer p)
+{
+  Report *r = p;
+  g_free (r->identity);
+  g_free (r->reason);
+}
 
 static Batch *
 batch_new (Target *target)
@@ -67,6 +91,8 @@ batch_new (Target *target)
   b->sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
   b->msgs = g_array_new (FALSE, TRUE, sizeof (MsgtkImapMessage));
   b->failures = g_ptr_array_new_with_free_func (g_free);
+  b->reports = g_array_new (FALSE, TRUE, sizeof (Report));
+  g_array_set_clear_func (b->reports, report_clear);
   return b;
 }
 
@@ -80,6 +106,7 @@ batch_free (Batch *b)
   g_ptr_array_unref (b->keys);
   g_ptr_array_unref (b->names);
   g_ptr_array_unref (b->failures);
+  g_array_unref (b->reports);
   g_clear_error (&b->fatal);
   g_free (b);
 }
@@ -94,6 +121,8 @@ target_free (gpointer p)
   g_clear_pointer (&t->ids, g_hash_table_unref);
   g_clear_pointer (&t->copies, g_hash_table_unref);
   g_clear_error (&t->error);
+  if (t->tally != NULL)
+    msgtk_upload_mailbox_free (t->tally);
   g_free (t);
 }
 
@@ -107,10 +136,29 @@ left_out (Upload *up, guint64 bytes)
   g_mutex_unlock (&up->lock);
 }
 
+/* What became of message @name, for @t's mailbox, told with @b. */
 static void
-fail (Batch *b, const char *name, const char *why)
+report_for (Batch *b, Target *t, MsgtkUploadOutcome outcome, const char *name, const char *reason,
+            guint64 size, guint32 uid)
+{
+  Report r = { t, outcome, g_strdup (name), g_strdup (reason), size, uid };
+  g_array_append_val (b->reports, r);
+}
+
+/* What became of message @name of @b. */
+static void
+report (Batch *b, MsgtkUploadOutcome outcome, const char *name, const char *reason, guint64 size,
+        guint32 uid)
+{
+  report_for (b, b->target, outcome, name, reason, size, uid);
+}
+
+/* Message @name failed: a line of the result and a report. */
+static void
+fail (Batch *b, const char *name, const char *why, guint64 size)
 {
   g_ptr_array_add (b->failures, g_strdup_printf ("%s: %s", name, why));
+  report (b, MSGTK_UPLOAD_FAILED, name, why, size, 0);
 }
 
 static MsgtkImapSession *
@@ -184,16 +232,21 @@ static gboolean
 look_at_target (Upload *up, MsgtkImapSession *s, Target *t, GError **error)
 {
   const MsgtkUploadOptions *o = up->o;
-  g_free (t->mailbox);
-  t->mailbox = msgtk_folder_map_mailbox (up->map, t->folder);
   MsgtkImapMailboxStatus st;
   if (!msgtk_imap_session_status (s, t->mailbox, &st, error))
     return FALSE;
+  t->tally->state = st.exists ? MSGTK_UPLOAD_MAILBOX_EXISTS : MSGTK_UPLOAD_MAILBOX_CREATED;
+  t->tally->held = st.exists ? st.messages : 0;
+  t->uidvalidity = st.uidvalidity;
+  if (!st.exists && o->create && o->dry_run)
+    return TRUE; /* it would be created */
   if (!st.exists && o->create
       && (!msgtk_imap_session_create (s, t->mailbox, error)
           || !msgtk_imap_session_status (s, t->mailbox, &st, error)))
     return FALSE;
+  t->uidvalidity = st.uidvalidity;
   if (!st.exists) {
+    t->tally->state = MSGTK_UPLOAD_MAILBOX_UNUSABLE;
     error_set_hint (&t->error, MSGTK_ERROR_HINT_CREATE_MAILBOX, MSGTK_ERROR_CANT_CREATE,
                     "mailbox '%s' does not exist on %s", t->mailbox,
                     msgtk_imap_session_get_host (s));
@@ -258,12 +311,16 @@ leave_out_stored (Upload *up, Batch *b)
   guint kept = 0;
   for (guint i = 0; i < b->msgs->len; i++) {
     MsgtkImapMessage *m = &g_array_index (b->msgs, MsgtkImapMessage, i);
-    gboolean skip = t->box != NULL && msgtk_journal_box_contains (t->box, b->keys->pdata[i]);
-    if (!skip && t->ids != NULL) {
+    const char *why = NULL;
+    if (t->box != NULL && msgtk_journal_box_contains (t->box, b->keys->pdata[i]))
+      why = "the journal shows it uploaded";
+    if (why == NULL && t->ids != NULL) {
       g_autofree char *id = msgtk_message_get_header (m->data, "Message-ID");
-      skip = id != NULL && g_hash_table_contains (t->ids, id);
+      if (id != NULL && g_hash_table_contains (t->ids, id))
+        why = "its Message-ID is in the mailbox";
     }
-    if (skip) {
+    if (why != NULL) {
+      report (b, MSGTK_UPLOAD_SKIPPED, b->names->pdata[i], why, g_bytes_get_size (m->data), 0);
       g_mutex_lock (&up->lock);
       up->result->counts.skipped++;
       up->result->counts.bytes_total -= g_bytes_get_size (m->data);
@@ -301,8 +358,9 @@ typedef struct {
  * is over quota, or the user may not add to it): then it is said once for
  * the mailbox, the messages after it are not sent, and @t counts them. */
 static gboolean
-mailbox_refused (Target *t, const MsgtkImapMessage *m, const char *why)
+mailbox_refused (Batch *b, const char *name, const MsgtkImapMessage *m, const char *why)
 {
+  Target *t = b->target;
   if (m->code == NULL
       || (g_ascii_strcasecmp (m->code, "OVERQUOTA") != 0
           && g_ascii_strcasecmp (m->code, "NOPERM") != 0))
@@ -313,6 +371,7 @@ mailbox_refused (Target *t, const MsgtkImapMessage *m, const char *why)
                  why);
   t->failed++;
   g_mutex_unlock (&t->lock);
+  report (b, MSGTK_UPLOAD_FAILED, name, why, g_bytes_get_size (m->data), 0);
   return TRUE;
 }
 
@@ -336,14 +395,16 @@ settled (MsgtkImapMessage *m, guint n, gpointer data)
       up->result->counts.uploaded++;
       up->result->counts.bytes_done += g_bytes_get_size (m[i].data);
       g_mutex_unlock (&up->lock);
+      report (st->batch, MSGTK_UPLOAD_UPLOADED, st->batch->names->pdata[k], NULL,
+              g_bytes_get_size (m[i].data), m[i].uid);
     } else {
       if (box != NULL && !msgtk_journal_box_refused (box, key, &jerr))
         journal_failed (up, jerr);
       g_autofree char *why
           = g_strdup_printf ("refused by the server: %s%s%s%s", m[i].code ? "[" : "",
                              m[i].code ? m[i].code : "", m[i].code ? "] " : "", m[i].text);
-      if (!mailbox_refused (st->batch->target, &m[i], why))
-        fail (st->batch, st->batch->names->pdata[k], why);
+      if (!mailbox_refused (st->batch, st->batch->names->pdata[k], &m[i], why))
+        fail (st->batch, st->batch->names->pdata[k], why, g_bytes_get_size (m[i].data));
       left_out (up, g_bytes_get_size (m[i].data));
     }
     wrote = TRUE;
@@ -410,6 +471,29 @@ target_ready (Upload *up, Worker *w, Target *t, GError **error)
   return ok;
 }
 
+/* Every message of @b reported as not uploaded for @why (counted elsewhere). */
+static void
+report_all (Batch *b, const char *why)
+{
+  for (guint i = 0; i < b->msgs->len; i++)
+    report (b, MSGTK_UPLOAD_FAILED, b->names->pdata[i], why,
+            g_bytes_get_size (g_array_index (b->msgs, MsgtkImapMessage, i).data), 0);
+}
+
+/* A dry run: what would go. */
+static void
+plan (Upload *up, Batch *b)
+{
+  for (guint i = 0; i < b->msgs->len; i++) {
+    gsize len = g_bytes_get_size (g_array_index (b->msgs, MsgtkImapMessage, i).data);
+    report (b, MSGTK_UPLOAD_UPLOADED, b->names->pdata[i], NULL, len, 0);
+    g_mutex_lock (&up->lock);
+    up->result->counts.uploaded++;
+    up->result->counts.bytes_done += len;
+    g_mutex_unlock (&up->lock);
+  }
+}
+
 static void
 work (gpointer job, gpointer worker, gpointer data)
 {
@@ -422,7 +506,12 @@ work (gpointer job, gpointer worker, gpointer data)
     g_mutex_lock (&up->lock);
     up->not_sent += b->msgs->len;
     g_mutex_unlock (&up->lock);
+    report_all (b, "not uploaded: the run stopped");
     left_out (up, b->bytes);
+    return;
+  }
+  if (up->o->dry_run && up->o->offline) {
+    plan (up, b);
     return;
   }
   GError *error = NULL;
@@ -433,8 +522,10 @@ work (gpointer job, gpointer worker, gpointer data)
     g_clear_pointer (&w->session, msgtk_imap_session_free);
   g_mutex_lock (&t->lock);
   gboolean unusable = w->session != NULL && t->error != NULL;
-  if (unusable)
+  if (unusable) {
     t->failed += b->msgs->len;
+    report_all (b, t->error->message);
+  }
   g_mutex_unlock (&t->lock);
   if (unusable) {
     left_out (up, b->bytes);
@@ -442,6 +533,10 @@ work (gpointer job, gpointer worker, gpointer data)
   }
   if (w->session != NULL)
     leave_out_stored (up, b);
+  if (w->session != NULL && up->o->dry_run) {
+    plan (up, b);
+    return;
+  }
   MsgtkImapMessage *m = (MsgtkImapMessage *)b->msgs->data;
   Settle st = { up, b };
   MsgtkImapAppendOptions ao = { .max_count = up->o->batch ? up->o->batch : 100,
@@ -455,7 +550,8 @@ work (gpointer job, gpointer worker, gpointer data)
     g_clear_pointer (&w->session, msgtk_imap_session_free);
   for (guint i = 0; i < b->msgs->len; i++)
     if (m[i].status == MSGTK_IMAP_APPEND_PENDING) {
-      fail (b, b->names->pdata[i], error ? error->message : "not uploaded");
+      fail (b, b->names->pdata[i], error ? error->message : "not uploaded",
+            g_bytes_get_size (m[i].data));
       left_out (up, g_bytes_get_size (m[i].data));
     }
   b->fatal = error;
@@ -476,7 +572,42 @@ tell_progress (Upload *up, gboolean now)
   MsgtkUploadCounts c = up->result->counts;
   g_mutex_unlock (&up->lock);
   c.seconds = (t - up->start) / 1e6;
+  if (up->current != NULL && up->current->tally != NULL) {
+    MsgtkUploadMailbox *m = up->current->tally;
+    c.mailbox = m->mailbox;
+    c.mailbox_done = m->uploaded + m->skipped + m->deleted + m->failed;
+    c.mailbox_planned = up->current->planned;
+  }
   up->o->progress (&c, up->o->data);
+}
+
+/* What became of a message: counted for its mailbox, told to the caller. */
+static void
+tell_report (Upload *up, const Report *r)
+{
+  MsgtkUploadReport out = { .identity = r->identity,
+                            .outcome = r->outcome,
+                            .reason = r->reason,
+                            .size = r->size,
+                            .uid = r->uid,
+                            .dry_run = up->o->dry_run };
+  if (r->target != NULL) {
+    MsgtkUploadMailbox *m = r->target->tally;
+    switch (r->outcome) {
+    case MSGTK_UPLOAD_UPLOADED:
+      m->uploaded++;
+      m->bytes += r->size;
+      break;
+    case MSGTK_UPLOAD_SKIPPED: m->skipped++; break;
+    case MSGTK_UPLOAD_DELETED: m->deleted++; break;
+    case MSGTK_UPLOAD_FAILED: m->failed++; break;
+    }
+    out.mailbox = m->mailbox;
+    out.uidvalidity = r->target->uidvalidity;
+    up->current = r->target;
+  }
+  if (up->o->reported != NULL)
+    up->o->reported (&out, up->o->data);
 }
 
 static void
@@ -485,6 +616,8 @@ finish (gpointer job, gpointer data)
   Upload *up = data;
   Batch *b = job;
   MsgtkUploadResult *r = up->result;
+  for (guint i = 0; i < b->reports->len; i++)
+    tell_report (up, &g_array_index (b->reports, Report, i));
   g_mutex_lock (&up->lock);
   r->counts.failed += b->failures->len;
   for (guint i = 0; i < b->failures->len; i++)
@@ -520,7 +653,7 @@ typedef struct {
   Upload *up;
   Jobs *jobs;
   GPtrArray *open; /* the targets whose batch is being filled, oldest first */
-  Batch *failures; /* read failures since the last batch went */
+  Batch *loose;    /* reports of messages in no batch since the last batch went */
 } Feed;
 
 static void
@@ -550,14 +683,21 @@ push_open (Feed *f)
     push_target (f, f->open->pdata[0]);
 }
 
+/* The batch of reports of messages in no batch. */
+static Batch *
+loose (Feed *f)
+{
+  if (f->loose == NULL)
+    f->loose = batch_new (NULL);
+  return f->loose;
+}
+
 /* A failure to report in its place among the batches. */
 static void
 feed_fail (Feed *f, const char *name, const char *why)
 {
   push_open (f); /* what came before goes first */
-  if (f->failures == NULL)
-    f->failures = batch_new (NULL);
-  fail (f->failures, name, why);
+  fail (loose (f), name, why, 0);
 }
 
 static Target *
@@ -569,6 +709,10 @@ target_for (Upload *up, const char *folder)
     g_mutex_init (&t->lock);
     t->folder = g_strdup (folder);
     t->copies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    t->mailbox = msgtk_folder_map_mailbox (up->map, folder);
+    t->tally = g_new0 (MsgtkUploadMailbox, 1);
+    t->tally->folder = g_strdup (folder);
+    t->tally->mailbox = g_strdup (t->mailbox);
     g_hash_table_insert (up->targets, t->folder, t);
     g_ptr_array_add (up->order, t);
   }
@@ -608,7 +752,7 @@ add_copy (Feed *f, Target *t, MsgtkItem *item, GBytes *data, MsgtkFlags flags, c
   guint max_count = o->batch ? o->batch : 100;
   if (t->cur != NULL && (t->cur->msgs->len >= max_count || t->cur->bytes + len > BATCH_BYTES))
     push_target (f, t);
-  push (f, &f->failures);
+  push (f, &f->loose);
   if (t->cur == NULL) {
     if (f->open->len >= OPEN_BATCHES)
       push_target (f, f->open->pdata[0]);
@@ -644,6 +788,15 @@ gmail_labels (const MsgtkUploadOptions *o, GBytes *data, MsgtkLabels *labels)
   return TRUE;
 }
 
+/* The folder of copy @i of @item: that of its label, or its own. */
+static const char *
+copy_folder (MsgtkItem *item, const MsgtkLabels *labels, guint i)
+{
+  if (labels->folders != NULL)
+    return labels->folders->pdata[i];
+  return item->folder != NULL ? item->folder : "";
+}
+
 /* Add one message to the batches being filled: one copy, or with Gmail
  * labels one for each folder they name (the labels say where it was in the
  * account, in place of the name of Takeout's mbox file). */
@@ -658,32 +811,26 @@ feed_item (Feed *f, MsgtkItem *item, GBytes *data)
     return;
   }
   MsgtkFlags flags = item->flags | o->flags;
-  if (o->skip_deleted && (flags & MSGTK_FLAG_DELETED)) {
-    g_mutex_lock (&up->lock);
-    up->result->counts.deleted++;
-    g_mutex_unlock (&up->lock);
-    return;
-  }
   MsgtkLabels labels = { 0 };
   gboolean labelled = gmail_labels (o, data, &labels);
   if (labelled)
     flags = (flags | labels.set) & ~labels.clear;
   guint copies = labelled ? labels.folders->len : 1;
+  if (o->skip_deleted && (flags & MSGTK_FLAG_DELETED)) {
+    g_mutex_lock (&up->lock);
+    up->result->counts.deleted += copies;
+    g_mutex_unlock (&up->lock);
+    for (guint i = 0; i < copies; i++)
+      report_for (loose (f), target_for (up, copy_folder (item, &labels, i)), MSGTK_UPLOAD_DELETED,
+                  item->identity, "marked deleted", len, 0);
+    msgtk_labels_clear (&labels);
+    return;
+  }
   for (guint i = 0; i < copies; i++) {
-    Target *t = target_for (up, labelled       ? labels.folders->pdata[i]
-                                : item->folder ? item->folder
-                                               : "");
+    Target *t = target_for (up, copy_folder (item, &labels, i));
     g_mutex_lock (&up->lock);
     up->result->counts.bytes_total += len;
     g_mutex_unlock (&up->lock);
-    if (o->dry_run) {
-      g_autofree char *mailbox = msgtk_folder_map_mailbox (up->map, t->folder);
-      if (o->planned != NULL)
-        o->planned (item->identity, len, mailbox, o->data);
-      up->result->counts.uploaded++;
-      up->result->counts.bytes_done += len; /* what would go */
-      continue;
-    }
     char **keywords = message_keywords (o, data, labels.keywords);
     add_copy (f, t, item, data, flags, keywords);
   }
@@ -712,14 +859,13 @@ count_first (Upload *up, char **paths)
       if (item == NULL)
         continue;
       /* a copy for each folder of its labels */
-      guint copies = 1;
       g_autoptr (GBytes) head
           = up->o->labels != MSGTK_UPLOAD_LABELS_IGNORE ? msgtk_item_read_bytes (item, NULL) : NULL;
       MsgtkLabels labels = { 0 };
-      if (head != NULL && gmail_labels (up->o, head, &labels)) {
-        copies = labels.folders->len;
-        msgtk_labels_clear (&labels);
-      }
+      guint copies = head != NULL && gmail_labels (up->o, head, &labels) ? labels.folders->len : 1;
+      for (guint i = 0; i < copies; i++)
+        target_for (up, copy_folder (item, &labels, i))->planned++;
+      msgtk_labels_clear (&labels);
       n += copies;
       bytes += (guint64)item->size * copies;
     }
@@ -769,6 +915,13 @@ report_targets (Upload *up)
   MsgtkUploadResult *r = up->result;
   for (guint i = 0; i < up->order->len; i++) {
     Target *t = up->order->pdata[i];
+    if (t->error != NULL) {
+      t->tally->state = MSGTK_UPLOAD_MAILBOX_UNUSABLE;
+      t->tally->error = g_strdup (t->error->message);
+    }
+    MsgtkUploadMailbox *m = t->tally;
+    if (m->uploaded + m->skipped + m->deleted + m->failed > 0)
+      g_ptr_array_add (r->mailboxes, g_steal_pointer (&t->tally));
     if (t->error == NULL || t->failed == 0)
       continue;
     r->counts.failed += t->failed;
@@ -784,26 +937,27 @@ msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *resu
 {
   memset (result, 0, sizeof *result);
   result->failures = g_ptr_array_new_with_free_func (g_free);
+  result->mailboxes = g_ptr_array_new_with_free_func ((GDestroyNotify)msgtk_upload_mailbox_free);
   Upload up = { .o = o, .result = result };
   up.map = msgtk_folder_map_new (o->mailbox);
   for (char **r = o->map; r != NULL && *r != NULL; r++)
     if (!msgtk_folder_map_add_rule (up.map, *r, error)) {
       msgtk_folder_map_free (up.map);
-      g_clear_pointer (&result->failures, g_ptr_array_unref);
+      msgtk_upload_result_clear (result);
       return FALSE;
     }
   g_mutex_init (&up.lock);
   up.start = g_get_monotonic_time ();
   up.targets = g_hash_table_new (g_str_hash, g_str_equal);
   up.order = g_ptr_array_new_with_free_func (target_free);
-  if (!o->dry_run) {
+  if (!o->dry_run || !o->offline) {
     /* the first session, made before anything is read (a login that fails
      * fails the run at once); it tells what the server's mailboxes are like
      * (namespace, delimiter, special uses), then serves the first worker */
     up.spare = open_session (o, error);
     if (up.spare == NULL || !msgtk_folder_map_learn (up.map, up.spare, error)) {
       g_clear_pointer (&up.spare, msgtk_imap_session_free);
-      g_clear_pointer (&result->failures, g_ptr_array_unref); /* nothing for the caller to clear */
+      msgtk_upload_result_clear (result); /* nothing for the caller to clear */
       g_hash_table_unref (up.targets);
       g_ptr_array_unref (up.order);
       msgtk_folder_map_free (up.map);
@@ -829,7 +983,7 @@ msgtk_upload (char **paths, const MsgtkUploadOptions *o, MsgtkUploadResult *resu
        *p != NULL && !g_atomic_int_get (&up.journal_broken); p++)
     feed_path (&f, *p);
   push_open (&f);
-  push (&f, &f.failures);
+  push (&f, &f.loose);
   g_ptr_array_unref (f.open);
   jobs_free (f.jobs);
   if (up.spare != NULL) {
@@ -863,5 +1017,36 @@ void
 msgtk_upload_result_clear (MsgtkUploadResult *r)
 {
   g_clear_pointer (&r->failures, g_ptr_array_unref);
+  g_clear_pointer (&r->mailboxes, g_ptr_array_unref);
   g_clear_error (&r->fatal);
+}
+
+void
+msgtk_upload_mailbox_free (MsgtkUploadMailbox *m)
+{
+  g_free (m->folder);
+  g_free (m->mailbox);
+  g_free (m->error);
+  g_free (m);
+}
+
+JsonNode *
+msgtk_upload_report_to_json (const MsgtkUploadReport *r)
+{
+  static const char *const status[] = { "uploaded", "skipped", "deleted", "failed" };
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, r->identity);
+  json_string_or_null (b, "mailbox", r->mailbox);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (
+      b, r->dry_run && r->outcome == MSGTK_UPLOAD_UPLOADED ? "planned" : status[r->outcome]);
+  json_string_or_null (b, "reason", r->reason);
+  json_builder_set_member_name (b, "size");
+  json_builder_add_int_value (b, (gint64)r->size);
+  json_int_or_null (b, "uidvalidity", r->uidvalidity);
+  json_int_or_null (b, "uid", r->uid);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
 }

@@ -3,8 +3,11 @@
 
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gmime/gmime.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -15,8 +18,9 @@
 
 static CliAccountOptions acct_opts;
 static char *opt_mailbox = NULL, *opt_journal, *opt_dedupe, *opt_date_from, *opt_flags,
-            *opt_progress, *opt_labels;
-static gboolean opt_create, opt_dry_run, opt_no_journal, opt_skip_deleted;
+            *opt_progress, *opt_labels, *opt_log;
+static gboolean opt_create, opt_dry_run, opt_offline, opt_no_journal, opt_skip_deleted, opt_json,
+    opt_verbose;
 static int opt_jobs = 1;
 static int opt_batch = 100;
 static char **opt_paths, **opt_map;
@@ -36,7 +40,9 @@ static GOptionEntry entries[] = {
   { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, "parallel connections (default 1)", "N" },
   { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "messages per MULTIAPPEND command (default 100)",
     "N" },
-  { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run, "read and check, upload nothing", NULL },
+  { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run,
+    "read everything, log in and look at the mailboxes, upload nothing", NULL },
+  { "offline", 0, 0, G_OPTION_ARG_NONE, &opt_offline, "with --dry-run: connect to nothing", NULL },
   { "dedupe", 0, 0, G_OPTION_ARG_STRING, &opt_dedupe, "skip messages the server has: message-id",
     "KEY" },
   { "flags", 0, 0, G_OPTION_ARG_STRING, &opt_flags,
@@ -50,6 +56,12 @@ static GOptionEntry entries[] = {
   { "progress", 0, 0, G_OPTION_ARG_STRING, &opt_progress,
     "auto (default: on a terminal), always (a line every 5 s when not a terminal) or never",
     "WHEN" },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
+    "one JSON object per message on standard output (the summary goes to standard error)", NULL },
+  { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, "a line per message", NULL },
+  { "log", 0, 0, G_OPTION_ARG_FILENAME, &opt_log,
+    "append a line per message, notice and failure, and the summary, to FILE (made private)",
+    "FILE" },
   { "date-from", 0, 0, G_OPTION_ARG_STRING, &opt_date_from,
     "internal date: source (default), header or now", "WHAT" },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_paths, NULL, "PATH..." },
@@ -127,9 +139,106 @@ show_progress (const MsgtkUploadCounts *c, gpointer data)
       return;
     last = c->seconds;
   }
-  fprintf (stderr, "%s%u%s messages, %.1f MB, %.0f msg/s, %.1f MB/s, ETA %.*fs%s",
+  /* the mailbox at work, as far as it went (as mbsync shows each box) */
+  g_autofree char *box
+      = c->mailbox == NULL ? g_strdup ("")
+        : c->mailbox_planned > 0
+            ? g_strdup_printf (" · %s %u/%u", c->mailbox, c->mailbox_done, c->mailbox_planned)
+            : g_strdup_printf (" · %s %u", c->mailbox, c->mailbox_done);
+  fprintf (stderr, "%s%u%s messages, %.1f MB, %.0f msg/s, %.1f MB/s, ETA %.*fs%s%s",
            log_lines ? PROG ": " : "\r", done, of, c->bytes_done / 1e6, rate, brate / 1e6,
-           eta < 10 ? 1 : 0, eta, log_lines ? "\n" : "   ");
+           eta < 10 ? 1 : 0, eta, box, log_lines ? "\n" : "\033[K");
+}
+
+static FILE *log_file; /* --log */
+
+/* A line of the log, with the time. */
+static void log_line (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+static void
+log_line (const char *format, ...)
+{
+  if (log_file == NULL)
+    return;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  va_list ap;
+  va_start (ap, format);
+  g_autofree char *text = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  fprintf (log_file, "%s %s\n", when, text);
+  fflush (log_file);
+}
+
+/* --log FILE: appended to, private to the user. */
+static gboolean
+open_log (const char *path)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0 || fchmod (fd, 0600) != 0 || (log_file = fdopen (fd, "a")) == NULL) {
+    fprintf (stderr, "%s: cannot open the log '%s': %s\n", PROG, path, g_strerror (errno));
+    if (fd >= 0)
+      close (fd);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* What became of a message, in words. */
+static char *
+describe (const MsgtkUploadReport *r)
+{
+  switch (r->outcome) {
+  case MSGTK_UPLOAD_UPLOADED:
+    if (r->dry_run)
+      return g_strdup_printf ("would upload %s (%" G_GUINT64_FORMAT " bytes) to %s", r->identity,
+                              r->size, r->mailbox);
+    if (r->uid != 0)
+      return g_strdup_printf ("uploaded %s to %s (UID %u)", r->identity, r->mailbox, r->uid);
+    return g_strdup_printf ("uploaded %s to %s", r->identity, r->mailbox);
+  case MSGTK_UPLOAD_SKIPPED:
+    return g_strdup_printf ("skipped %s for %s: %s", r->identity, r->mailbox, r->reason);
+  case MSGTK_UPLOAD_DELETED: return g_strdup_printf ("left out %s: %s", r->identity, r->reason);
+  case MSGTK_UPLOAD_FAILED:
+  default:
+    return g_strdup_printf ("not uploaded %s%s%s: %s", r->identity, r->mailbox ? " to " : "",
+                            r->mailbox ? r->mailbox : "", r->reason);
+  }
+}
+
+static void
+show_report (const MsgtkUploadReport *r, gpointer data)
+{
+  if (opt_json) {
+    g_autoptr (JsonNode) node = msgtk_upload_report_to_json (r);
+    g_autofree char *text = json_to_string (node, FALSE);
+    puts (text);
+  }
+  if (!opt_verbose && log_file == NULL)
+    return;
+  g_autofree char *text = describe (r);
+  if (opt_verbose && !opt_json)
+    puts (text);
+  log_line ("%s: %s", PROG, text);
+}
+
+/* The dry run's table: a line per mailbox. */
+static void
+show_mailboxes (GPtrArray *mailboxes)
+{
+  for (guint i = 0; i < mailboxes->len; i++) {
+    MsgtkUploadMailbox *m = mailboxes->pdata[i];
+    g_autofree char *state
+        = m->state == MSGTK_UPLOAD_MAILBOX_EXISTS    ? g_strdup_printf ("holds %u", m->held)
+          : m->state == MSGTK_UPLOAD_MAILBOX_CREATED ? g_strdup ("to be created")
+          : m->state == MSGTK_UPLOAD_MAILBOX_UNUSABLE
+              ? g_strdup_printf ("cannot be used: %s", m->error ? m->error : "refused")
+              : g_strdup ("not looked at (offline)");
+    g_autofree char *skipped
+        = m->skipped > 0 ? g_strdup_printf (", %u there already", m->skipped) : g_strdup ("");
+    printf ("%6u to upload (%.1f MB)%s to %s: %s\n", m->uploaded, m->bytes / 1e6, skipped,
+            m->mailbox, state);
+  }
 }
 
 static void
@@ -138,12 +247,7 @@ show_notice (const char *text, gpointer data)
   if (tty)
     fputc ('\n', stderr); /* after the progress line */
   fprintf (stderr, "%s: %s\n", PROG, text);
-}
-
-static void
-show_planned (const char *identity, gsize size, const char *mailbox, gpointer data)
-{
-  g_print ("would upload %s (%" G_GSIZE_FORMAT " bytes) to %s\n", identity, size, mailbox);
+  log_line ("%s: %s", PROG, text);
 }
 
 static int
@@ -196,12 +300,14 @@ main (int argc, char **argv)
     return usage_error ("--batch takes 1 to 1000");
   if (opt_mailbox != NULL && !g_utf8_validate (opt_mailbox, -1, NULL))
     return usage_error ("--mailbox takes a UTF-8 name");
+  if (opt_offline && !opt_dry_run)
+    return usage_error ("--offline goes with --dry-run");
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgtkAccount) account = cli_account_resolve (&acct_opts, PROG, "imap", &error);
   if (account == NULL)
     return cli_report_error (PROG, error);
   /* a password command runs once, not once per connection */
-  if (!opt_dry_run && !msgtk_account_cache_password (account, &error))
+  if (!opt_offline && !msgtk_account_cache_password (account, &error))
     return cli_report_error (PROG, error);
   g_autoptr (MsgtkJournal) journal = NULL;
   if (!opt_no_journal && !opt_dry_run) {
@@ -217,41 +323,56 @@ main (int argc, char **argv)
                       && (isatty (2) || g_strcmp0 (opt_progress, "always") == 0);
   tty = progress && isatty (2);
   log_lines = progress && !tty;
+  if (opt_log != NULL && !open_log (opt_log))
+    return EX_CANTCREAT;
   if (!opt_dry_run)
     catch_signals (journal != NULL);
-  MsgtkUploadOptions uo = { .account = account,
-                            .trace = acct_opts.trace ? stderr : NULL,
-                            .mailbox = opt_mailbox,
-                            .map = opt_map,
-                            .create = opt_create,
-                            .jobs = (guint)opt_jobs,
-                            .batch = (guint)opt_batch,
-                            .dedupe = opt_dedupe != NULL,
-                            .flags = add_flags,
-                            .keywords = (char **)add_keywords->pdata,
-                            .skip_deleted = opt_skip_deleted,
-                            .labels = labels,
-                            .date_from = date_from,
-                            .dry_run = opt_dry_run,
-                            .journal = journal,
-                            .count_first = progress,
-                            .progress = progress ? show_progress : NULL,
-                            .planned = show_planned,
-                            .notice = show_notice };
+  MsgtkUploadOptions uo
+      = { .account = account,
+          .trace = acct_opts.trace ? stderr : NULL,
+          .mailbox = opt_mailbox,
+          .map = opt_map,
+          .create = opt_create,
+          .jobs = (guint)opt_jobs,
+          .batch = (guint)opt_batch,
+          .dedupe = opt_dedupe != NULL,
+          .flags = add_flags,
+          .keywords = (char **)add_keywords->pdata,
+          .skip_deleted = opt_skip_deleted,
+          .labels = labels,
+          .date_from = date_from,
+          .dry_run = opt_dry_run,
+          .offline = opt_offline,
+          .journal = journal,
+          .count_first = progress,
+          .progress = progress ? show_progress : NULL,
+          .reported = opt_json || opt_verbose || log_file != NULL ? show_report : NULL,
+          .notice = show_notice };
   MsgtkUploadResult r;
-  if (!msgtk_upload (opt_paths, &uo, &r, &error))
+  if (!msgtk_upload (opt_paths, &uo, &r, &error)) {
+    log_line ("%s: %s", PROG, error->message);
     return cli_report_error (PROG, error);
+  }
   if (tty)
     fputc ('\n', stderr);
   g_autofree char *deleted
       = r.counts.deleted > 0 ? g_strdup_printf (", %u left out (marked deleted)", r.counts.deleted)
                              : g_strdup ("");
-  /* the summary after everything else, where it does not scroll away */
-  for (guint i = 0; i < r.failures->len; i++)
-    printf ("failed: %s\n", (char *)r.failures->pdata[i]);
-  printf ("%s: %u %s, %u skipped (already uploaded)%s, %u failed; %.1f MB in %.1f s\n", PROG,
-          r.counts.uploaded, opt_dry_run ? "to upload" : "uploaded", r.counts.skipped, deleted,
-          r.counts.failed, r.counts.bytes_done / 1e6, r.counts.seconds);
+  if (opt_dry_run && !opt_json)
+    show_mailboxes (r.mailboxes);
+  /* the summary after everything else, where it does not scroll away
+   * (with --json, standard output holds only the JSON) */
+  FILE *out = opt_json ? stderr : stdout;
+  for (guint i = 0; i < r.failures->len; i++) {
+    fprintf (out, "failed: %s\n", (char *)r.failures->pdata[i]);
+    log_line ("%s: failed: %s", PROG, (char *)r.failures->pdata[i]);
+  }
+  g_autofree char *summary = g_strdup_printf (
+      "%u %s, %u skipped (already uploaded)%s, %u failed; %.1f MB in %.1f s", r.counts.uploaded,
+      opt_dry_run ? "to upload" : "uploaded", r.counts.skipped, deleted, r.counts.failed,
+      r.counts.bytes_done / 1e6, r.counts.seconds);
+  fprintf (out, "%s: %s\n", PROG, summary);
+  log_line ("%s: %s", PROG, summary);
   fflush (stdout);
   int code = 0;
   if (r.stopped) {
@@ -270,6 +391,8 @@ main (int argc, char **argv)
     else
       code = r.unreadable > 0 ? EX_NOINPUT : EX_UNAVAILABLE;
   }
+  if (code != 0 && r.fatal != NULL)
+    log_line ("%s: %s", PROG, r.fatal->message);
   msgtk_upload_result_clear (&r);
   return code;
 }

@@ -12,6 +12,7 @@
 #include <msgtk/folder-map.h>
 #include <msgtk/imap-append.h>
 #include <msgtk/journal.h>
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 
 G_BEGIN_DECLS
@@ -64,6 +65,10 @@ typedef enum {
  * @bytes_planned: with @count_first, their bytes
  * @bytes_left_out: bytes of the messages skipped or failed so far
  * @seconds: since the upload started
+ * @mailbox: (nullable): in the progress, the mailbox a message was last
+ *   handled for; %NULL in the result
+ * @mailbox_done: its messages handled so far
+ * @mailbox_planned: with @count_first, the messages for it in the sources
  *
  * How far an upload is.
  */
@@ -73,7 +78,110 @@ typedef struct {
   guint planned;
   guint64 bytes_planned, bytes_left_out;
   double seconds;
+  const char *mailbox;
+  guint mailbox_done, mailbox_planned;
 } MsgtkUploadCounts;
+
+/**
+ * MsgtkUploadOutcome:
+ * @MSGTK_UPLOAD_UPLOADED: stored (dry run: it would be uploaded)
+ * @MSGTK_UPLOAD_SKIPPED: not sent: the mailbox holds it already (the journal
+ *   says so, or with dedupe its Message-ID is there)
+ * @MSGTK_UPLOAD_DELETED: left out: marked deleted (skip_deleted)
+ * @MSGTK_UPLOAD_FAILED: not uploaded (the reason says why)
+ *
+ * What became of one message (one copy of it, for one mailbox).
+ */
+typedef enum {
+  MSGTK_UPLOAD_UPLOADED,
+  MSGTK_UPLOAD_SKIPPED,
+  MSGTK_UPLOAD_DELETED,
+  MSGTK_UPLOAD_FAILED,
+} MsgtkUploadOutcome;
+
+/**
+ * MsgtkUploadReport:
+ * @identity: the message's identity in its source (for an input that could
+ *   not be read: its path)
+ * @mailbox: (nullable): the mailbox it was for; %NULL for an input that
+ *   could not be read
+ * @outcome: what became of it
+ * @reason: (nullable): why it was skipped or failed
+ * @size: its size in bytes (0 when not known)
+ * @uidvalidity: the mailbox's UIDVALIDITY when it was looked at (0: not
+ *   looked at)
+ * @uid: its UID there, when the server said (UIDPLUS); else 0
+ * @dry_run: from a dry run: uploaded means it would be
+ *
+ * What became of one message, as msgtk_upload() tells it.
+ */
+typedef struct {
+  const char *identity;
+  const char *mailbox;
+  MsgtkUploadOutcome outcome;
+  const char *reason;
+  guint64 size;
+  guint32 uidvalidity;
+  guint32 uid;
+  gboolean dry_run;
+} MsgtkUploadReport;
+
+/**
+ * msgtk_upload_report_to_json:
+ * @report: a report
+ *
+ * @report as one JSON object, for scripts: "source" (the identity),
+ * "mailbox" (null for an input that could not be read), "status"
+ * ("uploaded", "planned" in a dry run, "skipped", "deleted" or "failed"),
+ * "reason" (null unless skipped or failed), "size", "uidvalidity" and
+ * "uid" (null when not known).
+ *
+ * Returns: (transfer full): a node holding the object.
+ */
+JsonNode *msgtk_upload_report_to_json (const MsgtkUploadReport *report);
+
+/**
+ * MsgtkUploadMailboxState:
+ * @MSGTK_UPLOAD_MAILBOX_UNKNOWN: not looked at (a dry run offline, or no
+ *   session reached it)
+ * @MSGTK_UPLOAD_MAILBOX_EXISTS: it was there
+ * @MSGTK_UPLOAD_MAILBOX_CREATED: it was created (dry run: it would be)
+ * @MSGTK_UPLOAD_MAILBOX_UNUSABLE: it could not be used (see its error)
+ *
+ * What a mailbox was like when the upload looked at it.
+ */
+typedef enum {
+  MSGTK_UPLOAD_MAILBOX_UNKNOWN,
+  MSGTK_UPLOAD_MAILBOX_EXISTS,
+  MSGTK_UPLOAD_MAILBOX_CREATED,
+  MSGTK_UPLOAD_MAILBOX_UNUSABLE,
+} MsgtkUploadMailboxState;
+
+/**
+ * MsgtkUploadMailbox:
+ * @folder: the sources' folder ('/' between names, "" for their own
+ *   messages)
+ * @mailbox: the mailbox it went to
+ * @state: what the mailbox was like
+ * @held: the messages it held when looked at
+ * @uploaded: messages uploaded there (dry run: that would be)
+ * @skipped: messages it held already
+ * @deleted: messages left out as marked deleted
+ * @failed: messages not uploaded
+ * @bytes: bytes uploaded (dry run: that would be)
+ * @error: (nullable): why it could not be used
+ *
+ * One mailbox of an upload, for a table per folder.
+ */
+typedef struct {
+  char *folder;
+  char *mailbox;
+  MsgtkUploadMailboxState state;
+  guint held;
+  guint uploaded, skipped, deleted, failed;
+  guint64 bytes;
+  char *error;
+} MsgtkUploadMailbox;
 
 /**
  * MsgtkUploadOptions:
@@ -96,14 +204,19 @@ typedef struct {
  *   X-Status D); without it they go, with \Deleted
  * @labels: what becomes of Gmail labels
  * @date_from: where internal dates come from
- * @dry_run: read and check everything, connect to nothing
+ * @dry_run: read and check everything, upload nothing: log in, look at
+ *   each mailbox (STATUS; missing ones are not created), with @dedupe fetch
+ *   their Message-IDs; the journal is not consulted
+ * @offline: with @dry_run, connect to nothing (mailbox names by the
+ *   defaults, not the server's namespace)
  * @journal: (nullable): the resume journal
  * @count_first: before uploading, read the sources once to count their
  *   messages and bytes (only their header blocks are parsed), for an honest
  *   total in the progress (not for standard input)
  * @progress: (nullable): called from time to time on the calling thread
- * @planned: (nullable): dry run: called for each message that would go,
- *   with its identity, size and mailbox
+ * @reported: (nullable): called on the calling thread with what became of
+ *   each message (dry run: what would), in the order of the sources within
+ *   each batch
  * @notice: (nullable): called, from any thread, with what a user should
  *   know of the journal's decisions (a mailbox made again, what an
  *   interrupted run left, an older journal carried over), one line each
@@ -126,10 +239,11 @@ typedef struct {
   MsgtkUploadLabels labels;
   MsgtkUploadDate date_from;
   gboolean dry_run;
+  gboolean offline;
   MsgtkJournal *journal;
   gboolean count_first;
   void (*progress) (const MsgtkUploadCounts *counts, gpointer data);
-  void (*planned) (const char *identity, gsize size, const char *mailbox, gpointer data);
+  void (*reported) (const MsgtkUploadReport *report, gpointer data);
   void (*notice) (const char *text, gpointer data);
   gpointer data;
 } MsgtkUploadOptions;
@@ -141,6 +255,8 @@ typedef struct {
  *   input, that could not be uploaded, in the order of the sources
  * @fatal: (nullable): the first error that ended a connection or the run
  * @unreadable: inputs (paths, entries of them) that could not be read
+ * @mailboxes: (element-type MsgtkUploadMailbox): the mailboxes messages
+ *   were for, in the order first met
  * @stopped: the run stopped before the end because the journal could not
  *   be written (@fatal says why): what was not read yet was not uploaded,
  *   and a re-run resumes
@@ -152,8 +268,17 @@ typedef struct {
   GPtrArray *failures;
   GError *fatal;
   guint unreadable;
+  GPtrArray *mailboxes;
   gboolean stopped;
 } MsgtkUploadResult;
+
+/**
+ * msgtk_upload_mailbox_free:
+ * @mailbox: (transfer full): a mailbox of a result
+ *
+ * Frees @mailbox.
+ */
+void msgtk_upload_mailbox_free (MsgtkUploadMailbox *mailbox);
 
 /**
  * msgtk_upload:

@@ -392,7 +392,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             t.check(len(lines) == 1 and f"({40 - stored} messages not uploaded)" in lines[0], out_of(r))
 
     with t.case("--dry-run reads every message and uploads nothing"):
-        r = run([MSGAPPEND, "--dry-run", "--no-journal", files])
+        r = run([MSGAPPEND, "--dry-run", "--offline", "--no-journal", files])
         t.check(r.returncode == 0, out_of(r))
         t.check(f"{len(MSGS)} to upload" in out_of(r), out_of(r))
         mb = sum(len(d) for _, d in MSGS) / 1e6

@@ -7,17 +7,18 @@ Then flags and keywords: the archive's (maildir letters, X-Keywords,
 X-Mozilla-Keys), --flags for every message, --skip-deleted. And a Google
 Takeout mbox: its Gmail labels as folders (a copy each, Sent to the server's
 Sent) or as keywords, Opened/Unread/Starred as flags."""
+import json
 import os
 import re
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tap import Tap, SOURCE_DIR  # noqa: E402
+from tap import Tap, SOURCE_DIR, run  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
 from peers import Dovecot  # noqa: E402
-from appendlib import append, check_exactly_once, fetch_all, out_of, write_mbox  # noqa: E402
+from appendlib import MSGAPPEND, append, check_exactly_once, fetch_all, out_of, write_mbox  # noqa: E402
 
 t = Tap()
 os.environ["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""), "intercept_tls_get_addr=0") if x)
@@ -163,12 +164,51 @@ with tempfile.TemporaryDirectory(prefix="msgtk-folders-") as work:
             t.check(r.returncode == 0, out_of(r))
             t.check(dv.message_count("INBOX") == 4 and dv.message_count("Lists.dev") == 4, out_of(r))
 
-        with t.case("--dry-run shows where each folder would go, in UTF-8"):
+        with t.case("--dry-run logs in and shows a line per mailbox, in UTF-8: what would go, what it holds"):
             r = append(dv, "--dry-run", "--no-journal", md)
             text = out_of(r)
             t.check(r.returncode == 0, text)
-            t.check(re.search(r"to Entwürfe\n", text) and re.search(r"to Lists/dev\n", text)
-                    and re.search(r"to INBOX\n", text), text)
+            t.check(re.search(r"^ +2 to upload \(0\.0 MB\) to Entwürfe: holds 4$", text, re.M)
+                    and re.search(r"^ +2 to upload \(0\.0 MB\) to Lists\.dev: holds 4$", text, re.M)
+                    and re.search(r"^ +2 to upload \(0\.0 MB\) to INBOX: holds \d+$", text, re.M), text)
+            t.check("would upload" not in text, "no line per message without -v")
+
+        with t.case("--dry-run -v: a line per message too"):
+            r = append(dv, "--dry-run", "-v", "--no-journal", md)
+            text = out_of(r)
+            t.check(r.returncode == 0 and len(re.findall(r"^would upload .* to Entwürfe$", text, re.M)) == 2, text)
+
+        with t.case("--dry-run of a new folder: 'to be created' with --create, nothing created; without it the "
+                    "mailbox is named and the exit status says so"):
+            extra = os.path.join(work, "extra")
+            for sub in ("cur", "new", "tmp"):
+                os.makedirs(os.path.join(extra, ".Neu", sub))
+                os.makedirs(os.path.join(extra, sub), exist_ok=True)
+            with open(os.path.join(extra, ".Neu", "cur", "1700000000.n.h:2,S"), "wb") as f:
+                f.write(b"Subject: neu\n\nneu\n")
+            r = append(dv, "--dry-run", "--create", "--no-journal", extra)
+            t.check(r.returncode == 0 and re.search(r"1 to upload \(0\.0 MB\) to Neu: to be created", out_of(r)),
+                    out_of(r))
+            t.check("Neu" not in dv.doveadm("mailbox", "list", "-u", dv.user), "nothing created")
+            r = append(dv, "--dry-run", "--no-journal", extra)
+            t.check(r.returncode != 0 and "mailbox 'Neu' does not exist" in out_of(r), out_of(r))
+
+        with t.case("--dry-run --dedupe message-id counts what the mailboxes hold already"):
+            r = append(dv, "--dry-run", "--dedupe", "message-id", "--no-journal", md)
+            t.check(r.returncode == 0 and "0 to upload, 12 skipped" in out_of(r)
+                    and re.search(r"0 to upload \(0\.0 MB\), 2 there already to Lists\.dev: holds 4", out_of(r)),
+                    out_of(r))
+
+        with t.case("--dry-run with a wrong password: the login fails, as the upload would"):
+            r = append(dv, "--dry-run", "--no-journal", md, password="wrong")
+            t.check(r.returncode == 77, out_of(r))
+
+        with t.case("--dry-run --offline: nothing connected, the mailboxes by the defaults"):
+            r = run([MSGAPPEND, "--dry-run", "--offline", "--no-journal", md])
+            t.check(r.returncode == 0 and re.search(r"2 to upload \(0\.0 MB\) to Lists/dev: not looked at", out_of(r)),
+                    out_of(r))
+            r = append(dv, "--offline", "--no-journal", md)
+            t.check(r.returncode == 64 and "--offline goes with --dry-run" in out_of(r), out_of(r))
 
         kw = os.path.join(work, "kw")
         for sub in ("cur", "new", "tmp"):
@@ -221,5 +261,41 @@ with tempfile.TemporaryDirectory(prefix="msgtk-folders-") as work:
         with t.case("--gmail-labels with another word: a usage error"):
             r = append(dv, "--no-journal", "--gmail-labels=labels", takeout)
             t.check(r.returncode == 64 and "--gmail-labels takes folders, keywords or ignore" in out_of(r), out_of(r))
+
+        with t.case("--json: one object per message on standard output (UID, UIDVALIDITY), the summary on "
+                    "standard error; a re-run says skipped, and why; --log keeps it all in a private file"):
+            journal = os.path.join(work, "json.journal")
+            log = os.path.join(work, "append.log")
+            r = append(dv, "--journal", journal, "--create", "--mailbox", "Json", "--json", "--log", log,
+                       "--skip-deleted", kw)
+            lines = r.stdout.decode().splitlines()
+            objs = [json.loads(x) for x in lines]
+            t.check(r.returncode == 0 and len(objs) == 3, out_of(r))
+            by = {o["status"]: o for o in objs}
+            up = [o for o in objs if o["status"] == "uploaded"]
+            t.check(len(up) == 2 and all(o["mailbox"] == "Json" and o["uid"] and o["uidvalidity"] and o["size"] > 0
+                                         for o in up), f"{objs}")
+            t.check(by.get("deleted", {}).get("reason") == "marked deleted", f"{objs}")
+            t.check("msgappend: 2 uploaded" in r.stderr.decode() and "uploaded" not in r.stdout.decode().replace(
+                '"uploaded"', ""), out_of(r))
+            r = append(dv, "--journal", journal, "--mailbox", "Json", "--json", "--log", log, "--skip-deleted", kw)
+            objs = [json.loads(x) for x in r.stdout.decode().splitlines()]
+            t.check(r.returncode == 0 and sorted(o["status"] for o in objs) == ["deleted", "skipped", "skipped"]
+                    and all(o["reason"] == "the journal shows it uploaded" for o in objs if o["status"] == "skipped"),
+                    f"{objs}")
+            text = open(log).read()
+            t.check(os.stat(log).st_mode & 0o777 == 0o600, oct(os.stat(log).st_mode))
+            t.check(len(re.findall(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ msgappend: uploaded .* to Json \(UID \d+\)$",
+                                   text, re.M)) == 2
+                    and len(re.findall(r"msgappend: skipped .* for Json: the journal shows it uploaded$", text, re.M)) == 2
+                    and len(re.findall(r"msgappend: 2 uploaded, 0 skipped", text)) == 1
+                    and len(re.findall(r"msgappend: 0 uploaded, 2 skipped", text)) == 1, text)
+
+        with t.case("--json of a mailbox that cannot be used: each message failed, with the server's reason"):
+            r = append(dv, "--no-journal", "--mailbox", "Nowhere", "--json", kw)
+            objs = [json.loads(x) for x in r.stdout.decode().splitlines()]
+            t.check(r.returncode != 0 and len(objs) == 3 and all(
+                o["status"] == "failed" and "mailbox 'Nowhere' does not exist" in o["reason"] for o in objs),
+                out_of(r))
 
 t.done()
