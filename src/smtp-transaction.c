@@ -143,6 +143,68 @@ tx_check (Transaction *t, GError **error)
   return TRUE;
 }
 
+/* ---- the values of the options ---- */
+
+/* Whether @value is a comma list of @words (case aside), each once. */
+static gboolean
+word_list (const char *value, const char *const *words)
+{
+  g_auto (GStrv) parts = g_strsplit (value, ",", -1);
+  guint seen = 0;
+  for (guint i = 0; parts[i] != NULL; i++) {
+    guint k = 0;
+    while (words[k] != NULL && g_ascii_strcasecmp (parts[i], words[k]) != 0)
+      k++;
+    if (words[k] == NULL || (seen & (1u << k)))
+      return FALSE;
+    seen |= 1u << k;
+  }
+  return parts[0] != NULL;
+}
+
+gboolean
+msgtk_smtp_send_options_check (const MsgtkSmtpSendOptions *o, GError **error)
+{
+  static const char *const notify[] = { "SUCCESS", "FAILURE", "DELAY", NULL };
+  static const char *const ret[] = { "FULL", "HDRS", NULL };
+  if (o->dsn_notify != NULL && g_ascii_strcasecmp (o->dsn_notify, "NEVER") != 0
+      && !word_list (o->dsn_notify, notify)) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                 "DSN NOTIFY must be NEVER or a comma list of SUCCESS, FAILURE and DELAY");
+    return FALSE;
+  }
+  if (o->dsn_return != NULL && (strchr (o->dsn_return, ',') || !word_list (o->dsn_return, ret))) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "DSN RET must be FULL or HDRS");
+    return FALSE;
+  }
+  if (o->envid != NULL) {
+    gsize n = strlen (o->envid);
+    gboolean printable = n > 0 && n <= 100;
+    for (const char *p = o->envid; printable && *p != '\0'; p++)
+      printable = *p >= 0x20 && *p < 0x7f;
+    if (!printable) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                   "a DSN envelope identifier is 1 to 100 printable US-ASCII characters");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* @s as RFC 3461 xtext: '+', '=' and what is not a visible character as
+ * "+XX". */
+static char *
+xtext (const char *s)
+{
+  GString *out = g_string_new (NULL);
+  for (const guchar *p = (const guchar *)s; *p != '\0'; p++)
+    if (*p > 0x20 && *p < 0x7f && *p != '+' && *p != '=')
+      g_string_append_c (out, (char)*p);
+    else
+      g_string_append_printf (out, "+%02X", *p);
+  return g_string_free (out, FALSE);
+}
+
 /* ---- the envelope: MAIL and RCPT (replies read at once without pipelining) ---- */
 
 static gboolean
@@ -160,8 +222,10 @@ tx_envelope (Transaction *t, GError **error)
     g_string_append (mail, " SMTPUTF8");
   if (t->dsn && o->dsn_return)
     g_string_append_printf (mail, " RET=%s", o->dsn_return);
-  if (t->dsn && o->envid)
-    g_string_append_printf (mail, " ENVID=%s", o->envid);
+  if (t->dsn && o->envid) {
+    g_autofree char *id = xtext (o->envid);
+    g_string_append_printf (mail, " ENVID=%s", id);
+  }
   smtp_queue_line (s, mail->str);
   SmtpReply r = { 0 };
   if (!t->pipelining) {
@@ -386,7 +450,7 @@ msgtk_smtp_send (MsgtkSmtp *s, const char *sender, GPtrArray *recipients, GBytes
   *results = t.results;
   g_autoptr (GError) local = NULL;
   gboolean deferred = FALSE;
-  gboolean ok = tx_check (&t, &local);
+  gboolean ok = msgtk_smtp_send_options_check (opts, &local) && tx_check (&t, &local);
   if (ok) {
     t.dsn = msgtk_smtp_has_extension (s, "DSN");
     t.pipelining = msgtk_smtp_has_extension (s, "PIPELINING");

@@ -334,6 +334,27 @@ smtp_new_for_stream (GIOStream *stream, const char *helo, GError **error)
   return g_steal_pointer (&s);
 }
 
+gboolean
+msgtk_smtp_check_helo (const char *name, GError **error)
+{
+  gsize n = strlen (name);
+  gboolean ok = n > 0 && n <= 255;
+  if (ok && name[0] == '[')
+    for (gsize i = 1; ok && i < n; i++)
+      ok = i == n - 1 ? name[i] == ']'
+                      : name[i] > 0x20 && name[i] < 0x7f && strchr ("[]\\", name[i]) == NULL;
+  else
+    for (gsize i = 0; ok && i < n; i++)
+      ok = g_ascii_isalnum (name[i]) || name[i] == '-' || name[i] == '.' || name[i] == '_';
+  if (!ok) {
+    g_autofree char *shown = g_strescape (name, NULL);
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                 "'%s' is no name to give in EHLO: a domain or an address literal in brackets",
+                 shown);
+  }
+  return ok;
+}
+
 MsgtkSmtp *
 msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError **error)
 {
@@ -344,6 +365,8 @@ msgtk_smtp_connect (MsgtkAccount *account, const char *helo, FILE *trace, GError
                     "no SMTP server given");
     return NULL;
   }
+  if (helo != NULL && !msgtk_smtp_check_helo (helo, error))
+    return NULL;
   if (cfg.port == 0)
     cfg.port = cfg.tls == MSGTK_TLS_IMPLICIT ? 465 : cfg.tls == MSGTK_TLS_STARTTLS ? 587 : 25;
   smtp_connection_config (&cfg);

@@ -17,6 +17,14 @@ struct _MsgtkSubmit {
   MsgtkSubmitResult result;
 };
 
+gboolean
+msgtk_submit_options_check (const MsgtkSubmitOptions *o, GError **error)
+{
+  MsgtkSmtpSendOptions so = { o->dsn_notify, o->dsn_return, o->envid };
+  return (o->helo == NULL || msgtk_smtp_check_helo (o->helo, error))
+         && msgtk_smtp_send_options_check (&so, error);
+}
+
 MsgtkSubmit *
 msgtk_submit_new (const MsgtkSubmitOptions *options)
 {

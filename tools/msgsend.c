@@ -123,6 +123,10 @@ main (int argc, char **argv)
                             .spool = opt_spool,
                             .report = print_report,
                             .problem = print_problem };
+  if (!msgtk_submit_options_check (&so, &error)) {
+    fprintf (stderr, "%s: %s\n", prog, error->message);
+    return EX_USAGE;
+  }
   MsgtkSubmit *submit = msgtk_submit_new (&so);
   if (opt_flush)
     msgtk_submit_flush (submit, opt_flush);

@@ -79,6 +79,22 @@ typedef struct {
 } MsgtkSmtpSendOptions;
 
 /**
+ * msgtk_smtp_send_options_check:
+ * @options: how messages are to be sent
+ * @error: return location for an error
+ *
+ * Whether every value of @options that goes on the wire is one SMTP allows
+ * (RFC 3461): NOTIFY "NEVER" or a comma list of SUCCESS, FAILURE and
+ * DELAY; RET "FULL" or "HDRS"; an ENVID of at most 100 printable US-ASCII
+ * characters (sent as xtext). msgtk_smtp_send() refuses options that are
+ * not.
+ *
+ * Returns: %TRUE if they are; else %FALSE with %MSGTK_ERROR_USAGE naming
+ *   the value.
+ */
+gboolean msgtk_smtp_send_options_check (const MsgtkSmtpSendOptions *options, GError **error);
+
+/**
  * msgtk_smtp_send:
  * @smtp: a session
  * @sender: the envelope sender ("" for the null sender)

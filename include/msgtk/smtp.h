@@ -25,6 +25,20 @@ G_BEGIN_DECLS
 typedef struct _MsgtkSmtp MsgtkSmtp;
 
 /**
+ * msgtk_smtp_check_helo:
+ * @name: a name to EHLO as
+ * @error: return location for an error
+ *
+ * Whether @name is one EHLO may carry (RFC 5321 4.1.1.1): a domain (letters,
+ * digits, hyphens and dots, at most 255 characters) or an address literal
+ * in brackets, never a space or a control character. msgtk_smtp_connect()
+ * refuses, before connecting, a name that is not.
+ *
+ * Returns: %TRUE if it is; else %FALSE with %MSGTK_ERROR_USAGE.
+ */
+gboolean msgtk_smtp_check_helo (const char *name, GError **error);
+
+/**
  * msgtk_smtp_connect:
  * @account: the server and how to reach it (port default: 587 with STARTTLS,
  *   465 with implicit TLS, 25 with none)

@@ -120,6 +120,20 @@ typedef struct {
 typedef struct _MsgtkSubmit MsgtkSubmit;
 
 /**
+ * msgtk_submit_options_check:
+ * @options: how to submit
+ * @error: return location for an error
+ *
+ * Whether the values of @options that go on the wire are ones SMTP allows:
+ * the EHLO name (msgtk_smtp_check_helo()) and the DSN values
+ * (msgtk_smtp_send_options_check()). Check before submitting: a session
+ * refuses them later, message by message.
+ *
+ * Returns: %TRUE if they are; else %FALSE with %MSGTK_ERROR_USAGE.
+ */
+gboolean msgtk_submit_options_check (const MsgtkSubmitOptions *options, GError **error);
+
+/**
  * msgtk_submit_new:
  * @options: how (kept by reference: it must outlive the submission)
  *

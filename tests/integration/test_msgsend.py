@@ -13,6 +13,7 @@ import base64
 import hashlib
 import os
 import re
+import socket
 import ssl
 import subprocess
 import sys
@@ -414,6 +415,32 @@ try:
         m = wait_arrivals(1)
         t.check("RET=HDRS" in m[0]["mail_from"] and "ENVID=env-42" in m[0]["mail_from"], m[0]["mail_from"])
         t.check("NOTIFY=SUCCESS,FAILURE" in m[0]["rcpts"][0], m[0]["rcpts"])
+    with t.case("--envid goes as xtext: '+', '=' and spaces encoded"):
+        fresh()
+        r = run([MSGSEND, "--host", "127.0.0.1", "--port", str(sink.port), "--tls", "none", "--envid", "a+b=c d",
+                 "-t"], input=simple("xtext"))
+        t.check(r.returncode == 0, out_of(r))
+        m = wait_arrivals(1)
+        t.check("ENVID=a+2Bb+3Dc+20d" in m[0]["mail_from"], m[0]["mail_from"])
+    for opt, value in (("--helo", "x\r\nVRFY root"), ("--envid", "id\r\nVRFY root"),
+                       ("--dsn-notify", "FAILURE\r\nVRFY root"), ("--dsn-return", "HDRS\nVRFY root"),
+                       ("--dsn-notify", "SOMETIMES")):
+        with t.case(f"{opt} {value!r}: refused before connecting (exit 64), nothing sent"):
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+            listener.settimeout(0.2)
+            r = run([MSGSEND, "--host", "127.0.0.1", "--port", str(listener.getsockname()[1]), "--tls", "none",
+                     opt, value, "x@example.org"], input=simple("inject"))
+            try:
+                conn, _ = listener.accept()
+                conn.close()
+                connected = True
+            except socket.timeout:
+                connected = False
+            listener.close()
+            t.check(r.returncode == 64 and not connected and "VRFY" not in out_of(r).replace("\\r\\nVRFY", ""),
+                    f"exit {r.returncode}, connected {connected}: {out_of(r)}")
     with t.case("--quiet prints nothing on success"):
         fresh()
         r = send("-q", "x@example.org", input=simple("quiet"))

@@ -182,7 +182,7 @@ test_pipelining_partial (void)
   g_autofree char *dialogue = g_strdup_printf (
       GREET "C: EHLO test\n"
             "S: 250-mx.test\nS: 250-PIPELINING\nS: 250-DSN\nS: 250-SIZE 100000\nS: 250 8BITMIME\n"
-            "C: MAIL FROM:<a@example.org> SIZE=%zu BODY=8BITMIME RET=HDRS ENVID=E1\n"
+            "C: MAIL FROM:<a@example.org> SIZE=%zu BODY=8BITMIME RET=HDRS ENVID=E1+2Bx+3Dy+20z\n"
             "C: RCPT TO:<b@example.net> NOTIFY=FAILURE\n"
             "C: RCPT TO:<nobody@example.net> NOTIFY=FAILURE\n"
             "C: DATA\n"
@@ -201,7 +201,7 @@ test_pipelining_partial (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) rcpts = strv_array ("b@example.net", "nobody@example.net", NULL);
   g_autoptr (GBytes) msg = bytes (text);
-  MsgtkSmtpSendOptions so = { .dsn_notify = "FAILURE", .dsn_return = "HDRS", .envid = "E1" };
+  MsgtkSmtpSendOptions so = { .dsn_notify = "FAILURE", .dsn_return = "HDRS", .envid = "E1+x=y z" };
   g_autoptr (GPtrArray) results = NULL;
   g_assert_true (msgtk_smtp_send (s, "a@example.org", rcpts, msg, &so, &results, &error));
   g_assert_no_error (error);
@@ -417,6 +417,58 @@ test_reply_error (void)
   g_assert_cmpint (msgtk_smtp_reply_error (354, "MAIL"), ==, MSGTK_ERROR_PROTOCOL);
 }
 
+/* Values that reach the wire: only those SMTP allows, never CR or LF. */
+static void
+test_wire_values (void)
+{
+  static const char *const good_helo[]
+      = { "mx.example.org", "host-1", "[192.0.2.1]", "[IPv6:2001:db8::1]", NULL };
+  static const char *const bad_helo[]
+      = { "x\r\nVRFY root", "a b", "", "[1.2.3.4", "caf\xc3\xa9", "[a]b]", NULL };
+  for (guint i = 0; good_helo[i] != NULL; i++) {
+    g_autoptr (GError) error = NULL;
+    g_assert_true (msgtk_smtp_check_helo (good_helo[i], &error));
+    g_assert_no_error (error);
+  }
+  for (guint i = 0; bad_helo[i] != NULL; i++) {
+    g_autoptr (GError) error = NULL;
+    g_assert_false (msgtk_smtp_check_helo (bad_helo[i], &error));
+    g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE);
+    g_assert_null (strchr (error->message, '\n'));
+  }
+  struct {
+    MsgtkSmtpSendOptions o;
+    gboolean ok;
+  } cases[] = {
+    { { .dsn_notify = "never" }, TRUE },
+    { { .dsn_notify = "SUCCESS,FAILURE,DELAY" }, TRUE },
+    { { .dsn_notify = "SUCCESS,SUCCESS" }, FALSE },
+    { { .dsn_notify = "NEVER,SUCCESS" }, FALSE },
+    { { .dsn_notify = "FAILURE\r\nVRFY root" }, FALSE },
+    { { .dsn_notify = "" }, FALSE },
+    { { .dsn_return = "hdrs" }, TRUE },
+    { { .dsn_return = "FULL,HDRS" }, FALSE },
+    { { .dsn_return = "HDRS x" }, FALSE },
+    { { .envid = "id+1=2 3" }, TRUE },
+    { { .envid = "id\r\nVRFY root" }, FALSE },
+    { { .envid = "caf\xc3\xa9" }, FALSE },
+    { { .envid = "" }, FALSE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) error = NULL;
+    g_assert_cmpint (msgtk_smtp_send_options_check (&cases[i].o, &error), ==, cases[i].ok);
+    if (!cases[i].ok)
+      g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE);
+  }
+  char envid[102];
+  memset (envid, 'e', 101);
+  envid[101] = '\0';
+  MsgtkSmtpSendOptions too_long = { .envid = envid };
+  g_assert_false (msgtk_smtp_send_options_check (&too_long, NULL));
+  envid[100] = '\0';
+  g_assert_true (msgtk_smtp_send_options_check (&too_long, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -433,5 +485,6 @@ main (int argc, char **argv)
   g_test_add_func ("/smtp/pipelining-across-messages", test_pipelining_across_messages);
   g_test_add_func ("/smtp/pending-lost", test_pending_lost);
   g_test_add_func ("/smtp/reply-error", test_reply_error);
+  g_test_add_func ("/smtp/wire-values", test_wire_values);
   return g_test_run ();
 }
