@@ -201,9 +201,30 @@ draft_from_node (JsonNode *root, const char *base_dir, GError **error)
   return d;
 }
 
+/* Whether a string of the JSON text holds \u0000: json-glib would cut the
+ * value there, in silence. (A backslash is found in strings only.) */
+static gboolean
+holds_nul (const char *json, gsize length)
+{
+  for (gsize i = 0; i + 1 < length; i++) {
+    if (json[i] != '\\')
+      continue;
+    if (json[i + 1] == 'u' && i + 5 < length && strncmp (json + i + 2, "0000", 4) == 0)
+      return TRUE;
+    i++; /* the escaped character */
+  }
+  return FALSE;
+}
+
 MsgtkDraft *
 msgtk_draft_new_from_json (const char *json, gssize length, const char *base_dir, GError **error)
 {
+  if (holds_nul (json, length < 0 ? strlen (json) : (gsize)length)) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
+                 "a string of the JSON draft holds a NUL character (\\u0000), which no field, "
+                 "file name or text can carry");
+    return NULL;
+  }
   g_autoptr (JsonParser) p = json_parser_new_immutable ();
   g_autoptr (GError) e = NULL;
   if (!json_parser_load_from_data (p, json, length, &e)) {

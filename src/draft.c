@@ -203,6 +203,13 @@ msgtk_draft_add_header (MsgtkDraft *d, const char *name, const char *value, GErr
   if (!check_header_name (name, error) || !encode_check_value (name, value, error))
     return FALSE;
   const DraftField *f = draft_field_lookup (name, TRUE);
+  if (f != NULL && f->kind != DRAFT_ADDRESSES && f->kind != DRAFT_BOOL
+      && f->kind != DRAFT_FILENAME_ENCODING && *DRAFT_MEMBER (d, f, char *) != NULL) {
+    /* a field checked as its own option or member is not replaced unseen */
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                 "%s: given twice, as a header field and as its own field; give it once", name);
+    return FALSE;
+  }
   if (f != NULL)
     return msgtk_draft_set (d, f->name, value, error);
   DraftHeader *h = g_new0 (DraftHeader, 1);

@@ -28,7 +28,8 @@ void encode_set_raw_addresses (GMimeObject *obj, const char *name, InternetAddre
                                const char *charset);
 
 /* A value for field @field: one line (no CR or LF, which would inject
- * fields), valid UTF-8; MSGTK_ERROR_DATA naming @field otherwise. */
+ * fields), valid UTF-8, no other control character than TAB (terminals obey
+ * ESC and BEL); MSGTK_ERROR_DATA naming @field otherwise. */
 gboolean encode_check_value (const char *field, const char *value, GError **error);
 
 /* A charset iconv can write to. */

@@ -27,6 +27,14 @@ encode_check_value (const char *field, const char *value, GError **error)
                  (long)(end - value));
     return FALSE;
   }
+  for (const char *p = value; *p != '\0'; p++)
+    if ((*p > 0 && *p < 0x20 && *p != '\t') || *p == 0x7f) {
+      /* ESC, BEL and the like: terminals obey them when the field is shown */
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_DATA,
+                   "%s: value holds a control character (0x%02X) at byte %ld; leave it out", field,
+                   (guint)*p, (long)(p - value));
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -310,6 +310,12 @@ ERRORS.append(("draft with unknown key", ["--draft", path("bad.json", '{"form": 
                EX_DATAERR, "form"))
 ERRORS.append(("draft line with bad JSON", ["--draft", path("bad.jsonl", '{"from":"a@b.c"}\n{oops\n')],
                EX_DATAERR, "line 2"))
+ERRORS.append(("draft string with \\u0000", ["--draft", path("nul.json", '{"from":"a@b.c","to":"d@e.f",'
+                                                               '"subject":"cut\\u0000here"}')],
+               EX_DATAERR, "NUL character"))
+ERRORS.append(("ESC in a subject", ["--subject", "title\x1b]0;owned\x07"], EX_DATAERR, "control character (0x1B)"))
+ERRORS.append(("BEL in a header", ["-H", "X-Note: ring\x07"], EX_DATAERR, "X-Note: value holds a control"))
+ERRORS.append(("-H From beside --from", ["-H", "From: evil@example.com"], EX_USAGE, "From: given twice"))
 ERRORS.append(("missing draft", ["--draft", "/nonexistent/d.json"], EX_NOINPUT, "/nonexistent/d.json"))
 
 for name, extra, code, mention in ERRORS:
