@@ -1,5 +1,6 @@
 /* msgtk — buffered line-oriented client connection over GIO. */
 #include <msgtk/connection.h>
+#include <msgtk/terminal.h>
 
 #include "error-private.h"
 
@@ -98,10 +99,8 @@ trace_line (MsgtkConnection *conn, const char *dir, const char *text, gsize len)
       g_string_replace (s, secret, "<redacted>", 0);
   }
   /* Never let control bytes from a peer reach the terminal. */
-  for (gsize i = 0; i < s->len; i++)
-    if ((guchar)s->str[i] < 0x20 && s->str[i] != '\t')
-      s->str[i] = '?';
-  fprintf (conn->trace, "%s %s\n", dir, s->str);
+  g_autofree char *shown = msgtk_terminal_text (s->str, (gssize)s->len, FALSE);
+  fprintf (conn->trace, "%s %s\n", dir, shown);
   fflush (conn->trace);
 }
 

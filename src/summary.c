@@ -2,6 +2,7 @@
  * straight from its header block, decoded by the GMime functions the parsed
  * message would use (no message object per message). */
 #include <msgtk/summary.h>
+#include <msgtk/terminal.h>
 
 #include "charset-private.h"
 #include "header-private.h"
@@ -98,14 +99,14 @@ first_address_text (InternetAddressList *list)
 static char *
 fit (const char *s, guint width)
 {
-  /* pad or cut @s to @width characters */
+  /* pad or cut @s to @width characters, shown safely (a tab as a space:
+   * columns stay aligned) */
+  g_autofree char *shown = msgtk_terminal_text (s != NULL ? s : "", -1, FALSE);
   GString *g = g_string_new (NULL);
   guint w = 0;
-  for (const char *p = s != NULL ? s : ""; *p && w < width; p = g_utf8_next_char (p), w++) {
+  for (const char *p = shown; *p && w < width; p = g_utf8_next_char (p), w++) {
     gunichar c = g_utf8_get_char (p);
-    if (g_unichar_iscntrl (c))
-      c = ' ';
-    g_string_append_unichar (g, c);
+    g_string_append_unichar (g, c == '\t' ? ' ' : c);
   }
   for (; w < width; w++)
     g_string_append_c (g, ' ');

@@ -2,6 +2,7 @@
  * its readable text, the decoded content of a part. */
 #include <msgtk/error.h>
 #include <msgtk/view.h>
+#include <msgtk/terminal.h>
 
 #include "charset-private.h"
 #include "error-private.h"
@@ -59,10 +60,8 @@ msgtk_inspection_tree (MsgtkInspection *in)
     }
     g_autofree char *fn = inspect_part_filename (in, n->object);
     if (fn != NULL) {
-      for (char *p = fn; *p; p++)
-        if ((guchar)*p < 0x20 || *p == 0x7f)
-          *p = '?';
-      g_string_append_printf (out, " filename=\"%s\"", fn);
+      g_autofree char *shown = msgtk_terminal_text (fn, -1, FALSE);
+      g_string_append_printf (out, " filename=\"%s\"", shown);
     }
     g_string_append_c (out, '\n');
   }

@@ -216,7 +216,9 @@ show_report (const MsgtkUploadReport *r, gpointer data)
   }
   if (!opt_verbose && log_file == NULL)
     return;
-  g_autofree char *text = describe (r);
+  g_autofree char *said = describe (r);
+  /* identities and the server's words, shown safely */
+  g_autofree char *text = msgtk_terminal_text (said, -1, FALSE);
   if (opt_verbose && !opt_json)
     puts (text);
   log_line ("%s: %s", PROG, text);
@@ -246,8 +248,9 @@ show_notice (const char *text, gpointer data)
 {
   if (tty)
     fputc ('\n', stderr); /* after the progress line */
-  fprintf (stderr, "%s: %s\n", PROG, text);
-  log_line ("%s: %s", PROG, text);
+  g_autofree char *shown = msgtk_terminal_text (text, -1, FALSE);
+  fprintf (stderr, "%s: %s\n", PROG, shown);
+  log_line ("%s: %s", PROG, shown);
 }
 
 static int
@@ -364,8 +367,9 @@ main (int argc, char **argv)
    * (with --json, standard output holds only the JSON) */
   FILE *out = opt_json ? stderr : stdout;
   for (guint i = 0; i < r.failures->len; i++) {
-    fprintf (out, "failed: %s\n", (char *)r.failures->pdata[i]);
-    log_line ("%s: failed: %s", PROG, (char *)r.failures->pdata[i]);
+    g_autofree char *shown = msgtk_terminal_text (r.failures->pdata[i], -1, FALSE);
+    fprintf (out, "failed: %s\n", shown);
+    log_line ("%s: failed: %s", PROG, shown);
   }
   g_autofree char *summary = g_strdup_printf (
       "%u %s, %u skipped (already uploaded)%s, %u failed; %.1f MB in %.1f s", r.counts.uploaded,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #define PROG "msgparse"
 
@@ -118,6 +119,19 @@ out (const void *data, gsize len)
   return len == 0 || fwrite (data, 1, len, stdout) == len;
 }
 
+static gboolean terminal; /* standard output is one */
+
+/* Text for people: on a terminal, without the control characters it would
+ * obey (--raw and the bytes of --part aside). */
+static gboolean
+out_text (const char *text)
+{
+  if (!terminal)
+    return out (text, strlen (text));
+  g_autofree char *shown = msgtk_terminal_text (text, -1, TRUE);
+  return out (shown, strlen (shown));
+}
+
 /* Print one message's result in order; FALSE when standard output failed. */
 static gboolean
 print_result (const MsgtkScanResult *r, gpointer data)
@@ -126,14 +140,20 @@ print_result (const MsgtkScanResult *r, gpointer data)
   gboolean ok = TRUE;
   if (r->error == NULL && o->headings) {
     g_autofree char *h = g_strdup_printf ("==> %s <==\n", r->label);
-    ok = out (h, strlen (h));
+    ok = out_text (h);
   }
   if (r->text != NULL) {
     g_autofree char *line
         = view == VIEW_SUMMARY ? g_strdup_printf ("%5u  %s\n", r->item->index, r->text) : NULL;
     gsize n = strlen (r->text);
     gboolean nl = view == VIEW_JSON || (view == VIEW_TEXT && n > 0 && r->text[n - 1] != '\n');
-    ok = ok && (line ? out (line, strlen (line)) : out (r->text, n)) && (!nl || out ("\n", 1));
+    /* JSON escapes what it holds; --raw is the way to the bytes */
+    gboolean bytes = view == VIEW_JSON || (view == VIEW_HEADERS && opt.raw);
+    ok = ok
+         && (line    ? out_text (line)
+             : bytes ? out (r->text, n)
+                     : out_text (r->text))
+         && (!nl || out ("\n", 1));
   }
   if (r->content != NULL) {
     gsize n;
@@ -142,14 +162,14 @@ print_result (const MsgtkScanResult *r, gpointer data)
   }
   for (guint i = 0; r->paths != NULL && r->paths[i] != NULL; i++) {
     g_autofree char *p = g_utf8_make_valid (r->paths[i], -1);
-    ok = ok && out (p, strlen (p)) && out ("\n", 1);
+    ok = ok && out_text (p) && out ("\n", 1);
   }
   for (guint i = 0; r->findings != NULL && i < r->findings->len; i++) {
     MsgtkFinding *f = r->findings->pdata[i];
     g_autofree char *line
         = g_strdup_printf ("%s: %s %s %s: %s\n", r->label, msgtk_severity_name (f->severity),
                            f->code, f->location, f->message);
-    ok = ok && out (line, strlen (line));
+    ok = ok && out_text (line);
     if (!fail_never && f->severity >= fail_level)
       check_failed = TRUE;
   }
@@ -217,6 +237,7 @@ process_path (const char *path, guint jobs, gboolean many_paths)
 int
 main (int argc, char **argv)
 {
+  terminal = isatty (1);
   GOptionEntry entries[] = {
     { "select", 0, 0, G_OPTION_ARG_STRING, &opt.select,
       "Only messages at these positions of an archive (3,10-20,30-)", "LIST" },

@@ -26,6 +26,7 @@
 #include <msgtk/journal.h>
 #include <msgtk/upload.h>
 #include <msgtk/utf7.h>
+#include <msgtk/terminal.h>
 #include <msgtk/source.h>
 #include <msgtk/inspect.h>
 #include <msgtk/extract.h>

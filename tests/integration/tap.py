@@ -117,6 +117,23 @@ def run(args, input=None, env=None, timeout=120, cwd=None):
                           env=e, timeout=timeout, cwd=cwd)
 
 
+def read_pty(master, each=None):
+    """All a pseudo-terminal's master side gets until its slave side is
+    closed; each(seen so far) after every read."""
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if each is not None:
+            each(seen)
+    return seen
+
+
 def work_path(work, name, data=None):
     """Path of @name in the directory @work; with @data (bytes or str) the file is written."""
     p = os.path.join(work, name)

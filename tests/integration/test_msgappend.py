@@ -21,7 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tap import (Tap, tool, run, SOURCE_DIR, CORPUS_MISSING, corpus_messages, fixture_messages,  # noqa: E402
+from tap import (Tap, tool, run, read_pty, SOURCE_DIR, CORPUS_MISSING, corpus_messages, fixture_messages,  # noqa: E402
                  write_dir)
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
@@ -266,15 +266,7 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
                                  env=dict(os.environ, MSGTK_PASSWORD=dv.password),
                                  stdout=subprocess.PIPE, stderr=slave)
             os.close(slave)
-            tty_out = b""
-            while True:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                tty_out += chunk
+            tty_out = read_pty(master)
             out, _ = p.communicate(timeout=120)
             os.close(master)
             text = tty_out.decode(errors="replace")

@@ -298,4 +298,14 @@ with tempfile.TemporaryDirectory(prefix="msgtk-folders-") as work:
                 o["status"] == "failed" and "mailbox 'Nowhere' does not exist" in o["reason"] for o in objs),
                 out_of(r))
 
+        with t.case("a failure line names a file whose name holds ESC and BEL without them"):
+            d = os.path.join(work, "hostile-names")
+            os.makedirs(d)
+            open(os.path.join(d, "x\x1b]0;owned\x07.eml"), "wb").close()
+            r = append(dv, "--no-journal", "--mailbox", "Json", "-v", "--log", os.path.join(work, "h.log"), d)
+            text = out_of(r)
+            t.check(r.returncode != 0 and "empty message" in text and "\x1b" not in text and "\x07" not in text,
+                    repr(text))
+            t.check("\x1b" not in open(os.path.join(work, "h.log")).read(), "nor in the log")
+
 t.done()

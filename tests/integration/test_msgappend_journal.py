@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tap import Tap, SOURCE_DIR, write_dir  # noqa: E402
+from tap import Tap, SOURCE_DIR, read_pty, write_dir  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
 from peers import Dovecot  # noqa: E402
@@ -207,17 +207,13 @@ with tempfile.TemporaryDirectory(prefix="msgtk-journal-") as work:
             p = subprocess.Popen(upload_cmd(dv, "--no-journal", "--mailbox", "Huge", "--create", hbox),
                                  env=env_for(dv), stdout=subprocess.PIPE, stderr=slave)
             os.close(slave)
-            seen, at_one = b"", None
-            while True:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-                if at_one is None and time.time() - t0 >= 1.0:
-                    at_one = (time.time(), seen.decode(errors="replace").split("\r")[-1])
+            firsts = []  # (when, the line) a second in
+
+            def note_at_one(seen):
+                if not firsts and time.time() - t0 >= 1.0:
+                    firsts.append((time.time(), seen.decode(errors="replace").split("\r")[-1]))
+            seen = read_pty(master, note_at_one)
+            at_one = firsts[0] if firsts else None
             p.wait()
             end = time.time()
             os.close(master)

@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tap import (Tap, tool, run, work_path, SOURCE_DIR, CORPUS_DIR, CORPUS_MISSING, FIXTURES_DIR,  # noqa: E402
+from tap import (Tap, tool, run, read_pty, work_path, SOURCE_DIR, CORPUS_DIR, CORPUS_MISSING, FIXTURES_DIR,  # noqa: E402
                  fixture_inputs, fixture_manifest)
 
 MSGPARSE = tool("msgparse")
@@ -792,6 +792,33 @@ with t.case("-j 4 --extract over a maildir++ tree: the same files, byte for byte
         t.check(got == want, f"run {k}: files differ from -j 1")
         t.check(got_out.replace(b"extract-4-%d" % k, b"extract-1-0") == want_out,
                 f"run {k}: the paths printed differ")
+
+# ---- on a terminal: what a message holds cannot steer it ----
+def on_tty(*args):
+    """(exit status, what a terminal got) of msgparse ARGS with its standard output a pty."""
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen([MSGPARSE, *args], stdout=slave, stderr=subprocess.PIPE, env=dict(os.environ, **ENV))
+    os.close(slave)
+    got = read_pty(master)
+    p.wait()
+    os.close(master)
+    return p.returncode, got
+
+
+hostile = path("hostile.eml", b"From: a@example.org\nSubject: =?utf-8?q?clear=1B[2J=07title?=\n"
+                              b"X-Raw: esc\x1b]0;owned\x07 here\nMIME-Version: 1.0\n"
+                              b"Content-Type: text/plain; charset=utf-8\n\nline\x1b[31m red\rover\n")
+for view in ("--headers", "--text", "--tree", "--check"):
+    with t.case(f"{view} on a terminal: no ESC, BEL or CR from the message reaches it"):
+        code, got = on_tty(view, hostile)
+        t.check(code in (0, 1) and b"\x1b" not in got and b"\x07" not in got
+                and b"\r" not in got.replace(b"\r\n", b""), f"exit {code}: {got!r}")
+with t.case("--headers piped: the decoded values as they are; --headers --raw on a terminal: the bytes"):
+    r = mp("--headers", hostile)
+    t.check(b"clear\x1b[2J\x07title" in r.stdout, f"{r.stdout!r}")
+    code, got = on_tty("--headers", "--raw", hostile)
+    t.check(b"esc\x1b]0;owned\x07 here" in got, f"{got!r}")
 
 shutil.rmtree(work, ignore_errors=True)
 t.done()
