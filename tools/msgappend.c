@@ -397,6 +397,13 @@ main (int argc, char **argv)
   }
   if (code != 0 && r.fatal != NULL)
     log_line ("%s: %s", PROG, r.fatal->message);
+  if (ferror (stdout) || (log_file != NULL && (fflush (log_file) != 0 || ferror (log_file)))) {
+    /* what was said is not all there: the report or the log is short */
+    fprintf (stderr, "%s: cannot write %s: %s\n", PROG,
+             ferror (stdout) ? "to standard output" : "the log", g_strerror (errno ? errno : EIO));
+    if (code == 0 || code == EXIT_PARTIAL)
+      code = EX_IOERR;
+  }
   msgtk_upload_result_clear (&r);
   return code;
 }

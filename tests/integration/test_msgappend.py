@@ -383,6 +383,14 @@ with tempfile.TemporaryDirectory(prefix="msgtk-append-") as work:
             stored = dv.message_count("INBOX") - before
             t.check(len(lines) == 1 and f"({40 - stored} messages not uploaded)" in lines[0], out_of(r))
 
+    with t.case("standard output or the log on a full disk (/dev/full): exit 74, said on stderr"):
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run([MSGAPPEND, "--dry-run", "--offline", "-v", "--no-journal", files], stdout=full,
+                               stderr=subprocess.PIPE, timeout=60)
+        t.check(p.returncode == 74 and b"cannot write to standard output" in p.stderr, f"{p.returncode} {p.stderr!r}")
+        r = run([MSGAPPEND, "--dry-run", "--offline", "--no-journal", "--log", "/dev/full", files])
+        t.check(r.returncode == 74 and "cannot write the log" in out_of(r), out_of(r))
+
     with t.case("--dry-run reads every message and uploads nothing"):
         r = run([MSGAPPEND, "--dry-run", "--offline", "--no-journal", files])
         t.check(r.returncode == 0, out_of(r))
