@@ -259,7 +259,11 @@ secret_from_command (const char *command, const char *what, GError **error)
   int status = 0;
   g_autoptr (GError) local = NULL;
   const char *argv[] = { "/bin/sh", "-c", command, NULL };
-  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+  /* the command gets our environment but the secrets in it */
+  g_auto (GStrv) env = g_get_environ ();
+  env = g_environ_unsetenv (env, "MSGTK_PASSWORD");
+  env = g_environ_unsetenv (env, "MSGTK_TOKEN");
+  if (!g_spawn_sync (NULL, (char **)argv, env, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
                      &local)) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG, "cannot run the %s command: %s", what,
                  local->message);

@@ -265,6 +265,17 @@ test_password_sources (void)
   g_assert_no_error (error);
   g_assert_cmpstr (pw, ==, "from-command");
   msgtk_secret_free (pw);
+  /* the command does not see the secrets of the environment */
+  g_setenv ("MSGTK_PASSWORD", "env-secret", TRUE);
+  g_setenv ("MSGTK_TOKEN", "env-token", TRUE);
+  g_free (a->password_command);
+  a->password_command
+      = g_strdup ("printf '%s/%s\\n' \"${MSGTK_PASSWORD:-unset}\" \"${MSGTK_TOKEN:-unset}\"");
+  pw = msgtk_account_get_password (a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pw, ==, "unset/unset");
+  msgtk_secret_free (pw);
+  g_unsetenv ("MSGTK_TOKEN");
   g_free (a->password_command);
   a->password_command = g_strdup ("echo oops >&2; exit 3");
   g_assert_null (msgtk_account_get_password (a, &error));
