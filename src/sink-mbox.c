@@ -114,14 +114,62 @@ mboxrd_filter_init (MboxrdFilter *self)
 
 /* ---- the backend ---- */
 
+/* how long a sink waits for an mbox another program has locked */
+#define LOCK_TIMEOUT_MS 30000
+
 static gboolean
 mbox_open (MsgtkSink *sink, GError **error)
 {
   struct stat st;
-  sink->fd = g_open (sink->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  /* not through a symbolic link: it could point at any file of the user's */
+  sink->fd = g_open (sink->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (sink->fd < 0 && errno == ELOOP) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
+                 "cannot open mbox '%s': it is a symbolic link; give the file itself", sink->path);
+    return FALSE;
+  }
   if (sink->fd < 0 || fstat (sink->fd, &st) != 0)
     return sink_errno_error (error, errno, MSGTK_ERROR_CANT_CREATE, "cannot open mbox", sink->path);
-  sink->orig_length = st.st_size;
+  if (!S_ISREG (st.st_mode)) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
+                 "cannot open mbox '%s': not a regular file", sink->path);
+    return FALSE;
+  }
+  sink->orig_length = sink->end = st.st_size;
+  if (sink->lock_timeout_ms == 0)
+    sink->lock_timeout_ms = LOCK_TIMEOUT_MS;
+  return TRUE;
+}
+
+/* Before the first message: the mbox locked, its length then, and the
+ * empty line that separates a message from the one before (an mbox whose
+ * last message lacks it would swallow ours). */
+static gboolean
+mbox_begin (MsgtkSink *sink, GError **error)
+{
+  if (!mbox_lock (&sink->lock, sink->fd, sink->path, sink->lock_timeout_ms, error))
+    return FALSE;
+  sink->locked = TRUE;
+  struct stat st;
+  if (fstat (sink->fd, &st) != 0)
+    return sink_errno_error (error, errno, MSGTK_ERROR_IO, "cannot read mbox", sink->path);
+  sink->orig_length = sink->end = st.st_size;
+  if (st.st_size == 0)
+    return TRUE;
+  char tail[3] = { 0, 0, 0 };
+  gsize n = MIN ((gsize)st.st_size, sizeof tail);
+  if (pread (sink->fd, tail + sizeof tail - n, n, st.st_size - (off_t)n) != (ssize_t)n)
+    return sink_errno_error (error, errno, MSGTK_ERROR_IO, "cannot read mbox", sink->path);
+  /* ends "\n\n" or "\n\r\n": separated; "\n": one line end more; else two */
+  gboolean crlf = tail[1] == '\r' && tail[2] == '\n';
+  guint more = tail[2] != '\n' ? 2 : tail[1] == '\n' || (crlf && tail[0] == '\n') ? 0 : 1;
+  const char *nl = crlf || sink->eol == MSGTK_EOL_CRLF ? "\r\n" : "\n";
+  if (more == 0)
+    return TRUE;
+  g_autofree char *missing = more == 2 ? g_strconcat (nl, nl, NULL) : g_strdup (nl);
+  if (!sink_write_all (sink->fd, missing, strlen (missing), sink->path, error))
+    return FALSE;
+  sink->end += (off_t)strlen (missing);
   return TRUE;
 }
 
@@ -143,9 +191,10 @@ from_line (MsgtkSink *sink, const char *sender, GDateTime *date)
 static gboolean
 mbox_write (MsgtkSink *sink, const SinkPayload *p, GError **error)
 {
+  if (!sink->locked && !mbox_begin (sink, error))
+    return FALSE;
   g_autofree char *from = from_line (sink, p->sender, p->date);
-  struct stat st;
-  off_t before = fstat (sink->fd, &st) == 0 ? st.st_size : sink->orig_length;
+  off_t before = sink->end;
   MboxrdFilter *quote = g_object_new (mboxrd_filter_get_type (), NULL);
   gboolean ok = sink_write_all (sink->fd, from, strlen (from), sink->path, error)
                 && sink_render (sink, sink->fd, p, GMIME_FILTER (quote), sink->path, error);
@@ -158,11 +207,14 @@ mbox_write (MsgtkSink *sink, const SinkPayload *p, GError **error)
       ok = sink_write_all (sink->fd, nl, strlen (nl), sink->path, error);
   }
   g_object_unref (quote);
+  struct stat st;
   if (!ok) {
-    /* leave the mbox as it was before this message */
-    (void)!ftruncate (sink->fd, before);
+    /* leave the mbox as it was before this message: only what we wrote goes */
+    if (fstat (sink->fd, &st) == 0 && st.st_size >= before)
+      (void)!ftruncate (sink->fd, before);
     return FALSE;
   }
+  sink->end = fstat (sink->fd, &st) == 0 ? st.st_size : sink->end;
   if (p->path_out)
     *p->path_out = g_strdup (sink->path);
   return TRUE;
@@ -179,13 +231,19 @@ mbox_commit (MsgtkSink *sink, GError **error)
 static void
 mbox_abort (MsgtkSink *sink)
 {
-  if (sink->fd >= 0)
+  /* what we appended goes, under the lock that kept others from appending
+   * after it (and not if somebody did all the same) */
+  struct stat st;
+  if (sink->fd >= 0 && sink->locked && fstat (sink->fd, &st) == 0 && st.st_size == sink->end)
     (void)!ftruncate (sink->fd, sink->orig_length);
 }
 
 static void
 mbox_close (MsgtkSink *sink)
 {
+  if (sink->locked)
+    mbox_unlock (&sink->lock);
+  sink->locked = FALSE;
   if (sink->fd >= 0)
     close (sink->fd);
   sink->fd = -1;

@@ -7,6 +7,7 @@
 #include <msgtk/sink.h>
 
 #include "delivery-private.h"
+#include "mbox-lock-private.h"
 
 G_BEGIN_DECLS
 
@@ -38,6 +39,10 @@ struct _MsgtkSink {
   /* the backends' state */
   int fd;                   /* MBOX: the mbox */
   off_t orig_length;        /* MBOX: its length before the first message */
+  off_t end;                /* MBOX: its length after our last message */
+  gboolean locked;          /* MBOX: @lock is held (from the first message on) */
+  MboxLock lock;            /* MBOX */
+  guint lock_timeout_ms;    /* MBOX: how long to wait for the lock */
   AtomicFile *file;         /* FILE: the temporary file */
   MaildirDelivery *maildir; /* MAILDIR */
   GPtrArray *written;       /* DIR: files written (removed on abort) */

@@ -95,6 +95,12 @@ msgtk_sink_new (MsgtkSinkKind kind, const char *path, GError **error)
 }
 
 void
+msgtk_sink_set_lock_timeout (MsgtkSink *sink, guint timeout_ms)
+{
+  sink->lock_timeout_ms = timeout_ms;
+}
+
+void
 msgtk_sink_set_eol (MsgtkSink *sink, MsgtkEol eol)
 {
   sink->eol = eol;

@@ -1,8 +1,8 @@
 /* msgtk — views of an inspected message: its header fields, its MIME tree,
  * its readable text, the decoded content of a part. */
 #include <msgtk/error.h>
-#include <msgtk/view.h>
 #include <msgtk/terminal.h>
+#include <msgtk/view.h>
 
 #include "charset-private.h"
 #include "error-private.h"

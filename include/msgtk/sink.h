@@ -74,6 +74,20 @@ MsgtkSink *msgtk_sink_new (MsgtkSinkKind kind, const char *path, GError **error)
 void msgtk_sink_set_eol (MsgtkSink *sink, MsgtkEol eol);
 
 /**
+ * msgtk_sink_set_lock_timeout:
+ * @sink: a sink
+ * @timeout_ms: how long to wait, in milliseconds
+ *
+ * How long an %MSGTK_SINK_MBOX sink waits at its first message for the
+ * mbox's locks (default 30 seconds). An mbox sink takes them as mutt,
+ * procmail and Dovecot do: PATH.lock (a stale one, of a process gone or
+ * older than 5 minutes, removed; none where the directory does not allow
+ * it) and an exclusive fcntl lock, and holds them until it is freed; the
+ * first message waits for them, then fails with %MSGTK_ERROR_TEMP_FAIL.
+ */
+void msgtk_sink_set_lock_timeout (MsgtkSink *sink, guint timeout_ms);
+
+/**
  * msgtk_sink_write_message:
  * @sink: a sink
  * @message: the message

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import (Tap, tool, run, read_pty, work_path, SOURCE_DIR, CORPUS_DIR, CORPUS_MISSING, FIXTURES_DIR,  # noqa: E402
@@ -819,6 +820,57 @@ with t.case("--headers piped: the decoded values as they are; --headers --raw on
     t.check(b"clear\x1b[2J\x07title" in r.stdout, f"{r.stdout!r}")
     code, got = on_tty("--headers", "--raw", hostile)
     t.check(b"esc\x1b]0;owned\x07 here" in got, f"{got!r}")
+
+# ---- mbox locking: two writers at once, and a mail delivery agent's locks ----
+def numbered_mbox(name, tag, n):
+    body = "".join(f"From {tag}@example.org Mon Jan  1 00:00:00 2024\nMessage-ID: <{tag}-{i}@x>\n"
+                   f"Subject: {tag} {i}\n\n" + f"{tag} line {i}\n" * 20 + "\n" for i in range(n))
+    return path(name, body.encode())
+
+
+def ids_of(mbox):
+    r = mp("--json", mbox)
+    return [json.loads(x)["message_id"] for x in r.stdout.decode().splitlines()]
+
+
+with t.case("two --to-mbox at once into one file: both exit 0, every message once and intact"):
+    a, b = numbered_mbox("conc-a.mbox", "a", 3000), numbered_mbox("conc-b.mbox", "b", 3000)
+    target = work_path(work, "conc.mbox")
+    env = dict(os.environ, **ENV)
+    ps = [subprocess.Popen([MSGPARSE, "--to-mbox", target, src], env=env, stderr=subprocess.PIPE) for src in (a, b)]
+    codes = [p.wait(timeout=300) for p in ps]
+    errs = b"".join(p.stderr.read() for p in ps)
+    ids = ids_of(target)
+    want = sorted([f"a-{i}@x" for i in range(3000)] + [f"b-{i}@x" for i in range(3000)])
+    t.check(codes == [0, 0], f"{codes} {errs!r}")
+    t.check(sorted(ids) == want, f"{len(ids)} messages, {len(set(ids))} distinct")
+    import mailbox
+    bodies = {m["Message-ID"]: m.get_payload() for m in mailbox.mbox(target)}
+    t.check(all(bodies[f"<{x}-{i}@x>"] == f"{x} line {i}\n" * 20 for x in "ab" for i in range(3000)),
+            "every body intact")
+
+with t.case("an mbox an MDA holds (fcntl and PATH.lock) is written once it lets go"):
+    import fcntl
+    target = work_path(work, "held.mbox", b"")
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import fcntl, os, sys, time\n"
+                               "f = open(sys.argv[1], 'r+')\n"
+                               "fcntl.lockf(f, fcntl.LOCK_EX)\n"
+                               "open(sys.argv[1] + '.lock', 'w').write(str(os.getpid()) + '\\n')\n"
+                               "print('held', flush=True)\n"
+                               "time.sleep(1.5)\n"
+                               "f.write('From mda@example.org Mon Jan  1 00:00:00 2024\\nSubject: mda\\n\\nmda')\n"
+                               "f.flush()\n"
+                               "os.unlink(sys.argv[1] + '.lock')\n", target],
+                              stdout=subprocess.PIPE)
+    holder.stdout.readline()
+    t0 = time.time()
+    r = mp("--to-mbox", target, numbered_mbox("few.mbox", "c", 3))
+    took = time.time() - t0
+    holder.wait()
+    t.check(r.returncode == 0 and took >= 1.0, f"exit {r.returncode} after {took:.1f} s: {r.stderr!r}")
+    t.check(ids_of(target)[1:] == ["c-0@x", "c-1@x", "c-2@x"], f"{ids_of(target)}")
+    t.check(not os.path.exists(target + ".lock"), "no lock left")
 
 shutil.rmtree(work, ignore_errors=True)
 t.done()

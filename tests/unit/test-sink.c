@@ -1,7 +1,11 @@
 #include "gmime-autoptr-private.h"
 #include <glib/gstdio.h>
 #include <msgtk/msgtk.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <utime.h>
 
 static char *
 tmpdir (void)
@@ -139,6 +143,117 @@ test_mbox (void)
   g_autofree char *got2 = NULL;
   g_assert_true (g_file_get_contents (mbox, &got2, NULL, NULL));
   g_assert_cmpstr (got2, ==, got);
+  rm_rf (d);
+}
+
+/* One message written to a new sink on @mbox: TRUE, or FALSE with @error. */
+static gboolean
+write_one (const char *mbox, guint timeout_ms, GError **error)
+{
+  MsgtkSink *s = msgtk_sink_new (MSGTK_SINK_MBOX, mbox, error);
+  if (s == NULL)
+    return FALSE;
+  msgtk_sink_set_lock_timeout (s, timeout_ms);
+  g_autoptr (GInputStream) in = mem ("Subject: new\n\nnew\n");
+  gboolean ok
+      = msgtk_sink_write_stream (s, in, 0, NULL, NULL, NULL, error) && msgtk_sink_commit (s, error);
+  msgtk_sink_free (s);
+  return ok;
+}
+
+/* The mbox locks of mutt, procmail and Dovecot: a dotlock and an fcntl
+ * lock, waited for, stale dotlocks removed. */
+static void
+test_mbox_locks (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *mbox = g_build_filename (d, "box", NULL);
+  g_autofree char *dotlock = g_build_filename (d, "box.lock", NULL);
+  g_assert_true (g_file_set_contents (mbox, "", 0, NULL));
+  GError *e = NULL;
+
+  /* another holds an fcntl lock (an open file description of its own) */
+  int other = g_open (mbox, O_RDWR, 0);
+  struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+  g_assert_cmpint (fcntl (other, F_OFD_SETLK, &fl), ==, 0);
+  gint64 t0 = g_get_monotonic_time ();
+  g_assert_false (write_one (mbox, 300, &e));
+  g_assert_error (e, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL);
+  g_assert_nonnull (strstr (e->message, "locked by another program"));
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, 300000);
+  g_clear_error (&e);
+  g_assert_false (g_file_test (dotlock, G_FILE_TEST_EXISTS)); /* ours went */
+  fl.l_type = F_UNLCK;
+  g_assert_cmpint (fcntl (other, F_OFD_SETLK, &fl), ==, 0);
+  close (other);
+
+  /* a dotlock of a live process (this one) */
+  g_autofree char *pid = g_strdup_printf ("%d\n", (int)getpid ());
+  g_assert_true (g_file_set_contents (dotlock, pid, -1, NULL));
+  g_assert_false (write_one (mbox, 200, &e));
+  g_assert_error (e, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL);
+  g_assert_nonnull (strstr (e->message, "box.lock"));
+  g_clear_error (&e);
+  g_assert_true (g_file_test (dotlock, G_FILE_TEST_EXISTS)); /* not ours to remove */
+
+  /* a dotlock of a process gone: stale, removed */
+  pid_t child = fork ();
+  if (child == 0)
+    _exit (0);
+  waitpid (child, NULL, 0);
+  g_autofree char *dead = g_strdup_printf ("%d\n", (int)child);
+  g_assert_true (g_file_set_contents (dotlock, dead, -1, NULL));
+  g_assert_true (write_one (mbox, 2000, &e));
+  g_assert_no_error (e);
+  g_assert_false (g_file_test (dotlock, G_FILE_TEST_EXISTS));
+
+  /* an old one with nothing in it (procmail's): stale after 5 minutes */
+  g_assert_true (g_file_set_contents (dotlock, "", 0, NULL));
+  struct utimbuf old = { time (NULL) - 600, time (NULL) - 600 };
+  g_assert_cmpint (utime (dotlock, &old), ==, 0);
+  g_assert_true (write_one (mbox, 2000, &e));
+  g_assert_no_error (e);
+
+  g_autofree char *got = NULL;
+  g_assert_true (g_file_get_contents (mbox, &got, NULL, NULL));
+  g_assert_nonnull (g_strrstr (got, "Subject: new"));
+  rm_rf (d);
+}
+
+/* An mbox whose last message lacks its final line end, or the empty line
+ * after it: the next message is not swallowed. A symbolic link is refused. */
+static void
+test_mbox_separator (void)
+{
+  g_autofree char *d = tmpdir ();
+  g_autofree char *mbox = g_build_filename (d, "box", NULL);
+  static const char *const tails[] = { "body", "body\n", "body\n\n" };
+  for (guint i = 0; i < G_N_ELEMENTS (tails); i++) {
+    g_autofree char *old
+        = g_strconcat ("From a@b Mon Jan  1 00:00:00 2024\nSubject: old\n\n", tails[i], NULL);
+    g_assert_true (g_file_set_contents (mbox, old, -1, NULL));
+    GError *e = NULL;
+    g_assert_true (write_one (mbox, 1000, &e));
+    g_assert_no_error (e);
+    g_autofree char *got = NULL;
+    g_assert_true (g_file_get_contents (mbox, &got, NULL, NULL));
+    g_assert_true (
+        g_str_has_prefix (got, "From a@b Mon Jan  1 00:00:00 2024\nSubject: old\n\nbody\n\nFrom "));
+    g_autoptr (MsgtkSource) src = msgtk_source_open (mbox, MSGTK_SOURCE_FORMAT_MBOX, &e);
+    g_assert_no_error (e);
+    guint n = 0;
+    for (MsgtkItem *item; (item = msgtk_source_next (src, &e)) != NULL; n++)
+      msgtk_item_free (item);
+    g_assert_no_error (e);
+    g_assert_cmpuint (n, ==, 2);
+  }
+  g_autofree char *link = g_build_filename (d, "link", NULL);
+  g_assert_cmpint (symlink (mbox, link), ==, 0);
+  GError *e = NULL;
+  g_assert_null (msgtk_sink_new (MSGTK_SINK_MBOX, link, &e));
+  g_assert_error (e, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE);
+  g_assert_nonnull (strstr (e->message, "symbolic link"));
+  g_clear_error (&e);
   rm_rf (d);
 }
 
@@ -286,6 +401,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sink/mbox", test_mbox);
   g_test_add_func ("/sink/mbox-return-path", test_mbox_return_path);
   g_test_add_func ("/sink/mbox-status", test_mbox_status);
+  g_test_add_func ("/sink/mbox-locks", test_mbox_locks);
+  g_test_add_func ("/sink/mbox-separator", test_mbox_separator);
   g_test_add_func ("/sink/maildir-and-dir", test_maildir_and_dir);
   int r = g_test_run ();
   g_mime_shutdown ();

@@ -1,0 +1,20 @@
+/* msgtk — mbox locking as mutt, procmail and Dovecot do it: a dotlock
+ * (PATH.lock) and an fcntl lock on the file, taken with a bounded wait. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+  char *dotlock; /* the PATH.lock we made; NULL when none (not allowed there) */
+  int fd;        /* the file the fcntl lock is on */
+} MboxLock;
+
+/* Lock the mbox @path, open as @fd (for writing): make PATH.lock (a stale
+ * one, of a process gone or older than 5 minutes, is removed first; where
+ * the directory does not let us make one, the fcntl lock alone) and take an
+ * exclusive fcntl lock, waiting @timeout_ms at most. MSGTK_ERROR_TEMP_FAIL
+ * naming the holder when it stays locked. */
+gboolean mbox_lock (MboxLock *lock, int fd, const char *path, guint timeout_ms, GError **error);
+
+/* Release what mbox_lock() took (nothing when it took nothing). */
+void mbox_unlock (MboxLock *lock);
