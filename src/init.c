@@ -2,6 +2,7 @@
 #include <msgtk/init.h>
 
 #include <gmime/gmime.h>
+#include <signal.h>
 
 void
 msgtk_init (void)
@@ -18,4 +19,18 @@ const char *
 msgtk_version (void)
 {
   return MSGTK_VERSION;
+}
+
+static volatile sig_atomic_t interrupted;
+
+void
+msgtk_interrupt (void)
+{
+  interrupted = 1;
+}
+
+gboolean
+msgtk_interrupted (void)
+{
+  return interrupted != 0;
 }

@@ -112,11 +112,22 @@ msgtk_sink_count (MsgtkSink *sink)
   return (guint)g_atomic_int_get (&sink->count);
 }
 
+/* After msgtk_interrupt(), nothing more is written or committed. */
+static gboolean
+sink_interrupted (GError **error)
+{
+  if (!msgtk_interrupted ())
+    return FALSE;
+  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL, "interrupted");
+  return TRUE;
+}
+
 static gboolean
 sink_write (MsgtkSink *sink, const SinkPayload *p, GError **error)
 {
   g_return_val_if_fail (!sink->done, FALSE);
-  if (!sink->backend->write (sink, p, error))
+  if (sink_interrupted (error) || !sink->backend->write (sink, p, error)
+      || sink_interrupted (error))
     return FALSE;
   g_atomic_int_inc (&sink->count);
   return TRUE;
@@ -198,6 +209,8 @@ msgtk_sink_commit (MsgtkSink *sink, GError **error)
 {
   if (sink->done)
     return TRUE;
+  if (sink_interrupted (error))
+    return FALSE;
   if (sink->backend->commit != NULL && !sink->backend->commit (sink, error))
     return FALSE;
   sink->done = TRUE;

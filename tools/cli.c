@@ -2,8 +2,10 @@
 #include "cli.h"
 
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 const char *
 cli_hint (const GError *error)
@@ -191,4 +193,31 @@ cli_account_resolve (CliAccountOptions *o, const char *prog, const char *protoco
   a->alert = print_alert; /* IMAP ALERTs are for the user's eyes (RFC 3501 7.1) */
   a->alert_data = (gpointer)prog;
   return g_steal_pointer (&a);
+}
+
+static volatile sig_atomic_t interrupt_signal;
+
+static void
+on_interrupt (int sig)
+{
+  if (interrupt_signal != 0)
+    _exit (128 + sig); /* the second: at once */
+  interrupt_signal = sig;
+  msgtk_interrupt ();
+}
+
+void
+cli_catch_interrupts (void)
+{
+  struct sigaction sa = { .sa_handler = on_interrupt };
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+}
+
+int
+cli_interrupt_signal (void)
+{
+  return interrupt_signal;
 }

@@ -22,6 +22,14 @@ char *cli_error_text (const GError *error);
  * prints "PROG (msgtk) VERSION" and exits. */
 gboolean cli_parse (GOptionContext *context, const char *prog, int *argc, char ***argv);
 
+/* SIGINT, SIGTERM and SIGHUP from now on: the first asks the library to stop
+ * writing (msgtk_interrupt()) and is remembered, a second ends the program
+ * at once (exit 128 + signal). */
+void cli_catch_interrupts (void);
+
+/* The signal that interrupted the program, or 0. */
+int cli_interrupt_signal (void);
+
 G_END_DECLS
 
 G_BEGIN_DECLS

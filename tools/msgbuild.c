@@ -295,6 +295,7 @@ run (int argc, char **argv)
                      : opt_mbox    ? opt_mbox
                      : opt_maildir ? opt_maildir
                                    : opt_outdir;
+  cli_catch_interrupts ();
   /* Build the first message before opening the sink: a bad draft leaves nothing. */
   g_autoptr (MsgtkSink) sink = NULL;
   guint i;
@@ -327,6 +328,12 @@ run (int argc, char **argv)
     goto fail;
   return EX_OK;
 fail:
+  if (cli_interrupt_signal ()) {
+    /* the sink, freed on the way out, takes back what it wrote */
+    fprintf (stderr, "%s: interrupted; nothing written%s%s\n", prog, path ? " to " : "",
+             path ? path : "");
+    return 128 + cli_interrupt_signal ();
+  }
   if (drafts->len > 1)
     g_prefix_error (&error, "draft %u of %u: ", i + 1, drafts->len);
   return cli_report_error (prog, error);

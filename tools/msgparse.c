@@ -137,6 +137,8 @@ static gboolean
 print_result (const MsgtkScanResult *r, gpointer data)
 {
   Output *o = data;
+  if (cli_interrupt_signal ())
+    return FALSE; /* nothing more */
   gboolean ok = TRUE;
   if (r->error == NULL && o->headings) {
     g_autofree char *h = g_strdup_printf ("==> %s <==\n", r->label);
@@ -208,7 +210,8 @@ process_path (const char *path, guint jobs, gboolean many_paths)
         continue;
       }
       if (selected (item->index) && !msgtk_sink_write_item (sink, item, &error)) {
-        set_exit (cli_report_error (PROG, error));
+        if (!cli_interrupt_signal ())
+          set_exit (cli_report_error (PROG, error));
         return FALSE;
       }
     }
@@ -363,10 +366,26 @@ main (int argc, char **argv)
   }
   guint threads = opt.jobs > 0 ? (guint)opt.jobs : 0;
   gboolean output_ok = TRUE;
+  cli_catch_interrupts ();
   if (argc < 2)
     output_ok = process_path ("-", threads, FALSE);
   for (int i = 1; i < argc && output_ok; i++)
     output_ok = process_path (argv[i], threads, argc > 2);
+  int sig = cli_interrupt_signal ();
+  if (sig != 0) {
+    /* what was converted goes: the output is complete or absent */
+    if (sink != NULL) {
+      msgtk_sink_abort (sink);
+      fprintf (stderr, "%s: interrupted; '%s' is as it was before\n", PROG,
+               opt.to_mbox      ? opt.to_mbox
+               : opt.to_maildir ? opt.to_maildir
+                                : opt.to_dir);
+      msgtk_sink_free (sink);
+    } else {
+      fprintf (stderr, "%s: interrupted\n", PROG);
+    }
+    return 128 + sig;
+  }
   if (fflush (stdout) != 0 || ferror (stdout) || (view != VIEW_CONVERT && !output_ok)) {
     g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write to standard output: %s",
                  g_strerror (errno ? errno : EIO));

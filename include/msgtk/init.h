@@ -30,4 +30,24 @@ void msgtk_init (void);
  */
 const char *msgtk_version (void);
 
+/**
+ * msgtk_interrupt:
+ *
+ * Asks the library to stop what it is writing: from then on sinks refuse
+ * to write or commit (%MSGTK_ERROR_TEMP_FAIL, "interrupted"), so that the
+ * caller aborts them and what they wrote goes (an mbox back to its length,
+ * no temporary file, no numbered file). It only sets a flag: a program
+ * calls it from its SIGINT, SIGTERM and SIGHUP handlers.
+ */
+void msgtk_interrupt (void);
+
+/**
+ * msgtk_interrupted:
+ *
+ * Whether msgtk_interrupt() was called.
+ *
+ * Returns: %TRUE once it was.
+ */
+gboolean msgtk_interrupted (void);
+
 G_END_DECLS

@@ -7,8 +7,10 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap, tool, run, work_path, SOURCE_DIR  # noqa: E402
@@ -361,5 +363,38 @@ with t.case("error in the 3rd of 4 JSON Lines drafts leaves the maildir and mbox
     r = build("--draft", jl, "--mbox", mb)
     t.check(r.returncode == EX_DATAERR, f"exit {r.returncode}")
     t.check(open(mb, "rb").read() == before, "mbox unchanged")
+
+# ---- interrupted: nothing written ----
+def interrupted(args, after=0.3):
+    import signal
+    p = subprocess.Popen([MSGBUILD, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(after)
+    if p.poll() is not None:
+        return None, p.stderr.read()
+    p.send_signal(signal.SIGTERM)
+    return p.wait(timeout=60), p.stderr.read()
+
+
+with t.case("SIGTERM during -o of a large message: exit 143, no output, no temporary file"):
+    d = tempfile.mkdtemp(dir=work)
+    blob = os.path.join(d, "blob.bin")
+    with open(blob, "wb") as f:
+        f.write(os.urandom(1 << 20) * 200)
+    out = os.path.join(d, "out", "big.eml")
+    os.makedirs(os.path.dirname(out))
+    code, err = interrupted(["--from", "a@example.org", "--to", "b@example.org", "--attach", blob, "-o", out])
+    t.check(code == 143 and b"interrupted" in err, f"exit {code}: {err!r}")
+    t.check(os.listdir(os.path.dirname(out)) == [], f"left {os.listdir(os.path.dirname(out))}")
+with t.case("SIGTERM during a mail merge into an mbox and into a directory: as before"):
+    lines = [json.dumps({"from": "a@example.org", "to": f"r{i}@example.org", "subject": f"merge {i}", "text": "hi"})
+             for i in range(30000)]
+    jl = path("many.jsonl", "\n".join(lines) + "\n")
+    mb = path("merge-kept.mbox", "From x@y Mon Jan  1 00:00:00 2024\nSubject: old\n\nold\n\n")
+    before = open(mb, "rb").read()
+    code, err = interrupted(["--draft", jl, "--mbox", mb], after=0.8)
+    t.check(code == 143 and open(mb, "rb").read() == before, f"exit {code}: {err!r}")
+    od = os.path.join(work, "merge-out")
+    code, err = interrupted(["--draft", jl, "--outdir", od], after=0.8)
+    t.check(code == 143 and (not os.path.exists(od) or os.listdir(od) == []), f"exit {code}: {err!r}")
 
 t.done()
