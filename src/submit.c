@@ -36,10 +36,13 @@ msgtk_submit_new (const MsgtkSubmitOptions *options)
 static void
 note_failure (MsgtkSubmit *s, int code)
 {
-  /* a permanent failure says more than a temporary one, and a refused
-   * recipient less than a failed message */
+  /* a message lost (it could not be kept in the spool) says most; a
+   * permanent failure more than a temporary one, and a refused recipient
+   * less than a failed message */
   int *worst = &s->result.exit_code;
-  if (*worst == EX_OK || (*worst == EX_TEMPFAIL && code != EX_TEMPFAIL)
+  if (*worst == EX_CANTCREAT)
+    return;
+  if (code == EX_CANTCREAT || *worst == EX_OK || (*worst == EX_TEMPFAIL && code != EX_TEMPFAIL)
       || (*worst == EX_NOUSER && code != EX_TEMPFAIL && code != EX_NOUSER))
     *worst = code;
 }

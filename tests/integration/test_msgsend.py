@@ -776,6 +776,31 @@ allow-plaintext-auth = true
             t.check(spool_entries(spool) == [], "flush emptied the spool")
             got = arrived_bytes(wait_arrivals(1))
             t.check(got == [as_sink_stores(big)], "flushed message arrived byte for byte")
+    with t.case("no server and a spool that cannot be written (a full disk): exit 73, each message said lost"):
+        import resource
+        import signal as sig
+
+        def small_disk():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+            sig.signal(sig.SIGXFSZ, sig.SIG_IGN)
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()
+        spool = os.path.join(work, "spool-full")
+        msgs = os.path.join(work, "full-in")
+        os.makedirs(msgs)
+        inputs = []
+        for i in range(3):
+            inputs.append(os.path.join(msgs, f"{i}.eml"))
+            with open(inputs[-1], "wb") as f:
+                f.write(big)
+        p = subprocess.run([MSGSEND, "--host", "127.0.0.1", "--port", str(port), "--tls", "none", "--spool", spool,
+                            "--from", "s@example.org", "x@example.org"] + sum((["-i", x] for x in inputs), []),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=small_disk, timeout=60)
+        text = (p.stdout + p.stderr).decode(errors="replace")
+        t.check(p.returncode == 73, f"exit {p.returncode}: {text}")
+        t.check(len(spool_entries(spool)) == 0 and "0 kept in the spool" in text, text)
     with t.case("a server refusing two recipients (550): partial success, exit 67, refusals reported, nothing spooled"):
         spool = os.path.join(work, "spool-550")
         msg = simple("550")
