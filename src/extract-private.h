@@ -13,8 +13,17 @@ typedef struct _ExtractPlan ExtractPlan;
 /* The attachments of @in: their safe names and decoded contents. */
 ExtractPlan *extract_plan (MsgtkInspection *in, gboolean to_utf8, GError **error);
 
-/* Write them into @dir under unique names; the paths written (NULL-terminated). */
-char **extract_write (ExtractPlan *plan, const char *dir, GError **error);
+/* The names given out in a directory, for a run: the next number to try for
+ * each name, so that 20,000 attachments named alike take 20,000 tries, not
+ * 200 million. */
+typedef GHashTable ExtractNames;
+ExtractNames *extract_names_new (void);
+void extract_names_free (ExtractNames *names);
+
+/* Write them into @dir under unique names (@names: those given out so
+ * far); the paths written (NULL-terminated). On an error none of this
+ * message's files stays (nor a file cut short under a real name). */
+char **extract_write (ExtractPlan *plan, const char *dir, ExtractNames *names, GError **error);
 
 void extract_plan_free (ExtractPlan *plan);
 

@@ -98,35 +98,75 @@ msgtk_inspect_safe_name (const char *name, const char *mime_type, const char *nu
   return g_string_free (g, FALSE);
 }
 
+ExtractNames *
+extract_names_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+void
+extract_names_free (ExtractNames *names)
+{
+  if (names != NULL)
+    g_hash_table_unref (names);
+}
+
 /* Create @dir/@name exclusively, adding " (1)", " (2)" … before the
- * extension until the name is free. */
+ * extension until the name is free, from the number @names says was the
+ * last one given out for it. */
 static int
-create_unique (const char *dir, const char *name, char **path_out, GError **error)
+create_unique (const char *dir, const char *name, ExtractNames *names, char **path_out,
+               GError **error)
 {
   const char *dot = strrchr (name, '.');
   if (dot == name)
     dot = NULL;
   g_autofree char *stem = dot != NULL ? g_strndup (name, (gsize)(dot - name)) : g_strdup (name);
   const char *ext = dot != NULL ? dot : "";
-  for (guint i = 0; i < 10000; i++) {
+  guint i = GPOINTER_TO_UINT (g_hash_table_lookup (names, name));
+  for (;; i++) {
     g_autofree char *candidate
         = i == 0 ? g_strdup (name) : g_strdup_printf ("%s (%u)%s", stem, i, ext);
     g_autofree char *path = g_build_filename (dir, candidate, NULL);
     int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd >= 0) {
+      g_hash_table_insert (names, g_strdup (name), GUINT_TO_POINTER (i + 1));
       *path_out = g_steal_pointer (&path);
       return fd;
     }
-    if (errno != EEXIST) {
+    if (errno != EEXIST || i == G_MAXUINT - 1) {
       int e = errno;
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE, "cannot create '%s': %s", path,
                    g_strerror (e));
       return -1;
     }
   }
-  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE,
-               "no free name for '%s' in '%s'; empty the directory", name, dir);
-  return -1;
+}
+
+/* The whole of @data into @fd (closed), as @path. */
+static gboolean
+write_file (int fd, const char *path, const char *data, gsize len, GError **error)
+{
+  while (len > 0) {
+    ssize_t w = write (fd, data, len);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) {
+      int e = w < 0 ? errno : ENOSPC;
+      close (fd);
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write '%s': %s", path,
+                   g_strerror (e));
+      return FALSE;
+    }
+    data += w;
+    len -= (gsize)w;
+  }
+  if (close (fd) != 0) {
+    int e = errno;
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write '%s': %s", path, g_strerror (e));
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* ---- in two steps: what to write (any thread), then writing it (in order) ---- */
@@ -173,7 +213,7 @@ extract_plan (MsgtkInspection *in, gboolean to_utf8, GError **error)
 }
 
 char **
-extract_write (ExtractPlan *plan, const char *dir, GError **error)
+extract_write (ExtractPlan *plan, const char *dir, ExtractNames *names, GError **error)
 {
   if (g_mkdir_with_parents (dir, 0755) != 0) {
     int e = errno;
@@ -184,30 +224,15 @@ extract_write (ExtractPlan *plan, const char *dir, GError **error)
   g_autoptr (GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < plan->names->len; i++) {
     char *path = NULL;
-    int fd = create_unique (dir, plan->names->pdata[i], &path, error);
-    if (fd < 0)
-      return NULL;
-    g_ptr_array_add (written, path);
+    int fd = create_unique (dir, plan->names->pdata[i], names, &path, error);
+    if (fd >= 0)
+      g_ptr_array_add (written, path);
     gsize len;
     const char *data = g_bytes_get_data (plan->contents->pdata[i], &len);
-    while (len > 0) {
-      ssize_t w = write (fd, data, len);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0) {
-        int e = errno;
-        close (fd);
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write '%s': %s", path,
-                     g_strerror (e));
-        return NULL;
-      }
-      data += w;
-      len -= (gsize)w;
-    }
-    if (close (fd) != 0) {
-      int e = errno;
-      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO, "cannot write '%s': %s", path,
-                   g_strerror (e));
+    if (fd < 0 || !write_file (fd, path, data, len, error)) {
+      /* nothing of this message stays: no file cut short under its name */
+      for (guint k = 0; k < written->len; k++)
+        g_unlink (written->pdata[k]);
       return NULL;
     }
   }
@@ -221,7 +246,9 @@ msgtk_inspection_extract (MsgtkInspection *in, const char *dir, gboolean to_utf8
   ExtractPlan *plan = extract_plan (in, to_utf8, error);
   if (plan == NULL)
     return NULL;
-  char **paths = extract_write (plan, dir, error);
+  ExtractNames *names = extract_names_new ();
+  char **paths = extract_write (plan, dir, names, error);
+  extract_names_free (names);
   extract_plan_free (plan);
   return paths;
 }

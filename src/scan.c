@@ -36,6 +36,7 @@ typedef struct {
   MsgtkScanFunc func;
   gpointer data;
   gboolean stopped;
+  ExtractNames *names; /* extraction: the names given out */
 } Scan;
 
 static void
@@ -109,7 +110,7 @@ finish (gpointer job, gpointer data)
   for (guint i = 0; i < b->jobs->len; i++) {
     Job *j = b->jobs->pdata[i];
     if (j->plan != NULL)
-      j->paths = extract_write (j->plan, scan->o->extract_dir, &j->error);
+      j->paths = extract_write (j->plan, scan->o->extract_dir, scan->names, &j->error);
     MsgtkScanResult r = { j->item, j->label, j->text, j->content, j->paths, j->findings, j->error };
     if (!scan->stopped && !scan->func (&r, scan->data))
       scan->stopped = TRUE;
@@ -123,7 +124,7 @@ gboolean
 msgtk_scan_source (MsgtkSource *source, const MsgtkScanOptions *o, MsgtkScanFunc func,
                    gpointer data)
 {
-  Scan scan = { o, func, data, FALSE };
+  Scan scan = { o, func, data, FALSE, extract_names_new () };
   guint threads = o->jobs ? o->jobs : g_get_num_processors ();
   JobsConfig c = { .threads = threads,
                    .window = threads * 8 + 8,
@@ -180,5 +181,6 @@ msgtk_scan_source (MsgtkSource *source, const MsgtkScanOptions *o, MsgtkScanFunc
     jobs_push (jobs, g_steal_pointer (&batch), b);
   }
   jobs_free (jobs);
+  extract_names_free (scan.names);
   return !scan.stopped;
 }

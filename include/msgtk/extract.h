@@ -23,8 +23,9 @@ G_BEGIN_DECLS
  *
  * Writes every attachment (every leaf part but the readable body that
  * msgtk_inspection_text() shows) into @dir under a safe, unique name
- * (msgtk_inspect_safe_name(), never overwriting: "name (1).pdf"). Files
- * written before a failure stay.
+ * (msgtk_inspect_safe_name(), never overwriting: "name (1).pdf", "name
+ * (2).pdf", ... however many there are). On a failure none of the files
+ * stays: neither those written before it nor one cut short.
  *
  * Returns: (transfer full) (array zero-terminated=1): the paths written, in
  *   the order of the parts; or %NULL with %MSGTK_ERROR_CANT_CREATE when @dir

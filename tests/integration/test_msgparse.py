@@ -899,5 +899,43 @@ with t.case("SIGINT during --to-dir: exit 130, no file written"):
     code, err = interrupted(["--to-dir", d, big])
     t.check(code == 130 and (not os.path.exists(d) or os.listdir(d) == []), f"exit {code}: {err!r}")
 
+# ---- extraction at scale and on a full disk ----
+def attachments_mbox(name, messages, per, size=10):
+    out = []
+    for m in range(messages):
+        parts = "".join(f"--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=a.pdf\n"
+                        f"Content-Transfer-Encoding: base64\n\n{'QUJD' * size}\n" for _ in range(per))
+        out.append(f"From x@example.org Mon Jan  1 00:00:00 2024\nFrom: x@example.org\nSubject: m{m}\n"
+                   f"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+                   f"Content-Type: text/plain\n\nbody\n{parts}--b--\n\n")
+    return path(name, "".join(out).encode())
+
+
+with t.case("--extract of 5,000 attachments all named a.pdf: linear, each under its own name, every path printed"):
+    d = work_path(work, "many-same")
+    t0 = time.time()
+    r = mp("--extract", d, attachments_mbox("same.mbox", 50, 100))
+    took = time.time() - t0
+    paths = r.stdout.decode().splitlines()
+    t.check(r.returncode == 0 and len(paths) == 5000 and len(set(paths)) == 5000, f"exit {r.returncode}, {len(paths)}")
+    t.check(os.path.exists(os.path.join(d, "a (4999).pdf")) and took < 60, f"{took:.1f} s")
+
+with t.case("--extract on a full disk: exit 74, no file cut short under its name"):
+    import resource
+    import signal as sig
+
+    def small_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (3000, 3000))
+        sig.signal(sig.SIGXFSZ, sig.SIG_IGN)
+    d = work_path(work, "full-extract")
+    os.makedirs(d)
+    src = attachments_mbox("big-att.mbox", 1, 3, size=2000)
+    p = subprocess.run([MSGPARSE, "--extract", d, src], env=dict(os.environ, **ENV), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, preexec_fn=small_disk, timeout=60)
+    left = sorted(os.listdir(d))
+    sizes = [os.path.getsize(os.path.join(d, x)) for x in left]
+    t.check(p.returncode == 74 and b"cannot write" in p.stderr, f"exit {p.returncode}: {p.stderr!r}")
+    t.check(left == [], f"left {left} {sizes}")
+
 shutil.rmtree(work, ignore_errors=True)
 t.done()
