@@ -123,6 +123,9 @@ human_size (goffset n)
   return g_strdup_printf ("%.1fM", (double)n / (1024.0 * 1024.0));
 }
 
+/* the longest subject a summary line shows, in characters */
+#define SUBJECT_MAX 500
+
 /* The summary line of its decoded parts (@from and @subject valid UTF-8). */
 static char *
 summary_line (GDateTime *dt, const char *from, const char *subject, gboolean mixed, goffset size)
@@ -130,8 +133,12 @@ summary_line (GDateTime *dt, const char *from, const char *subject, gboolean mix
   g_autofree char *date = dt != NULL ? g_date_time_format (dt, "%Y-%m-%d %H:%M") : g_strdup ("");
   g_autofree char *d = fit (date, 16);
   g_autofree char *f = fit (from, 24);
-  g_autofree char *s
-      = subject != NULL ? fit (subject, (guint)g_utf8_strlen (subject, -1)) : g_strdup ("");
+  /* a subject of megabytes is cut: a line is for reading */
+  glong n = subject != NULL ? g_utf8_strlen (subject, -1) : 0;
+  g_autofree char *cut = n > SUBJECT_MAX ? fit (subject, SUBJECT_MAX - 1) : NULL;
+  g_autofree char *s = cut != NULL       ? g_strconcat (cut, "…", NULL)
+                       : subject != NULL ? fit (subject, (guint)n)
+                                         : g_strdup ("");
   g_autofree char *sz = human_size (size);
   return g_strdup_printf ("%s  %s %s %6s  %s", d, f, mixed ? "@" : " ", sz, s);
 }

@@ -937,5 +937,10 @@ with t.case("--extract on a full disk: exit 74, no file cut short under its name
     t.check(p.returncode == 74 and b"cannot write" in p.stderr, f"exit {p.returncode}: {p.stderr!r}")
     t.check(left == [], f"left {left} {sizes}")
 
+with t.case("a 3 MB subject: the summary line cut to 500 characters, with an ellipsis"):
+    r = mp(path("long-subject.eml", b"From: a@example.org\nSubject: " + b"x" * 3_000_000 + b"\n\nbody\n"))
+    line = r.stdout.decode()
+    t.check(r.returncode == 0 and line.rstrip("\n").endswith("x" * 499 + "…") and len(line) < 600, f"{len(line)}")
+
 shutil.rmtree(work, ignore_errors=True)
 t.done()
