@@ -55,4 +55,11 @@ gsize header_block_length (const char *data, gsize len);
  * its blank line is in @data, else 0. */
 gsize header_block_end (const char *data, gsize len, gsize *scanned);
 
+/* @data (a whole message, its parts' header blocks anywhere in it) with
+ * every Content-Type and Content-Disposition field of more than @max
+ * parameters cut after the @max-th, as a copy; NULL when none has that
+ * many. *@most gets the most parameters a field had. GMime's parser takes
+ * time quadratic in a field's parameters. */
+GByteArray *header_cap_parameters (const char *data, gsize len, guint max, guint *most);
+
 G_END_DECLS

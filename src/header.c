@@ -138,3 +138,45 @@ header_find (const char *data, gsize len, const char *name)
       return header_field_unfold (&f);
   return NULL;
 }
+
+GByteArray *
+header_cap_parameters (const char *data, gsize len, guint max, guint *most)
+{
+  GByteArray *out = NULL;
+  const char *end = data + len, *copied = data;
+  *most = 0;
+  for (const char *p = data; p < end;) {
+    const char *nl = memchr (p, '\n', (gsize)(end - p));
+    const char *next = nl != NULL ? nl + 1 : end;
+    if ((*p == 'C' || *p == 'c')
+        && (g_ascii_strncasecmp (p, "Content-Type", 12) == 0
+            || g_ascii_strncasecmp (p, "Content-Disposition", 19) == 0)) {
+      HeaderIter it;
+      HeaderField f;
+      header_iter_init (&it, p, (gsize)(end - p));
+      if (header_iter_next (&it, &f) && f.name != NULL
+          && (header_field_is (&f, "Content-Type")
+              || header_field_is (&f, "Content-Disposition"))) {
+        guint n = 0;
+        const char *cut = NULL;
+        for (const char *c = f.value; c < f.value + f.value_len; c++)
+          if (*c == ';' && ++n == max + 1)
+            cut = c;
+        *most = MAX (*most, n);
+        if (cut != NULL) {
+          /* the field up to its max-th parameter, then its line end */
+          if (out == NULL)
+            out = g_byte_array_sized_new ((guint)len);
+          g_byte_array_append (out, (const guint8 *)copied, (guint)(cut - copied));
+          g_byte_array_append (out, (const guint8 *)"\n", 1);
+          copied = f.end;
+        }
+        next = f.end;
+      }
+    }
+    p = next;
+  }
+  if (out != NULL)
+    g_byte_array_append (out, (const guint8 *)copied, (guint)(end - copied));
+  return out;
+}

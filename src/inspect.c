@@ -14,6 +14,9 @@
 
 #define DEFAULT_MAX_HEADERS 1000
 #define DEFAULT_MAX_LINE 65536
+/* parameters of a Content-Type or Content-Disposition field read at most:
+ * GMime's parser takes time quadratic in them (64,000: 15 s) */
+#define MAX_PARAMETERS 1000
 #define MAX_DEPTH 32 /* MIME nesting shown; deeper parts are a LIMIT_NESTING_DEPTH defect */
 
 struct _MsgtkInspection {
@@ -249,6 +252,14 @@ msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
     len = header_block_length (data, len);
   g_autoptr (GByteArray) fields
       = flags & MSGTK_INSPECT_SUMMARY ? summary_header_subset (data, len) : NULL;
+  guint most = 0;
+  if (fields == NULL)
+    fields = header_cap_parameters (data, len, MAX_PARAMETERS, &most);
+  if (most > MAX_PARAMETERS)
+    inspect_add_finding (in->defects, "LIMIT_PARAMETERS", "header",
+                         "a Content-Type or Content-Disposition field with %u parameters, more "
+                         "than the limit of %u; the rest are not read",
+                         most, MAX_PARAMETERS);
   if (fields != NULL) {
     in->stream = g_mime_stream_mem_new_with_byte_array (g_steal_pointer (&fields));
   } else {

@@ -32,6 +32,9 @@ static const MsgtkLintCode codes[] = {
   { "BASE64_INVALID", W, "base64 content that is not valid base64" },
   { "QP_INVALID", W, "quoted-printable content with a \"=\" that starts no escape" },
   { "LIMIT_HEADER_COUNT", W, "more header fields than the limit (the rest are not shown)" },
+  { "LIMIT_PARAMETERS", W,
+    "a Content-Type or Content-Disposition field with more parameters than the limit (the rest are "
+    "not read)" },
   { "LIMIT_LINE_LENGTH", W, "a line longer than the limit" },
   { "LIMIT_NESTING_DEPTH", E,
     "parts nested deeper than the limit (the parts inside are not shown)" },

@@ -873,30 +873,32 @@ with t.case("an mbox an MDA holds (fcntl and PATH.lock) is written once it lets 
     t.check(not os.path.exists(target + ".lock"), "no lock left")
 
 # ---- interrupted: the output as it was ----
-def interrupted(args, after=0.3):
-    """Exit status and stderr of msgparse ARGS after SIGINT at @after s (None
-    when it ended before)."""
+def interrupted(args, feed):
+    """Exit status and stderr of msgparse ARGS reading @feed on stdin, then
+    waiting for more when SIGINT comes (the end of the input after it)."""
     import signal
-    p = subprocess.Popen([MSGPARSE, *args], env=dict(os.environ, **ENV), stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
-    time.sleep(after)
-    if p.poll() is not None:
-        return None, p.stderr.read()
+    p = subprocess.Popen([MSGPARSE, *args], env=dict(os.environ, **ENV), stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p.stdin.write(feed)
+    p.stdin.flush()
+    time.sleep(1.0)  # all of it converted: msgparse waits for more
     p.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    p.stdin.close()
     return p.wait(timeout=60), p.stderr.read()
 
 
-big = numbered_mbox("big.mbox", "big", 40000)
+feed = open(numbered_mbox("feed.mbox", "feed", 2000), "rb").read()
 with t.case("SIGINT during --to-mbox: exit 130, the mbox byte for byte as before, no lock left"):
     target = work_path(work, "kept.mbox", b"From old@example.org Mon Jan  1 00:00:00 2024\nSubject: old\n\nold\n\n")
     before = open(target, "rb").read()
-    code, err = interrupted(["--to-mbox", target, big])
+    code, err = interrupted(["--to-mbox", target, "-"], feed)
     t.check(code == 130 and b"interrupted" in err, f"exit {code}: {err!r}")
     t.check(open(target, "rb").read() == before and not os.path.exists(target + ".lock"),
             f"{os.path.getsize(target)} bytes, was {len(before)}")
 with t.case("SIGINT during --to-dir: exit 130, no file written"):
     d = work_path(work, "interrupted-dir")
-    code, err = interrupted(["--to-dir", d, big])
+    code, err = interrupted(["--to-dir", d, "-"], feed)
     t.check(code == 130 and (not os.path.exists(d) or os.listdir(d) == []), f"exit {code}: {err!r}")
 
 # ---- extraction at scale and on a full disk ----

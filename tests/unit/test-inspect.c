@@ -243,6 +243,22 @@ test_lint (void)
   g_autoptr (GPtrArray) f3 = msgtk_inspection_check (lim);
   g_assert_true (has_finding (f3, "LIMIT_HEADER_COUNT", MSGTK_SEVERITY_WARNING, NULL));
   g_assert_true (has_finding (f3, "LIMIT_LINE_LENGTH", MSGTK_SEVERITY_WARNING, NULL));
+  /* a part's Content-Type with 5,000 parameters: read up to the 1000th */
+  g_autoptr (GString) params = g_string_new ("From: a@example.org\nMIME-Version: 1.0\n"
+                                             "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+                                             "Content-Type: text/plain; charset=utf-8");
+  for (guint i = 0; i < 5000; i++)
+    g_string_append_printf (params, ";\n p%u=v", i);
+  g_string_append (params, "\n\nhello\n--b--\n");
+  g_autoptr (GBytes) praw = g_bytes_new (params->str, params->len);
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (MsgtkInspection) pin = msgtk_inspection_new (praw, NULL, MSGTK_INSPECT_FULL, &e);
+  g_assert_no_error (e);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 2 * G_USEC_PER_SEC);
+  g_autoptr (GPtrArray) f4 = msgtk_inspection_check (pin);
+  g_assert_true (has_finding (f4, "LIMIT_PARAMETERS", MSGTK_SEVERITY_WARNING, NULL));
+  g_autofree char *ptext = msgtk_inspection_text (pin);
+  g_assert_nonnull (strstr (ptext, "hello"));
   /* only the first 10 fields are shown */
   g_autofree char *h = msgtk_inspection_headers (lim, FALSE);
   g_auto (GStrv) lines = g_strsplit (h, "\n", -1);
