@@ -27,8 +27,9 @@ MsgtkItem *mbox_reader_next (MboxReader *reader, GError **error);
 /* The rest of the stream as one message. */
 MsgtkItem *mbox_reader_take_all (MboxReader *reader, GError **error);
 
-/* The flags the Status and X-Status fields of a header block say, and
- * (when @content_length is not NULL) its Content-Length field. */
+/* The flags the Status and X-Status fields of a header block say (and
+ * Thunderbird's X-Mozilla-Status), and (when @content_length is not NULL)
+ * its Content-Length field. */
 MsgtkFlags mbox_header_info (const guint8 *data, gsize len, char **content_length);
 
 G_END_DECLS

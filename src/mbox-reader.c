@@ -327,12 +327,26 @@ is_quoted_from (const guint8 *line, gsize n)
   return i > 0 && n - i >= 5 && memcmp (line + i, "From ", 5) == 0;
 }
 
+/* The flags of Thunderbird's X-Mozilla-Status field (hexadecimal
+ * nsMsgMessageFlags: 0x1 read, 0x2 replied, 0x4 marked, 0x8 expunged: deleted,
+ * waiting for the folder to be compacted). */
+static MsgtkFlags
+mozilla_status (const char *value)
+{
+  char *end = NULL;
+  guint64 v = value != NULL ? g_ascii_strtoull (value, &end, 16) : 0;
+  if (value == NULL || end == value)
+    return MSGTK_FLAG_NONE;
+  return (v & 0x1 ? MSGTK_FLAG_SEEN : 0) | (v & 0x2 ? MSGTK_FLAG_ANSWERED : 0)
+         | (v & 0x4 ? MSGTK_FLAG_FLAGGED : 0) | (v & 0x8 ? MSGTK_FLAG_DELETED : 0);
+}
+
 /* What an mbox needs of a header block: the flags its Status and X-Status
- * fields say, and its Content-Length. */
+ * fields say (and Thunderbird's X-Mozilla-Status), and its Content-Length. */
 MsgtkFlags
 mbox_header_info (const guint8 *data, gsize len, char **content_length)
 {
-  g_autofree char *status = NULL, *x_status = NULL;
+  g_autofree char *status = NULL, *x_status = NULL, *mozilla = NULL;
   HeaderIter it;
   HeaderField f;
   header_iter_init (&it, (const char *)data, len);
@@ -341,11 +355,13 @@ mbox_header_info (const guint8 *data, gsize len, char **content_length)
       status = header_field_unfold (&f);
     else if (x_status == NULL && header_field_is (&f, "X-Status"))
       x_status = header_field_unfold (&f);
+    else if (mozilla == NULL && header_field_is (&f, "X-Mozilla-Status"))
+      mozilla = header_field_unfold (&f);
     else if (content_length != NULL && *content_length == NULL
              && header_field_is (&f, "Content-Length"))
       *content_length = header_field_unfold (&f);
   }
-  return msgtk_flags_from_mbox_status (status, x_status);
+  return msgtk_flags_from_mbox_status (status, x_status) | mozilla_status (mozilla);
 }
 
 /* How many bytes at the end of a message of @size bytes, whose last

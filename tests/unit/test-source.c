@@ -533,6 +533,17 @@ test_status_spelling (void)
   g_assert_no_error (e);
   g_autoptr (GPtrArray) one = all_items (f);
   g_assert_cmpint (((MsgtkItem *)one->pdata[0])->flags, ==, MSGTK_FLAG_SEEN);
+  /* Thunderbird writes no Status field: its X-Mozilla-Status flags (hex:
+   * 0x1 read, 0x2 replied, 0x4 marked, 0x8 expunged) */
+  g_autofree char *tb = g_build_filename (d, "Inbox", NULL);
+  write_file (tb, "From - Mon Jan  1 00:00:00 2024\nX-Mozilla-Status: 0003\nSubject: 1\n\none\n\n"
+                  "From - Mon Jan  1 00:00:00 2024\nX-Mozilla-Status: 000c\nSubject: 2\n\ntwo\n");
+  g_autoptr (MsgtkSource) t = msgtk_source_open (tb, MSGTK_SOURCE_FORMAT_AUTO, &e);
+  g_assert_no_error (e);
+  g_autoptr (GPtrArray) two = all_items (t);
+  g_assert_cmpint (((MsgtkItem *)two->pdata[0])->flags, ==, MSGTK_FLAG_SEEN | MSGTK_FLAG_ANSWERED);
+  g_assert_cmpint (((MsgtkItem *)two->pdata[1])->flags, ==,
+                   MSGTK_FLAG_FLAGGED | MSGTK_FLAG_DELETED);
   rm_rf (d);
 }
 
