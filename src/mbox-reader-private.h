@@ -18,6 +18,10 @@ void mbox_reader_set_headers_only (MboxReader *reader, gboolean headers_only);
  * before it is passed over). */
 gboolean mbox_reader_starts_with_from (MboxReader *reader, GError **error);
 
+/* The next bytes of the stream, up to @want of them (fewer at its end), left
+ * unread (valid until the next call on @reader); NULL when reading fails. */
+const guint8 *mbox_reader_peek (MboxReader *reader, gsize want, gsize *len, GError **error);
+
 /* Read the first From_ line: MSGTK_ERROR_DATA when there is none. */
 gboolean mbox_reader_start (MboxReader *reader, GError **error);
 

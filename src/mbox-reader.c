@@ -256,6 +256,16 @@ mbox_reader_starts_with_from (MboxReader *s, GError **error)
   return r->len - r->pos >= 5 && memcmp (r->buf + r->pos, "From ", 5) == 0;
 }
 
+const guint8 *
+mbox_reader_peek (MboxReader *s, gsize want, gsize *len, GError **error)
+{
+  Reader *r = &s->reader;
+  if (!reader_fill (r, want, error))
+    return NULL;
+  *len = MIN (want, r->len - r->pos);
+  return r->buf + r->pos;
+}
+
 /* ---- mbox ---- */
 
 /* The date of a From_ line ("From sender Tue Nov 24 09:52:57 2026", an
