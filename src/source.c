@@ -1259,9 +1259,11 @@ open_mbox (MsgtkSource *s, guint i, GError **error)
     }
     g_clear_pointer (&s->mbox, mbox_reader_free);
     return item;
-  } else {
+  } else if (s->compression != COMPRESSION_NONE) {
     junk_add (d, MSGTK_ERROR_DATA, "%s: %s data holding no message", e->path,
               decompress_name (s->compression));
+  } else { /* it was an mbox a moment ago */
+    junk_add (d, MSGTK_ERROR_DATA, "%s: changed while it was read: no mbox any more", e->path);
   }
   g_clear_pointer (&s->mbox, mbox_reader_free);
   return NULL;
