@@ -28,9 +28,11 @@ const char *decompress_name (Compression compression);
  * without which @name is what it holds; NULL when @name has none. */
 const char *decompress_suffix (Compression compression, const char *name);
 
-/* A stream of what @in (a reference is taken) holds decompressed; its read
- * errors are G_IO_ERROR_INVALID_DATA for data that is not valid, cut short or
- * more than the decoder's memory limit. */
+/* A stream of what @in (a reference is taken) holds decompressed, gzip
+ * members, xz streams and zstd frames one after the other as one; its read
+ * errors are G_IO_ERROR_INVALID_DATA (or, for gzip cut short,
+ * G_IO_ERROR_PARTIAL_INPUT) for data that is not valid, cut short or more than
+ * the decoder's memory limit, in words that follow "xz data" ("cut short"). */
 GInputStream *decompress_stream (GInputStream *in, Compression compression);
 
 G_END_DECLS

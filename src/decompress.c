@@ -1,6 +1,8 @@
 /* msgtk — compressed files read as they are decompressed: gzip through
- * GLib's GZlibDecompressor, xz (liblzma) and zstd (libzstd) through one
- * GConverter, so that a GConverterInputStream streams any of them. */
+ * GLib's GZlibDecompressor, xz (liblzma) and zstd (libzstd), all through one
+ * GConverter, so that a GConverterInputStream streams any of them; members,
+ * streams and frames one after the other are one file, as gzip, xz and zstd
+ * read them. */
 #include "decompress-private.h"
 
 #include <lzma.h>
@@ -54,11 +56,13 @@ decompress_suffix (Compression compression, const char *name)
   return NULL;
 }
 
-/* ---- xz and zstd as a GConverter ---- */
+/* ---- gzip, xz and zstd as a GConverter ---- */
 
 typedef struct {
   GObject parent;
   Compression compression;
+  GConverter *zlib;         /* gzip: GLib's decompressor, a member at a time */
+  gboolean between_members; /* gzip: a member ended, the next not begun */
   lzma_stream lzma;
   lzma_ret lzma_init; /* what setting up the decoder said */
   ZSTD_DCtx *zstd;
@@ -66,6 +70,7 @@ typedef struct {
 } Decompressor;
 
 typedef GObjectClass DecompressorClass;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Decompressor, g_object_unref)
 
 static void decompressor_converter_init (GConverterIface *iface);
 
@@ -75,7 +80,13 @@ G_DEFINE_TYPE_WITH_CODE (Decompressor, decompressor, G_TYPE_OBJECT,
 static void
 decompressor_start (Decompressor *d)
 {
-  if (d->compression == COMPRESSION_XZ) {
+  if (d->compression == COMPRESSION_GZIP) {
+    if (d->zlib == NULL)
+      d->zlib = G_CONVERTER (g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP));
+    else
+      g_converter_reset (d->zlib);
+    d->between_members = FALSE;
+  } else if (d->compression == COMPRESSION_XZ) {
     lzma_end (&d->lzma);
     d->lzma = (lzma_stream)LZMA_STREAM_INIT;
     /* several streams one after the other are one file, as xz reads them */
@@ -93,6 +104,7 @@ static void
 decompressor_finalize (GObject *object)
 {
   Decompressor *d = (Decompressor *)object;
+  g_clear_object (&d->zlib);
   lzma_end (&d->lzma);
   ZSTD_freeDCtx (d->zstd);
   G_OBJECT_CLASS (decompressor_parent_class)->finalize (object);
@@ -110,11 +122,11 @@ decompressor_init (Decompressor *d)
   d->lzma = (lzma_stream)LZMA_STREAM_INIT;
 }
 
+/* What is wrong with the data, in words that follow its kind ("xz data"). */
 static GConverterResult
-invalid (GError **error, Compression compression, const char *what)
+invalid (GError **error, const char *what)
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s data %s",
-               decompress_name (compression), what);
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, what);
   return G_CONVERTER_ERROR;
 }
 
@@ -124,7 +136,7 @@ static GConverterResult
 need_input (Decompressor *d, GConverterFlags flags, GError **error)
 {
   if (flags & G_CONVERTER_INPUT_AT_END)
-    return invalid (error, d->compression, "cut short");
+    return invalid (error, "cut short");
   if (flags & G_CONVERTER_FLUSH)
     return G_CONVERTER_FLUSHED;
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT, "need more input");
@@ -132,11 +144,34 @@ need_input (Decompressor *d, GConverterFlags flags, GError **error)
 }
 
 static GConverterResult
+gzip_convert (Decompressor *d, const void *inbuf, gsize inbuf_size, void *outbuf, gsize outbuf_size,
+              GConverterFlags flags, gsize *bytes_read, gsize *bytes_written, GError **error)
+{
+  if (d->between_members && inbuf_size == 0) {
+    *bytes_read = *bytes_written = 0;
+    if (flags & G_CONVERTER_INPUT_AT_END)
+      return G_CONVERTER_FINISHED;
+    return need_input (d, flags, error);
+  }
+  d->between_members = FALSE;
+  GConverterResult r = g_converter_convert (d->zlib, inbuf, inbuf_size, outbuf, outbuf_size, flags,
+                                            bytes_read, bytes_written, error);
+  if (r != G_CONVERTER_FINISHED)
+    return r;
+  /* a member ended; another one may follow (cat a.gz b.gz, gzip -c >>) */
+  g_converter_reset (d->zlib);
+  d->between_members = TRUE;
+  if ((flags & G_CONVERTER_INPUT_AT_END) && *bytes_read == inbuf_size)
+    return G_CONVERTER_FINISHED;
+  return G_CONVERTER_CONVERTED;
+}
+
+static GConverterResult
 xz_convert (Decompressor *d, const void *inbuf, gsize inbuf_size, void *outbuf, gsize outbuf_size,
             GConverterFlags flags, gsize *bytes_read, gsize *bytes_written, GError **error)
 {
   if (d->lzma_init != LZMA_OK)
-    return invalid (error, d->compression, "cannot be decoded: out of memory");
+    return invalid (error, "out of memory");
   lzma_stream *z = &d->lzma;
   z->next_in = inbuf;
   z->avail_in = inbuf_size;
@@ -153,9 +188,8 @@ xz_convert (Decompressor *d, const void *inbuf, gsize inbuf_size, void *outbuf, 
       return need_input (d, flags, error);
     return G_CONVERTER_CONVERTED;
   case LZMA_MEM_ERROR:
-  case LZMA_MEMLIMIT_ERROR:
-    return invalid (error, d->compression, "cannot be decoded: out of memory");
-  default: return invalid (error, d->compression, "not valid: corrupt or not xz at all");
+  case LZMA_MEMLIMIT_ERROR: return invalid (error, "out of memory");
+  default: return invalid (error, "corrupt, or not xz at all");
   }
 }
 
@@ -164,13 +198,12 @@ zstd_convert (Decompressor *d, const void *inbuf, gsize inbuf_size, void *outbuf
               GConverterFlags flags, gsize *bytes_read, gsize *bytes_written, GError **error)
 {
   if (d->zstd == NULL)
-    return invalid (error, d->compression, "cannot be decoded: out of memory");
+    return invalid (error, "out of memory");
   ZSTD_inBuffer in = { inbuf, inbuf_size, 0 };
   ZSTD_outBuffer out = { outbuf, outbuf_size, 0 };
   size_t ret = ZSTD_decompressStream (d->zstd, &out, &in);
   if (ZSTD_isError (ret)) {
-    g_autofree char *what = g_strdup_printf ("not valid: %s", ZSTD_getErrorName (ret));
-    return invalid (error, d->compression, what);
+    return invalid (error, ZSTD_getErrorName (ret));
   }
   *bytes_read = in.pos;
   *bytes_written = out.pos;
@@ -192,6 +225,9 @@ decompressor_convert (GConverter *converter, const void *inbuf, gsize inbuf_size
                       gsize *bytes_written, GError **error)
 {
   Decompressor *d = (Decompressor *)converter;
+  if (d->compression == COMPRESSION_GZIP)
+    return gzip_convert (d, inbuf, inbuf_size, outbuf, outbuf_size, flags, bytes_read,
+                         bytes_written, error);
   if (d->compression == COMPRESSION_XZ)
     return xz_convert (d, inbuf, inbuf_size, outbuf, outbuf_size, flags, bytes_read, bytes_written,
                        error);
@@ -215,14 +251,8 @@ decompressor_converter_init (GConverterIface *iface)
 GInputStream *
 decompress_stream (GInputStream *in, Compression compression)
 {
-  g_autoptr (GConverter) converter = NULL;
-  if (compression == COMPRESSION_GZIP) {
-    converter = G_CONVERTER (g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP));
-  } else {
-    Decompressor *d = g_object_new (decompressor_get_type (), NULL);
-    d->compression = compression;
-    decompressor_start (d);
-    converter = G_CONVERTER (d);
-  }
-  return g_converter_input_stream_new (in, converter);
+  g_autoptr (Decompressor) d = g_object_new (decompressor_get_type (), NULL);
+  d->compression = compression;
+  decompressor_start (d);
+  return g_converter_input_stream_new (in, G_CONVERTER (d));
 }

@@ -1038,8 +1038,10 @@ compressed_error (const char *path, Compression compression, GError **error)
   if (error == NULL || *error == NULL || compression == COMPRESSION_NONE
       || (*error)->domain == MSGTK_ERROR)
     return;
-  GError *e = g_error_new (MSGTK_ERROR, MSGTK_ERROR_DATA, "%s: %s data that cannot be read: %s",
-                           path, decompress_name (compression), (*error)->message);
+  gboolean cut = g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT); /* gzip's */
+  GError *e
+      = g_error_new (MSGTK_ERROR, MSGTK_ERROR_DATA, "%s: %s data that cannot be read: %s", path,
+                     decompress_name (compression), cut ? "cut short" : (*error)->message);
   g_clear_error (error);
   g_propagate_error (error, e);
 }
