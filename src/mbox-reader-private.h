@@ -31,6 +31,10 @@ MsgtkItem *mbox_reader_next (MboxReader *reader, GError **error);
 /* The rest of the stream as one message. */
 MsgtkItem *mbox_reader_take_all (MboxReader *reader, GError **error);
 
+/* @a as bytes, its spare capacity (up to as much again as its length, from
+ * growing) given back: messages wait in memory while others are parsed. */
+GBytes *mbox_bytes_fitted (GByteArray *a);
+
 /* The flags the Status and X-Status fields of a header block say (and
  * Thunderbird's X-Mozilla-Status), and (when @content_length is not NULL)
  * its Content-Length field. */

@@ -170,10 +170,8 @@ reader_take (Reader *r, GByteArray *out, gsize want, gsize *got, GError **error)
   return TRUE;
 }
 
-/* @a as bytes, its spare capacity (up to as much again as its length, from
- * growing) given back: messages wait in memory while others are parsed. */
-static GBytes *
-bytes_fitted (GByteArray *a)
+GBytes *
+mbox_bytes_fitted (GByteArray *a)
 {
   gsize len = a->len;
   guint8 *data = g_byte_array_free (a, FALSE);
@@ -787,7 +785,8 @@ mbox_reader_next (MboxReader *s, GError **error)
   item->internal_date = parse_from_date (from->data, from->len);
   item->envelope_sender = from_line_sender (from->data, from->len);
   item->size = slice != NULL ? (goffset)g_bytes_get_size (slice) : (goffset)(msg->len + body_size);
-  item->bytes = slice != NULL ? g_steal_pointer (&slice) : bytes_fitted (g_steal_pointer (&msg));
+  item->bytes
+      = slice != NULL ? g_steal_pointer (&slice) : mbox_bytes_fitted (g_steal_pointer (&msg));
   item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
   return item;
 }
@@ -807,7 +806,7 @@ mbox_reader_take_all (MboxReader *s, GError **error)
   item->identity = g_strdup_printf ("stream:%s", s->abs_path);
   item->size = msg->len;
   item->flags = mbox_header_info (msg->data, msg->len, NULL);
-  item->bytes = bytes_fitted (g_steal_pointer (&msg));
+  item->bytes = mbox_bytes_fitted (g_steal_pointer (&msg));
   item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
   return item;
 }

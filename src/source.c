@@ -931,7 +931,7 @@ file_item (MsgtkSource *s, const char *path, const Dir *d, FileKind kind, OpenFi
     while (ok && !f->eof)
       ok = read_more (f, 2 * (gsize)f->head->len);
     if (ok) {
-      whole = g_byte_array_free_to_bytes (g_steal_pointer (&f->head));
+      whole = mbox_bytes_fitted (g_steal_pointer (&f->head));
       if (kind != FILE_EMLX)
         size = (goffset)g_bytes_get_size (whole); /* read to its end, whatever that is by now */
       bytes = g_bytes_new_from_bytes (whole, skip, (gsize)size);
