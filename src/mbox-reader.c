@@ -170,10 +170,8 @@ reader_take (Reader *r, GByteArray *out, gsize want, gsize *got, GError **error)
   return TRUE;
 }
 
-/* @a as bytes, its spare capacity (up to as much again as its length, from
- * growing) given back: messages wait in memory while others are parsed. */
-static GBytes *
-bytes_fitted (GByteArray *a)
+GBytes *
+mbox_bytes_fitted (GByteArray *a)
 {
   gsize len = a->len;
   guint8 *data = g_byte_array_free (a, FALSE);
@@ -256,6 +254,16 @@ mbox_reader_starts_with_from (MboxReader *s, GError **error)
   return r->len - r->pos >= 5 && memcmp (r->buf + r->pos, "From ", 5) == 0;
 }
 
+const guint8 *
+mbox_reader_peek (MboxReader *s, gsize want, gsize *len, GError **error)
+{
+  Reader *r = &s->reader;
+  if (!reader_fill (r, want, error))
+    return NULL;
+  *len = MIN (want, r->len - r->pos);
+  return r->buf + r->pos;
+}
+
 /* ---- mbox ---- */
 
 /* The date of a From_ line ("From sender Tue Nov 24 09:52:57 2026", an
@@ -327,12 +335,26 @@ is_quoted_from (const guint8 *line, gsize n)
   return i > 0 && n - i >= 5 && memcmp (line + i, "From ", 5) == 0;
 }
 
+/* The flags of Thunderbird's X-Mozilla-Status field (hexadecimal
+ * nsMsgMessageFlags: 0x1 read, 0x2 replied, 0x4 marked, 0x8 expunged: deleted,
+ * waiting for the folder to be compacted). */
+static MsgtkFlags
+mozilla_status (const char *value)
+{
+  char *end = NULL;
+  guint64 v = value != NULL ? g_ascii_strtoull (value, &end, 16) : 0;
+  if (value == NULL || end == value)
+    return MSGTK_FLAG_NONE;
+  return (v & 0x1 ? MSGTK_FLAG_SEEN : 0) | (v & 0x2 ? MSGTK_FLAG_ANSWERED : 0)
+         | (v & 0x4 ? MSGTK_FLAG_FLAGGED : 0) | (v & 0x8 ? MSGTK_FLAG_DELETED : 0);
+}
+
 /* What an mbox needs of a header block: the flags its Status and X-Status
- * fields say, and its Content-Length. */
+ * fields say (and Thunderbird's X-Mozilla-Status), and its Content-Length. */
 MsgtkFlags
 mbox_header_info (const guint8 *data, gsize len, char **content_length)
 {
-  g_autofree char *status = NULL, *x_status = NULL;
+  g_autofree char *status = NULL, *x_status = NULL, *mozilla = NULL;
   HeaderIter it;
   HeaderField f;
   header_iter_init (&it, (const char *)data, len);
@@ -341,11 +363,13 @@ mbox_header_info (const guint8 *data, gsize len, char **content_length)
       status = header_field_unfold (&f);
     else if (x_status == NULL && header_field_is (&f, "X-Status"))
       x_status = header_field_unfold (&f);
+    else if (mozilla == NULL && header_field_is (&f, "X-Mozilla-Status"))
+      mozilla = header_field_unfold (&f);
     else if (content_length != NULL && *content_length == NULL
              && header_field_is (&f, "Content-Length"))
       *content_length = header_field_unfold (&f);
   }
-  return msgtk_flags_from_mbox_status (status, x_status);
+  return msgtk_flags_from_mbox_status (status, x_status) | mozilla_status (mozilla);
 }
 
 /* How many bytes at the end of a message of @size bytes, whose last
@@ -761,7 +785,8 @@ mbox_reader_next (MboxReader *s, GError **error)
   item->internal_date = parse_from_date (from->data, from->len);
   item->envelope_sender = from_line_sender (from->data, from->len);
   item->size = slice != NULL ? (goffset)g_bytes_get_size (slice) : (goffset)(msg->len + body_size);
-  item->bytes = slice != NULL ? g_steal_pointer (&slice) : bytes_fitted (g_steal_pointer (&msg));
+  item->bytes
+      = slice != NULL ? g_steal_pointer (&slice) : mbox_bytes_fitted (g_steal_pointer (&msg));
   item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
   return item;
 }
@@ -781,7 +806,7 @@ mbox_reader_take_all (MboxReader *s, GError **error)
   item->identity = g_strdup_printf ("stream:%s", s->abs_path);
   item->size = msg->len;
   item->flags = mbox_header_info (msg->data, msg->len, NULL);
-  item->bytes = bytes_fitted (g_steal_pointer (&msg));
+  item->bytes = mbox_bytes_fitted (g_steal_pointer (&msg));
   item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
   return item;
 }

@@ -1,14 +1,22 @@
-/* msgtk — sources: .eml files, directories, mbox, maildir, stdin. */
+/* msgtk — sources: a message file, an mbox, a maildir, standard input, and
+ * directory trees in every layout mail programs leave (directories of mbox
+ * files, Thunderbird's .sbd trees, Apple Mail's .mbox bundles and .emlx
+ * files, MH folders, maildirs and their cur/ or new/ alone, messages under
+ * any name), plain or compressed, each file told by its content. */
 #include <msgtk/error.h>
 #include <msgtk/source.h>
 #include <msgtk/utf7.h>
 
+#include "decompress-private.h"
 #include "header-private.h"
 #include "mbox-reader-private.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +62,173 @@ msgtk_item_read_bytes (MsgtkItem *item, GError **error)
   return g_byte_array_free_to_bytes (a);
 }
 
+/* ---- what a file holds ---- */
+
+typedef enum {
+  CONTENT_EMPTY,
+  CONTENT_COMPRESSED, /* gzip, xz or zstd data */
+  CONTENT_MBOX,       /* a From_ line, then a header block */
+  CONTENT_EMLX,       /* Apple Mail: a line with a byte count, then a header block */
+  CONTENT_MESSAGE,    /* a header block */
+  CONTENT_TEXT,
+  CONTENT_BINARY,
+} Content;
+
+/* How much of a file's start is looked at to tell what it holds. */
+#define PEEK_BYTES 16384
+
+/* Fields that messages have and other "name: value" files do not. */
+static const char *const message_fields[]
+    = { /* RFC 5322 */
+        "From", "Sender", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To",
+        "References", "Received", "Return-Path",
+        /* MIME, delivery, news, Thunderbird */
+        "MIME-Version", "Content-Type", "Delivered-To", "Newsgroups", "X-Mozilla-Status", NULL
+      };
+
+/* Does @data start with a header block: a field first, and among the fields
+ * of the block one that messages have? */
+static gboolean
+starts_with_header (const guint8 *data, gsize len)
+{
+  HeaderIter it;
+  HeaderField f;
+  header_iter_init (&it, (const char *)data, len);
+  if (!header_iter_next (&it, &f) || f.name == NULL)
+    return FALSE;
+  do {
+    for (guint i = 0; message_fields[i] != NULL; i++)
+      if (header_field_is (&f, message_fields[i]))
+        return TRUE;
+  } while (header_iter_next (&it, &f));
+  return FALSE;
+}
+
+/* The byte count on the first line of an Apple Mail .emlx file (digits,
+ * blanks around them), and in @skip that line's length; 0 when @data does
+ * not start with such a line. */
+static guint64
+emlx_count (const guint8 *data, gsize len, gsize *skip)
+{
+  gsize i = 0;
+  while (i < len && (data[i] == ' ' || data[i] == '\t'))
+    i++;
+  gsize start = i;
+  guint64 n = 0;
+  while (i < len && g_ascii_isdigit (data[i]) && i - start < 15)
+    n = n * 10 + (guint64)(data[i++] - '0');
+  if (i == start)
+    return 0;
+  while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r'))
+    i++;
+  if (i >= len || data[i] != '\n')
+    return 0;
+  *skip = i + 1;
+  return n;
+}
+
+/* What the @len bytes at the start of a file say it holds; for an .emlx file
+ * @skip gets the length of its first line. */
+static Content
+content_of (const guint8 *data, gsize len, gsize *skip)
+{
+  *skip = 0;
+  if (len == 0)
+    return CONTENT_EMPTY;
+  if (decompress_sniff (data, len) != COMPRESSION_NONE)
+    return CONTENT_COMPRESSED;
+  gsize bom = len >= 3 && memcmp (data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+  const guint8 *nl = memchr (data + bom, '\n', len - bom);
+  if (len - bom >= 5 && memcmp (data + bom, "From ", 5) == 0 && nl != NULL
+      && starts_with_header (nl + 1, (gsize)(data + len - nl - 1)))
+    return CONTENT_MBOX;
+  gsize first = 0;
+  if (emlx_count (data, len, &first) > 0 && starts_with_header (data + first, len - first)) {
+    *skip = first;
+    return CONTENT_EMLX;
+  }
+  if (starts_with_header (data + bom, len - bom))
+    return CONTENT_MESSAGE;
+  for (gsize i = 0; i < MIN (len, (gsize)4096); i++)
+    if (data[i] < 0x20 && !strchr ("\t\n\r\f\033", data[i]))
+      return CONTENT_BINARY;
+  return CONTENT_TEXT;
+}
+
+/* What Apple Mail keeps of an .emlx message in the property list after it:
+ * the "flags" integer (bit 0 read, 1 deleted, 2 answered, 4 flagged, 6
+ * draft) and "date-received" (seconds since 1970), when they are there. */
+static gboolean
+plist_integer (const char *plist, const char *key, guint64 *value)
+{
+  g_autofree char *k = g_strdup_printf ("<key>%s</key>", key);
+  const char *p = strstr (plist, k);
+  if (p == NULL)
+    return FALSE;
+  p += strlen (k);
+  while (g_ascii_isspace (*p))
+    p++;
+  if (!g_str_has_prefix (p, "<integer>"))
+    return FALSE;
+  p += strlen ("<integer>");
+  char *end = NULL;
+  *value = g_ascii_strtoull (p, &end, 10);
+  return end != p;
+}
+
+static MsgtkFlags
+emlx_plist (const guint8 *data, gsize len, GDateTime **date)
+{
+  g_autofree char *plist = g_strndup ((const char *)data, len);
+  MsgtkFlags flags = MSGTK_FLAG_NONE;
+  guint64 v;
+  if (plist_integer (plist, "flags", &v)) {
+    static const struct {
+      guint bit;
+      MsgtkFlags flag;
+    } bits[] = { { 0, MSGTK_FLAG_SEEN },
+                 { 1, MSGTK_FLAG_DELETED },
+                 { 2, MSGTK_FLAG_ANSWERED },
+                 { 4, MSGTK_FLAG_FLAGGED },
+                 { 6, MSGTK_FLAG_DRAFT } };
+    for (guint i = 0; i < G_N_ELEMENTS (bits); i++)
+      if (v & ((guint64)1 << bits[i].bit))
+        flags |= bits[i].flag;
+  }
+  if (plist_integer (plist, "date-received", &v) && v > 0 && v < G_MAXINT32)
+    *date = g_date_time_new_from_unix_utc ((gint64)v);
+  return flags;
+}
+
 /* ---- the source ---- */
+
+/* What a directory tree holds, in the order it is read: each directory's
+ * files, then its folders. */
+typedef enum {
+  ENTRY_FILE,    /* told by its content when it is reached */
+  ENTRY_MAILDIR, /* a file of a maildir's cur/ or new/: a message */
+  ENTRY_PROBLEM, /* something to report where it stands */
+} EntryKind;
+
+typedef struct {
+  EntryKind kind;
+  guint dir;       /* its directory, in the source's dirs */
+  char *path;      /* NULL for a problem */
+  GError *problem; /* ENTRY_PROBLEM */
+} Entry;
+
+typedef struct {
+  char *path;
+  char *folder;    /* of the messages in it; NULL at the top */
+  gboolean bundle; /* in an Apple Mail .mbox bundle */
+  GArray *unseen;  /* MH (.mh_sequences): the unseen sequence, pairs of
+                    * numbers; NULL in other directories */
+  guint files;     /* its entries of files */
+  guint messages;  /* messages that came out of them */
+  guint last;      /* its last entry, when @files */
+  GPtrArray *junk; /* GError *: its files that hold no message, told once
+                    * all of them were read */
+} Dir;
 
 struct _MsgtkSource {
   MsgtkSourceFormat format;
@@ -62,15 +236,21 @@ struct _MsgtkSource {
   char *path;            /* as given, "-" for stdin */
   char *abs_path;        /* absolute, for identities */
   guint index;
-  /* mbox / stream */
+  /* an mbox or a stream; in a tree, the file being read as an mbox */
   MboxReader *mbox;
-  /* single message from a stream */
-  gboolean single_file;
+  Compression compression; /* of @mbox's data */
+  /* a single message: the file (an .emlx one?), or the stream */
+  gboolean single_file, single_emlx;
   gboolean done;
-  /* directory and maildir: the entries, in order */
-  GPtrArray *files;   /* full paths */
-  GPtrArray *folders; /* maildir: folder of each entry (NULL = top) */
-  guint next_file;
+  /* a directory tree */
+  GArray *entries; /* Entry */
+  GPtrArray *dirs; /* Dir * */
+  guint next_entry;
+  guint mbox_entry;    /* the entry @mbox reads */
+  char *mbox_folder;   /* the folder of its messages */
+  GQueue told;         /* GError *: reports to give before going on */
+  guint items, errors; /* given so far */
+  gboolean told_nothing;
 };
 
 const char *
@@ -106,20 +286,64 @@ msgtk_source_set_headers_only (MsgtkSource *source, gboolean headers_only)
     mbox_reader_set_headers_only (source->mbox, headers_only);
 }
 
+static void
+entry_clear (gpointer p)
+{
+  Entry *e = p;
+  g_free (e->path);
+  g_clear_error (&e->problem);
+}
+
+static void
+dir_free (gpointer p)
+{
+  Dir *d = p;
+  g_free (d->path);
+  g_free (d->folder);
+  if (d->unseen != NULL)
+    g_array_unref (d->unseen);
+  if (d->junk != NULL)
+    g_ptr_array_unref (d->junk);
+  g_free (d);
+}
+
 void
 msgtk_source_free (MsgtkSource *source)
 {
   if (source == NULL)
     return;
   mbox_reader_free (source->mbox);
-  if (source->files != NULL)
-    g_ptr_array_unref (source->files);
-  if (source->folders != NULL)
-    g_ptr_array_unref (source->folders);
+  if (source->entries != NULL)
+    g_array_unref (source->entries);
+  if (source->dirs != NULL)
+    g_ptr_array_unref (source->dirs);
+  g_queue_clear_full (&source->told, (GDestroyNotify)g_error_free);
+  g_free (source->mbox_folder);
   g_free (source->path);
   g_free (source->abs_path);
   g_free (source);
 }
+
+static char *
+absolute (const char *path)
+{
+  if (strcmp (path, "-") == 0 || g_path_is_absolute (path))
+    return g_strdup (path);
+  g_autofree char *cwd = g_get_current_dir ();
+  return g_build_filename (cwd, path, NULL);
+}
+
+static MsgtkSource *
+source_new (const char *path)
+{
+  MsgtkSource *s = g_new0 (MsgtkSource, 1);
+  s->path = g_strdup (path);
+  s->abs_path = absolute (path);
+  g_queue_init (&s->told);
+  return s;
+}
+
+/* ---- directory trees ---- */
 
 static gboolean
 is_dir (const char *path)
@@ -135,26 +359,108 @@ is_maildir (const char *dir)
   return is_dir (cur) || is_dir (new);
 }
 
-static int
-cmp_str (gconstpointer a, gconstpointer b)
+static gboolean
+all_digits (const char *s)
 {
-  return strcmp (*(const char *const *)a, *(const char *const *)b);
+  if (*s == '\0')
+    return FALSE;
+  for (; *s; s++)
+    if (!g_ascii_isdigit (*s))
+      return FALSE;
+  return TRUE;
 }
 
-/* Sorted names in @dir, without hidden ones unless @hidden. */
-static GPtrArray *
-list_dir (const char *dir, gboolean hidden, GError **error)
+/* Names made of digits first, by their numbers (MH's 1, 2, ... 10), then
+ * the others by their bytes. */
+static int
+cmp_name (gconstpointer pa, gconstpointer pb)
 {
-  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
+  gboolean da = all_digits (a), db = all_digits (b);
+  if (da != db)
+    return da ? -1 : 1;
+  if (da) {
+    const char *x = a, *y = b;
+    while (*x == '0' && x[1] != '\0')
+      x++;
+    while (*y == '0' && y[1] != '\0')
+      y++;
+    gsize lx = strlen (x), ly = strlen (y);
+    if (lx != ly)
+      return lx < ly ? -1 : 1;
+    int c = strcmp (x, y);
+    if (c != 0)
+      return c;
+  }
+  return strcmp (a, b);
+}
+
+/* The names in @dir but "." and "..", sorted by cmp_name(); NULL with errno
+ * set when it cannot be read. */
+static GPtrArray *
+list_dir (const char *dir)
+{
+  DIR *d = opendir (dir);
   if (d == NULL)
     return NULL;
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL)
-    if (hidden || name[0] != '.')
-      g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, cmp_str);
+  for (;;) {
+    errno = 0;
+    struct dirent *de = readdir (d);
+    if (de == NULL)
+      break;
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      g_ptr_array_add (names, g_strdup (de->d_name));
+  }
+  int e = errno;
+  closedir (d);
+  if (e != 0) {
+    g_ptr_array_unref (names);
+    errno = e;
+    return NULL;
+  }
+  g_ptr_array_sort (names, cmp_name);
   return names;
+}
+
+static guint
+dir_add (MsgtkSource *s, const char *path, const char *folder, gboolean bundle)
+{
+  Dir *d = g_new0 (Dir, 1);
+  d->path = g_strdup (path);
+  d->folder = g_strdup (folder);
+  d->bundle = bundle;
+  g_ptr_array_add (s->dirs, d);
+  return s->dirs->len - 1;
+}
+
+static void
+entry_add (MsgtkSource *s, guint dir, EntryKind kind, char *path)
+{
+  Entry e = { kind, dir, path, NULL };
+  g_array_append_val (s->entries, e);
+  Dir *d = s->dirs->pdata[dir];
+  d->files++;
+  d->last = s->entries->len - 1;
+}
+
+G_GNUC_PRINTF (4, 5)
+static void
+problem_add (MsgtkSource *s, guint dir, MsgtkError code, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  Entry e = { ENTRY_PROBLEM, dir, NULL, g_error_new_valist (MSGTK_ERROR, (gint)code, format, ap) };
+  va_end (ap);
+  g_array_append_val (s->entries, e);
+}
+
+/* A directory that cannot be listed, told where it stands. */
+static void
+unlisted (MsgtkSource *s, guint dir, const char *path, int e)
+{
+  problem_add (s, dir, MSGTK_ERROR_NO_INPUT, "%s: cannot read the directory: %s", path,
+               g_strerror (e));
 }
 
 /* "new/NAME" and "cur/NAME" by NAME */
@@ -164,101 +470,619 @@ cmp_base (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *)a + 4, *(const char *const *)b + 4);
 }
 
-static gboolean
-has_eml_suffix (const char *name)
-{
-  gsize n = strlen (name);
-  return n > 4 && g_ascii_strcasecmp (name + n - 4, ".eml") == 0;
-}
-
-static gboolean
-collect_eml (MsgtkSource *s, const char *dir, guint depth, GError **error)
-{
-  if (depth > 64)
-    return TRUE; /* a symlink loop: stop descending */
-  g_autoptr (GPtrArray) names = list_dir (dir, FALSE, error);
-  if (names == NULL) {
-    g_prefix_error (error, "cannot list directory '%s': ", dir);
-    return FALSE;
-  }
-  for (guint i = 0; i < names->len; i++) {
-    g_autofree char *p = g_build_filename (dir, names->pdata[i], NULL);
-    if (is_dir (p)) {
-      if (!collect_eml (s, p, depth + 1, error))
-        return FALSE;
-    } else if (has_eml_suffix (names->pdata[i]) && g_file_test (p, G_FILE_TEST_IS_REGULAR)) {
-      g_ptr_array_add (s->files, g_steal_pointer (&p));
-    }
-  }
-  return TRUE;
-}
-
+/* The messages of the maildir @dir: the files of its new/ and cur/ (@only:
+ * of that one alone, the directory given), in delivery order. */
 static void
-collect_maildir_folder (MsgtkSource *s, const char *dir, const char *folder)
+collect_maildir_folder (MsgtkSource *s, guint di, const char *dir, const char *only)
 {
   g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
   static const char *const subs[] = { "new", "cur" };
   for (guint k = 0; k < G_N_ELEMENTS (subs); k++) {
-    g_autofree char *sub = g_build_filename (dir, subs[k], NULL);
-    g_autoptr (GPtrArray) names = list_dir (sub, FALSE, NULL);
-    if (names == NULL)
+    if (only != NULL && strcmp (subs[k], only) != 0)
       continue;
+    g_autofree char *sub = only != NULL ? g_strdup (dir) : g_build_filename (dir, subs[k], NULL);
+    g_autoptr (GPtrArray) names = list_dir (sub);
+    if (names == NULL) {
+      if (errno != ENOENT)
+        unlisted (s, di, sub, errno);
+      continue;
+    }
     for (guint i = 0; i < names->len; i++)
-      g_ptr_array_add (all, g_build_filename (subs[k], names->pdata[i], NULL));
+      if (((char *)names->pdata[i])[0] != '.') /* maildir's own rule: not a message */
+        g_ptr_array_add (all, g_build_filename (subs[k], names->pdata[i], NULL));
   }
   /* Order by file name without the new/ or cur/ prefix: names start with the
    * delivery time, so this is delivery order wherever the file lives now. */
   g_ptr_array_sort (all, cmp_base);
-  GPtrArray *sorted = all;
-  for (guint i = 0; i < sorted->len; i++) {
-    g_ptr_array_add (s->files, g_build_filename (dir, sorted->pdata[i], NULL));
-    g_ptr_array_add (s->folders, g_strdup (folder));
+  for (guint i = 0; i < all->len; i++) {
+    const char *name = all->pdata[i];
+    char *path = only != NULL ? g_build_filename (dir, name + 4, NULL)
+                              : g_build_filename (dir, name, NULL);
+    entry_add (s, di, ENTRY_MAILDIR, path);
   }
+}
+
+/* A folder's name from a file or directory name: decoded from modified
+ * UTF-7 (as Dovecot and Courier store names) when it is that, else as it
+ * is, made valid UTF-8. */
+static char *
+folder_name (const char *name)
+{
+  char *folder = msgtk_utf7_decode (name);
+  return folder != NULL ? folder : g_utf8_make_valid (name, -1);
+}
+
+static char *
+folder_join (const char *folder, const char *name)
+{
+  g_autofree char *n = folder_name (name);
+  return folder != NULL ? g_strconcat (folder, "/", n, NULL) : g_steal_pointer (&n);
 }
 
 /* The folder of the maildir++ directory ".@name": '/' between the names of
- * its hierarchy, decoded from modified UTF-7 (as Dovecot and Courier store
- * them) when it is that; else as it is, made valid UTF-8. */
+ * its hierarchy, each as folder_name() reads it. */
 static char *
-maildirpp_folder (const char *name)
+maildirpp_folder (const char *folder, const char *name)
 {
-  char *folder = msgtk_utf7_decode (name);
-  if (folder == NULL)
-    folder = g_utf8_make_valid (name, -1);
-  return g_strdelimit (folder, ".", '/');
+  g_autofree char *f = folder_join (folder, name);
+  gsize skip = folder != NULL ? strlen (folder) + 1 : 0;
+  g_strdelimit (f + skip, ".", '/');
+  return g_steal_pointer (&f);
 }
 
-static void
-collect_maildir (MsgtkSource *s, const char *root)
+static gboolean
+has_suffix (const char *name, const char *suffix)
 {
-  collect_maildir_folder (s, root, NULL);
-  g_autoptr (GPtrArray) names = list_dir (root, TRUE, NULL);
-  if (names == NULL)
+  gsize n = strlen (name), k = strlen (suffix);
+  return n > k && g_ascii_strcasecmp (name + n - k, suffix) == 0;
+}
+
+/* Files that mail programs keep beside their messages (indexes, state,
+ * filters, folder settings) and the litter of file managers: passed over
+ * quietly. */
+static gboolean
+companion_file (const char *name)
+{
+  static const char *const names[]
+      = { /* Thunderbird */
+          "msgFilterRules.dat", "popstate.dat", "filterlog.html", "junklog.html", "feeds.json",
+          "feeditems.json", "feeds.rdf", "feeditems.rdf", "virtualFolders.dat",
+          /* Apple Mail */
+          "Info.plist", "table_of_contents",
+          /* maildir++, Dovecot, Courier */
+          "maildirfolder", "maildirsize", "subscriptions",
+          /* file managers */
+          "Thumbs.db", "desktop.ini", NULL
+        };
+  static const char *const prefixes[]
+      = { "dovecot-", "dovecot.", "courierimap", "courierpop3d", NULL };
+  static const char *const suffixes[]
+      = { ".msf",      /* Thunderbird's index of the mbox beside it */
+          ".emlxpart", /* Apple Mail: a part of a .partial.emlx message */
+          ".cmeta",      ".ev-summary",      ".ev-summary-meta",
+          ".ibex.index", ".ibex.index.data", /* Evolution */
+          NULL };
+  for (guint i = 0; names[i] != NULL; i++)
+    if (strcmp (name, names[i]) == 0)
+      return TRUE;
+  for (guint i = 0; prefixes[i] != NULL; i++)
+    if (g_str_has_prefix (name, prefixes[i]))
+      return TRUE;
+  for (guint i = 0; suffixes[i] != NULL; i++)
+    if (has_suffix (name, suffixes[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Directories of the same kind: Courier's keywords, Apple Mail's
+ * attachments of partly downloaded messages. */
+static gboolean
+companion_dir (const char *name, gboolean bundle)
+{
+  return strcmp (name, "courierimapkeywords") == 0 || strcmp (name, "courierimaphieracl") == 0
+         || (bundle && strcmp (name, "Attachments") == 0);
+}
+
+/* The unseen sequence of the MH folder @dir (nmh's Unseen-Sequence is
+ * "unseen"), as pairs of numbers; NULL when @dir has no .mh_sequences. Its
+ * lines are "name: numbers and ranges", with continuation lines as in a
+ * header block (nmh reads it with its header reader). */
+static GArray *
+mh_unseen (const char *dir)
+{
+  g_autofree char *p = g_build_filename (dir, ".mh_sequences", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+  if (!g_file_get_contents (p, &data, &len, NULL))
+    return NULL;
+  GArray *ranges = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autofree char *list = header_find (data, len, "unseen");
+  g_auto (GStrv) words = list != NULL ? g_strsplit_set (list, " \t", -1) : NULL;
+  for (guint i = 0; words != NULL && words[i] != NULL; i++) {
+    char *end = NULL;
+    guint64 first = g_ascii_strtoull (words[i], &end, 10), last = first;
+    if (end == words[i])
+      continue;
+    if (*end == '-')
+      last = g_ascii_strtoull (end + 1, NULL, 10);
+    g_array_append_val (ranges, first);
+    g_array_append_val (ranges, last);
+  }
+  return ranges;
+}
+
+/* A non-directory @path that stat() refused (@e), or that is not a file. */
+static void
+not_a_file (MsgtkSource *s, guint dir, const char *path, int e, const GStatBuf *st)
+{
+  if (st != NULL) {
+    const char *what = S_ISFIFO (st->st_mode)   ? "a named pipe"
+                       : S_ISSOCK (st->st_mode) ? "a socket"
+                                                : "a device";
+    problem_add (s, dir, MSGTK_ERROR_DATA, "%s: %s, not a file: not read", path, what);
     return;
+  }
+  GStatBuf lst;
+  g_autofree char *target
+      = g_lstat (path, &lst) == 0 && S_ISLNK (lst.st_mode) ? g_file_read_link (path, NULL) : NULL;
+  g_autofree char *shown = target != NULL ? g_utf8_make_valid (target, -1) : NULL;
+  if (target != NULL && (e == ENOENT || e == ENOTDIR))
+    problem_add (s, dir, MSGTK_ERROR_NO_INPUT, "%s: dangling symbolic link (to %s)", path, shown);
+  else if (target != NULL && e == ELOOP)
+    problem_add (s, dir, MSGTK_ERROR_NO_INPUT, "%s: symbolic link in a loop (to %s)", path, shown);
+  else
+    problem_add (s, dir, MSGTK_ERROR_NO_INPUT, "%s: %s", path, g_strerror (e));
+}
+
+typedef struct {
+  MsgtkSource *s;
+  GHashTable *seen; /* "device:inode" of each directory read → its path */
+} Walk;
+
+static void walk (Walk *w, const char *path, const char *folder, gboolean bundle, guint depth);
+
+/* The folder of the directory @name in a directory whose messages are in
+ * @folder: Thunderbird's "X.sbd" and Apple Mail's bundle "X.mbox" are X;
+ * inside a bundle, its own directories (Messages, Data/1/2, a UUID) add
+ * nothing. */
+static char *
+subfolder (const char *folder, const char *name, gboolean bundle, gboolean *in_bundle)
+{
+  *in_bundle = bundle;
+  g_autofree char *base = NULL;
+  if (has_suffix (name, ".mbox")) {
+    base = g_strndup (name, strlen (name) - 5);
+    *in_bundle = TRUE;
+  } else if (bundle) {
+    return g_strdup (folder);
+  } else if (has_suffix (name, ".sbd")) {
+    base = g_strndup (name, strlen (name) - 4);
+  } else {
+    base = g_strdup (name);
+  }
+  return folder_join (folder, base);
+}
+
+/* Read the directory @path into the source's entries: its files (a
+ * maildir's cur/ and new/, the rest told by their content when they are
+ * reached), then its maildir++ folders, then its other directories, each a
+ * folder under @folder. */
+static void
+walk (Walk *w, const char *path, const char *folder, gboolean bundle, guint depth)
+{
+  MsgtkSource *s = w->s;
+  guint di = dir_add (s, path, folder, bundle);
+  GStatBuf st;
+  if (g_stat (path, &st) == 0) {
+    char *key = g_strdup_printf ("%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+    const char *before = g_hash_table_lookup (w->seen, key);
+    if (before != NULL) {
+      problem_add (s, di, MSGTK_ERROR_DATA, "%s: the directory %s again (a link): read once", path,
+                   before);
+      g_free (key);
+      return;
+    }
+    g_hash_table_insert (w->seen, key, g_strdup (path));
+  }
+  if (depth > 64) {
+    problem_add (s, di, MSGTK_ERROR_DATA, "%s: more than 64 directories deep: not read", path);
+    return;
+  }
+  g_autoptr (GPtrArray) names = list_dir (path);
+  if (names == NULL) {
+    unlisted (s, di, path, errno);
+    return;
+  }
+  gboolean maildir = is_maildir (path);
+  if (maildir)
+    collect_maildir_folder (s, di, path, NULL);
+  else
+    ((Dir *)s->dirs->pdata[di])->unseen = mh_unseen (path);
+  g_autoptr (GPtrArray) subdirs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) maildirpp = g_ptr_array_new_with_free_func (g_free);
+  gboolean visible = FALSE;
   for (guint i = 0; i < names->len; i++) {
     const char *name = names->pdata[i];
-    if (name[0] != '.' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0 || name[1] == '\0')
+    g_autofree char *child = g_build_filename (path, name, NULL);
+    if (name[0] == '.') {
+      /* hidden: the state of mail programs (.mh_sequences, .mbsyncstate,
+       * .notmuch, ...), except maildir++ folders and KMail's folders of
+       * subfolders (.NAME.directory) */
+      if (maildir && name[1] != '\0' && is_dir (child) && is_maildir (child))
+        g_ptr_array_add (maildirpp, g_strdup (name));
+      else if (has_suffix (name, ".directory") && strlen (name) > 11 && is_dir (child))
+        g_ptr_array_add (subdirs, g_strdup (name));
       continue;
-    g_autofree char *p = g_build_filename (root, name, NULL);
-    if (is_dir (p) && is_maildir (p)) {
-      g_autofree char *folder = maildirpp_folder (name + 1);
-      collect_maildir_folder (s, p, folder);
     }
+    visible = TRUE;
+    if (maildir
+        && (strcmp (name, "cur") == 0 || strcmp (name, "new") == 0 || strcmp (name, "tmp") == 0))
+      continue;
+    GStatBuf cst;
+    if (g_stat (child, &cst) != 0) {
+      not_a_file (s, di, child, errno, NULL);
+      continue;
+    }
+    if (S_ISDIR (cst.st_mode)) {
+      if (!companion_dir (name, bundle))
+        g_ptr_array_add (subdirs, g_strdup (name));
+    } else if (!S_ISREG (cst.st_mode)) {
+      not_a_file (s, di, child, 0, &cst);
+    } else if (!companion_file (name)) {
+      entry_add (s, di, ENTRY_FILE, g_steal_pointer (&child));
+    }
+  }
+  if (!visible && !maildir && ((Dir *)s->dirs->pdata[di])->unseen == NULL && subdirs->len == 0)
+    problem_add (s, di, MSGTK_ERROR_DATA, "%s: directory of 0 files, no message", path);
+  for (guint i = 0; i < maildirpp->len; i++) {
+    const char *name = maildirpp->pdata[i];
+    g_autofree char *child = g_build_filename (path, name, NULL);
+    g_autofree char *f = maildirpp_folder (folder, name + 1);
+    collect_maildir_folder (s, dir_add (s, child, f, FALSE), child, NULL);
+  }
+  for (guint i = 0; i < subdirs->len; i++) {
+    const char *name = subdirs->pdata[i];
+    g_autofree char *child = g_build_filename (path, name, NULL);
+    gboolean in_bundle = bundle;
+    g_autofree char *f = NULL;
+    if (name[0] == '.') { /* KMail: .NAME.directory holds NAME's subfolders */
+      g_autofree char *base = g_strndup (name + 1, strlen (name) - 11);
+      f = folder_join (folder, base);
+    } else {
+      f = subfolder (folder, name, bundle, &in_bundle);
+    }
+    walk (w, child, f, in_bundle, depth + 1);
   }
 }
 
-static MsgtkSource *
-source_new (const char *path)
+/* The entries of the directory @path: the one tree walk, or the files of a
+ * maildir's cur/ or new/ given alone. */
+static void
+collect_tree (MsgtkSource *s, const char *path)
 {
-  MsgtkSource *s = g_new0 (MsgtkSource, 1);
-  s->path = g_strdup (path);
-  if (strcmp (path, "-") == 0 || g_path_is_absolute (path)) {
-    s->abs_path = g_strdup (path);
-  } else {
-    g_autofree char *cwd = g_get_current_dir ();
-    s->abs_path = g_build_filename (cwd, path, NULL);
+  s->entries = g_array_new (FALSE, FALSE, sizeof (Entry));
+  g_array_set_clear_func (s->entries, entry_clear);
+  s->dirs = g_ptr_array_new_with_free_func (dir_free);
+  g_autofree char *base = g_path_get_basename (path);
+  if (s->format == MSGTK_SOURCE_FORMAT_MAILDIR && !is_maildir (path)
+      && (strcmp (base, "cur") == 0 || strcmp (base, "new") == 0)) {
+    collect_maildir_folder (s, dir_add (s, path, NULL, FALSE), path, base);
+    return;
   }
-  return s;
+  Walk w = { s, g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free) };
+  walk (&w, path, NULL, has_suffix (base, ".mbox"), 0);
+  g_hash_table_unref (w.seen);
+}
+
+/* ---- files ---- */
+
+/* A file open to be made an item: its status and the bytes of its start
+ * read so far. */
+typedef struct {
+  int fd;
+  GStatBuf st;
+  GByteArray *head;
+  gboolean eof; /* @head holds all of the file */
+} OpenFile;
+
+static void
+open_file_close (OpenFile *f)
+{
+  if (f->fd >= 0)
+    close (f->fd);
+  f->fd = -1;
+  g_clear_pointer (&f->head, g_byte_array_unref);
+}
+
+/* Read on until @f->head holds @want bytes or the whole file; FALSE with
+ * errno set when a read fails. */
+static gboolean
+read_more (OpenFile *f, gsize want)
+{
+  while (!f->eof && f->head->len < want) {
+    guint old = f->head->len;
+    g_byte_array_set_size (f->head, (guint)want);
+    gssize n = read (f->fd, f->head->data + old, want - old);
+    int e = errno;
+    g_byte_array_set_size (f->head, old + (guint)MAX (n, 0));
+    if (n < 0 && e == EINTR)
+      continue;
+    if (n < 0) {
+      errno = e;
+      return FALSE;
+    }
+    if (n == 0)
+      f->eof = TRUE;
+  }
+  return TRUE;
+}
+
+/* Open @path and read its first @peek bytes; FALSE with errno set. */
+static gboolean
+open_file (const char *path, OpenFile *f, gsize peek)
+{
+  memset (f, 0, sizeof *f);
+  f->fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (f->fd < 0)
+    return FALSE;
+  f->head = g_byte_array_sized_new ((guint)MAX (peek, (gsize)1));
+  if (fstat (f->fd, &f->st) != 0 || !read_more (f, peek)) {
+    int e = errno;
+    open_file_close (f);
+    errno = e;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The length of the header block that starts @skip bytes into the file,
+ * reading on as far as it goes (all of the rest when it has no blank line);
+ * FALSE with errno set when a read fails. */
+static gboolean
+read_header (OpenFile *f, gsize skip, gsize *len)
+{
+  gsize scanned = 0;
+  for (;;) {
+    const char *d = (const char *)f->head->data + skip;
+    gsize have = f->head->len > skip ? f->head->len - skip : 0;
+    gsize end = header_block_end (d, have, &scanned);
+    if (end > 0 || f->eof) {
+      *len = end > 0 ? end : have;
+      return TRUE;
+    }
+    if (!read_more (f, MAX (2 * (gsize)f->head->len, (gsize)4096)))
+      return FALSE;
+  }
+}
+
+/* Files up to this size are read whole when an item is made (they would be
+ * read whole anyway); bigger ones are streamed. */
+#define WHOLE_FILE_MAX (1024 * 1024)
+
+typedef enum {
+  FILE_MESSAGE, /* a message as it is */
+  FILE_MAILDIR, /* a maildir's: flags from its name */
+  FILE_EMLX,    /* Apple Mail's: the message between a count and a plist */
+} FileKind;
+
+/* MH (a directory with .mh_sequences): messages are read but those of the
+ * unseen sequence; ",N" and "#N" are messages nmh's rmm removed. */
+static MsgtkFlags
+mh_flags (const Dir *d, const char *path, MsgtkFlags flags)
+{
+  if (d == NULL || d->unseen == NULL)
+    return flags;
+  g_autofree char *base = g_path_get_basename (path);
+  if ((base[0] == ',' || base[0] == '#') && all_digits (base + 1))
+    return flags | MSGTK_FLAG_DELETED;
+  if (!all_digits (base))
+    return flags;
+  guint64 n = g_ascii_strtoull (base, NULL, 10);
+  for (guint i = 0; i + 1 < d->unseen->len; i += 2)
+    if (n >= g_array_index (d->unseen, guint64, i)
+        && n <= g_array_index (d->unseen, guint64, i + 1))
+      return flags & ~MSGTK_FLAG_SEEN;
+  return flags | MSGTK_FLAG_SEEN;
+}
+
+G_GNUC_PRINTF (4, 5)
+static MsgtkItem *
+file_failed (MsgtkSource *s, GError **error, MsgtkError code, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  g_propagate_error (error, g_error_new_valist (MSGTK_ERROR, (gint)code, format, ap));
+  va_end (ap);
+  s->index++; /* it holds its place */
+  return NULL;
+}
+
+/* The item of the file @path, open in @f (closed here), of @kind, in the
+ * directory @d (NULL for a file given alone). */
+static MsgtkItem *
+file_item (MsgtkSource *s, const char *path, const Dir *d, FileKind kind, OpenFile *f,
+           GError **error)
+{
+  gsize skip = 0;
+  goffset size = f->st.st_size;
+  if (kind == FILE_EMLX) {
+    guint64 count = emlx_count (f->head->data, f->head->len, &skip);
+    if ((guint64)size < skip || count > (guint64)size - skip) {
+      open_file_close (f);
+      return file_failed (s, error, MSGTK_ERROR_DATA,
+                          "%s: Apple Mail message cut short: its first line says %" G_GUINT64_FORMAT
+                          " bytes, the file holds %" G_GINT64_FORMAT " after it",
+                          path, count, (gint64)(size - (goffset)skip));
+    }
+    size = (goffset)count;
+  }
+  GBytes *bytes = NULL;
+  g_autoptr (GBytes) whole = NULL; /* all of the file, when read whole */
+  g_autoptr (GInputStream) stream = NULL;
+  gboolean ok = TRUE;
+  if (s->headers_only) {
+    /* the header block only: plain reads, no stream object per file */
+    gsize len = 0;
+    ok = read_header (f, skip, &len);
+    if (ok)
+      bytes = g_bytes_new (f->head->data + skip, MIN (len, (gsize)size));
+  } else if (kind == FILE_EMLX || size <= WHOLE_FILE_MAX) {
+    ok = read_more (f, (gsize)f->st.st_size + 1); /* one more: the end shows at once */
+    while (ok && !f->eof)
+      ok = read_more (f, 2 * (gsize)f->head->len);
+    if (ok) {
+      whole = mbox_bytes_fitted (g_steal_pointer (&f->head));
+      if (kind != FILE_EMLX)
+        size = (goffset)g_bytes_get_size (whole); /* read to its end, whatever that is by now */
+      bytes = g_bytes_new_from_bytes (whole, skip, (gsize)size);
+    }
+  } else {
+    g_autoptr (GFile) file = g_file_new_for_path (path);
+    GError *local = NULL;
+    stream = G_INPUT_STREAM (g_file_read (file, NULL, &local));
+    if (stream == NULL) {
+      open_file_close (f);
+      MsgtkItem *none = file_failed (s, error, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", path,
+                                     local->message);
+      g_error_free (local);
+      return none;
+    }
+  }
+  if (!ok) {
+    int e = errno;
+    open_file_close (f);
+    return file_failed (s, error, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", path,
+                        g_strerror (e));
+  }
+  /* what was read of the file's start */
+  gsize have;
+  const guint8 *head = whole != NULL ? g_bytes_get_data (whole, &have) : f->head->data;
+  if (whole == NULL)
+    have = f->head->len;
+  MsgtkItem *item = g_new0 (MsgtkItem, 1);
+  item->index = ++s->index;
+  item->path = g_strdup (path);
+  item->size = size;
+  item->bytes = bytes;
+  item->stream
+      = bytes != NULL ? g_memory_input_stream_new_from_bytes (bytes) : g_steal_pointer (&stream);
+  item->folder = d != NULL ? g_strdup (d->folder) : NULL;
+  if (kind == FILE_MAILDIR) {
+    g_autofree char *base = g_path_get_basename (path);
+    char *info = strstr (base, ":2,");
+    if (info == NULL)
+      info = strstr (base, "!2,");
+    if (info != NULL) {
+      item->flags = msgtk_flags_from_maildir (info + 3);
+      *info = '\0';
+    }
+    item->internal_date = g_date_time_new_from_unix_utc (f->st.st_mtime);
+    item->identity = g_strdup_printf ("maildir:%s:%s/%s", s->abs_path,
+                                      item->folder != NULL ? item->folder : "", base);
+  } else {
+    g_autofree char *abs = absolute (path);
+    item->identity = g_strdup_printf ("file:%s", abs);
+    /* flags from the Status fields, at the start of the file */
+    item->flags = mh_flags (d, path, mbox_header_info (head, have, NULL));
+  }
+  if (kind == FILE_EMLX) {
+    /* flags and date from the property list after the message */
+    gsize at = skip + (gsize)size, n = MIN ((gsize)f->st.st_size - at, (gsize)65536);
+    g_autofree guint8 *plist = NULL;
+    if (at + n > have) {
+      plist = g_malloc (n);
+      gssize got = pread (f->fd, plist, n, (off_t)at);
+      n = got > 0 ? (gsize)got : 0;
+    }
+    item->flags = emlx_plist (plist != NULL ? plist : head + at, n, &item->internal_date);
+  }
+  open_file_close (f);
+  return item;
+}
+
+/* ---- streams and compressed data ---- */
+
+/* The compression of the data @*in holds, its first bytes left to read: a
+ * stream that can seek is put back where it started, another one is
+ * replaced with a buffered stream over it. */
+static Compression
+sniff_stream (GInputStream **in, GError **error)
+{
+  guint8 magic[DECOMPRESS_MAGIC_MAX];
+  gsize n = 0;
+  if (G_IS_SEEKABLE (*in) && g_seekable_can_seek (G_SEEKABLE (*in))
+      && g_seekable_tell (G_SEEKABLE (*in)) == 0) {
+    if (!g_input_stream_read_all (*in, magic, sizeof magic, &n, NULL, error)
+        || !g_seekable_seek (G_SEEKABLE (*in), 0, G_SEEK_SET, NULL, error))
+      return COMPRESSION_NONE;
+    return decompress_sniff (magic, n);
+  }
+  GBufferedInputStream *b = G_BUFFERED_INPUT_STREAM (g_buffered_input_stream_new (*in));
+  g_object_unref (*in);
+  *in = G_INPUT_STREAM (b);
+  while (g_buffered_input_stream_get_available (b) < sizeof magic) {
+    gssize k = g_buffered_input_stream_fill (b, (gssize)sizeof magic, NULL, error);
+    if (k < 0)
+      return COMPRESSION_NONE;
+    if (k == 0)
+      break;
+  }
+  const guint8 *head = g_buffered_input_stream_peek_buffer (b, &n);
+  return decompress_sniff (head, n);
+}
+
+/* @error, a failure to read compressed data, said as what it is. */
+static void
+compressed_error (const char *path, Compression compression, GError **error)
+{
+  if (error == NULL || *error == NULL || compression == COMPRESSION_NONE
+      || (*error)->domain == MSGTK_ERROR)
+    return;
+  gboolean cut = g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT); /* gzip's */
+  GError *e
+      = g_error_new (MSGTK_ERROR, MSGTK_ERROR_DATA, "%s: %s data that cannot be read: %s", path,
+                     decompress_name (compression), cut ? "cut short" : (*error)->message);
+  g_clear_error (error);
+  g_propagate_error (error, e);
+}
+
+/* A reader of @in, decompressed when it is gzip, xz or zstd data; NULL when
+ * it cannot be read. */
+static MboxReader *
+reader_new (MsgtkSource *s, GInputStream *in, const char *path, const char *abs, GError **error)
+{
+  g_autoptr (GInputStream) raw = g_object_ref (in);
+  GError *local = NULL;
+  s->compression = sniff_stream (&raw, &local);
+  if (local != NULL) {
+    g_propagate_prefixed_error (error, local, "cannot read '%s': ", path);
+    return NULL;
+  }
+  g_autoptr (GInputStream) data = s->compression != COMPRESSION_NONE
+                                      ? decompress_stream (raw, s->compression)
+                                      : g_object_ref (raw);
+  MboxReader *r = mbox_reader_new (data, path, abs);
+  mbox_reader_set_headers_only (r, s->headers_only);
+  return r;
+}
+
+/* A stream's whole rest as one message; the header block only when that is
+ * what items hold. */
+static MsgtkItem *
+take_all (MsgtkSource *s, const char *path, GError **error)
+{
+  MsgtkItem *item = mbox_reader_take_all (s->mbox, error);
+  compressed_error (path, s->compression, error);
+  if (item != NULL && s->headers_only) {
+    gsize n;
+    const char *d = g_bytes_get_data (item->bytes, &n);
+    GBytes *block = g_bytes_new_from_bytes (item->bytes, 0, header_block_length (d, n));
+    g_bytes_unref (item->bytes);
+    g_object_unref (item->stream);
+    item->bytes = block;
+    item->stream = g_memory_input_stream_new_from_bytes (block);
+  }
+  return item;
 }
 
 MsgtkSource *
@@ -272,11 +1096,16 @@ msgtk_source_new_for_stream (GInputStream *stream, const char *name, MsgtkSource
                  msgtk_source_format_name (format));
     return NULL;
   }
-  s->mbox = mbox_reader_new (stream, s->path, s->abs_path);
+  s->mbox = reader_new (s, stream, s->path, s->abs_path, error);
+  if (s->mbox == NULL)
+    return NULL;
   GError *local = NULL;
   gboolean from = mbox_reader_starts_with_from (s->mbox, &local);
   if (local != NULL) {
-    g_propagate_prefixed_error (error, local, "cannot read '%s': ", name);
+    compressed_error (name, s->compression, &local);
+    if (local->domain != MSGTK_ERROR)
+      g_prefix_error (&local, "cannot read '%s': ", name);
+    g_propagate_error (error, local);
     return NULL;
   }
   if (format == MSGTK_SOURCE_FORMAT_AUTO)
@@ -308,26 +1137,19 @@ msgtk_source_open (const char *path, MsgtkSourceFormat format, GError **error)
   }
   if (S_ISDIR (st.st_mode)) {
     g_autoptr (MsgtkSource) s = source_new (path);
-    s->files = g_ptr_array_new_with_free_func (g_free);
+    g_autofree char *base = g_path_get_basename (path);
     if (format == MSGTK_SOURCE_FORMAT_AUTO)
-      format = is_maildir (path) ? MSGTK_SOURCE_FORMAT_MAILDIR : MSGTK_SOURCE_FORMAT_DIR;
+      format = is_maildir (path) || strcmp (base, "cur") == 0 || strcmp (base, "new") == 0
+                   ? MSGTK_SOURCE_FORMAT_MAILDIR
+                   : MSGTK_SOURCE_FORMAT_DIR;
     s->format = format;
-    if (format == MSGTK_SOURCE_FORMAT_MAILDIR) {
-      s->folders = g_ptr_array_new_with_free_func (g_free);
-      collect_maildir (s, path);
-    } else if (format == MSGTK_SOURCE_FORMAT_DIR) {
-      GError *local = NULL;
-      if (!collect_eml (s, path, 0, &local)) {
-        g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "%s", local->message);
-        g_error_free (local);
-        return NULL;
-      }
-    } else {
+    if (format != MSGTK_SOURCE_FORMAT_MAILDIR && format != MSGTK_SOURCE_FORMAT_DIR) {
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
                    "'%s' is a directory, not a %s; give a file", path,
                    msgtk_source_format_name (format));
       return NULL;
     }
+    collect_tree (s, path);
     return g_steal_pointer (&s);
   }
   g_autoptr (GFile) file = g_file_new_for_path (path);
@@ -345,192 +1167,254 @@ msgtk_source_open (const char *path, MsgtkSourceFormat format, GError **error)
     return NULL;
   }
   MsgtkSource *s = msgtk_source_new_for_stream (G_INPUT_STREAM (in), path, format, error);
-  if (s != NULL && s->format == MSGTK_SOURCE_FORMAT_MESSAGE) {
-    /* a plain file: hand out a fresh stream with its size */
+  if (s != NULL && s->format == MSGTK_SOURCE_FORMAT_MESSAGE && s->compression == COMPRESSION_NONE) {
+    /* a plain file: read as a file, an .emlx one told by its content */
+    gsize n = 0, skip;
+    const guint8 *head = mbox_reader_peek (s->mbox, PEEK_BYTES, &n, NULL);
+    s->single_emlx = head != NULL && content_of (head, n, &skip) == CONTENT_EMLX;
     g_clear_pointer (&s->mbox, mbox_reader_free);
     s->single_file = TRUE;
   }
   return s;
 }
 
-/* ---- files ---- */
+/* ---- reading a tree ---- */
 
-/* The header block at the start of the file open on @fd, through its blank
- * line (all of it when there is none); NULL with errno set when a read
- * fails. Most header blocks fit the first read, on the stack. */
-static GBytes *
-read_header_block (int fd)
+static char *
+mbox_folder (const Dir *d, const char *path, Compression compression)
 {
-  guint8 first[4096];
-  g_autoptr (GByteArray) a = NULL; /* when the block is longer */
-  guint8 *d = first;
-  gsize len = 0, cap = sizeof first, scanned = 0;
-  for (;;) {
-    if (len == cap) {
-      if (a == NULL) {
-        a = g_byte_array_sized_new ((guint)(2 * cap));
-        g_byte_array_append (a, first, (guint)len);
-      }
-      cap *= 2;
-      g_byte_array_set_size (a, (guint)cap);
-      d = a->data;
-    }
-    gssize n = read (fd, d + len, cap - len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return NULL;
-    len += (gsize)n;
-    gsize end = header_block_end ((const char *)d, len, &scanned);
-    if (end > 0)
-      return g_bytes_new (d, end);
-    if (n == 0)
-      return g_bytes_new (d, len);
-  }
+  g_autofree char *name = g_path_get_basename (path);
+  const char *suffix = decompress_suffix (compression, name);
+  if (suffix != NULL)
+    name[suffix - name] = '\0';
+  /* Apple Mail's bundle X.mbox holds its messages in a file named mbox */
+  if (d->bundle && strcmp (name, "mbox") == 0)
+    return g_strdup (d->folder);
+  if (has_suffix (name, ".mbox"))
+    name[strlen (name) - 5] = '\0';
+  else if (has_suffix (name, ".mbx"))
+    name[strlen (name) - 4] = '\0';
+  return folder_join (d->folder, name);
 }
 
-/* Files up to this size are read whole when an item is made (they would be
- * read whole anyway); bigger ones are streamed. */
-#define WHOLE_FILE_MAX (1024 * 1024)
-
-/* All of the file open on @fd, of @size bytes by its fstat() (read to its
- * end, whatever that is by now); NULL with errno set when a read fails. */
-static GBytes *
-read_whole_file (int fd, gsize size)
+G_GNUC_PRINTF (3, 4)
+static void
+junk_add (Dir *d, MsgtkError code, const char *format, ...)
 {
-  g_autoptr (GByteArray) a = g_byte_array_sized_new ((guint)size + 1);
-  g_byte_array_set_size (a, (guint)size + 1); /* one more: the end shows at once */
-  gsize len = 0;
-  for (;;) {
-    if (len == a->len)
-      g_byte_array_set_size (a, 2 * a->len);
-    gssize n = read (fd, a->data + len, a->len - len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return NULL;
-    if (n == 0)
-      break;
-    len += (gsize)n;
+  va_list ap;
+  va_start (ap, format);
+  if (d->junk == NULL)
+    d->junk = g_ptr_array_new_with_free_func ((GDestroyNotify)g_error_free);
+  g_ptr_array_add (d->junk, g_error_new_valist (MSGTK_ERROR, (gint)code, format, ap));
+  va_end (ap);
+}
+
+/* An empty file beside its Thunderbird index (NAME.msf) is an empty
+ * folder. */
+static gboolean
+empty_folder (const char *path)
+{
+  g_autofree char *msf = g_strconcat (path, ".msf", NULL);
+  return g_file_test (msf, G_FILE_TEST_IS_REGULAR);
+}
+
+/* The entry @i (a file) read as an mbox, or as compressed data: that holds
+ * an mbox (then read as the source's current one), a message (returned) or
+ * nothing of the kind (noted). */
+static MsgtkItem *
+open_mbox (MsgtkSource *s, guint i, GError **error)
+{
+  Entry *e = &g_array_index (s->entries, Entry, i);
+  Dir *d = s->dirs->pdata[e->dir];
+  g_autoptr (GFile) file = g_file_new_for_path (e->path);
+  GError *local = NULL;
+  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, &local);
+  if (in == NULL) {
+    MsgtkItem *none = file_failed (s, error, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", e->path,
+                                   local->message);
+    g_error_free (local);
+    return none;
   }
-  g_byte_array_set_size (a, (guint)len);
-  return g_byte_array_free_to_bytes (g_steal_pointer (&a));
+  g_autofree char *abs = absolute (e->path);
+  s->mbox = reader_new (s, G_INPUT_STREAM (in), e->path, abs, error);
+  if (s->mbox == NULL)
+    return NULL;
+  gsize n = 0, skip;
+  const guint8 *head = mbox_reader_peek (s->mbox, PEEK_BYTES, &n, &local);
+  Content c = head != NULL ? content_of (head, n, &skip) : CONTENT_EMPTY;
+  if (local != NULL) {
+    compressed_error (e->path, s->compression, &local);
+    g_propagate_error (error, local);
+  } else if (c == CONTENT_MBOX) {
+    mbox_reader_starts_with_from (s->mbox, NULL); /* passes over a byte order mark */
+    if (mbox_reader_start (s->mbox, error)) {
+      s->mbox_entry = i;
+      s->mbox_folder = mbox_folder (d, e->path, s->compression);
+      return NULL;
+    }
+  } else if (c == CONTENT_MESSAGE && s->compression != COMPRESSION_NONE) {
+    MsgtkItem *item = take_all (s, e->path, error);
+    if (item != NULL) {
+      item->index = ++s->index;
+      item->folder = g_strdup (d->folder);
+      item->flags = mh_flags (d, e->path, item->flags);
+    }
+    g_clear_pointer (&s->mbox, mbox_reader_free);
+    return item;
+  } else if (s->compression != COMPRESSION_NONE) {
+    junk_add (d, MSGTK_ERROR_DATA, "%s: %s data holding no message", e->path,
+              decompress_name (s->compression));
+  } else { /* it was an mbox a moment ago */
+    junk_add (d, MSGTK_ERROR_DATA, "%s: changed while it was read: no mbox any more", e->path);
+  }
+  g_clear_pointer (&s->mbox, mbox_reader_free);
+  return NULL;
+}
+
+/* The file of entry @i, told by its content: a message is returned; an mbox
+ * (or compressed data) becomes the source's current reader; what holds no
+ * message is noted in its directory, to be told once all of it was read. */
+static MsgtkItem *
+read_entry (MsgtkSource *s, guint i, GError **error)
+{
+  Entry *e = &g_array_index (s->entries, Entry, i);
+  Dir *d = s->dirs->pdata[e->dir];
+  OpenFile f;
+  if (!open_file (e->path, &f, PEEK_BYTES)) {
+    int err = errno;
+    return file_failed (s, error, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", e->path,
+                        g_strerror (err));
+  }
+  gsize skip;
+  Content c = content_of (f.head->data, f.head->len, &skip);
+  if (c == CONTENT_MESSAGE || c == CONTENT_EMLX)
+    return file_item (s, e->path, d, c == CONTENT_EMLX ? FILE_EMLX : FILE_MESSAGE, &f, error);
+  open_file_close (&f);
+  switch (c) {
+  case CONTENT_MBOX:
+  case CONTENT_COMPRESSED: return open_mbox (s, i, error);
+  case CONTENT_EMPTY:
+    if (!empty_folder (e->path))
+      junk_add (d, MSGTK_ERROR_DATA, "%s: empty file, no message", e->path);
+    break;
+  case CONTENT_BINARY:
+    junk_add (d, MSGTK_ERROR_DATA, "%s: binary data, not a message", e->path);
+    break;
+  case CONTENT_TEXT:
+  default: junk_add (d, MSGTK_ERROR_DATA, "%s: text, not a message", e->path); break;
+  }
+  return NULL;
+}
+
+/* Once the last entry of a directory was read: its files that held no
+ * message, each, or the directory in one line when none of them did. */
+static void
+entry_done (MsgtkSource *s, guint i)
+{
+  Dir *d = s->dirs->pdata[g_array_index (s->entries, Entry, i).dir];
+  if (d->files == 0 || d->last != i || d->junk == NULL)
+    return;
+  if (d->messages == 0 && d->junk->len >= 2 && d->junk->len == d->files) {
+    g_queue_push_tail (&s->told, g_error_new (MSGTK_ERROR, MSGTK_ERROR_DATA,
+                                              "%s: directory of %u files, none a message", d->path,
+                                              d->files));
+  } else {
+    g_ptr_array_set_free_func (d->junk, NULL); /* the queue has them */
+    for (guint k = 0; k < d->junk->len; k++)
+      g_queue_push_tail (&s->told, d->junk->pdata[k]);
+  }
+  g_clear_pointer (&d->junk, g_ptr_array_unref);
 }
 
 static MsgtkItem *
-file_item (MsgtkSource *s, const char *path, const char *folder, GError **error)
+tree_next (MsgtkSource *s, GError **error)
 {
-  GStatBuf st;
-  GBytes *block = NULL;
-  gboolean whole = FALSE;
-  /* the header block only, or a file that is not big: plain reads, no
-   * stream object per file */
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  int e = errno;
-  if (fd >= 0) {
-    if (fstat (fd, &st) == 0) {
-      whole = !s->headers_only && S_ISREG (st.st_mode) && st.st_size <= WHOLE_FILE_MAX;
-      if (s->headers_only)
-        block = read_header_block (fd);
-      else if (whole)
-        block = read_whole_file (fd, (gsize)st.st_size);
+  for (;;) {
+    GError *local = g_queue_pop_head (&s->told);
+    MsgtkItem *item = NULL;
+    if (local == NULL && s->mbox != NULL) {
+      Entry *e = &g_array_index (s->entries, Entry, s->mbox_entry);
+      item = mbox_reader_next (s->mbox, &local);
+      if (item != NULL) {
+        item->index = ++s->index;
+        item->folder = g_strdup (s->mbox_folder);
+        ((Dir *)s->dirs->pdata[e->dir])->messages++;
+      } else {
+        /* its end, or a failure that ends it */
+        compressed_error (e->path, s->compression, &local);
+        g_clear_pointer (&s->mbox, mbox_reader_free);
+        g_clear_pointer (&s->mbox_folder, g_free);
+        entry_done (s, s->mbox_entry);
+        if (local == NULL)
+          continue;
+      }
+    } else if (local == NULL) {
+      if (s->next_entry >= s->entries->len) {
+        if (s->items > 0 || s->errors > 0 || s->told_nothing)
+          return NULL;
+        /* never silent: a tree that holds nothing says so */
+        s->told_nothing = TRUE;
+        local = g_error_new (MSGTK_ERROR, MSGTK_ERROR_DATA, "%s: %s holding no message", s->path,
+                             s->format == MSGTK_SOURCE_FORMAT_MAILDIR ? "maildir" : "directory");
+      } else {
+        guint i = s->next_entry++;
+        Entry *e = &g_array_index (s->entries, Entry, i);
+        Dir *d = s->dirs->pdata[e->dir];
+        if (e->kind == ENTRY_PROBLEM) {
+          local = g_steal_pointer (&e->problem);
+        } else if (e->kind == ENTRY_MAILDIR) {
+          OpenFile f;
+          if (open_file (e->path, &f, 0))
+            item = file_item (s, e->path, d, FILE_MAILDIR, &f, &local);
+          else
+            item = file_failed (s, &local, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", e->path,
+                                g_strerror (errno));
+        } else {
+          item = read_entry (s, i, &local);
+        }
+        if (item != NULL)
+          d->messages++;
+        if (s->mbox == NULL)
+          entry_done (s, i);
+        if (item == NULL && local == NULL)
+          continue; /* an mbox to read, or a file noted */
+      }
     }
-    e = errno;
-    close (fd);
-  }
-  if (block == NULL && (s->headers_only || whole || fd < 0)) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", path,
-                 g_strerror (e));
-    s->index++;
-    return NULL;
-  }
-  g_autoptr (GFileInputStream) in = NULL;
-  GError *local = NULL;
-  if (block == NULL) {
-    g_autoptr (GFile) file = g_file_new_for_path (path);
-    in = g_file_read (file, NULL, &local);
-  }
-  if (block == NULL && (in == NULL || g_stat (path, &st) != 0)) {
-    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s", path,
-                 local != NULL ? local->message : g_strerror (errno));
-    g_clear_error (&local);
-    s->index++;
-    return NULL;
-  }
-  MsgtkItem *item = g_new0 (MsgtkItem, 1);
-  item->index = ++s->index;
-  item->path = g_strdup (path);
-  item->size = whole ? (goffset)g_bytes_get_size (block) : st.st_size;
-  if (block != NULL) {
-    item->bytes = block;
-    item->stream = g_memory_input_stream_new_from_bytes (item->bytes);
-  } else
-    item->stream = G_INPUT_STREAM (g_steal_pointer (&in));
-  item->folder = g_strdup (folder);
-  if (s->format == MSGTK_SOURCE_FORMAT_MAILDIR) {
-    g_autofree char *base = g_path_get_basename (path);
-    char *info = strstr (base, ":2,");
-    if (info == NULL)
-      info = strstr (base, "!2,");
-    if (info != NULL) {
-      item->flags = msgtk_flags_from_maildir (info + 3);
-      *info = '\0';
-    }
-    item->internal_date = g_date_time_new_from_unix_utc (st.st_mtime);
-    item->identity = g_strdup_printf ("maildir:%s:%s/%s", s->abs_path, folder ? folder : "", base);
-  } else {
-    if (g_path_is_absolute (path))
-      item->identity = g_strdup_printf ("file:%s", path);
-    else {
-      g_autofree char *cwd = g_get_current_dir ();
-      g_autofree char *abs = g_build_filename (cwd, path, NULL);
-      item->identity = g_strdup_printf ("file:%s", abs);
-    }
-    /* flags from the Status fields: peek at the start of the file */
-    if (item->bytes != NULL) {
-      gsize n;
-      const guint8 *head = g_bytes_get_data (item->bytes, &n);
-      item->flags = mbox_header_info (head, n, NULL);
+    if (item != NULL) {
+      s->items++;
       return item;
     }
-    GInputStream *buffered = g_buffered_input_stream_new_sized (item->stream, 16384);
-    g_object_unref (item->stream);
-    item->stream = buffered;
-    if (g_buffered_input_stream_fill (G_BUFFERED_INPUT_STREAM (buffered), 16384, NULL, NULL) > 0) {
-      gsize n;
-      const void *head
-          = g_buffered_input_stream_peek_buffer (G_BUFFERED_INPUT_STREAM (buffered), &n);
-      item->flags = mbox_header_info (head, n, NULL);
-    }
+    s->errors++;
+    g_propagate_error (error, local);
+    return NULL;
   }
-  return item;
 }
 
 MsgtkItem *
 msgtk_source_next (MsgtkSource *source, GError **error)
 {
   switch (source->format) {
-  case MSGTK_SOURCE_FORMAT_MBOX: return mbox_reader_next (source->mbox, error);
+  case MSGTK_SOURCE_FORMAT_MBOX: {
+    MsgtkItem *item = mbox_reader_next (source->mbox, error);
+    compressed_error (source->path, source->compression, error);
+    return item;
+  }
   case MSGTK_SOURCE_FORMAT_MESSAGE:
     if (source->done)
       return NULL;
     source->done = TRUE;
     if (source->single_file) {
-      MsgtkItem *item = file_item (source, source->path, NULL, error);
-      return item;
-    } else {
-      /* a stream: take it whole (one message) */
-      return mbox_reader_take_all (source->mbox, error);
+      OpenFile f;
+      if (!open_file (source->path, &f, PEEK_BYTES))
+        return file_failed (source, error, MSGTK_ERROR_NO_INPUT, "cannot read '%s': %s",
+                            source->path, g_strerror (errno));
+      return file_item (source, source->path, NULL, source->single_emlx ? FILE_EMLX : FILE_MESSAGE,
+                        &f, error);
     }
+    /* a stream: take it whole (one message) */
+    return take_all (source, source->path, error);
   case MSGTK_SOURCE_FORMAT_DIR:
-  case MSGTK_SOURCE_FORMAT_MAILDIR:
-    if (source->next_file >= source->files->len)
-      return NULL;
-    {
-      guint i = source->next_file++;
-      return file_item (source, source->files->pdata[i],
-                        source->folders != NULL ? source->folders->pdata[i] : NULL, error);
-    }
+  case MSGTK_SOURCE_FORMAT_MAILDIR: return tree_next (source, error);
   case MSGTK_SOURCE_FORMAT_AUTO:
   default: return NULL;
   }

@@ -95,7 +95,9 @@ upload_report (Batch *b, MsgtkUploadOutcome outcome, const char *name, const cha
 void
 upload_fail (Batch *b, const char *name, const char *why, guint64 size)
 {
-  g_ptr_array_add (b->failures, g_strdup_printf ("%s: %s", name, why));
+  /* the sources' errors name what they are about themselves */
+  g_ptr_array_add (b->failures, strstr (why, name) != NULL ? g_strdup (why)
+                                                           : g_strdup_printf ("%s: %s", name, why));
   upload_report (b, MSGTK_UPLOAD_FAILED, name, why, size, 0);
 }
 

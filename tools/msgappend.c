@@ -267,8 +267,9 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx
       = g_option_context_new ("[PATH...] - upload messages to an IMAP mailbox");
   g_option_context_set_summary (
-      ctx, "PATH is a message file, a directory of .eml files, an mbox or a "
-           "maildir (with maildir++ folders); none or - reads standard input.");
+      ctx, "PATH is a message, an mbox, a maildir or a tree of them in any mail program's layout "
+           "(mutt, Thunderbird, Apple Mail, MH; gzip, xz or zstd compressed), each folder to its "
+           "mailbox: see msgtk-archives(5); none or - reads standard input.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, cli_account_option_group (&acct_opts));
   if (!cli_parse (ctx, PROG, &argc, &argv))

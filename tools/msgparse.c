@@ -280,8 +280,11 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx
       = g_option_context_new ("[PATH…] — inspect, check and take apart messages");
   g_option_context_set_description (
-      ctx, "PATH is a message file, a directory of .eml files, an mbox or a maildir; none or \"-\" "
-           "reads standard input.\nSee msgparse(1) for the JSON schema and the check codes.");
+      ctx,
+      "PATH is a message file, an mbox, a maildir or a directory tree of them in any layout "
+      "(Thunderbird, Apple Mail, MH, ...; gzip, xz or zstd too), each file told by its content; "
+      "none or \"-\" reads standard input.\nSee msgtk-archives(5) for the layouts, msgparse(1) "
+      "for the JSON schema and the check codes.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!cli_parse (ctx, PROG, &argc, &argv))
     return EX_USAGE;

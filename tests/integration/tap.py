@@ -10,6 +10,7 @@
 Every case prints one "ok"/"not ok" line; the plan comes at the end.
 """
 import os
+import re
 import subprocess
 import sys
 import traceback
@@ -157,7 +158,7 @@ def messages_in(top, limit=None, skip_mbox_like=False):
             with open(p, "rb") as fh:
                 data = fh.read()
             if (not data.strip() or b"\0" in data or len(data) > 200_000
-                    or b":" not in data.split(b"\n", 1)[0]
+                    or not (re.match(rb"(\xef\xbb\xbf)?[!-9;-~]+[ \t]*:", data) or data.startswith(b"From "))
                     or (skip_mbox_like and data.startswith(b"From "))):
                 continue
             out.append((os.path.relpath(p, top).replace("/", "_"), data))

@@ -6,7 +6,10 @@ mbsync puts them; --mailbox as a prefix (empty: the top level); --map rules.
 Then flags and keywords: the archive's (maildir letters, X-Keywords,
 X-Mozilla-Keys), --flags for every message, --skip-deleted. And a Google
 Takeout mbox: its Gmail labels as folders (a copy each, Sent to the server's
-Sent) or as keywords, Opened/Unread/Starred as flags."""
+Sent) or as keywords, Opened/Unread/Starred as flags. Then every archive
+layout (msgtk-archives(5)): mutt's directory of mbox files, Thunderbird's Local
+Folders, Apple Mail's bundles, MH folders, each message in the mailbox its
+folder says with its flags; what is not mail named, the exit status saying so."""
 import json
 import os
 import re
@@ -18,7 +21,8 @@ from tap import Tap, SOURCE_DIR, run  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
 from peers import Dovecot  # noqa: E402
-from appendlib import MSGAPPEND, append, check_exactly_once, fetch_all, out_of, write_mbox  # noqa: E402
+from appendlib import MSGAPPEND, append, check_exactly_once, crlf, fetch_all, out_of, write_mbox  # noqa: E402
+from layouts import write_layouts  # noqa: E402
 
 t = Tap()
 os.environ["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""), "intercept_tls_get_addr=0") if x)
@@ -304,8 +308,41 @@ with tempfile.TemporaryDirectory(prefix="msgtk-folders-") as work:
             open(os.path.join(d, "x\x1b]0;owned\x07.eml"), "wb").close()
             r = append(dv, "--no-journal", "--mailbox", "Json", "-v", "--log", os.path.join(work, "h.log"), d)
             text = out_of(r)
-            t.check(r.returncode != 0 and "empty message" in text and "\x1b" not in text and "\x07" not in text,
+            t.check(r.returncode != 0 and "empty file, no message" in text and "\x1b" not in text
+                    and "\x07" not in text,
                     repr(text))
             t.check("\x1b" not in open(os.path.join(work, "h.log")).read(), "nor in the log")
+
+    LAYOUTS = write_layouts(os.path.join(work, "layouts"))
+    USERS = {name: "pw-" + name for name in ("mutt", "thunderbird", "apple", "mh", "notmail", "nothing")}
+    with Dovecot(os.path.join(work, "dv-layouts"), extra_users=USERS) as dv:
+        for name in ("mutt", "thunderbird", "apple", "mh"):
+            lay = LAYOUTS[name]
+            with t.case(f"{name}'s tree: every message in the mailbox a user expects, byte for byte, flags kept"):
+                r = append(dv, "--no-journal", "--create", lay.path, user=name, password=USERS[name])
+                t.check(r.returncode == 0 and f"{len(lay.messages())} uploaded" in out_of(r), out_of(r))
+                for folder, msgs in lay.folders.items():
+                    mailbox = lay.mailboxes[folder].replace("/", ".")
+                    got = sorted((m, sorted(fl)) for m, fl, _ in fetch_all(dv, mailbox, name, USERS[name]))
+                    want = sorted((crlf(m), sorted(fl)) for m, fl in msgs)
+                    t.check(got == want, f"{folder} in {mailbox}: {got} != {want}")
+                # no other mailbox: none for what is passed over (Trash is an empty folder)
+                listed = dv.doveadm("mailbox", "list", "-u", name)
+                want = {"INBOX"} | {".".join(mb.split("/")[:k + 1]) for mb in lay.mailboxes.values()
+                                    for k in range(mb.count("/") + 1)}
+                t.check(sorted(listed.splitlines()) == sorted(want), listed)
+
+        with t.case("what is not mail in a tree is named, the rest uploaded: exit 2; nothing but that: exit 66"):
+            lay = LAYOUTS["not-mail"]
+            r = append(dv, "--no-journal", "--create", lay.path, user="notmail", password=USERS["notmail"])
+            text = out_of(r)
+            t.check(r.returncode == 2 and "1 uploaded" in text and f"{len(lay.errors)} failed" in text, text)
+            t.check(all(f"failed: {e}\n" in text for e in lay.errors), text)
+            t.check(dv.message_count("INBOX", user="notmail") == 1, "the message beside them uploaded")
+            lay = LAYOUTS["nothing"]
+            r = append(dv, "--no-journal", "--create", lay.path, user="nothing", password=USERS["nothing"])
+            text = out_of(r)
+            t.check(r.returncode == 66 and "0 uploaded" in text
+                    and f"failed: {lay.errors[0]}\n" in text, text)
 
 t.done()

@@ -3,11 +3,15 @@ it is present, and hand-made hostile input: every view without a crash and
 with valid UTF-8 / JSON; a differential check against Python's email package
 (policy=default); extraction safety; mbox → maildir → mbox round trip with
 flags; --to-dir, --select, --part, --check/--fail-on; error exit codes;
-charset fallbacks."""
+charset fallbacks; every archive layout (mutt's directory of mbox files,
+Thunderbird, Apple Mail, MH, compressed files) with its folders, and what is
+not mail in a tree named."""
 import email
 import email.policy
+import gzip
 import hashlib
 import json
+import lzma
 import os
 import re
 import shutil
@@ -19,6 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import (Tap, tool, run, read_pty, work_path, SOURCE_DIR, CORPUS_DIR, CORPUS_MISSING, FIXTURES_DIR,  # noqa: E402
                  fixture_inputs, fixture_manifest)
+from layouts import write_layouts  # noqa: E402
 
 MSGPARSE = tool("msgparse")
 EX_USAGE, EX_DATAERR, EX_NOINPUT = 64, 65, 66
@@ -943,6 +948,57 @@ with t.case("a 3 MB subject: the summary line cut to 500 characters, with an ell
     r = mp(path("long-subject.eml", b"From: a@example.org\nSubject: " + b"x" * 3_000_000 + b"\n\nbody\n"))
     line = r.stdout.decode()
     t.check(r.returncode == 0 and line.rstrip("\n").endswith("x" * 499 + "…") and len(line) < 600, f"{len(line)}")
+
+# ---- every archive layout (msgtk-archives(5)) ----
+LAYOUTS = write_layouts(os.path.join(work, "layouts"))
+
+
+def subject_of(data):
+    return re.search(rb"^Subject: (.*)$", data, re.M).group(1).decode()
+
+
+for name in ("mutt", "thunderbird", "apple", "mh"):
+    lay = LAYOUTS[name]
+    with t.case(f"{name}'s tree: every message, in order, with its folder and flags; nothing named"):
+        r = mp("--json", lay.path)
+        t.check(r.returncode == 0 and r.stderr == b"", f"exit {r.returncode}: {r.stderr!r}")
+        got = [(o["source"]["folder"], o["subject"], sorted(o["source"]["flags"]))
+               for o in json_lines(r.stdout, name)]
+        want = [(f, subject_of(m), sorted(x[1:].lower() for x in fl)) for f, m, fl in lay.messages()]
+        t.check(got == want, f"{got} != {want}")
+        r = mp("--to-dir", os.path.join(work, f"layout-{name}"), lay.path)
+        out = os.path.join(work, f"layout-{name}")
+        copies = [open(os.path.join(out, f), "rb").read() for f in sorted(os.listdir(out))]
+        t.check(r.returncode == 0 and copies == [m for _, m, _ in lay.messages()],
+                "--to-dir: the messages byte for byte")
+
+with t.case("what is not mail in a tree is named with what it is, the rest is read; exit 65"):
+    lay = LAYOUTS["not-mail"]
+    for view in ([], ["--json"]):
+        r = mp(*view, lay.path)
+        t.check(r.returncode == EX_DATAERR, f"{view}: exit {r.returncode}")
+        t.check(utf8(r.stderr, "stderr").splitlines() == [f"msgparse: {e}" for e in lay.errors],
+                r.stderr.decode())
+        t.check(len(r.stdout.splitlines()) == 1 and b"kept" in r.stdout, r.stdout)
+    r = mp(LAYOUTS["nothing"].path)
+    t.check(r.returncode == EX_DATAERR and r.stdout == b"", f"exit {r.returncode}: {r.stdout!r}")
+    t.check(utf8(r.stderr, "stderr").splitlines() == [f"msgparse: {e}" for e in LAYOUTS["nothing"].errors],
+            r.stderr.decode())
+    gone = os.path.join(work, "layouts", "link")
+    os.symlink("nowhere", gone)
+    r = mp(LAYOUTS["mutt"].path, os.path.dirname(gone))
+    t.check(r.returncode == EX_NOINPUT and f"msgparse: {gone}: dangling symbolic link (to nowhere)"
+            in r.stderr.decode(), f"exit {r.returncode}: {r.stderr!r}")
+
+with t.case("a gzip, an xz file given alone and on standard input: read as they are decompressed"):
+    box = b"".join(b"From a Mon Jan  1 00:00:00 2024\nSubject: m%d\n\nbody\n\n" % i for i in range(500))
+    gz = path("box.mbox.gz", gzip.compress(box))
+    r = mp(gz)
+    t.check(r.returncode == 0 and len(r.stdout.splitlines()) == 500, f"exit {r.returncode}: {r.stderr!r}")
+    r = mp("-", input=lzma.compress(box))
+    t.check(r.returncode == 0 and len(r.stdout.splitlines()) == 500, f"exit {r.returncode}: {r.stderr!r}")
+    r = mp(path("cut.gz", gzip.compress(box)[:-100]))
+    t.check(r.returncode == EX_DATAERR and b"gzip data that cannot be read" in r.stderr, r.stderr)
 
 shutil.rmtree(work, ignore_errors=True)
 t.done()

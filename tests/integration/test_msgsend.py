@@ -2,7 +2,8 @@
 implicit TLS, PLAIN/LOGIN/CRAM-MD5/SCRAM) relaying to Postfix's smtp-sink:
 the project's fixtures (and the external corpus where it is present) arrive
 byte for byte (minus Bcc); many messages in one session
-from a directory, an mbox and a maildir; -t envelopes; per-recipient results;
+from a directory, an mbox, a maildir and every archive layout (mutt,
+Thunderbird, Apple Mail, MH), what is not mail in a tree named; -t envelopes; per-recipient results;
 --dry-run; trace redaction; TLS refusals and mode mismatches; every secret
 source and its permission check; config file accounts. Then misbehaving
 servers, each a transcript played by transcript-peer that also checks every
@@ -23,6 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import (Tap, tool, run, SOURCE_DIR, CORPUS_MISSING, corpus_messages, fixture_messages,  # noqa: E402
                  write_dir)
+from layouts import write_layouts  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
 from peers import Dovecot, SmtpSink  # noqa: E402
@@ -320,6 +322,35 @@ try:
             want = [as_sink_stores(strip_bcc(d)) for _, d in box_msgs]
             bad = [n for (n, _), w in zip(box_msgs, want) if w not in got]
             t.check(sorted(got) == sorted(want), f"messages arrived byte for byte; not: {bad}")
+
+    # ---- every archive layout (msgtk-archives(5)) ----
+    LAYOUTS = write_layouts(os.path.join(work, "layouts"))
+    for name in ("mutt", "thunderbird", "apple", "mh"):
+        lay = LAYOUTS[name]
+        with t.case(f"-i {name}'s tree: each of its {len(lay.messages())} messages arrives byte for byte, one session"):
+            fresh()
+            r = send("--trace", "--from", "sender@example.org", "-i", lay.path, "rcpt@example.org")
+            out = out_of(r)
+            t.check(r.returncode == 0, f"exit {r.returncode}: {out[-2000:]}")
+            t.check(out.count("-- TLS established") == 1, "one session")
+            got = arrived_bytes(wait_arrivals(len(lay.messages())))
+            t.check(sorted(got) == sorted(as_sink_stores(m) for _, m, _ in lay.messages()),
+                    "the tree's messages arrived, byte for byte")
+
+    with t.case("-i a tree with what is not mail: each named with what it is, the rest sent, exit 65"):
+        fresh()
+        lay = LAYOUTS["not-mail"]
+        r = send("--quiet", "--from", "sender@example.org", "-i", lay.path, "rcpt@example.org")
+        t.check(r.returncode == EX_DATAERR, f"exit {r.returncode}: {out_of(r)}")
+        t.check(err_lines(r) == [f"msgsend: {e}" for e in lay.errors], out_of(r))
+        got = arrived_bytes(wait_arrivals(1))
+        t.check(got == [as_sink_stores(lay.messages()[0][1])], f"the message beside them arrived: {got!r}")
+        fresh()
+        lay = LAYOUTS["nothing"]
+        r = send("--from", "sender@example.org", "-i", lay.path, "rcpt@example.org")
+        t.check(r.returncode == EX_DATAERR and err_lines(r) == [f"msgsend: {e}" for e in lay.errors],
+                f"exit {r.returncode}: {out_of(r)}")
+        t.check(not wait_arrivals(1, timeout=1.0), "nothing sent")
 
     # ---- -t envelope and Bcc ----
     with t.case("-t: envelope from To/Cc/Bcc, sender from From, Bcc removed from the copy"):
