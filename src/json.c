@@ -217,6 +217,10 @@ msgtk_json_add_source (JsonNode *message, const MsgtkItem *item)
     if (item->flags & names[i].flag)
       json_array_add_string_element (flags, names[i].name);
   json_object_set_array_member (src, "flags", flags);
+  JsonArray *keywords = json_array_new ();
+  for (char **k = item->keywords; k != NULL && *k != NULL; k++)
+    json_array_add_string_element (keywords, *k);
+  json_object_set_array_member (src, "keywords", keywords);
   if (item->internal_date != NULL) {
     g_autofree char *d = g_date_time_format_iso8601 (item->internal_date);
     json_object_set_string_member (src, "internal_date", d);

@@ -36,6 +36,7 @@ msgtk_item_free (MsgtkItem *item)
   g_free (item->identity);
   g_free (item->envelope_sender);
   g_free (item->folder);
+  g_strfreev (item->keywords);
   g_clear_pointer (&item->bytes, g_bytes_unref);
   g_free (item);
 }
@@ -219,15 +220,17 @@ typedef struct {
 
 typedef struct {
   char *path;
-  char *folder;    /* of the messages in it; NULL at the top */
-  gboolean bundle; /* in an Apple Mail .mbox bundle */
-  GArray *unseen;  /* MH (.mh_sequences): the unseen sequence, pairs of
-                    * numbers; NULL in other directories */
-  guint files;     /* its entries of files */
-  guint messages;  /* messages that came out of them */
-  guint last;      /* its last entry, when @files */
-  GPtrArray *junk; /* GError *: its files that hold no message, told once
-                    * all of them were read */
+  char *folder;       /* of the messages in it; NULL at the top */
+  gboolean bundle;    /* in an Apple Mail .mbox bundle */
+  GArray *unseen;     /* MH (.mh_sequences): the unseen sequence, pairs of
+                       * numbers; NULL in other directories */
+  char *keywords[26]; /* maildir (dovecot-keywords): the keyword of each
+                       * letter a-z of its files' names; NULL: none */
+  guint files;        /* its entries of files */
+  guint messages;     /* messages that came out of them */
+  guint last;         /* its last entry, when @files */
+  GPtrArray *junk;    /* GError *: its files that hold no message, told once
+                       * all of them were read */
 } Dir;
 
 struct _MsgtkSource {
@@ -302,6 +305,8 @@ dir_free (gpointer p)
   g_free (d->folder);
   if (d->unseen != NULL)
     g_array_unref (d->unseen);
+  for (guint i = 0; i < G_N_ELEMENTS (d->keywords); i++)
+    g_free (d->keywords[i]);
   if (d->junk != NULL)
     g_ptr_array_unref (d->junk);
   g_free (d);
@@ -470,11 +475,34 @@ cmp_base (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *)a + 4, *(const char *const *)b + 4);
 }
 
+/* The keywords of the maildir @dir's letters a-z, from Dovecot's
+ * dovecot-keywords ("N name" lines: letter a + N); beside cur/ and new/, or
+ * above the one given alone. */
+static void
+maildir_keywords (Dir *d, const char *dir, const char *only)
+{
+  g_autofree char *top = only != NULL ? g_path_get_dirname (dir) : g_strdup (dir);
+  g_autofree char *p = g_build_filename (top, "dovecot-keywords", NULL);
+  g_autofree char *data = NULL;
+  if (!g_file_get_contents (p, &data, NULL, NULL))
+    return;
+  g_auto (GStrv) lines = g_strsplit (data, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++) {
+    char *end = NULL;
+    guint64 n = g_ascii_strtoull (lines[i], &end, 10);
+    if (end == lines[i] || *end != ' ' || n >= G_N_ELEMENTS (d->keywords))
+      continue;
+    g_free (d->keywords[n]);
+    d->keywords[n] = msgtk_flags_keyword (g_strstrip (end + 1));
+  }
+}
+
 /* The messages of the maildir @dir: the files of its new/ and cur/ (@only:
  * of that one alone, the directory given), in delivery order. */
 static void
 collect_maildir_folder (MsgtkSource *s, guint di, const char *dir, const char *only)
 {
+  maildir_keywords (s->dirs->pdata[di], dir, only);
   g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
   static const char *const subs[] = { "new", "cur" };
   for (guint k = 0; k < G_N_ELEMENTS (subs); k++) {
@@ -865,6 +893,24 @@ typedef enum {
   FILE_EMLX,    /* Apple Mail's: the message between a count and a plist */
 } FileKind;
 
+/* The keywords the letters a-z of a maildir file's info (@letters) stand
+ * for in its directory @d; NULL for none. */
+static char **
+maildir_letter_keywords (const Dir *d, const char *letters)
+{
+  GPtrArray *kw = NULL;
+  for (const char *c = letters; d != NULL && *c != '\0'; c++)
+    if (*c >= 'a' && *c <= 'z' && d->keywords[*c - 'a'] != NULL) {
+      if (kw == NULL)
+        kw = g_ptr_array_new ();
+      g_ptr_array_add (kw, g_strdup (d->keywords[*c - 'a']));
+    }
+  if (kw == NULL)
+    return NULL;
+  g_ptr_array_add (kw, NULL);
+  return (char **)g_ptr_array_free (kw, FALSE);
+}
+
 /* MH (a directory with .mh_sequences): messages are read but those of the
  * unseen sequence; ",N" and "#N" are messages nmh's rmm removed. */
 static MsgtkFlags
@@ -974,6 +1020,7 @@ file_item (MsgtkSource *s, const char *path, const Dir *d, FileKind kind, OpenFi
       info = strstr (base, "!2,");
     if (info != NULL) {
       item->flags = msgtk_flags_from_maildir (info + 3);
+      item->keywords = maildir_letter_keywords (d, info + 3);
       *info = '\0';
     }
     item->internal_date = g_date_time_new_from_unix_utc (f->st.st_mtime);

@@ -103,15 +103,17 @@ target_for (Upload *up, const char *folder)
   return t;
 }
 
-/* The keywords of a message: @more (its Gmail labels'), those of its
- * X-Keywords and X-Mozilla-Keys fields (Thunderbird's tags), then the
- * options'; NULL for none. */
+/* The keywords of a message: @more (its Gmail labels'), the source's (a
+ * maildir's letters), those of its X-Keywords and X-Mozilla-Keys fields
+ * (Thunderbird's tags), then the options'; NULL for none. */
 static char **
-message_keywords (const MsgtkUploadOptions *o, GBytes *data, GPtrArray *more)
+message_keywords (const MsgtkUploadOptions *o, MsgtkItem *item, GBytes *data, GPtrArray *more)
 {
   g_autoptr (GPtrArray) kw = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; more != NULL && i < more->len; i++)
     msgtk_flags_add_keyword (kw, more->pdata[i]);
+  for (char **k = item->keywords; k != NULL && *k != NULL; k++)
+    msgtk_flags_add_keyword (kw, *k);
   static const char *const fields[] = { "X-Keywords", "X-Mozilla-Keys" };
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++) {
     g_autofree char *v = msgtk_message_get_header (data, fields[i]);
@@ -215,7 +217,7 @@ feed_item (Feed *f, MsgtkItem *item, GBytes *data)
     g_mutex_lock (&up->lock);
     up->result->counts.bytes_total += len;
     g_mutex_unlock (&up->lock);
-    char **keywords = message_keywords (o, data, labels.keywords);
+    char **keywords = message_keywords (o, item, data, labels.keywords);
     add_copy (f, t, item, data, flags, keywords);
   }
   msgtk_labels_clear (&labels);

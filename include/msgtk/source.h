@@ -110,6 +110,9 @@ typedef enum {
  *   "Lists/gtk" and "Entwürfe"); %NULL at the top
  * @bytes: (nullable): the bytes @stream yields when the source holds them in
  *   memory anyway (mbox, a stream, a small file); %NULL otherwise
+ * @keywords: (nullable) (array zero-terminated=1): keywords the source
+ *   stores beside the message (a maildir's letters a-z, named in Dovecot's
+ *   dovecot-keywords), as IMAP keywords; %NULL for none
  *
  * One message out of a source: its raw bytes exactly as stored (for mbox:
  * without the From_ line and with ">From " quoting undone) plus metadata.
@@ -127,6 +130,7 @@ typedef struct {
   char *envelope_sender;
   char *folder;
   GBytes *bytes;
+  char **keywords;
 } MsgtkItem;
 
 /**

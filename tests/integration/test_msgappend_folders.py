@@ -217,19 +217,21 @@ with tempfile.TemporaryDirectory(prefix="msgtk-folders-") as work:
         kw = os.path.join(work, "kw")
         for sub in ("cur", "new", "tmp"):
             os.makedirs(os.path.join(kw, sub))
-        files = {"cur/1700000001.a.h:2,S": b"Subject: a\nX-Keywords: $Label1, work\n\na\n",
+        files = {"dovecot-keywords": b"0 $FromDovecot\n1 unused\n",
+                 "cur/1700000001.a.h:2,Sa": b"Subject: a\nX-Keywords: $Label1, work\n\na\n",
                  "cur/1700000002.b.h:2,T": b"Subject: b\nX-Mozilla-Keys: $label2 todo  \n\nb\n",
                  "new/1700000003.c.h": b"Subject: c\n\nc\n"}
         for name, data in files.items():
             with open(os.path.join(kw, name), "wb") as f:
                 f.write(data)
 
-        with t.case("flags and keywords: the archive's (maildir letters, X-Keywords, Thunderbird's tags) "
+        with t.case("flags and keywords: the archive's (maildir letters, Dovecot's keyword letters, X-Keywords, "
+                    "Thunderbird's tags) "
                     "and --flags for every message"):
             r = append(dv, "--no-journal", "--create", "--mailbox", "Kw", "--flags", "\\Flagged $Imported", kw)
             t.check(r.returncode == 0, out_of(r))
             got = {m[0].split(b"\r\n")[0].decode(): m[1] for m in fetch_all(dv, "Kw")}
-            want = {"Subject: a": {"\\Seen", "\\Flagged", "$Label1", "work", "$Imported"},
+            want = {"Subject: a": {"\\Seen", "\\Flagged", "$FromDovecot", "$Label1", "work", "$Imported"},
                     "Subject: b": {"\\Deleted", "\\Flagged", "$label2", "todo", "$Imported"},
                     "Subject: c": {"\\Flagged", "$Imported"}}
             t.check(got == want, f"{got}")

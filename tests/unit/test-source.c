@@ -586,7 +586,10 @@ test_maildir (void)
     g_autofree char *p = g_build_filename (d, dirs[i], NULL);
     g_mkdir_with_parents (p, 0700);
   }
-  g_autofree char *m1 = g_build_filename (d, "cur", "100.a.host:2,FRS", NULL);
+  /* Dovecot's keywords: the letters a-z of a file's info */
+  g_autofree char *kwfile = g_build_filename (d, "dovecot-keywords", NULL);
+  write_file (kwfile, "0 $Label1\n1 work\n3 to do\n");
+  g_autofree char *m1 = g_build_filename (d, "cur", "100.a.host:2,FRSbad", NULL);
   g_autofree char *m2 = g_build_filename (d, "new", "200.b.host", NULL);
   g_autofree char *m3 = g_build_filename (d, ".Lists.gtk", "cur", "300.c.host:2,T", NULL);
   g_autofree char *junk = g_build_filename (d, "tmp", "400.d.host", NULL);
@@ -602,6 +605,11 @@ test_maildir (void)
   g_assert_cmpuint (a->len, ==, 3);
   MsgtkItem *i1 = a->pdata[0], *i2 = a->pdata[1], *i3 = a->pdata[2];
   g_assert_cmpint (i1->flags, ==, MSGTK_FLAG_SEEN | MSGTK_FLAG_ANSWERED | MSGTK_FLAG_FLAGGED);
+  g_assert_cmpuint (g_strv_length (i1->keywords), ==, 3);
+  g_assert_cmpstr (i1->keywords[0], ==, "work");
+  g_assert_cmpstr (i1->keywords[1], ==, "$Label1");
+  g_assert_cmpstr (i1->keywords[2], ==, "to_do");
+  g_assert_null (i3->keywords); /* another folder: its own dovecot-keywords */
   g_assert_null (i1->folder);
   g_assert_cmpint (i2->flags, ==, 0);
   g_assert_cmpstr (i3->folder, ==, "Lists/gtk");
