@@ -163,6 +163,7 @@ test_config_errors (void)
     { "[defaults]\nsmtp-port = 25x\n", "port '25x'" },
     { "[defaults]\ntimeout = 0\n", "timeout '0'" },
     { "[defaults]\ntls = ssl\n", "tls 'ssl' is not starttls, implicit or none" },
+    { "[defaults]\ncompress = yes\n", "compress 'yes' is not auto, always or never" },
     { "[defaults]\nnetrc = maybe\n", "netrc 'maybe' is not true/false" },
     { "[account a]\nhost = x\nnonsense\n", "" },
   };
@@ -474,6 +475,23 @@ test_cli_overrides (void)
 }
 
 static void
+test_compress_modes (void)
+{
+  MsgtkCompressMode m = MSGTK_COMPRESS_NEVER;
+  g_assert_true (msgtk_compress_mode_from_string ("Always", &m));
+  g_assert_cmpint (m, ==, MSGTK_COMPRESS_ALWAYS);
+  g_assert_true (msgtk_compress_mode_from_string ("auto", &m));
+  g_assert_cmpint (m, ==, MSGTK_COMPRESS_AUTO);
+  g_assert_false (msgtk_compress_mode_from_string ("on", &m));
+  g_assert_false (msgtk_compress_mode_from_string (NULL, &m));
+  g_assert_cmpint (m, ==, MSGTK_COMPRESS_AUTO);
+  g_assert_cmpstr (msgtk_compress_mode_to_string (MSGTK_COMPRESS_NEVER), ==, "never");
+  g_assert_cmpstr (msgtk_compress_mode_to_string (MSGTK_COMPRESS_AUTO), ==, "auto");
+  g_autoptr (MsgtkAccount) a = msgtk_account_new ();
+  g_assert_cmpint (a->compress, ==, MSGTK_COMPRESS_AUTO);
+}
+
+static void
 test_tls_modes (void)
 {
   MsgtkTlsMode m = MSGTK_TLS_NONE;
@@ -489,6 +507,9 @@ test_tls_modes (void)
   g_assert_cmpstr (msgtk_tls_mode_to_string (MSGTK_TLS_IMPLICIT), ==, "implicit");
   g_assert_cmpstr (msgtk_tls_mode_to_string (MSGTK_TLS_STARTTLS), ==, "starttls");
   g_assert_cmpstr (msgtk_tls_mode_to_string (MSGTK_TLS_NONE), ==, "none");
+  g_assert_true (msgtk_tls_mode_from_string ("TLS", &m));
+  g_assert_cmpint (m, ==, MSGTK_TLS_IMPLICIT);
+  g_assert_cmpstr (msgtk_tls_mode_to_string (MSGTK_TLS_IMPLICIT), ==, "implicit");
 }
 
 int
@@ -516,6 +537,7 @@ main (int argc, char **argv)
   g_test_add_func ("/account/secret", test_secret);
   g_test_add_func ("/account/cli-overrides", test_cli_overrides);
   g_test_add_func ("/account/tls-modes", test_tls_modes);
+  g_test_add_func ("/account/compress-modes", test_compress_modes);
   int rc = g_test_run ();
   remove_tree (root);
   return rc;
