@@ -401,18 +401,20 @@ test_secret (void)
   msgtk_secret_free (tok);
 }
 
-/* The tools' options over the config file; secrets never from argv. */
+/* The tools' options over the config file for @protocol; secrets never
+ * from argv. */
 static MsgtkAccount *
-resolve (const char *const *args, GError **error)
+resolve_for (const char *const *args, const char *protocol, GError **error)
 {
   static CliAccountOptions o;
   memset (&o, 0, sizeof o);
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_add_group (ctx, cli_account_option_group (&o));
+  g_option_context_add_group (ctx, cli_account_option_group (&o, protocol));
   g_auto (GStrv) argv = g_strdupv ((char **)args);
   if (!g_option_context_parse_strv (ctx, &argv, error))
     return NULL;
-  MsgtkAccount *a = cli_account_resolve (&o, "test-account", "smtp", error);
+  MsgtkAccount *a = cli_account_resolve (&o, "test-account", protocol, error);
+  g_free (o.compress);
   g_free (o.account);
   g_free (o.config);
   g_free (o.host);
@@ -426,6 +428,12 @@ resolve (const char *const *args, GError **error)
   g_free (o.token_command);
   g_free (o.token_file);
   return a;
+}
+
+static MsgtkAccount *
+resolve (const char *const *args, GError **error)
+{
+  return resolve_for (args, "smtp", error);
 }
 
 static void
@@ -472,6 +480,32 @@ test_cli_overrides (void)
   const char *const with_token[] = { "prog", "--token", "abc", NULL };
   g_assert_null (resolve (with_token, &error));
   g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION);
+}
+
+/* --compress is an IMAP option, over the config's compress key. */
+static void
+test_cli_compress (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = default_config ("[defaults]\nimap-compress = never\n");
+  const char *const none[] = { "prog", NULL };
+  g_autoptr (MsgtkAccount) a = resolve_for (none, "imap", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a->compress, ==, MSGTK_COMPRESS_NEVER);
+  g_autoptr (MsgtkAccount) smtp = resolve_for (none, "smtp", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (smtp->compress, ==, MSGTK_COMPRESS_AUTO); /* an imap- key */
+  const char *const always[] = { "prog", "--compress=always", NULL };
+  g_autoptr (MsgtkAccount) b = resolve_for (always, "imap", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (b->compress, ==, MSGTK_COMPRESS_ALWAYS);
+  g_assert_null (resolve_for (always, "smtp", &error));
+  g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION);
+  g_clear_error (&error);
+  const char *const bad[] = { "prog", "--compress", "yes", NULL };
+  g_assert_null (resolve_for (bad, "imap", &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE);
+  g_assert_nonnull (strstr (error->message, "auto, always or never"));
 }
 
 static void
@@ -536,6 +570,7 @@ main (int argc, char **argv)
   g_test_add_func ("/account/token-sources", test_token_sources);
   g_test_add_func ("/account/secret", test_secret);
   g_test_add_func ("/account/cli-overrides", test_cli_overrides);
+  g_test_add_func ("/account/cli-compress", test_cli_compress);
   g_test_add_func ("/account/tls-modes", test_tls_modes);
   g_test_add_func ("/account/compress-modes", test_compress_modes);
   int rc = g_test_run ();
