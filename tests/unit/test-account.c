@@ -487,7 +487,7 @@ static void
 test_cli_compress (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = default_config ("[defaults]\nimap-compress = never\n");
+  g_free (default_config ("[defaults]\nimap-compress = never\n"));
   const char *const none[] = { "prog", NULL };
   g_autoptr (MsgtkAccount) a = resolve_for (none, "imap", &error);
   g_assert_no_error (error);
