@@ -114,6 +114,7 @@ static const char *const known_keys[] = { "host",
                                           "token-file",
                                           "netrc",
                                           "password",
+                                          "compress",
                                           NULL };
 
 static gboolean
@@ -181,6 +182,12 @@ apply_group (MsgtkAccount *a, GKeyFile *kf, const char *group, const char *proto
   if (tls && !msgtk_tls_mode_from_string (tls, &a->tls)) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
                  "%s: [%s]: tls '%s' is not starttls, implicit or none", path, group, tls);
+    return FALSE;
+  }
+  g_autofree char *compress = get_key (kf, group, protocol, "compress");
+  if (compress && !msgtk_compress_mode_from_string (compress, &a->compress)) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CONFIG,
+                 "%s: [%s]: compress '%s' is not auto, always or never", path, group, compress);
     return FALSE;
   }
   struct {

@@ -11,7 +11,8 @@
 
 struct _MsgtkConnection {
   GIOStream *base;     /* the TCP connection (or the stream given) */
-  GIOStream *io;       /* what we read and write: base, or TLS over it */
+  GIOStream *io;       /* base, or TLS over it */
+  GIOStream *zio;      /* deflate over io (msgtk_connection_compress()), or NULL */
   GByteArray *in;      /* read but not yet consumed */
   GByteArray *out;     /* queued, not yet written */
   gboolean out_secret; /* out holds a secret line: zero it once written */
@@ -31,31 +32,75 @@ struct _MsgtkConnection {
   guint64 written;
 };
 
+/* The names of a mode's values: the first for a value is the one it is
+ * written as. */
+typedef struct {
+  const char *name;
+  int value;
+} ModeName;
+
+static const ModeName tls_modes[] = {
+  { "starttls", MSGTK_TLS_STARTTLS },
+  { "implicit", MSGTK_TLS_IMPLICIT },
+  { "tls", MSGTK_TLS_IMPLICIT },
+  { "none", MSGTK_TLS_NONE },
+  { NULL },
+};
+
+static const ModeName compress_modes[] = {
+  { "auto", MSGTK_COMPRESS_AUTO },
+  { "always", MSGTK_COMPRESS_ALWAYS },
+  { "never", MSGTK_COMPRESS_NEVER },
+  { NULL },
+};
+
+static gboolean
+mode_from_string (const ModeName *names, const char *text, int *value)
+{
+  for (const ModeName *n = names; text != NULL && n->name != NULL; n++)
+    if (g_ascii_strcasecmp (text, n->name) == 0) {
+      *value = n->value;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* The name of @value; the first name for anything else. */
+static const char *
+mode_to_string (const ModeName *names, int value)
+{
+  for (const ModeName *n = names; n->name != NULL; n++)
+    if (n->value == value)
+      return n->name;
+  return names[0].name;
+}
+
+/* The modes' values are read into them as ints. */
+G_STATIC_ASSERT (sizeof (MsgtkTlsMode) == sizeof (int));
+G_STATIC_ASSERT (sizeof (MsgtkCompressMode) == sizeof (int));
+
 gboolean
 msgtk_tls_mode_from_string (const char *text, MsgtkTlsMode *mode)
 {
-  if (text == NULL)
-    return FALSE;
-  if (g_ascii_strcasecmp (text, "starttls") == 0)
-    *mode = MSGTK_TLS_STARTTLS;
-  else if (g_ascii_strcasecmp (text, "implicit") == 0 || g_ascii_strcasecmp (text, "tls") == 0)
-    *mode = MSGTK_TLS_IMPLICIT;
-  else if (g_ascii_strcasecmp (text, "none") == 0)
-    *mode = MSGTK_TLS_NONE;
-  else
-    return FALSE;
-  return TRUE;
+  return mode_from_string (tls_modes, text, (int *)mode);
 }
 
 const char *
 msgtk_tls_mode_to_string (MsgtkTlsMode mode)
 {
-  switch (mode) {
-  case MSGTK_TLS_IMPLICIT: return "implicit";
-  case MSGTK_TLS_NONE: return "none";
-  case MSGTK_TLS_STARTTLS:
-  default: return "starttls";
-  }
+  return mode_to_string (tls_modes, mode);
+}
+
+gboolean
+msgtk_compress_mode_from_string (const char *text, MsgtkCompressMode *mode)
+{
+  return mode_from_string (compress_modes, text, (int *)mode);
+}
+
+const char *
+msgtk_compress_mode_to_string (MsgtkCompressMode mode)
+{
+  return mode_to_string (compress_modes, mode);
 }
 
 static char *
@@ -282,6 +327,7 @@ msgtk_connection_free (MsgtkConnection *conn)
 {
   if (conn == NULL)
     return;
+  g_clear_object (&conn->zio);
   if (conn->io && conn->io != conn->base)
     g_object_unref (conn->io);
   g_clear_object (&conn->base);
@@ -304,8 +350,17 @@ msgtk_connection_free (MsgtkConnection *conn)
 void
 msgtk_connection_close (MsgtkConnection *conn)
 {
+  if (conn && conn->zio) /* ends the deflate stream; io stays open for that */
+    g_io_stream_close (conn->zio, NULL, NULL);
   if (conn && conn->io)
     g_io_stream_close (conn->io, NULL, NULL);
+}
+
+/* What is read and written: compressed, or not. */
+static GIOStream *
+stream_of (MsgtkConnection *conn)
+{
+  return conn->zio ? conn->zio : conn->io;
 }
 
 gboolean
@@ -338,13 +393,94 @@ msgtk_connection_starttls (MsgtkConnection *conn, GError **error)
   return tls_handshake (conn, error);
 }
 
+gboolean
+msgtk_connection_is_local (MsgtkConnection *conn)
+{
+  if (!G_IS_SOCKET_CONNECTION (conn->base))
+    return FALSE;
+  g_autoptr (GSocketAddress) peer
+      = g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (conn->base), NULL);
+  if (G_IS_INET_SOCKET_ADDRESS (peer))
+    return g_inet_address_get_is_loopback (
+        g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (peer)));
+  return peer != NULL && g_socket_address_get_family (peer) == G_SOCKET_FAMILY_UNIX;
+}
+
+/* What the server sent after agreeing to compress, read already: through
+ * @inflater into conn->in. Until the input is used up and the output did not
+ * fill the buffer (zlib may hold output back for want of room). */
+static gboolean
+inflate_pending (MsgtkConnection *conn, GConverter *inflater, GError **error)
+{
+  g_autoptr (GByteArray) raw = conn->in;
+  conn->in = g_byte_array_new ();
+  gsize off = 0;
+  for (;;) {
+    guint8 buf[16384];
+    gsize used = 0, made = 0;
+    g_autoptr (GError) local = NULL;
+    GConverterResult r
+        = g_converter_convert (inflater, raw->data + off, raw->len - off, buf, sizeof buf,
+                               G_CONVERTER_NO_FLAGS, &used, &made, &local);
+    if (r == G_CONVERTER_ERROR && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
+      return TRUE; /* all of it taken in */
+    if (r == G_CONVERTER_ERROR || r == G_CONVERTER_FINISHED) {
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                   "%s server %s sent data that does not decompress (%s) after agreeing to "
+                   "compress",
+                   conn->protocol, conn->host, local ? local->message : "the stream ended");
+      return FALSE;
+    }
+    off += used;
+    g_byte_array_append (conn->in, buf, (guint)made);
+    if (off == raw->len && made < sizeof buf)
+      return TRUE;
+  }
+}
+
+gboolean
+msgtk_connection_compress (MsgtkConnection *conn, int level, GError **error)
+{
+  if (conn->zio != NULL) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
+                 "the connection to %s server %s is compressed already", conn->protocol,
+                 conn->host);
+    return FALSE;
+  }
+  g_autoptr (GZlibDecompressor) inflater = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW);
+  if (conn->in->len > 0 && !inflate_pending (conn, G_CONVERTER (inflater), error))
+    return FALSE;
+  level = CLAMP (level, -1, 9);
+  g_autoptr (GZlibCompressor) deflater
+      = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW, level);
+  g_autoptr (GInputStream) in = g_converter_input_stream_new (
+      g_io_stream_get_input_stream (conn->io), G_CONVERTER (inflater));
+  g_autoptr (GOutputStream) out = g_converter_output_stream_new (
+      g_io_stream_get_output_stream (conn->io), G_CONVERTER (deflater));
+  /* closing them ends the deflate stream, not the connection */
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (in), FALSE);
+  g_filter_output_stream_set_close_base_stream (G_FILTER_OUTPUT_STREAM (out), FALSE);
+  conn->zio = g_simple_io_stream_new (in, out);
+  if (conn->trace) {
+    fprintf (conn->trace, "-- deflate compression on (level %d) --\n", level);
+    fflush (conn->trace);
+  }
+  return TRUE;
+}
+
+gboolean
+msgtk_connection_is_compressed (MsgtkConnection *conn)
+{
+  return conn->zio != NULL;
+}
+
 static gboolean
 fill (MsgtkConnection *conn, GError **error)
 {
   guint8 buf[16384];
   g_autoptr (GError) local = NULL;
-  gssize n = g_input_stream_read (g_io_stream_get_input_stream (conn->io), buf, sizeof buf, NULL,
-                                  &local);
+  gssize n = g_input_stream_read (g_io_stream_get_input_stream (stream_of (conn)), buf, sizeof buf,
+                                  NULL, &local);
   if (n > 0) {
     g_byte_array_append (conn->in, buf, (guint)n);
     conn->got_data = TRUE;
@@ -467,7 +603,9 @@ msgtk_connection_flush (MsgtkConnection *conn, GError **error)
   g_autoptr (GError) local = NULL;
   if (conn->out->len == 0)
     return TRUE;
-  GOutputStream *os = g_io_stream_get_output_stream (conn->io);
+  /* on a compressed connection, flushing ends a deflate block (a sync
+   * flush) and writes it out */
+  GOutputStream *os = g_io_stream_get_output_stream (stream_of (conn));
   gsize written = 0;
   gboolean ok
       = g_output_stream_write_all (os, conn->out->data, conn->out->len, &written, NULL, &local)

@@ -96,7 +96,7 @@ cli_parse (GOptionContext *context, const char *prog, int *argc, char ***argv)
 }
 
 GOptionGroup *
-cli_account_option_group (CliAccountOptions *o)
+cli_account_option_group (CliAccountOptions *o, const char *protocol)
 {
   GOptionEntry entries[] = {
     { "account", 'a', 0, G_OPTION_ARG_STRING, &o->account, "use [account NAME] of the config file",
@@ -130,9 +130,18 @@ cli_account_option_group (CliAccountOptions *o)
       "print the protocol dialogue on stderr (secrets redacted)", NULL },
     { NULL },
   };
+  GOptionEntry imap_entries[] = {
+    { "compress", 0, 0, G_OPTION_ARG_STRING, &o->compress,
+      "COMPRESS=DEFLATE where offered: auto (default: unless the server is on this machine), "
+      "always or never",
+      "WHEN" },
+    { NULL },
+  };
   GOptionGroup *g = g_option_group_new ("account", "Server, TLS and credential options:",
                                         "Show server, TLS and credential options", NULL, NULL);
   g_option_group_add_entries (g, entries);
+  if (g_strcmp0 (protocol, "imap") == 0)
+    g_option_group_add_entries (g, imap_entries);
   return g;
 }
 
@@ -183,6 +192,11 @@ cli_account_resolve (CliAccountOptions *o, const char *prog, const char *protoco
   if (o->tls && !msgtk_tls_mode_from_string (o->tls, &a->tls)) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "--tls %s: use starttls, implicit or none",
                  o->tls);
+    return NULL;
+  }
+  if (o->compress && !msgtk_compress_mode_from_string (o->compress, &a->compress)) {
+    g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "--compress %s: use auto, always or never",
+                 o->compress);
     return NULL;
   }
   if (a->tls_insecure)

@@ -38,6 +38,7 @@ G_BEGIN_DECLS
 typedef struct {
   char *account, *config, *host, *tls, *user, *auth, *trust_file, *fingerprint;
   char *password_command, *password_file, *token_command, *token_file;
+  char *compress; /* IMAP */
   int port, timeout;
   gboolean tls_insecure, trace;
 } CliAccountOptions;
@@ -45,8 +46,8 @@ typedef struct {
 /* An option group "account" filling @opts (--account --config --host --port
  * --tls --user --auth --tls-trust-file --tls-fingerprint --tls-insecure
  * --password-command --password-file --token-command --token-file --timeout
- * --trace). */
-GOptionGroup *cli_account_option_group (CliAccountOptions *opts);
+ * --trace; for @protocol "imap" also --compress). */
+GOptionGroup *cli_account_option_group (CliAccountOptions *opts, const char *protocol);
 
 /* The account: config file ([defaults] and --account), then the options on
  * top. @protocol is "smtp" or "imap". Warns (as @prog) when the certificate

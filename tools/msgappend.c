@@ -271,7 +271,7 @@ main (int argc, char **argv)
            "(mutt, Thunderbird, Apple Mail, MH; gzip, xz or zstd compressed), each folder to its "
            "mailbox: see msgtk-archives(5); none or - reads standard input.");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_add_group (ctx, cli_account_option_group (&acct_opts));
+  g_option_context_add_group (ctx, cli_account_option_group (&acct_opts, "imap"));
   if (!cli_parse (ctx, PROG, &argc, &argv))
     return EX_USAGE;
   MsgtkUploadDate date_from = MSGTK_UPLOAD_DATE_SOURCE;

@@ -94,7 +94,7 @@ main (int argc, char **argv)
   g_option_context_set_summary (ctx, "Submit messages over SMTP (STARTTLS or implicit TLS, SASL, "
                                      "PIPELINING, DATA or BDAT).");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_add_group (ctx, cli_account_option_group (&acct_opts));
+  g_option_context_add_group (ctx, cli_account_option_group (&acct_opts, "smtp"));
   if (!cli_parse (ctx, prog, &argc, &argv))
     return EX_USAGE;
   if (opt_flush && (opt_inputs || opt_rcpts || opt_read_rcpts)) {

@@ -47,6 +47,8 @@ G_BEGIN_DECLS
  * @alert: (nullable): called with what a server says for the user's eyes
  *   (IMAP ALERT), from any thread; %NULL: dropped
  * @alert_data: (closure): for @alert
+ * @compress: when an IMAP session compresses its connection (COMPRESS=DEFLATE);
+ *   default %MSGTK_COMPRESS_AUTO
  *
  * Where and how to connect, and where the secret comes from. All strings
  * are owned by the account (g_free(), @password msgtk_secret_free()); make
@@ -74,6 +76,7 @@ typedef struct {
   char *config_path;
   void (*alert) (const char *host, const char *text, gpointer data);
   gpointer alert_data;
+  MsgtkCompressMode compress;
 } MsgtkAccount;
 
 /**

@@ -8,7 +8,9 @@
  * system store, a trust file or a pinned fingerprint), and a protocol trace
  * with secrets redacted. Shared by the SMTP and IMAP clients. Commands are
  * queued and go out together at the next flush, so that pipelined commands
- * take one write.
+ * take one write. A connection can be compressed (raw deflate both ways, as
+ * IMAP's COMPRESS=DEFLATE has it): each flush then ends a deflate block, so
+ * that the server can read every command as soon as it is sent.
  */
 #pragma once
 
@@ -52,6 +54,45 @@ gboolean msgtk_tls_mode_from_string (const char *text, MsgtkTlsMode *mode);
  *   "none".
  */
 const char *msgtk_tls_mode_to_string (MsgtkTlsMode mode);
+
+/**
+ * MsgtkCompressMode:
+ * @MSGTK_COMPRESS_AUTO: compress when the server offers it, unless the
+ *   server is on this machine (a loopback address or a Unix socket), where
+ *   compressing only costs CPU
+ * @MSGTK_COMPRESS_ALWAYS: compress whenever the server offers it
+ * @MSGTK_COMPRESS_NEVER: never compress
+ *
+ * When a session compresses its connection (IMAP COMPRESS=DEFLATE, RFC
+ * 4978).
+ */
+typedef enum {
+  MSGTK_COMPRESS_AUTO,
+  MSGTK_COMPRESS_ALWAYS,
+  MSGTK_COMPRESS_NEVER,
+} MsgtkCompressMode;
+
+/**
+ * msgtk_compress_mode_from_string:
+ * @text: (nullable): "auto", "always" or "never", in any case
+ * @mode: (out): set to the mode @text names
+ *
+ * Reads a compression mode.
+ *
+ * Returns: %FALSE (and @mode untouched) for anything else, or %NULL.
+ */
+gboolean msgtk_compress_mode_from_string (const char *text, MsgtkCompressMode *mode);
+
+/**
+ * msgtk_compress_mode_to_string:
+ * @mode: a mode
+ *
+ * The name of a compression mode, as msgtk_compress_mode_from_string()
+ * reads it.
+ *
+ * Returns: (transfer none): "auto", "always" or "never".
+ */
+const char *msgtk_compress_mode_to_string (MsgtkCompressMode mode);
 
 /**
  * MsgtkConnectionConfig:
@@ -161,6 +202,49 @@ gboolean msgtk_connection_starttls (MsgtkConnection *conn, GError **error);
  * Returns: whether the connection is protected by TLS by now.
  */
 gboolean msgtk_connection_is_tls (MsgtkConnection *conn);
+
+/**
+ * msgtk_connection_is_local:
+ * @conn: a connection
+ *
+ * Whether the server is on this machine: the connection goes to a loopback
+ * address (127.0.0.0/8, ::1) or over a Unix socket.
+ *
+ * Returns: whether the connection is local; %FALSE for a connection over a
+ *   stream that is not a socket (msgtk_connection_new_for_stream()).
+ */
+gboolean msgtk_connection_is_local (MsgtkConnection *conn);
+
+/**
+ * msgtk_connection_compress:
+ * @conn: a connection
+ * @level: the deflate level of what is sent, 1 (fastest) to 9 (smallest);
+ *   -1: zlib's default
+ * @error: return location for an error
+ *
+ * Compresses the connection from here on, both ways, with raw deflate
+ * (RFC 1951, as IMAP COMPRESS=DEFLATE has it), over TLS when the connection
+ * has it: call it once the server has agreed. What the server sent after
+ * agreeing and that was not read yet is already compressed, and is read
+ * as such. Each msgtk_connection_flush() ends with a deflate sync flush, so
+ * that the server has all of what was sent. The trace says when compression
+ * starts.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_PROTOCOL when the connection is
+ *   compressed already, or when what the server sent after agreeing does not
+ *   decompress.
+ */
+gboolean msgtk_connection_compress (MsgtkConnection *conn, int level, GError **error);
+
+/**
+ * msgtk_connection_is_compressed:
+ * @conn: a connection
+ *
+ * Whether the connection is compressed.
+ *
+ * Returns: whether msgtk_connection_compress() started compression.
+ */
+gboolean msgtk_connection_is_compressed (MsgtkConnection *conn);
 
 /**
  * msgtk_connection_read_line:
@@ -274,7 +358,8 @@ void msgtk_connection_redact_server (MsgtkConnection *conn, gboolean on);
  *
  * How much was sent over the connection.
  *
- * Returns: the number of bytes written to the connection so far.
+ * Returns: the number of bytes written to the connection so far (before
+ *   compression, on a compressed connection).
  */
 guint64 msgtk_connection_bytes_written (MsgtkConnection *conn);
 

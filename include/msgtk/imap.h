@@ -7,7 +7,8 @@
  * Greeting (OK, PREAUTH, BYE), CAPABILITY, STARTTLS or implicit TLS over a
  * MsgtkConnection (certificate checks, timeouts, trace with secrets
  * redacted), AUTHENTICATE through the sasl module (SASL-IR when offered) or
- * LOGIN, ENABLE UTF8=ACCEPT, LIST (hierarchy delimiter), CREATE. The
+ * LOGIN, COMPRESS=DEFLATE (RFC 4978), ENABLE UTF8=ACCEPT, LIST (hierarchy
+ * delimiter), CREATE. The
  * response reader copes with untagged responses at any time and literals
  * inside responses. APPEND over a session is in imap-append.h, STATUS and
  * UID FETCH in imap-mailbox.h.
@@ -126,8 +127,11 @@ guint64 msgtk_imap_session_get_append_limit (MsgtkImapSession *session);
  * else LOGIN (quoted strings, or literals for 8-bit / CR / LF) when the
  * server allows it (no LOGINDISABLED) and the account's mechanisms are
  * unrestricted or include PLAIN or LOGIN. A PREAUTH session is already
- * authenticated: nothing is sent. Then ENABLE UTF8=ACCEPT when offered
- * (mailbox names then go out as UTF-8).
+ * authenticated: nothing is sent. Then COMPRESS DEFLATE when the server
+ * offers COMPRESS=DEFLATE and the account's @compress wants it
+ * (%MSGTK_COMPRESS_AUTO: unless the server is on this machine; a server
+ * that refuses it is used uncompressed), and ENABLE UTF8=ACCEPT when
+ * offered (mailbox names then go out as UTF-8).
  *
  * Returns: %FALSE with %MSGTK_ERROR_NO_PERM (hint
  *   %MSGTK_ERROR_HINT_TLS_FOR_CREDENTIALS) when the session is not secure and
@@ -142,6 +146,35 @@ guint64 msgtk_imap_session_get_append_limit (MsgtkImapSession *session);
  */
 gboolean msgtk_imap_session_authenticate (MsgtkImapSession *session, MsgtkAccount *account,
                                           GError **error);
+
+/**
+ * msgtk_imap_session_compress:
+ * @session: a session
+ * @error: return location for an error
+ *
+ * COMPRESS DEFLATE (RFC 4978; done by msgtk_imap_session_authenticate()
+ * as the account's @compress says): from the server's OK on, everything
+ * goes compressed both ways (over TLS, when the session has it). Commands
+ * and literals are flushed through the compressor each time the session
+ * sends, so pipelined commands, LITERAL+ and MULTIAPPEND work as before.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_UNAVAILABLE when the server does not
+ *   offer COMPRESS=DEFLATE, or refuses the command (NO; the session goes on
+ *   uncompressed); with %MSGTK_ERROR_PROTOCOL when it does not understand it
+ *   (BAD; likewise), when the session is compressed already, or as
+ *   msgtk_connection_compress() fails; or with a connection error.
+ */
+gboolean msgtk_imap_session_compress (MsgtkImapSession *session, GError **error);
+
+/**
+ * msgtk_imap_session_is_compressed:
+ * @session: a session
+ *
+ * Whether the session's connection is compressed.
+ *
+ * Returns: whether COMPRESS DEFLATE was agreed.
+ */
+gboolean msgtk_imap_session_is_compressed (MsgtkImapSession *session);
 
 /**
  * msgtk_imap_session_get_host:

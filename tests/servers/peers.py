@@ -17,7 +17,7 @@ Every server listens on 127.0.0.1 only, on free ports, and is stopped by its PID
 A missing peer is an error (PeerMissing), never a silent skip.
 
 Command line (for the demo and benchmarks):
-    peers.py start-dovecot DIR [--relay-port N] [--imap-capability CAPS] [--quota 1M]
+    peers.py start-dovecot DIR [--relay-port N] [--imap-capability CAPS] [--quota 1M] [--compress]
     peers.py start-smtp-sink DIR [--dump]
     peers.py stop DIR
 start-* print one JSON object with the ports, PID and CA file, and leave the
@@ -295,13 +295,14 @@ class Dovecot:
     relay_port: where submission relays accepted mail (e.g. an SmtpSink port);
     imap_capability: replaces the advertised IMAP capabilities (e.g. to hide
     LITERAL+ or MULTIAPPEND); quota: a storage limit such as "1M";
-    extra_conf: appended verbatim to dovecot.conf; extra_users: more
-    accounts, {name: password}, each with its own mail.
+    compress: the imap_zlib plugin, which offers COMPRESS=DEFLATE (RFC 4978)
+    once logged in; extra_conf: appended verbatim to dovecot.conf;
+    extra_users: more accounts, {name: password}, each with its own mail.
     """
 
     def __init__(self, workdir, relay_port=None, imap_capability=None, quota=None,
                  extra_conf="", auth_mechanisms="plain login cram-md5 scram-sha-1 scram-sha-256",
-                 disable_plaintext_auth=False, extra_users=None):
+                 disable_plaintext_auth=False, extra_users=None, compress=False):
         self.workdir = os.path.abspath(workdir)
         self.extra_users = dict(extra_users or {})
         self.host = HOST
@@ -310,6 +311,7 @@ class Dovecot:
         self.relay_port = relay_port
         self.imap_capability = imap_capability
         self.quota = quota
+        self.compress = compress
         self.extra_conf = extra_conf
         self.auth_mechanisms = auth_mechanisms
         self.disable_plaintext_auth = disable_plaintext_auth
@@ -397,11 +399,18 @@ class Dovecot:
             lines += [f"default_internal_user = {me}", f"default_login_user = {me}"]
         if self.imap_capability:
             lines.append(f"imap_capability = {self.imap_capability}")
+        plugins, imap_plugins = [], []
         if self.quota:
+            plugins.append("quota")
+            imap_plugins.append("imap_quota")
+            lines.append(f"plugin {{\n  quota = maildir:User quota\n  quota_rule = *:storage={self.quota}\n}}")
+        if self.compress:
+            plugins.append("zlib")
+            imap_plugins.append("imap_zlib")
+        if plugins:
             lines += [
-                "mail_plugins = $mail_plugins quota",
-                "protocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}",
-                f"plugin {{\n  quota = maildir:User quota\n  quota_rule = *:storage={self.quota}\n}}",
+                "mail_plugins = $mail_plugins " + " ".join(plugins),
+                "protocol imap {\n  mail_plugins = $mail_plugins " + " ".join(imap_plugins) + "\n}",
             ]
         if self.extra_conf:
             lines.append(self.extra_conf)
@@ -494,6 +503,7 @@ def _main(argv):
     d.add_argument("--relay-port", type=int)
     d.add_argument("--imap-capability")
     d.add_argument("--quota")
+    d.add_argument("--compress", action="store_true")
     s = sub.add_parser("start-smtp-sink")
     s.add_argument("dir")
     s.add_argument("--dump", action="store_true")
@@ -519,7 +529,7 @@ def _main(argv):
         info = {}
     if a.cmd == "start-dovecot":
         dv = Dovecot(os.path.join(a.dir, "dovecot"), relay_port=a.relay_port,
-                     imap_capability=a.imap_capability, quota=a.quota).start()
+                     imap_capability=a.imap_capability, quota=a.quota, compress=a.compress).start()
         info["dovecot"] = dv.info()
         out = info["dovecot"]
     else:

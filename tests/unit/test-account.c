@@ -163,6 +163,7 @@ test_config_errors (void)
     { "[defaults]\nsmtp-port = 25x\n", "port '25x'" },
     { "[defaults]\ntimeout = 0\n", "timeout '0'" },
     { "[defaults]\ntls = ssl\n", "tls 'ssl' is not starttls, implicit or none" },
+    { "[defaults]\ncompress = yes\n", "compress 'yes' is not auto, always or never" },
     { "[defaults]\nnetrc = maybe\n", "netrc 'maybe' is not true/false" },
     { "[account a]\nhost = x\nnonsense\n", "" },
   };
@@ -411,18 +412,20 @@ test_secret (void)
   msgtk_secret_free (tok);
 }
 
-/* The tools' options over the config file; secrets never from argv. */
+/* The tools' options over the config file for @protocol; secrets never
+ * from argv. */
 static MsgtkAccount *
-resolve (const char *const *args, GError **error)
+resolve_for (const char *const *args, const char *protocol, GError **error)
 {
   static CliAccountOptions o;
   memset (&o, 0, sizeof o);
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_add_group (ctx, cli_account_option_group (&o));
+  g_option_context_add_group (ctx, cli_account_option_group (&o, protocol));
   g_auto (GStrv) argv = g_strdupv ((char **)args);
   if (!g_option_context_parse_strv (ctx, &argv, error))
     return NULL;
-  MsgtkAccount *a = cli_account_resolve (&o, "test-account", "smtp", error);
+  MsgtkAccount *a = cli_account_resolve (&o, "test-account", protocol, error);
+  g_free (o.compress);
   g_free (o.account);
   g_free (o.config);
   g_free (o.host);
@@ -436,6 +439,12 @@ resolve (const char *const *args, GError **error)
   g_free (o.token_command);
   g_free (o.token_file);
   return a;
+}
+
+static MsgtkAccount *
+resolve (const char *const *args, GError **error)
+{
+  return resolve_for (args, "smtp", error);
 }
 
 static void
@@ -484,6 +493,49 @@ test_cli_overrides (void)
   g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION);
 }
 
+/* --compress is an IMAP option, over the config's compress key. */
+static void
+test_cli_compress (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_free (default_config ("[defaults]\nimap-compress = never\n"));
+  const char *const none[] = { "prog", NULL };
+  g_autoptr (MsgtkAccount) a = resolve_for (none, "imap", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a->compress, ==, MSGTK_COMPRESS_NEVER);
+  g_autoptr (MsgtkAccount) smtp = resolve_for (none, "smtp", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (smtp->compress, ==, MSGTK_COMPRESS_AUTO); /* an imap- key */
+  const char *const always[] = { "prog", "--compress=always", NULL };
+  g_autoptr (MsgtkAccount) b = resolve_for (always, "imap", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (b->compress, ==, MSGTK_COMPRESS_ALWAYS);
+  g_assert_null (resolve_for (always, "smtp", &error));
+  g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION);
+  g_clear_error (&error);
+  const char *const bad[] = { "prog", "--compress", "yes", NULL };
+  g_assert_null (resolve_for (bad, "imap", &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE);
+  g_assert_nonnull (strstr (error->message, "auto, always or never"));
+}
+
+static void
+test_compress_modes (void)
+{
+  MsgtkCompressMode m = MSGTK_COMPRESS_NEVER;
+  g_assert_true (msgtk_compress_mode_from_string ("Always", &m));
+  g_assert_cmpint (m, ==, MSGTK_COMPRESS_ALWAYS);
+  g_assert_true (msgtk_compress_mode_from_string ("auto", &m));
+  g_assert_cmpint (m, ==, MSGTK_COMPRESS_AUTO);
+  g_assert_false (msgtk_compress_mode_from_string ("on", &m));
+  g_assert_false (msgtk_compress_mode_from_string (NULL, &m));
+  g_assert_cmpint (m, ==, MSGTK_COMPRESS_AUTO);
+  g_assert_cmpstr (msgtk_compress_mode_to_string (MSGTK_COMPRESS_NEVER), ==, "never");
+  g_assert_cmpstr (msgtk_compress_mode_to_string (MSGTK_COMPRESS_AUTO), ==, "auto");
+  g_autoptr (MsgtkAccount) a = msgtk_account_new ();
+  g_assert_cmpint (a->compress, ==, MSGTK_COMPRESS_AUTO);
+}
+
 static void
 test_tls_modes (void)
 {
@@ -500,6 +552,9 @@ test_tls_modes (void)
   g_assert_cmpstr (msgtk_tls_mode_to_string (MSGTK_TLS_IMPLICIT), ==, "implicit");
   g_assert_cmpstr (msgtk_tls_mode_to_string (MSGTK_TLS_STARTTLS), ==, "starttls");
   g_assert_cmpstr (msgtk_tls_mode_to_string (MSGTK_TLS_NONE), ==, "none");
+  g_assert_true (msgtk_tls_mode_from_string ("TLS", &m));
+  g_assert_cmpint (m, ==, MSGTK_TLS_IMPLICIT);
+  g_assert_cmpstr (msgtk_tls_mode_to_string (MSGTK_TLS_IMPLICIT), ==, "implicit");
 }
 
 int
@@ -526,7 +581,9 @@ main (int argc, char **argv)
   g_test_add_func ("/account/token-sources", test_token_sources);
   g_test_add_func ("/account/secret", test_secret);
   g_test_add_func ("/account/cli-overrides", test_cli_overrides);
+  g_test_add_func ("/account/cli-compress", test_cli_compress);
   g_test_add_func ("/account/tls-modes", test_tls_modes);
+  g_test_add_func ("/account/compress-modes", test_compress_modes);
   int rc = g_test_run ();
   remove_tree (root);
   return rc;

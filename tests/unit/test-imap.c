@@ -692,6 +692,121 @@ test_parse_fetch (void)
   }
 }
 
+/* ---- COMPRESS=DEFLATE over a stream that is not a socket (so not local:
+ * auto compresses); the dialogue over the socket is in the transcripts
+ * imap-compress-*.txt ---- */
+
+/* @text through @deflater, sync-flushed, as a server sends it. */
+static void
+append_deflated (GByteArray *out, GConverter *deflater, const char *text)
+{
+  g_autoptr (GOutputStream) mem = g_memory_output_stream_new_resizable ();
+  g_autoptr (GOutputStream) z = g_converter_output_stream_new (mem, deflater);
+  g_assert_true (g_output_stream_write_all (z, text, strlen (text), NULL, NULL, NULL));
+  g_assert_true (g_output_stream_flush (z, NULL, NULL));
+  g_byte_array_append (out, g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (mem)),
+                       (guint)g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (mem)));
+}
+
+/* All of the raw deflate stream @data, inflated (it must end). */
+static char *
+inflated (const guint8 *data, gsize len)
+{
+  g_autoptr (GInputStream) mem = g_memory_input_stream_new_from_data (data, (gssize)len, NULL);
+  g_autoptr (GZlibDecompressor) inflater = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW);
+  g_autoptr (GInputStream) z = g_converter_input_stream_new (mem, G_CONVERTER (inflater));
+  GString *out = g_string_new (NULL);
+  char buf[4096];
+  gssize n;
+  g_autoptr (GError) error = NULL;
+  while ((n = g_input_stream_read (z, buf, sizeof buf, NULL, &error)) > 0)
+    g_string_append_len (out, buf, n);
+  g_assert_no_error (error);
+  return g_string_free (out, FALSE);
+}
+
+/* A PREAUTH session of an account that compresses as @mode, over a stream
+ * that reads @server and writes into *@sent; it asks for the delimiter
+ * ('/'). */
+static MsgtkImapSession *
+memory_session (GByteArray *server, MsgtkCompressMode mode, GOutputStream **sent)
+{
+  g_autoptr (GBytes) in_bytes = g_bytes_new (server->data, server->len);
+  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (in_bytes);
+  *sent = g_memory_output_stream_new_resizable ();
+  g_autoptr (GIOStream) io = g_simple_io_stream_new (in, *sent);
+  g_autoptr (GError) error = NULL;
+  MsgtkImapSession *s = msgtk_imap_session_new_for_stream (io, TRUE, &error);
+  g_assert_no_error (error);
+  g_autoptr (MsgtkAccount) a = account_new ("u", "p");
+  a->compress = mode;
+  g_assert_true (msgtk_imap_session_authenticate (s, a, &error));
+  g_assert_no_error (error);
+  char delimiter = 0;
+  g_assert_true (msgtk_imap_session_get_delimiter (s, &delimiter, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (delimiter, ==, '/');
+  return s;
+}
+
+#define COMPRESS_GREETING "* PREAUTH [CAPABILITY IMAP4rev1 COMPRESS=DEFLATE] hi\r\n"
+
+static void
+test_compress (void)
+{
+  /* the server's OK, and in the same read what it sent compressed after it:
+   * more than one buffer's worth once inflated */
+  g_autoptr (GByteArray) server = g_byte_array_new ();
+  const char *plain = COMPRESS_GREETING "A0001 OK DEFLATE active\r\n";
+  g_byte_array_append (server, (const guint8 *)plain, (guint)strlen (plain));
+  g_autofree char *big = g_strnfill (40000, 'x');
+  g_autofree char *after
+      = g_strdup_printf ("* OK %s\r\n* LIST (\\Noselect) \"/\" \"\"\r\nA0002 OK listed\r\n", big);
+  g_autoptr (GZlibCompressor) deflater = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW, -1);
+  append_deflated (server, G_CONVERTER (deflater), after);
+  g_autoptr (GOutputStream) sent = NULL;
+  MsgtkImapSession *s = memory_session (server, MSGTK_COMPRESS_AUTO, &sent);
+  g_assert_true (msgtk_imap_session_is_compressed (s));
+  msgtk_imap_session_free (s); /* ends the deflate stream */
+  const guint8 *data = g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (sent));
+  gsize len = g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (sent));
+  const char *command = "A0001 COMPRESS DEFLATE\r\n";
+  g_assert_cmpuint (len, >, strlen (command));
+  g_assert_cmpmem (data, strlen (command), command, strlen (command));
+  g_autofree char *rest = inflated (data + strlen (command), len - strlen (command));
+  g_assert_cmpstr (rest, ==, "A0002 LIST \"\" \"\"\r\n");
+
+  /* never: nothing compressed, though offered and not local */
+  g_autoptr (GByteArray) server2 = g_byte_array_new ();
+  const char *dialogue = COMPRESS_GREETING "* LIST (\\Noselect) \"/\" \"\"\r\nA0001 OK listed\r\n";
+  g_byte_array_append (server2, (const guint8 *)dialogue, (guint)strlen (dialogue));
+  g_autoptr (GOutputStream) sent2 = NULL;
+  s = memory_session (server2, MSGTK_COMPRESS_NEVER, &sent2);
+  g_assert_false (msgtk_imap_session_is_compressed (s));
+  msgtk_imap_session_free (s);
+  g_assert_cmpmem (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (sent2)),
+                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (sent2)),
+                   "A0001 LIST \"\" \"\"\r\n", 18);
+}
+
+/* What the server sends after its OK must decompress. */
+static void
+test_compress_garbage (void)
+{
+  g_autoptr (GByteArray) server = g_byte_array_new ();
+  const char *text = COMPRESS_GREETING "A0001 OK DEFLATE active\r\n\xff\xff\xff\xff";
+  g_byte_array_append (server, (const guint8 *)text, (guint)strlen (text));
+  g_autoptr (GBytes) in_bytes = g_bytes_new (server->data, server->len);
+  g_autoptr (GInputStream) in = g_memory_input_stream_new_from_bytes (in_bytes);
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (GIOStream) io = g_simple_io_stream_new (in, out);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgtkImapSession) s = msgtk_imap_session_new_for_stream (io, TRUE, &error);
+  g_assert_false (msgtk_imap_session_compress (s, &error));
+  g_assert_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "does not decompress"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -715,5 +830,7 @@ main (int argc, char **argv)
   g_test_add_func ("/imap/append-sync", test_append_sync);
   g_test_add_func ("/imap/multiappend-retry", test_multiappend_retry);
   g_test_add_func ("/imap/trycreate-bye", test_trycreate_and_bye);
+  g_test_add_func ("/imap/compress", test_compress);
+  g_test_add_func ("/imap/compress-garbage", test_compress_garbage);
   return g_test_run ();
 }

@@ -97,6 +97,10 @@ test_departures (void)
       "(from byte 130 on, where they differ)" },
     /* a connection the transcript does not have */
     { "", "", "the client opened connection 1; the transcript has 0" },
+    /* after -- COMPRESS --, plaintext where deflate must come */
+    { "S: * OK\n-- COMPRESS --\nC: A LOGOUT\n", "A LOGOUT\r\n",
+      "harness:3: the transcript expects C: 'A LOGOUT'; the client sent nothing (Invalid "
+      "compressed data)" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autofree char *complaint = departure (cases[i].transcript, cases[i].sends);

@@ -1,5 +1,6 @@
-/* The transcript harness: parser, scripted server (with TLS and a reference
- * SASL server), and the runner of a transcript's own client steps. */
+/* The transcript harness: parser, scripted server (with TLS, deflate
+ * compression and a reference SASL server), and the runner of a
+ * transcript's own client steps. */
 #include "transcript.h"
 
 #include <glib/gstdio.h>
@@ -17,6 +18,7 @@ typedef enum {
   ITEM_SERVER,     /* S: a line the server sends */
   ITEM_CLIENT,     /* C: a line the client must send */
   ITEM_TLS,        /* -- TLS --: both do the TLS handshake */
+  ITEM_COMPRESS,   /* -- COMPRESS --: both compress from here (raw deflate) */
   ITEM_CLOSE,      /* -- close --: the server closes the connection */
   ITEM_CONNECTION, /* -- connection --: the client's next connection */
 } ItemKind;
@@ -51,7 +53,7 @@ static const char *const server_keys[] = {
 static const char *const client_keys[] = {
   "run",       "fails",   "mechanism", "tls",        "allow-plaintext-auth", "token", "auth",
   "mail-from", "rcpt-to", "message",   "dsn-notify", "dsn-return",           "envid", "no-chunking",
-  "mailbox",   "create",  NULL,
+  "mailbox",   "create",  "compress",  NULL,
 };
 
 /* The placeholders, and on which side they may stand. */
@@ -158,6 +160,8 @@ parse_line (Transcript *t, char *l, guint n, gboolean *dialogue, GError **error)
         = t->tls_first || t->items->len == 0
           || (t->items->len == 1 && g_array_index (t->items, Item, 0).kind == ITEM_CONNECTION);
     t->tls = TRUE;
+  } else if (strcmp (l, "-- COMPRESS --") == 0) {
+    it.kind = ITEM_COMPRESS;
   } else if (strcmp (l, "-- close --") == 0) {
     it.kind = ITEM_CLOSE;
   } else if (strcmp (l, "-- connection --") == 0) {
@@ -168,7 +172,8 @@ parse_line (Transcript *t, char *l, guint n, gboolean *dialogue, GError **error)
     if (*dialogue || colon == NULL || colon == l) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "%s:%u: neither a header field (before the dialogue), nor S:, C:, "
-                   "-- TLS --, -- close --, -- connection --, nor a # comment: '%s'",
+                   "-- TLS --, -- COMPRESS --, -- close --, -- connection --, nor a # comment: "
+                   "'%s'",
                    t->name, n, l);
       return FALSE;
     }
@@ -317,9 +322,10 @@ struct _TranscriptPeer {
   gint stop;     /* atomic: the client side is done */
   char *failure; /* the first departure from the transcript */
   /* the thread's, read by others only after the join */
-  GIOStream *conn; /* the TCP connection */
-  GIOStream *io;   /* what is read and written: conn, or TLS over it */
-  GByteArray *in;  /* read, not yet matched */
+  GIOStream *conn;  /* the TCP connection */
+  GIOStream *io;    /* what is read and written: conn, TLS over it, deflate over either */
+  GIOStream *plain; /* under deflate (kept: TLS's streams need their connection) */
+  GByteArray *in;   /* read, not yet matched */
   gboolean eof;
   Gsasl *sasl_ctx; /* the reference SASL server */
   Gsasl_session *sasl;
@@ -372,6 +378,8 @@ io_closed (const GError *e)
 {
   return g_error_matches (e, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)
          || g_error_matches (e, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)
+         /* a deflate stream closed without its final block */
+         || g_error_matches (e, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT)
          || g_error_matches (e, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED)
          || g_error_matches (e, G_TLS_ERROR, G_TLS_ERROR_EOF);
 }
@@ -654,8 +662,10 @@ static gboolean
 write_out (TranscriptPeer *p, const Item *it, GString *out)
 {
   g_autoptr (GError) error = NULL;
-  if (g_output_stream_write_all (g_io_stream_get_output_stream (p->io), out->str, out->len, NULL,
-                                 NULL, &error))
+  GOutputStream *os = g_io_stream_get_output_stream (p->io);
+  /* flushing: a sync flush when compressed */
+  if (g_output_stream_write_all (os, out->str, out->len, NULL, NULL, &error)
+      && g_output_stream_flush (os, NULL, &error))
     return TRUE;
   g_autofree char *text = shown (out->str, out->len);
   return fail (p, it->line, "cannot send '%s': %s (has the client gone?)", text, error->message);
@@ -675,6 +685,28 @@ handshake (TranscriptPeer *p, const Item *it)
   }
   g_object_unref (p->io);
   p->io = tls;
+  return TRUE;
+}
+
+/* Both sides compress from here on (IMAP COMPRESS DEFLATE's OK): what the
+ * client sent before must have been read, as plaintext. */
+static gboolean
+start_compression (TranscriptPeer *p, const Item *it)
+{
+  if (p->in->len > 0) {
+    g_autofree char *early = shown ((const char *)p->in->data, p->in->len);
+    return fail (p, it->line,
+                 "the client sent '%s' before compression started (the transcript has it after)",
+                 early);
+  }
+  g_autoptr (GZlibDecompressor) inflater = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW);
+  g_autoptr (GZlibCompressor) deflater = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW, -1);
+  g_autoptr (GInputStream) in
+      = g_converter_input_stream_new (g_io_stream_get_input_stream (p->io), G_CONVERTER (inflater));
+  g_autoptr (GOutputStream) out = g_converter_output_stream_new (
+      g_io_stream_get_output_stream (p->io), G_CONVERTER (deflater));
+  p->plain = p->io;
+  p->io = g_simple_io_stream_new (in, out);
   return TRUE;
 }
 
@@ -737,6 +769,7 @@ end_connection (TranscriptPeer *p)
 {
   g_io_stream_close (p->io, NULL, NULL);
   g_clear_object (&p->io);
+  g_clear_object (&p->plain);
   g_clear_object (&p->conn);
   g_byte_array_set_size (p->in, 0);
   p->eof = FALSE;
@@ -777,6 +810,9 @@ play_connection (TranscriptPeer *p, guint i)
     } else if (it->kind == ITEM_TLS) {
       if (check_quiet_before_tls (p, it))
         handshake (p, it);
+      i++;
+    } else if (it->kind == ITEM_COMPRESS) {
+      start_compression (p, it);
       i++;
     } else {
       closed = TRUE;
@@ -876,6 +912,7 @@ static void
 peer_free (TranscriptPeer *p)
 {
   g_clear_object (&p->io);
+  g_clear_object (&p->plain);
   g_clear_object (&p->conn);
   g_clear_object (&p->listener);
   g_byte_array_unref (p->in);
@@ -966,6 +1003,9 @@ transcript_peer_account (TranscriptPeer *p)
   a->password = g_strdup (field (t, "password"));
   a->auth = g_strdup (field (t, "auth"));
   a->allow_plaintext_auth = field_yes (t, "allow-plaintext-auth");
+  const char *compress = field (t, "compress");
+  if (compress != NULL)
+    g_assert_true (msgtk_compress_mode_from_string (compress, &a->compress));
   const char *token = field (t, "token");
   if (token != NULL) {
     static gint serial;
