@@ -142,9 +142,11 @@ header_find (const char *data, gsize len, const char *name)
 GByteArray *
 header_cap_parameters (const char *data, gsize len, guint max, guint *most)
 {
+  *most = 0;
+  if (len == 0)
+    return NULL;
   GByteArray *out = NULL;
   const char *end = data + len, *copied = data;
-  *most = 0;
   for (const char *p = data; p < end;) {
     const char *nl = memchr (p, '\n', (gsize)(end - p));
     const char *next = nl != NULL ? nl + 1 : end;
