@@ -474,13 +474,44 @@ msgtk_connection_is_compressed (MsgtkConnection *conn)
   return conn->zio != NULL;
 }
 
+/* The time a read of @len bytes (0: a line) may take in all: the timeout,
+ * and a second more for each 64 KiB, so that a server that sends a byte now
+ * and then cannot keep a session waiting for ever (nor a slow link fail a
+ * big literal). */
+static gint64
+deadline_for (MsgtkConnection *conn, gsize len)
+{
+  return g_get_monotonic_time () + ((gint64)conn->timeout + (gint64)(len >> 16)) * G_USEC_PER_SEC;
+}
+
 static gboolean
-fill (MsgtkConnection *conn, GError **error)
+too_slow (MsgtkConnection *conn, GError **error)
+{
+  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+               "%s server %s did not finish its answer within %u s (it sends too slowly)",
+               conn->protocol, conn->host, conn->timeout);
+  return FALSE;
+}
+
+/* Read what the server sent, by @deadline. */
+static gboolean
+fill (MsgtkConnection *conn, gint64 deadline, GError **error)
 {
   guint8 buf[16384];
   g_autoptr (GError) local = NULL;
+  gint64 left = deadline - g_get_monotonic_time ();
+  if (left <= 0)
+    return too_slow (conn, error);
+  /* no read waits past the deadline (writes keep the whole timeout) */
+  GSocket *sock = G_IS_SOCKET_CONNECTION (conn->base)
+                      ? g_socket_connection_get_socket (G_SOCKET_CONNECTION (conn->base))
+                      : NULL;
+  if (sock != NULL)
+    g_socket_set_timeout (sock, (guint)MAX ((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC, 1));
   gssize n = g_input_stream_read (g_io_stream_get_input_stream (stream_of (conn)), buf, sizeof buf,
                                   NULL, &local);
+  if (sock != NULL)
+    g_socket_set_timeout (sock, conn->timeout);
   if (n > 0) {
     g_byte_array_append (conn->in, buf, (guint)n);
     conn->got_data = TRUE;
@@ -492,6 +523,8 @@ fill (MsgtkConnection *conn, GError **error)
     return FALSE;
   }
   if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+    if (conn->got_data && deadline - g_get_monotonic_time () < G_USEC_PER_SEC)
+      return too_slow (conn, error);
     if (!conn->got_data && !conn->tls)
       error_set_hint (error, MSGTK_ERROR_HINT_USE_IMPLICIT_TLS, MSGTK_ERROR_TEMP_FAIL,
                       "no greeting from %s server %s port %u within %u s; the port may "
@@ -512,6 +545,7 @@ char *
 msgtk_connection_read_line (MsgtkConnection *conn, GError **error)
 {
   gsize scanned = 0;
+  gint64 deadline = deadline_for (conn, 0);
   for (;;) {
     guint8 *nl = conn->in->len > scanned
                      ? memchr (conn->in->data + scanned, '\n', conn->in->len - scanned)
@@ -539,7 +573,7 @@ msgtk_connection_read_line (MsgtkConnection *conn, GError **error)
     scanned = conn->in->len;
     if (conn->in->len > conn->max_line + 2)
       break;
-    if (!fill (conn, error))
+    if (!fill (conn, deadline, error))
       return NULL;
     if (!conn->tls && conn->in->len >= 2 && conn->in->data[0] == 0x15
         && conn->in->data[1] == 0x03) {
@@ -558,8 +592,9 @@ msgtk_connection_read_line (MsgtkConnection *conn, GError **error)
 GBytes *
 msgtk_connection_read_bytes (MsgtkConnection *conn, gsize len, GError **error)
 {
+  gint64 deadline = deadline_for (conn, len);
   while (conn->in->len < len)
-    if (!fill (conn, error))
+    if (!fill (conn, deadline, error))
       return NULL;
   GBytes *b = g_bytes_new (conn->in->data, len);
   g_byte_array_remove_range (conn->in, 0, (guint)len);

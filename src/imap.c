@@ -11,7 +11,10 @@
 
 #include <string.h>
 
-#define MAX_LITERAL (512u * 1024 * 1024)
+/* one response at most, its lines and literals together */
+#define MAX_RESPONSE (512u * 1024 * 1024)
+/* one response before the login at most */
+#define MAX_PREAUTH (256u * 1024)
 #define MAX_LINE (1024 * 1024)   /* longest response line (literals excluded) */
 #define FLUSH_AT (256 * 1024)    /* send once this much is queued */
 #define DATA_CHUNK (1024 * 1024) /* message data is converted and queued in chunks */
@@ -153,6 +156,10 @@ read_response (MsgtkImapSession *s, GError **error)
 {
   g_autoptr (GString) line = g_string_new (NULL);
   GPtrArray *lits = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  /* all of one response, its lines and literals: before login a greeting,
+   * capabilities and challenges are small, and a server that is not yet
+   * known to be the one asked for gets no more memory than that */
+  guint64 cap = s->authenticated ? MAX_RESPONSE : MAX_PREAUTH, total = 0;
   for (;;) {
     GError *local = NULL;
     g_autofree char *l = msgtk_connection_read_line (s->conn, &local);
@@ -163,15 +170,20 @@ read_response (MsgtkImapSession *s, GError **error)
     }
     gsize n = strlen (l);
     g_string_append_len (line, l, n);
-    guint64 size;
-    if (!imap_line_literal (l, n, &size))
-      break;
-    if (size > MAX_LITERAL) {
+    total += n;
+    guint64 size = 0;
+    gboolean literal = imap_line_literal (l, n, &size);
+    if (total > cap || (literal && size > cap - MIN (total, cap))) {
       g_ptr_array_unref (lits);
       g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_PROTOCOL,
-                   "the IMAP server sent a literal of %" G_GUINT64_FORMAT " bytes (too big)", size);
+                   "the IMAP server %s sent a response of more than %" G_GUINT64_FORMAT
+                   " bytes%s (too big)",
+                   s->host, cap, s->authenticated ? "" : " before the login");
       return NULL;
     }
+    if (!literal)
+      break;
+    total += size;
     GBytes *b = msgtk_connection_read_bytes (s->conn, (gsize)size, &local);
     if (b == NULL) {
       g_ptr_array_unref (lits);

@@ -106,7 +106,9 @@ const char *msgtk_compress_mode_to_string (MsgtkCompressMode mode);
  *   (hex, ':' allowed): a certificate that matches is accepted even when it
  *   does not verify, one that does not match is refused
  * @tls_insecure: accept any certificate (the program should warn its user)
- * @timeout: seconds for connecting and for each read or write; 0: 60
+ * @timeout: seconds for connecting, for each write, and for reading each
+ *   line of an answer whole (a second more for each 64 KiB of data read at
+ *   once): a server that sends a byte now and then is given up; 0: 60
  * @max_line: the longest line accepted; 0: 64 KiB
  * @protocol: (nullable): "SMTP", "IMAP": used in messages; %NULL: "server"
  *

@@ -118,6 +118,28 @@ def run(args, input=None, env=None, timeout=120, cwd=None):
                           env=e, timeout=timeout, cwd=cwd)
 
 
+def serve_once(handler):
+    """A loopback server that runs @handler(connection) on one client, in a
+    thread (for peers that misbehave below any protocol); its port."""
+    import socket
+    import threading
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+
+    def serve():
+        conn, _ = srv.accept()
+        try:
+            handler(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+            srv.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return srv.getsockname()[1]
+
+
 def read_pty(master, each=None):
     """All a pseudo-terminal's master side gets until its slave side is
     closed; each(seen so far) after every read."""

@@ -12,9 +12,10 @@ import os
 import re
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tap import Tap, tool, run, SOURCE_DIR  # noqa: E402
+from tap import Tap, tool, run, serve_once, SOURCE_DIR  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "servers"))
 from transcriptpeer import TranscriptPeer, transcript_lines  # noqa: E402
@@ -186,5 +187,41 @@ with tempfile.TemporaryDirectory(prefix="msgtk-imap-peer-") as work:
         t.check(r.returncode == 2, f"exit {r.returncode} (some uploaded): {out_of(r)}")
         t.check("4 uploaded" in out_of(r) and "2 failed" in out_of(r), out_of(r))
         t.check(len(re.findall(r"failed: .*BYE server shutting down for maintenance", out_of(r))) == 2, out_of(r))
+
+
+# ---- servers that misbehave below the protocol: a drip, a literal bomb ----
+def drip(conn):
+    # a greeting that never ends: a byte every half second
+    for b in b"* OK " + b"x" * 200:
+        conn.sendall(bytes([b]))
+        time.sleep(0.5)
+
+
+def bomb(conn):
+    # before any login, a greeting whose literal would take 100 MB
+    conn.sendall(b"* OK {104857600}\r\n")
+    chunk = b"x" * 65536
+    for _ in range(1600):
+        conn.sendall(chunk)
+
+
+with t.case("a server that drips its greeting a byte at a time: given up within the timeout (exit 75)"):
+    port = serve_once(drip)
+    t0 = time.time()
+    r = run([MSGAPPEND, "--host", "127.0.0.1", "--port", str(port), "--tls", "none", "--timeout", "2",
+             "--no-journal", "--mailbox", "X", os.devnull], env={"MSGTK_PASSWORD": ""}, timeout=60)
+    took = time.time() - t0
+    t.check(r.returncode == 75 and "too slowly" in out_of(r) and took < 4.5, f"exit {r.returncode} after "
+            f"{took:.1f} s: {out_of(r)}")
+
+with t.case("a literal bomb before the login: refused at once (exit 76), msgappend stays small"):
+    import resource
+    port = serve_once(bomb)
+    t0 = time.time()
+    r = run([MSGAPPEND, "--host", "127.0.0.1", "--port", str(port), "--tls", "none", "--no-journal",
+             "--mailbox", "X", os.devnull], env={"MSGTK_PASSWORD": ""}, timeout=60)
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    t.check(r.returncode == 76 and "before the login" in out_of(r), f"exit {r.returncode}: {out_of(r)}")
+    t.check(rss_mb < 100 and time.time() - t0 < 10, f"{rss_mb:.0f} MB")
 
 t.done()

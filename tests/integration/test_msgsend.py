@@ -22,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tap import (Tap, tool, run, SOURCE_DIR, CORPUS_MISSING, corpus_messages, fixture_messages,  # noqa: E402
+from tap import (Tap, tool, run, serve_once, SOURCE_DIR, CORPUS_MISSING, corpus_messages, fixture_messages,  # noqa: E402
                  write_dir)
 from layouts import write_layouts  # noqa: E402
 
@@ -832,6 +832,18 @@ allow-plaintext-auth = true
         text = (p.stdout + p.stderr).decode(errors="replace")
         t.check(p.returncode == 73, f"exit {p.returncode}: {text}")
         t.check(len(spool_entries(spool)) == 0 and "0 kept in the spool" in text, text)
+    with t.case("a server that drips its greeting a byte at a time: given up within --timeout (exit 75)"):
+        def drip(conn):
+            for b in b"220 " + b"x" * 200:
+                conn.sendall(bytes([b]))
+                time.sleep(0.5)
+        port = serve_once(drip)
+        t0 = time.time()
+        r = run([MSGSEND, "--host", "127.0.0.1", "--port", str(port), "--tls", "none",
+                 "--timeout", "2", "--from", "s@example.org", "x@example.org"], input=simple("drip"), timeout=60)
+        took = time.time() - t0
+        t.check(r.returncode == 75 and "too slowly" in out_of(r) and took < 4.5,
+                f"exit {r.returncode} after {took:.1f} s: {out_of(r)}")
     with t.case("a server refusing two recipients (550): partial success, exit 67, refusals reported, nothing spooled"):
         spool = os.path.join(work, "spool-550")
         msg = simple("550")
