@@ -16,5 +16,12 @@ typedef struct {
  * naming the holder when it stays locked. */
 gboolean mbox_lock (MboxLock *lock, int fd, const char *path, guint timeout_ms, GError **error);
 
+/* Lock the file @path, open as @fd, for reading: wait (@timeout_ms at
+ * most) while another program holds PATH.lock (not a stale one) or an
+ * exclusive fcntl lock, then take a shared fcntl lock, held until @fd is
+ * closed. A file that cannot be locked (a pipe, a file system without
+ * locks) is read as it is. MSGTK_ERROR_TEMP_FAIL when it stays locked. */
+gboolean mbox_lock_shared (int fd, const char *path, guint timeout_ms, GError **error);
+
 /* Release what mbox_lock() took (nothing when it took nothing). */
 void mbox_unlock (MboxLock *lock);

@@ -98,6 +98,33 @@ mbox_lock (MboxLock *lock, int fd, const char *path, guint timeout_ms, GError **
   return FALSE;
 }
 
+gboolean
+mbox_lock_shared (int fd, const char *path, guint timeout_ms, GError **error)
+{
+  g_autofree char *dotlock = g_strconcat (path, ".lock", NULL);
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+  for (;;) {
+    gboolean dotted = g_file_test (dotlock, G_FILE_TEST_EXISTS) && !stale (dotlock);
+    struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+#ifdef F_OFD_SETLK
+    int r = dotted ? -1 : fcntl (fd, F_OFD_SETLK, &fl);
+#else
+    int r = dotted ? -1 : fcntl (fd, F_SETLK, &fl);
+#endif
+    if (r == 0 || (!dotted && errno != EAGAIN && errno != EACCES))
+      return TRUE; /* locked, or not a file that takes locks */
+    if (g_get_monotonic_time () >= deadline)
+      break;
+    g_usleep (POLL_MS * 1000);
+  }
+  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_TEMP_FAIL,
+               "'%s' is being written by another program (it holds %s) after waiting %u s; try "
+               "again later",
+               path, g_file_test (dotlock, G_FILE_TEST_EXISTS) ? dotlock : "an fcntl lock",
+               timeout_ms / 1000);
+  return FALSE;
+}
+
 void
 mbox_unlock (MboxLock *lock)
 {

@@ -9,11 +9,13 @@
 
 #include "decompress-private.h"
 #include "header-private.h"
+#include "mbox-lock-private.h"
 #include "mbox-reader-private.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gfiledescriptorbased.h>
 #include <glib/gstdio.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1093,6 +1095,21 @@ compressed_error (const char *path, Compression compression, GError **error)
   g_propagate_error (error, e);
 }
 
+/* how long reading a file waits while another program writes it */
+#define READ_LOCK_TIMEOUT_MS 30000
+
+/* @in, a file just opened, read only when no other program writes it (an
+ * MDA delivering into an mbox holds its locks): shared-locked as long as
+ * it is open. */
+static gboolean
+lock_for_reading (GFileInputStream *in, const char *path, GError **error)
+{
+  if (!G_IS_FILE_DESCRIPTOR_BASED (in))
+    return TRUE;
+  return mbox_lock_shared (g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (in)), path,
+                           READ_LOCK_TIMEOUT_MS, error);
+}
+
 /* A reader of @in, decompressed when it is gzip, xz or zstd data; NULL when
  * it cannot be read. */
 static MboxReader *
@@ -1208,6 +1225,8 @@ msgtk_source_open (const char *path, MsgtkSourceFormat format, GError **error)
     g_error_free (local);
     return NULL;
   }
+  if (!lock_for_reading (in, path, error))
+    return NULL;
   if (format == MSGTK_SOURCE_FORMAT_DIR || format == MSGTK_SOURCE_FORMAT_MAILDIR) {
     g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_USAGE, "'%s' is a file, not a %s", path,
                  msgtk_source_format_name (format));
@@ -1281,6 +1300,11 @@ open_mbox (MsgtkSource *s, guint i, GError **error)
                                    local->message);
     g_error_free (local);
     return none;
+  }
+  if (!lock_for_reading (in, e->path, &local)) {
+    s->index++; /* it holds its place, as a file that cannot be read */
+    g_propagate_error (error, local);
+    return NULL;
   }
   g_autofree char *abs = absolute (e->path);
   s->mbox = reader_new (s, G_INPUT_STREAM (in), e->path, abs, error);

@@ -854,21 +854,31 @@ with t.case("two --to-mbox at once into one file: both exit 0, every message onc
     t.check(all(bodies[f"<{x}-{i}@x>"] == f"{x} line {i}\n" * 20 for x in "ab" for i in range(3000)),
             "every body intact")
 
+def mda(target, mode, *steps):
+    """A mail delivery agent on @target: it takes an fcntl lock (and with
+    "dotlock" among @steps, TARGET.lock), says so, then does @steps (text
+    written, or a pause in seconds); the process, once it holds them."""
+    code = ["import fcntl, os, sys, time", f"f = open(sys.argv[1], {mode!r})", "fcntl.lockf(f, fcntl.LOCK_EX)"]
+    for step in steps:
+        if step == "dotlock":
+            code.append("open(sys.argv[1] + '.lock', 'w').write(str(os.getpid()) + '\\n')")
+        elif step == "held":
+            code.append("print('held', flush=True)")
+        elif isinstance(step, float):
+            code.append(f"time.sleep({step})")
+        else:
+            code.append(f"f.write({step!r}); f.flush()")
+    if "dotlock" in steps:
+        code.append("os.unlink(sys.argv[1] + '.lock')")
+    p = subprocess.Popen([sys.executable, "-c", "\n".join(code), target], stdout=subprocess.PIPE)
+    p.stdout.readline()
+    return p
+
+
+MDA_FROM = "From mda@example.org Mon Jan  1 00:00:00 2024\n"
 with t.case("an mbox an MDA holds (fcntl and PATH.lock) is written once it lets go"):
-    import fcntl
     target = work_path(work, "held.mbox", b"")
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import fcntl, os, sys, time\n"
-                               "f = open(sys.argv[1], 'r+')\n"
-                               "fcntl.lockf(f, fcntl.LOCK_EX)\n"
-                               "open(sys.argv[1] + '.lock', 'w').write(str(os.getpid()) + '\\n')\n"
-                               "print('held', flush=True)\n"
-                               "time.sleep(1.5)\n"
-                               "f.write('From mda@example.org Mon Jan  1 00:00:00 2024\\nSubject: mda\\n\\nmda')\n"
-                               "f.flush()\n"
-                               "os.unlink(sys.argv[1] + '.lock')\n", target],
-                              stdout=subprocess.PIPE)
-    holder.stdout.readline()
+    holder = mda(target, "r+", "dotlock", "held", 1.5, MDA_FROM + "Subject: mda\n\nmda")
     t0 = time.time()
     r = mp("--to-mbox", target, numbered_mbox("few.mbox", "c", 3))
     took = time.time() - t0
@@ -876,6 +886,16 @@ with t.case("an mbox an MDA holds (fcntl and PATH.lock) is written once it lets 
     t.check(r.returncode == 0 and took >= 1.0, f"exit {r.returncode} after {took:.1f} s: {r.stderr!r}")
     t.check(ids_of(target)[1:] == ["c-0@x", "c-1@x", "c-2@x"], f"{ids_of(target)}")
     t.check(not os.path.exists(target + ".lock"), "no lock left")
+
+with t.case("reading an mbox an MDA is writing: msgparse waits for its lock, then sees the message whole"):
+    target = work_path(work, "being-written.mbox", b"From a@example.org Mon Jan  1 00:00:00 2024\nSubject: one\n\none\n\n")
+    holder = mda(target, "a", MDA_FROM + "Subject: two\n\nhalf", "held", 1.5, " and the rest\n\n")
+    t0 = time.time()
+    r = mp("--text", target)
+    took = time.time() - t0
+    holder.wait()
+    t.check(r.returncode == 0 and took >= 1.0 and r.stdout.decode().endswith("half and the rest\n"),
+            f"exit {r.returncode} after {took:.1f} s: {r.stdout!r}")
 
 # ---- interrupted: the output as it was ----
 def interrupted(args, feed):
