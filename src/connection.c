@@ -209,8 +209,10 @@ trace_tls (MsgtkConnection *conn)
   fflush (conn->trace);
 }
 
+/* The TLS handshake, right after connecting (implicit TLS) or after the
+ * server accepted STARTTLS (@starttls). */
 static gboolean
-tls_handshake (MsgtkConnection *conn, GError **error)
+tls_handshake (MsgtkConnection *conn, gboolean starttls, GError **error)
 {
   g_autoptr (GError) local = NULL;
   if (!check_tls_backend (error))
@@ -242,6 +244,13 @@ tls_handshake (MsgtkConnection *conn, GError **error)
           error, MSGTK_ERROR_HINT_TRUST_CERTIFICATE, MSGTK_ERROR_IO,
           "TLS certificate of %s:%u refused: %s%s", conn->host, conn->port, cert_problem (errs),
           conn->fingerprint ? ", and its SHA-256 fingerprint does not match the pin" : "");
+    } else if (starttls) {
+      /* the port speaks STARTTLS: what answered is not TLS, or not only */
+      g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_IO,
+                   "TLS handshake with %s:%u after STARTTLS failed (%s): the server accepted "
+                   "STARTTLS but what came then was not TLS (a broken server, or something "
+                   "on the way tampering with the connection)",
+                   conn->host, conn->port, local->message);
     } else if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS)
                || g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_MISC)
                || g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
@@ -306,7 +315,7 @@ msgtk_connection_open (const MsgtkConnectionConfig *config, GError **error)
   /* Writes are batched here (one write per pipelined group): Nagle's
    * algorithm would only hold a small group back behind a large one. */
   g_socket_set_option (g_socket_connection_get_socket (sc), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  if (config->tls == MSGTK_TLS_IMPLICIT && !tls_handshake (conn, error)) {
+  if (config->tls == MSGTK_TLS_IMPLICIT && !tls_handshake (conn, FALSE, error)) {
     msgtk_connection_free (conn);
     return NULL;
   }
@@ -390,7 +399,7 @@ msgtk_connection_starttls (MsgtkConnection *conn, GError **error)
                  conn->protocol, conn->host, pending);
     return FALSE;
   }
-  return tls_handshake (conn, error);
+  return tls_handshake (conn, TRUE, error);
 }
 
 gboolean

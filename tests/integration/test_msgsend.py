@@ -832,6 +832,23 @@ allow-plaintext-auth = true
         text = (p.stdout + p.stderr).decode(errors="replace")
         t.check(p.returncode == 73, f"exit {p.returncode}: {text}")
         t.check(len(spool_entries(spool)) == 0 and "0 kept in the spool" in text, text)
+    with t.case("plaintext after STARTTLS was accepted (an injection the handshake meets): exit 74, said as "
+                "such, no advice to use --tls starttls"):
+        def inject(conn):
+            f = conn.makefile("rb")
+            conn.sendall(b"220 mx.test ESMTP\r\n")
+            f.readline()
+            conn.sendall(b"250-mx.test\r\n250 STARTTLS\r\n")
+            f.readline()
+            conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+            conn.recv(4096)  # the client's hello
+            conn.sendall(b"250 2.1.0 injected after the hello\r\n")
+            time.sleep(0.5)
+        port = serve_once(inject)
+        r = run([MSGSEND, "--host", "127.0.0.1", "--port", str(port), "--tls", "starttls", "--timeout", "5",
+                 "--from", "s@example.org", "x@example.org"], input=simple("inject"), timeout=60)
+        t.check(r.returncode == 74 and "after STARTTLS" in out_of(r) and "use --tls starttls" not in out_of(r),
+                f"exit {r.returncode}: {out_of(r)}")
     with t.case("a server that drips its greeting a byte at a time: given up within --timeout (exit 75)"):
         def drip(conn):
             for b in b"220 " + b"x" * 200:
