@@ -62,4 +62,10 @@ gsize header_block_end (const char *data, gsize len, gsize *scanned);
  * time quadratic in a field's parameters. */
 GByteArray *header_cap_parameters (const char *data, gsize len, guint max, guint *most);
 
+/* @data with every field of its header block longer than @max bytes cut to
+ * @max (then its line end), as a copy; NULL when none is that long.
+ * *@longest gets the longest field's length. GMime's parser and the views
+ * take many times a field's size in memory. */
+GByteArray *header_cap_fields (const char *data, gsize len, gsize max, gsize *longest);
+
 G_END_DECLS

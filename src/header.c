@@ -182,3 +182,29 @@ header_cap_parameters (const char *data, gsize len, guint max, guint *most)
     g_byte_array_append (out, (const guint8 *)copied, (guint)(end - copied));
   return out;
 }
+
+GByteArray *
+header_cap_fields (const char *data, gsize len, gsize max, gsize *longest)
+{
+  *longest = 0;
+  GByteArray *out = NULL;
+  const char *copied = data;
+  HeaderIter it;
+  HeaderField f;
+  header_iter_init (&it, data, len);
+  while (header_iter_next (&it, &f)) {
+    gsize n = (gsize)(f.end - f.start);
+    *longest = MAX (*longest, n);
+    if (n <= max)
+      continue;
+    if (out == NULL)
+      out = g_byte_array_sized_new ((guint)MIN (len, G_MAXUINT));
+    g_byte_array_append (out, (const guint8 *)copied, (guint)(f.start + max - copied));
+    if (f.start[max - 1] != '\n') /* a line end, not an empty line */
+      g_byte_array_append (out, (const guint8 *)"\n", 1);
+    copied = f.end;
+  }
+  if (out != NULL)
+    g_byte_array_append (out, (const guint8 *)copied, (guint)(data + len - copied));
+  return out;
+}

@@ -17,6 +17,9 @@
 /* parameters of a Content-Type or Content-Disposition field read at most:
  * GMime's parser takes time quadratic in them (64,000: 15 s) */
 #define MAX_PARAMETERS 1000
+/* bytes of one header field read at most: GMime and the views take many
+ * times a field's size (a 22 MB field: 600 MB) */
+#define MAX_FIELD (256 * 1024)
 #define MAX_DEPTH 32 /* MIME nesting shown; deeper parts are a LIMIT_NESTING_DEPTH defect */
 
 struct _MsgtkInspection {
@@ -253,13 +256,27 @@ msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
   g_autoptr (GByteArray) fields
       = flags & MSGTK_INSPECT_SUMMARY ? summary_header_subset (data, len) : NULL;
   guint most = 0;
-  if (fields == NULL)
+  gsize longest = 0;
+  if (fields == NULL) {
     fields = header_cap_parameters (data, len, MAX_PARAMETERS, &most);
+    GByteArray *cut = fields != NULL ? header_cap_fields ((const char *)fields->data, fields->len,
+                                                          MAX_FIELD, &longest)
+                                     : header_cap_fields (data, len, MAX_FIELD, &longest);
+    if (cut != NULL) {
+      g_clear_pointer (&fields, g_byte_array_unref);
+      fields = cut;
+    }
+  }
   if (most > MAX_PARAMETERS)
     inspect_add_finding (in->defects, "LIMIT_PARAMETERS", "header",
                          "a Content-Type or Content-Disposition field with %u parameters, more "
                          "than the limit of %u; the rest are not read",
                          most, MAX_PARAMETERS);
+  if (longest > MAX_FIELD)
+    inspect_add_finding (in->defects, "LIMIT_FIELD_SIZE", "header",
+                         "a header field of %" G_GSIZE_FORMAT " bytes, more than the limit of %u; "
+                         "the rest of it is not read",
+                         longest, MAX_FIELD);
   if (fields != NULL) {
     in->stream = g_mime_stream_mem_new_with_byte_array (g_steal_pointer (&fields));
   } else {

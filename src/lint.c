@@ -32,6 +32,7 @@ static const MsgtkLintCode codes[] = {
   { "BASE64_INVALID", W, "base64 content that is not valid base64" },
   { "QP_INVALID", W, "quoted-printable content with a \"=\" that starts no escape" },
   { "LIMIT_HEADER_COUNT", W, "more header fields than the limit (the rest are not shown)" },
+  { "LIMIT_FIELD_SIZE", W, "a header field longer than the limit (the rest of it is not read)" },
   { "LIMIT_PARAMETERS", W,
     "a Content-Type or Content-Disposition field with more parameters than the limit (the rest are "
     "not read)" },

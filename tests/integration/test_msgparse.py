@@ -351,8 +351,8 @@ def differential(paths, known_table, not_messages):
     seen_diffs = {}
     for p in paths:
         f = rel[p]
-        if f in not_messages or "mbox" in os.path.basename(p):
-            continue
+        if f in not_messages or "mbox" in os.path.basename(p) or p.endswith(".gz"):
+            continue  # (compressed: Python's email reads no gzip)
         r = mp("--json", p)
         if r.returncode != 0:
             t.ok(False, f"{f}: --json exit {r.returncode}", r.stderr.decode(errors="replace"))
@@ -406,7 +406,7 @@ if HAVE_CORPUS:
 else:
     t.skip("differential: corpus messages agree with Python in every field", CORPUS_MISSING)
 agree, seen_diffs = differential(fixture_singles, KNOWN_FIXTURES, FIXTURE_NOT_MESSAGES)
-clean = [p for p in fixture_singles if rel[p] not in KNOWN_FIXTURES]
+clean = [p for p in fixture_singles if rel[p] not in KNOWN_FIXTURES and not p.endswith(".gz")]
 t.ok(agree == len(clean), f"differential: {agree} fixtures agree with Python in every field, every one "
                           f"not listed as different (known differences: {seen_diffs})")
 t.ok(all(len(r) > 20 for table in (KNOWN, KNOWN_FIXTURES) for d in table.values() for r in d.values()),
