@@ -145,6 +145,17 @@ header_cap_parameters (const char *data, gsize len, guint max, guint *most)
   *most = 0;
   if (len == 0)
     return NULL;
+  /* a message with no more semicolons than that has no field with more
+   * parameters: one quick count, and most messages are done */
+  guint semicolons = 0;
+  for (const char *p = data; p < data + len && semicolons <= max; p++) {
+    p = memchr (p, ';', (gsize)(data + len - p));
+    if (p == NULL)
+      break;
+    semicolons++;
+  }
+  if (semicolons <= max)
+    return NULL;
   GByteArray *out = NULL;
   const char *end = data + len, *copied = data;
   for (const char *p = data; p < end;) {
