@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <gmime/gmime.h>
 #include <stdio.h>
 #include <string.h>
@@ -359,6 +360,18 @@ main (int argc, char **argv)
     inspect_options.fallback_charsets = (const char *const *)fallbacks;
   }
 
+  if (view == VIEW_CONVERT && opt.to_mbox != NULL) {
+    /* an mbox read and appended to at once would never end */
+    GStatBuf out_st, in_st;
+    for (int i = 1; i < argc && g_stat (opt.to_mbox, &out_st) == 0; i++)
+      if (g_stat (argv[i], &in_st) == 0 && in_st.st_dev == out_st.st_dev
+          && in_st.st_ino == out_st.st_ino) {
+        g_set_error (&error, MSGTK_ERROR, MSGTK_ERROR_USAGE,
+                     "'%s' is both an input and the --to-mbox output; convert into another file",
+                     argv[i]);
+        return cli_report_error (PROG, error);
+      }
+  }
   if (view == VIEW_CONVERT) {
     sink = opt.to_mbox      ? msgtk_sink_new (MSGTK_SINK_MBOX, opt.to_mbox, &error)
            : opt.to_maildir ? msgtk_sink_new (MSGTK_SINK_MAILDIR, opt.to_maildir, &error)

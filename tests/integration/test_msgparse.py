@@ -876,6 +876,13 @@ def mda(target, mode, *steps):
 
 
 MDA_FROM = "From mda@example.org Mon Jan  1 00:00:00 2024\n"
+with t.case("--to-mbox into one of its inputs: a usage error at once, the file untouched"):
+    same = numbered_mbox("same.mbox", "s", 3)
+    before = open(same, "rb").read()
+    r = mp("--to-mbox", same, same)
+    t.check(r.returncode == EX_USAGE and b"both an input and the --to-mbox output" in r.stderr
+            and open(same, "rb").read() == before, f"exit {r.returncode}: {r.stderr!r}")
+
 with t.case("an mbox an MDA holds (fcntl and PATH.lock) is written once it lets go"):
     target = work_path(work, "held.mbox", b"")
     holder = mda(target, "r+", "dotlock", "held", 1.5, MDA_FROM + "Subject: mda\n\nmda")
