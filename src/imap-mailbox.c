@@ -1,5 +1,5 @@
-/* msgtk — the mailboxes of an IMAP server and what they hold: LIST,
- * NAMESPACE, STATUS and UID FETCH. */
+/* msgtk — the mailboxes of an IMAP server and what they hold: LIST (and
+ * the hierarchy delimiter), NAMESPACE, CREATE, STATUS and UID FETCH. */
 #include <msgtk/error.h>
 #include <msgtk/imap-mailbox.h>
 
@@ -36,6 +36,34 @@ msgtk_imap_session_list (MsgtkImapSession *s, GError **error)
     return NULL;
   }
   return l.mailboxes;
+}
+
+gboolean
+msgtk_imap_session_get_delimiter (MsgtkImapSession *s, char *delimiter, GError **error)
+{
+  Listing l = { g_ptr_array_new_with_free_func ((GDestroyNotify)imap_mailbox_info_free),
+                msgtk_imap_session_is_utf8 (s) };
+  g_autoptr (ImapResponse) r = imap_command_each (s, "LIST \"\" \"\"", take_list, &l, error);
+  gboolean ok = r != NULL && imap_require_ok (r, "LIST", error);
+  *delimiter = ok && l.mailboxes->len > 0
+                   ? ((MsgtkImapMailboxInfo *)l.mailboxes->pdata[0])->delimiter
+                   : '\0';
+  g_ptr_array_unref (l.mailboxes);
+  return ok;
+}
+
+gboolean
+msgtk_imap_session_create (MsgtkImapSession *s, const char *mailbox, GError **error)
+{
+  g_autoptr (ImapResponse) r = imap_mailbox_command (s, "CREATE", mailbox, NULL, NULL, error);
+  if (r == NULL)
+    return FALSE;
+  if (strcmp (r->status, "OK") == 0
+      || (r->code != NULL && g_ascii_strcasecmp (r->code, "ALREADYEXISTS") == 0))
+    return TRUE;
+  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE, "cannot create mailbox '%s': %s",
+               mailbox, r->text);
+  return FALSE;
 }
 
 static void

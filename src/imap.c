@@ -858,47 +858,6 @@ imap_mailbox_command (MsgtkImapSession *s, const char *verb, const char *mailbox
 }
 
 gboolean
-msgtk_imap_session_get_delimiter (MsgtkImapSession *s, char *delimiter, GError **error)
-{
-  g_autoptr (GPtrArray) untagged
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)imap_response_free);
-  g_autoptr (ImapResponse) r = simple_command (s, "LIST \"\" \"\"", untagged, error);
-  if (r == NULL || !imap_require_ok (r, "LIST", error))
-    return FALSE;
-  *delimiter = '\0';
-  for (guint i = 0; i < untagged->len; i++) {
-    ImapResponse *u = untagged->pdata[i];
-    if (u->data == NULL || g_ascii_strncasecmp (u->data, "LIST ", 5) != 0)
-      continue;
-    const char *p = strchr (u->data, ')');
-    if (p == NULL)
-      continue;
-    p++;
-    while (*p == ' ')
-      p++;
-    if (p[0] == '"') {
-      *delimiter = p[1] == '\\' ? p[2] : p[1];
-    }
-    return TRUE;
-  }
-  return TRUE;
-}
-
-gboolean
-msgtk_imap_session_create (MsgtkImapSession *s, const char *mailbox, GError **error)
-{
-  g_autoptr (ImapResponse) r = imap_mailbox_command (s, "CREATE", mailbox, NULL, NULL, error);
-  if (r == NULL)
-    return FALSE;
-  if (strcmp (r->status, "OK") == 0
-      || (r->code != NULL && g_ascii_strcasecmp (r->code, "ALREADYEXISTS") == 0))
-    return TRUE;
-  g_set_error (error, MSGTK_ERROR, MSGTK_ERROR_CANT_CREATE, "cannot create mailbox '%s': %s",
-               mailbox, r->text);
-  return FALSE;
-}
-
-gboolean
 imap_examine (MsgtkImapSession *s, const char *mailbox, gboolean *exists, GError **error)
 {
   *exists = TRUE;

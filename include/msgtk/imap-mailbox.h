@@ -72,6 +72,36 @@ typedef struct {
 GPtrArray *msgtk_imap_session_list (MsgtkImapSession *session, GError **error);
 
 /**
+ * msgtk_imap_session_get_delimiter:
+ * @session: a session
+ * @delimiter: (out): the hierarchy delimiter (LIST "" ""); '\0' for a flat
+ *   server
+ * @error: return location for an error
+ *
+ * Asks the server for its hierarchy delimiter.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_UNAVAILABLE when the server refuses LIST
+ *   (NO), %MSGTK_ERROR_PROTOCOL when it does not understand it (BAD), or
+ *   with a connection error.
+ */
+gboolean msgtk_imap_session_get_delimiter (MsgtkImapSession *session, char *delimiter,
+                                           GError **error);
+
+/**
+ * msgtk_imap_session_create:
+ * @session: a session
+ * @mailbox: the mailbox name, UTF-8
+ * @error: return location for an error
+ *
+ * CREATE @mailbox. An existing mailbox ([ALREADYEXISTS]) is not an error.
+ *
+ * Returns: %FALSE with %MSGTK_ERROR_CANT_CREATE when the server refuses, with
+ *   %MSGTK_ERROR_USAGE when @mailbox is not UTF-8, or with a connection
+ *   error.
+ */
+gboolean msgtk_imap_session_create (MsgtkImapSession *session, const char *mailbox, GError **error);
+
+/**
  * msgtk_imap_session_get_namespace:
  * @session: an authenticated session
  * @prefix: (out) (transfer full): the prefix of the user's own mailboxes
