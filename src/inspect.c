@@ -223,6 +223,34 @@ msgtk_inspection_new (GBytes *raw, const MsgtkInspectOptions *options, MsgtkInsp
                                            error);
 }
 
+/* @data as GMime may be given it: a copy with the fields over the limits
+ * cut (findings say so), or NULL when it is within them. */
+static GByteArray *
+within_limits (MsgtkInspection *in, const char *data, gsize len)
+{
+  guint most = 0;
+  gsize longest = 0;
+  GByteArray *fields = header_cap_parameters (data, len, MAX_PARAMETERS, &most);
+  GByteArray *cut = fields != NULL ? header_cap_fields ((const char *)fields->data, fields->len,
+                                                        MAX_FIELD, &longest)
+                                   : header_cap_fields (data, len, MAX_FIELD, &longest);
+  if (cut != NULL) {
+    g_clear_pointer (&fields, g_byte_array_unref);
+    fields = cut;
+  }
+  if (most > MAX_PARAMETERS)
+    inspect_add_finding (in->defects, "LIMIT_PARAMETERS", "header",
+                         "a Content-Type or Content-Disposition field with %u parameters, more "
+                         "than the limit of %u; the rest are not read",
+                         most, MAX_PARAMETERS);
+  if (longest > MAX_FIELD)
+    inspect_add_finding (in->defects, "LIMIT_FIELD_SIZE", "header",
+                         "a header field of %" G_GSIZE_FORMAT " bytes, more than the limit of %u; "
+                         "the rest of it is not read",
+                         longest, MAX_FIELD);
+  return fields;
+}
+
 MsgtkInspection *
 msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
                                   const MsgtkInspectOptions *options, MsgtkInspectFlags flags,
@@ -255,28 +283,8 @@ msgtk_inspection_new_for_headers (GBytes *raw, goffset message_size,
     len = header_block_length (data, len);
   g_autoptr (GByteArray) fields
       = flags & MSGTK_INSPECT_SUMMARY ? summary_header_subset (data, len) : NULL;
-  guint most = 0;
-  gsize longest = 0;
-  if (fields == NULL) {
-    fields = header_cap_parameters (data, len, MAX_PARAMETERS, &most);
-    GByteArray *cut = fields != NULL ? header_cap_fields ((const char *)fields->data, fields->len,
-                                                          MAX_FIELD, &longest)
-                                     : header_cap_fields (data, len, MAX_FIELD, &longest);
-    if (cut != NULL) {
-      g_clear_pointer (&fields, g_byte_array_unref);
-      fields = cut;
-    }
-  }
-  if (most > MAX_PARAMETERS)
-    inspect_add_finding (in->defects, "LIMIT_PARAMETERS", "header",
-                         "a Content-Type or Content-Disposition field with %u parameters, more "
-                         "than the limit of %u; the rest are not read",
-                         most, MAX_PARAMETERS);
-  if (longest > MAX_FIELD)
-    inspect_add_finding (in->defects, "LIMIT_FIELD_SIZE", "header",
-                         "a header field of %" G_GSIZE_FORMAT " bytes, more than the limit of %u; "
-                         "the rest of it is not read",
-                         longest, MAX_FIELD);
+  if (fields == NULL)
+    fields = within_limits (in, data, len);
   if (fields != NULL) {
     in->stream = g_mime_stream_mem_new_with_byte_array (g_steal_pointer (&fields));
   } else {
