@@ -225,7 +225,10 @@ with tempfile.TemporaryDirectory(prefix="msgtk-journal-") as work:
                 if m is not None:
                     eta, left = float(m.group(3)), end - when
                     t.diag(f"after {when - t0:.1f} s: {line.strip()}; really left {left:.1f} s")
-                    t.check(abs(eta - left) <= 0.5 * left + 0.3, f"ETA {eta} s, really left {left:.1f} s")
+                    # a timing target: the release build's to meet (under the sanitizers the
+                    # first second runs several times slower than the rest)
+                    t.check(abs(eta - left) <= 0.5 * left + 0.3 or (SANITIZED and 0 < eta <= 4 * left + 1),
+                            f"ETA {eta} s, really left {left:.1f} s")
 
         with t.case("an interrupt (Ctrl-C) says that the same command resumes, and it does: each message once"):
             ji = os.path.join(work, "journal-int")
